@@ -1,0 +1,18 @@
+//! Stage 2, inspect: read one ELF file the way musl's dynamic linker reads it.
+//!
+//! Everything comes from the program headers and the dynamic segment (PT_DYNAMIC → DT_SYMTAB,
+//! DT_STRTAB, DT_VERSYM, DT_VERNEED, DT_VERDEF, DT_RELA/DT_REL/DT_JMPREL, DT_RELR), never from
+//! section headers, which the loader ignores and which may be stripped or lie. Addresses are
+//! mapped to file offsets through PT_LOAD, as the loader maps them into memory.
+//!
+//! Input is untrusted: every offset, size and count is checked against the file before use, no
+//! allocation is sized by a header field without a bound, and loops over linked structures are
+//! capped. Only this module uses the `object` crate (chosen over goblin because its low-level
+//! `read::elf` API is zero-copy and lets us parse exactly the loader's view lazily; goblin's
+//! `Elf::parse` eagerly builds vectors of every section, symbol and relocation).
+
+mod facts;
+mod reader;
+
+pub use facts::*;
+pub use reader::{InspectError, inspect, is_elf, is_irelative};

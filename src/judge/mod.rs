@@ -1,0 +1,470 @@
+//! Stage 3, judge: facts + symbol database + target → verdict and findings.
+//!
+//! This follows musl's dynamic linker (ldso/dynlink.c) as described in
+//! `../shared/reference/musl-gcompat-facts.md`: symbols resolve by name with versions ignored,
+//! weak undefined references never block, every relocation is processed before the program
+//! starts, IRELATIVE is fatal and IFUNC definitions are invisible. No I/O, no printing.
+
+mod codes;
+mod target;
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+pub use codes::{Code, Severity};
+pub use target::{DEFAULT_MUSL, Target, TargetError};
+
+use crate::db::{Db, GcompatLib};
+use crate::inspect::{Arch, Facts, Import, Kind, SymType, is_irelative};
+
+/// The answer for one binary. Ordered: a later variant is worse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Not an ELF file, or not judged (other architecture, object file).
+    Skipped,
+    /// Runs on stock Alpine/musl (at most `apk add` of ordinary libraries).
+    Native,
+    /// Runs once `apk add gcompat` is in place.
+    Gcompat,
+    /// Will not load even with gcompat.
+    Rebuild,
+    /// Could not be read or parsed.
+    Error,
+}
+
+impl Verdict {
+    /// Lower-case name, as in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Skipped => "skipped",
+            Verdict::Native => "native",
+            Verdict::Gcompat => "gcompat",
+            Verdict::Rebuild => "rebuild",
+            Verdict::Error => "error",
+        }
+    }
+}
+
+/// One reason behind a verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Stable ID.
+    pub id: Code,
+    /// How much it matters.
+    pub severity: Severity,
+    /// The least verdict this finding forces on its own.
+    #[serde(rename = "requires")]
+    pub impact: Verdict,
+    /// Symbol concerned (`fcntl64@GLIBC_2.28`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
+    /// Library concerned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub library: Option<String>,
+    /// One-line message.
+    pub message: String,
+    /// What to do about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+impl Finding {
+    /// A finding with the code's default severity.
+    pub fn new(id: Code, impact: Verdict, message: impl Into<String>) -> Self {
+        Finding {
+            id,
+            severity: id.severity(),
+            impact,
+            symbol: None,
+            library: None,
+            message: message.into(),
+            fix: None,
+        }
+    }
+    /// Set the symbol.
+    pub fn symbol(mut self, s: impl Into<String>) -> Self {
+        self.symbol = Some(s.into());
+        self
+    }
+    /// Set the library.
+    pub fn library(mut self, l: impl Into<String>) -> Self {
+        self.library = Some(l.into());
+        self
+    }
+    /// Set the fix.
+    pub fn fix(mut self, f: impl Into<String>) -> Self {
+        self.fix = Some(f.into());
+        self
+    }
+    /// Override the severity.
+    pub fn severity(mut self, s: Severity) -> Self {
+        self.severity = s;
+        self
+    }
+}
+
+/// The verdict for one file and the findings behind it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Judgement {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The reasons, worst first.
+    pub findings: Vec<Finding>,
+}
+
+/// Libraries whose versioned symbols are glibc's (the C library, its split-out parts, the loader
+/// and libxcrypt's libcrypt, which glibc used to ship).
+fn is_glibc_library(lib: &str) -> bool {
+    lib.starts_with("libc.so.")
+        || lib.starts_with("ld-linux")
+        || [
+            "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libutil.so.1",
+            "libresolv.so.2", "libcrypt.so.1", "libanl.so.1", "libnsl.so.1", "libmvec.so.1",
+        ]
+        .contains(&lib)
+}
+
+fn is_glibc_version(v: &str) -> bool {
+    v.starts_with("GLIBC_") || v.starts_with("XCRYPT_")
+}
+
+/// Where the loader finds an import on the target.
+enum Provider {
+    Musl,
+    Lfs64(&'static str),
+    Gcompat(GcompatLib),
+    Nobody,
+}
+
+/// Judge one file's facts for a target.
+pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
+    let arch = facts.arch;
+    if let Arch::Other(_) = arch {
+        let f = Finding::new(
+            Code::UnsupportedArch,
+            Verdict::Skipped,
+            format!("{}-bit {} binary: only x86_64 and aarch64 are judged", facts.bits, arch.name()),
+        );
+        return Judgement { verdict: Verdict::Skipped, findings: vec![f] };
+    }
+    if facts.kind == Kind::NotLoadable {
+        let f = Finding::new(Code::NotLoadable, Verdict::Skipped, "not a loadable ELF file (object file or core dump)");
+        return Judgement { verdict: Verdict::Skipped, findings: vec![f] };
+    }
+    // Static programs (static-pie included) relocate themselves; no loader and no libc is involved.
+    if facts.kind.is_static() {
+        return Judgement { verdict: Verdict::Native, findings: Vec::new() };
+    }
+    let Some(musl) = db.musl_exports(&target.musl, arch) else {
+        let f = Finding::new(Code::UnsupportedArch, Verdict::Skipped, format!("no musl {} export list for {}", target.musl, arch.name()));
+        return Judgement { verdict: Verdict::Skipped, findings: vec![f] };
+    };
+    let ctx = Ctx { facts, db, target, arch, musl };
+    let mut findings = Vec::new();
+    ctx.loader(&mut findings);
+    ctx.libraries(&mut findings);
+    ctx.relocations(&mut findings);
+    ctx.imports(&mut findings);
+
+    let mut verdict = findings.iter().map(|f| f.impact).max().unwrap_or(Verdict::Native).max(Verdict::Native);
+    if verdict == Verdict::Gcompat {
+        ctx.overriding_stubs(&mut findings);
+    }
+    ctx.loader_only_hint(&mut findings);
+    findings.sort_by(|a, b| {
+        (b.impact, b.severity, a.id, &a.symbol, &a.library).cmp(&(a.impact, a.severity, b.id, &b.symbol, &b.library))
+    });
+    findings.dedup();
+    verdict = verdict.min(Verdict::Rebuild);
+    Judgement { verdict, findings }
+}
+
+struct Ctx<'a> {
+    facts: &'a Facts,
+    db: &'a Db,
+    target: &'a Target,
+    arch: Arch,
+    musl: &'a HashSet<&'static str>,
+}
+
+impl Ctx<'_> {
+    fn gcompat(&self) -> bool {
+        self.target.gcompat.is_some()
+    }
+
+    fn musl_loader(&self) -> &'static str {
+        self.db.musl_loader(self.arch).unwrap_or("/lib/ld-musl-<arch>.so.1")
+    }
+
+    /// How a file that needs gcompat's symbols gets them.
+    fn gcompat_fix(&self) -> String {
+        if self.is_glibc_program() {
+            "apk add gcompat".into()
+        } else {
+            "apk add gcompat; then `patchelf --add-needed libgcompat.so.0 FILE` (no loader involved: a library \
+             or musl program does not get libgcompat preloaded), or run the process with \
+             LD_PRELOAD=/lib/libgcompat.so.0"
+                .into()
+        }
+    }
+
+    fn is_glibc_program(&self) -> bool {
+        self.facts.kind.has_loader()
+            && self.facts.interpreter.as_deref().is_some_and(|i| self.db.is_glibc_loader(self.arch, i))
+    }
+
+    fn loader(&self, out: &mut Vec<Finding>) {
+        if !self.facts.kind.has_loader() {
+            return;
+        }
+        let Some(interp) = self.facts.interpreter.as_deref() else { return };
+        if Some(interp) == self.db.musl_loader(self.arch) {
+            return;
+        }
+        let set_interp = format!("patchelf --set-interpreter {} FILE", self.musl_loader());
+        if self.db.is_glibc_loader(self.arch, interp) {
+            let (impact, fix) = if self.gcompat() {
+                (Verdict::Gcompat, "apk add gcompat".to_string())
+            } else {
+                (Verdict::Rebuild, format!("{set_interp}, or install gcompat"))
+            };
+            out.push(
+                Finding::new(Code::GlibcLoader, impact, format!("PT_INTERP is glibc's loader {interp}"))
+                    .library(interp)
+                    .fix(fix),
+            );
+        } else {
+            out.push(
+                Finding::new(Code::UnknownLoader, Verdict::Rebuild, format!("PT_INTERP {interp} exists neither in musl nor in gcompat"))
+                    .library(interp)
+                    .fix(set_interp),
+            );
+        }
+    }
+
+    fn libraries(&self, out: &mut Vec<Finding>) {
+        for lib in &self.facts.needed {
+            if self.db.is_musl_itself(lib) {
+                continue;
+            }
+            if self.db.is_gcompat_soname(self.arch, lib) {
+                out.push(if self.gcompat() {
+                    Finding::new(Code::GcompatLibrary, Verdict::Gcompat, format!("needs {lib}, which only gcompat provides"))
+                        .library(lib)
+                        .fix("apk add gcompat")
+                } else {
+                    Finding::new(Code::MissingLibrary, Verdict::Rebuild, format!("needs {lib}, which only gcompat provides, and the target has no gcompat"))
+                        .library(lib)
+                        .fix("install gcompat, or rebuild against musl")
+                });
+            } else if self.db.is_glibc_only_soname(lib) {
+                out.push(
+                    Finding::new(Code::MissingLibrary, Verdict::Rebuild, format!("needs {lib}, a glibc library with no musl or Alpine counterpart"))
+                        .library(lib)
+                        .fix("rebuild against musl without this library"),
+                );
+            } else {
+                let (msg, fix) = match self.db.package(lib) {
+                    Some(p) => match p.name {
+                        Some(name) => {
+                            let hedge = if p.verified { "" } else { " (curated, unverified)" };
+                            (format!("needs {lib}: Alpine package {name}{hedge}"), format!("apk add {name}"))
+                        }
+                        None => (
+                            format!("needs {lib}, which Alpine does not package"),
+                            "bundle the library built for musl, or rebuild without it".to_string(),
+                        ),
+                    },
+                    None => (format!("needs {lib}"), format!("apk add so:{lib}")),
+                };
+                out.push(Finding::new(Code::NeedsPackage, Verdict::Native, msg).library(lib).fix(fix));
+            }
+        }
+    }
+
+    fn relocations(&self, out: &mut Vec<Finding>) {
+        for r in &self.facts.unsupported_relocs {
+            let why = if is_irelative(self.arch, r.r_type) {
+                " (the file defines and uses an IFUNC; musl does not support IFUNC)"
+            } else {
+                ""
+            };
+            out.push(
+                Finding::new(Code::UnsupportedRelocation, Verdict::Rebuild, format!("{} × {}: musl's loader stops with 'unsupported relocation type {}'{why}", r.count, r.name, r.r_type))
+                    .symbol(r.name.clone())
+                    .fix("rebuild without IFUNC/target_clones, against musl"),
+            );
+        }
+        if self.facts.relr && !self.target.musl_at_least(1, 2, 4) {
+            out.push(
+                Finding::new(Code::DtRelr, Verdict::Rebuild, format!("uses DT_RELR, which musl {} ignores: pointers stay unrelocated and the program crashes", self.target.musl))
+                    .fix("target musl ≥ 1.2.4 (Alpine 3.18+), or relink without -z pack-relative-relocs"),
+            );
+        }
+        for e in &self.facts.exports {
+            if e.sym_type == SymType::Ifunc && !e.hidden {
+                let used_here = self.facts.self_referenced.contains(&e.name);
+                let msg = if used_here {
+                    format!("exports IFUNC {} and refers to it itself: musl cannot see IFUNC definitions, so loading fails", e.name)
+                } else {
+                    format!("exports IFUNC {}: musl cannot see IFUNC definitions, so every user fails with 'symbol not found'", e.name)
+                };
+                out.push(Finding::new(Code::IfuncExport, Verdict::Rebuild, msg).symbol(e.name.clone()).fix("rebuild without IFUNC"));
+            }
+        }
+    }
+
+    fn provider(&self, name: &str) -> Provider {
+        if self.musl.contains(name) {
+            return Provider::Musl;
+        }
+        // musl ≥ 1.2.4 remaps a failed LFS64 lookup to the plain name (ldso/dynlink.c get_lfs64).
+        if self.target.musl_at_least(1, 2, 4) {
+            if let Some(base) = self.db.lfs64_base(name) {
+                if self.musl.contains(base) {
+                    return Provider::Lfs64(base);
+                }
+            }
+        }
+        if self.gcompat() {
+            if let Some(lib) = self.db.gcompat_provider(self.arch, name) {
+                return Provider::Gcompat(lib);
+            }
+        }
+        Provider::Nobody
+    }
+
+    /// DT_NEEDED libraries that could provide an unversioned symbol we do not know.
+    fn has_other_libraries(&self) -> bool {
+        self.facts.needed.iter().any(|l| !self.db.is_musl_itself(l) && !self.db.is_gcompat_soname(self.arch, l))
+    }
+
+    fn imports(&self, out: &mut Vec<Finding>) {
+        for imp in &self.facts.imports {
+            // musl leaves unresolved weak references at 0, and looks up only what relocations name.
+            if imp.weak || !imp.referenced {
+                continue;
+            }
+            let glibc_versioned = imp.library.as_deref().is_some_and(is_glibc_library)
+                || imp.version.as_deref().is_some_and(is_glibc_version);
+            if imp.version.is_some() && !glibc_versioned {
+                continue; // versioned from another library (libstdc++, zlib, ...): that library's job
+            }
+            match self.provider(&imp.name) {
+                Provider::Musl => {
+                    if imp.version.as_deref() == Some("GLIBC_PRIVATE") {
+                        out.push(self.private(imp).severity(Severity::Warning));
+                    }
+                }
+                Provider::Lfs64(base) => out.push(
+                    Finding::new(Code::Lfs64Remap, Verdict::Native, format!("{} resolves to musl's {base} by the loader's LFS64 remapping (dlsym of it would fail)", imp.display()))
+                        .symbol(imp.display()),
+                ),
+                Provider::Gcompat(lib) => out.push(self.gcompat_symbol(imp, lib)),
+                Provider::Nobody => {
+                    let known_glibc = !self.db.glibc(self.arch, &imp.name).is_empty();
+                    if !glibc_versioned && (self.has_other_libraries() || (!known_glibc && !self.facts.kind.has_loader())) {
+                        // Unversioned and possibly defined by another library or the host program.
+                        continue;
+                    }
+                    out.push(if imp.version.as_deref() == Some("GLIBC_PRIVATE") {
+                        self.private(imp)
+                    } else {
+                        self.missing(imp)
+                    });
+                }
+            }
+        }
+    }
+
+    fn private(&self, imp: &Import) -> Finding {
+        let resolved = self.musl.contains(imp.name.as_str());
+        let (impact, msg) = if resolved {
+            (Verdict::Native, format!("{} is a glibc-internal interface; musl's same-named symbol binds by name, with no guarantee of the same meaning", imp.display()))
+        } else {
+            (Verdict::Rebuild, format!("{} is a glibc-internal interface that neither musl nor gcompat provides", imp.display()))
+        };
+        let mut f = Finding::new(Code::GlibcPrivate, impact, msg).symbol(imp.display()).fix("rebuild against musl");
+        if let Some(l) = &imp.library {
+            f = f.library(l.clone());
+        }
+        f
+    }
+
+    fn gcompat_symbol(&self, imp: &Import, lib: GcompatLib) -> Finding {
+        let mut f = match self.db.stub(&imp.name) {
+            Some(stub) => {
+                let sev = if stub.severity == "info" { Severity::Note } else { Severity::Warning };
+                Finding::new(Code::GcompatStub, Verdict::Gcompat, format!("{} comes from {}, where it is a stub: {}", imp.display(), lib.soname(), stub.effect))
+                    .severity(sev)
+            }
+            None => Finding::new(Code::GcompatSymbol, Verdict::Gcompat, format!("{} is not in musl {}; {} provides it", imp.display(), self.target.musl, lib.soname())),
+        };
+        f = f.symbol(imp.display()).fix(self.gcompat_fix());
+        if let Some(l) = &imp.library {
+            f = f.library(l.clone());
+        }
+        f
+    }
+
+    fn missing(&self, imp: &Import) -> Finding {
+        let mut why = format!("{} is in neither musl {}", imp.display(), self.target.musl);
+        match (&self.target.gcompat, self.db.gcompat_provider(self.arch, &imp.name)) {
+            (Some(g), _) => why.push_str(&format!(" nor gcompat {g}")),
+            (None, Some(lib)) => why.push_str(&format!(" nor the target (gcompat's {} would provide it)", lib.soname())),
+            (None, None) => why.push_str(" nor gcompat"),
+        }
+        why.push_str(": the loader stops with 'symbol not found'");
+        let fix = if self.target.gcompat.is_none() && self.db.gcompat_provider(self.arch, &imp.name).is_some() {
+            "install gcompat, or rebuild against musl".to_string()
+        } else {
+            "rebuild against musl".to_string()
+        };
+        let mut f = Finding::new(Code::MissingSymbol, Verdict::Rebuild, why).symbol(imp.display()).fix(fix);
+        if let Some(l) = &imp.library {
+            f = f.library(l.clone());
+        }
+        f
+    }
+
+    /// With gcompat in the process, libgcompat comes before musl in lookup order and overrides
+    /// musl's definitions of the same name; report the overrides that misbehave.
+    fn overriding_stubs(&self, out: &mut Vec<Finding>) {
+        if !self.gcompat() {
+            return;
+        }
+        for imp in &self.facts.imports {
+            if imp.weak || !imp.referenced || !self.musl.contains(imp.name.as_str()) {
+                continue;
+            }
+            if let (Some(stub), Some(lib)) = (self.db.stub(&imp.name), self.db.gcompat_provider(self.arch, &imp.name)) {
+                if lib == GcompatLib::Gcompat {
+                    let sev = if stub.severity == "info" { Severity::Note } else { Severity::Warning };
+                    out.push(
+                        Finding::new(Code::GcompatStub, Verdict::Native, format!("{}: with gcompat loaded, libgcompat's version overrides musl's: {}", imp.display(), stub.effect))
+                            .symbol(imp.display())
+                            .severity(sev),
+                    );
+                }
+            }
+        }
+    }
+
+    /// When the glibc loader path is the only thing standing between the program and plain musl,
+    /// say so: patchelf makes it native.
+    fn loader_only_hint(&self, out: &mut [Finding]) {
+        let blocking = out.iter().filter(|f| f.impact >= Verdict::Gcompat && f.id != Code::GlibcLoader).count();
+        if blocking > 0 {
+            return;
+        }
+        for f in out.iter_mut().filter(|f| f.id == Code::GlibcLoader) {
+            f.message.push_str("; musl provides everything else the program needs, so the loader is the only gap");
+            f.fix = Some(format!(
+                "apk add gcompat, or run it without gcompat: patchelf --set-interpreter {} FILE",
+                self.musl_loader()
+            ));
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! What the binaries are judged for: an Alpine release, or an explicit musl (+ gcompat) pair.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::db::{Db, GCOMPAT_VERSION, MuslVersion};
+
+/// A target system: musl version and whether gcompat is installed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Target {
+    /// `alpine:3.22`, `alpine:edge`, or `musl` for an explicit version.
+    pub name: String,
+    /// musl version whose exports and loader rules apply.
+    #[serde(serialize_with = "ser_version")]
+    pub musl: MuslVersion,
+    /// gcompat version, or None for plain musl.
+    pub gcompat: Option<String>,
+}
+
+fn ser_version<S: serde::Serializer>(v: &MuslVersion, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&v.to_string())
+}
+
+/// A target that cannot be built from the user's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetError(pub String);
+
+impl fmt::Display for TargetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TargetError {}
+
+/// The musl version the default target uses (issue #2: Alpine with musl 1.2.5 and gcompat 1.1.0).
+pub const DEFAULT_MUSL: &str = "1.2.5";
+
+impl Target {
+    /// Resolve `--target`, `--musl` and `--gcompat` into a target.
+    ///
+    /// `target` is `alpine:3.20`, `3.20`, `edge` or `alpine:edge`; when absent, the newest stable
+    /// release shipping musl 1.2.5 is used. `musl` overrides the release's musl; `gcompat` is a
+    /// version or `none`.
+    pub fn resolve(
+        db: &Db,
+        target: Option<&str>,
+        musl: Option<&str>,
+        gcompat: Option<&str>,
+    ) -> Result<Target, TargetError> {
+        let default_musl = MuslVersion::parse(DEFAULT_MUSL).map_err(|e| TargetError(e.to_string()))?;
+        let mut t = match target {
+            Some(spec) => {
+                let rel = spec.strip_prefix("alpine:").unwrap_or(spec);
+                let r = db.releases().iter().find(|r| r.name == rel).ok_or_else(|| {
+                    let known: Vec<_> = db.releases().iter().map(|r| format!("alpine:{}", r.name)).collect();
+                    TargetError(format!("unknown target '{spec}'; known targets: {}", known.join(", ")))
+                })?;
+                Target {
+                    name: format!("alpine:{}", r.name),
+                    musl: r.musl.clone(),
+                    gcompat: Some(r.gcompat.to_string()),
+                }
+            }
+            None => {
+                let newest = db
+                    .releases()
+                    .iter()
+                    .filter(|r| r.name != "edge" && r.musl == default_musl)
+                    .max_by_key(|r| release_key(r.name));
+                Target {
+                    name: newest.map_or_else(|| "alpine".into(), |r| format!("alpine:{}", r.name)),
+                    musl: default_musl,
+                    gcompat: Some(GCOMPAT_VERSION.into()),
+                }
+            }
+        };
+        if let Some(m) = musl {
+            let v = MuslVersion::parse(m).map_err(|_| TargetError(format!("'{m}' is not a musl version like 1.2.5")))?;
+            if !db.musl_versions().contains(&v) {
+                let known: Vec<_> = db.musl_versions().iter().map(ToString::to_string).collect();
+                return Err(TargetError(format!("no export list for musl {m}; known: {}", known.join(", "))));
+            }
+            if v != t.musl {
+                t.name = format!("musl:{v}");
+            }
+            t.musl = v;
+        }
+        match gcompat {
+            None => {}
+            Some("none") => t.gcompat = None,
+            Some(v) if v == GCOMPAT_VERSION => t.gcompat = Some(v.into()),
+            Some(v) => {
+                return Err(TargetError(format!(
+                    "no export list for gcompat {v}; known: {GCOMPAT_VERSION}, or 'none'"
+                )));
+            }
+        }
+        Ok(t)
+    }
+
+    /// True from musl 1.2.4 on: DT_RELR support and LFS64 remapping in the loader.
+    pub fn musl_at_least(&self, major: u64, minor: u64, patch: u64) -> bool {
+        self.musl >= MuslVersion::new(major, minor, patch)
+    }
+
+    /// Human description, e.g. `alpine:3.22 (musl 1.2.5, gcompat 1.1.0)`.
+    pub fn describe(&self) -> String {
+        match &self.gcompat {
+            Some(g) => format!("{} (musl {}, gcompat {g})", self.name, self.musl),
+            None => format!("{} (musl {}, no gcompat)", self.name, self.musl),
+        }
+    }
+}
+
+/// Sort key for release names like 3.9 < 3.10 < 3.22.
+fn release_key(name: &str) -> (u32, u32) {
+    let mut it = name.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (it.next().unwrap_or(0), it.next().unwrap_or(0))
+}

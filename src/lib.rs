@@ -1,0 +1,121 @@
+//! muslcheck: will this prebuilt binary run on Alpine Linux (musl)?
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! input (files, trees → named bytes) → inspect (ELF facts) → judge (facts + db + target
+//! → verdict + findings) → report (text, JSON)
+//! ```
+//!
+//! Each stage is a module; a module uses the types of earlier stages, never of later ones.
+#![deny(missing_docs)]
+
+pub mod db;
+pub mod input;
+pub mod inspect;
+pub mod judge;
+pub mod report;
+
+use sha2::{Digest, Sha256};
+
+use crate::db::Db;
+use crate::inspect::InspectError;
+use crate::judge::{Code, Finding, Target, Verdict};
+use crate::report::{Record, Summary};
+
+/// Analyse one input's bytes: inspect, judge, and wrap the result in a record.
+pub fn analyse(name: &str, artifact: &str, data: &[u8], db: &Db, target: &Target) -> Record {
+    let sha256 = Some(hex(&Sha256::digest(data)));
+    let mut record = Record {
+        path: name.to_string(),
+        artifact: artifact.to_string(),
+        sha256,
+        size: Some(data.len() as u64),
+        verdict: Verdict::Skipped,
+        own_verdict: Verdict::Skipped,
+        reason: None,
+        elf: None,
+        findings: Vec::new(),
+    };
+    match inspect::inspect(data) {
+        Err(InspectError::NotElf) => {
+            record.reason = Some("not an ELF file".into());
+            record.findings.push(Finding::new(Code::NotElf, Verdict::Skipped, "not an ELF file"));
+        }
+        Err(e @ InspectError::Malformed(_)) => {
+            record.verdict = Verdict::Error;
+            record.own_verdict = Verdict::Error;
+            record.reason = Some(e.to_string());
+            record.findings.push(Finding::new(Code::MalformedElf, Verdict::Error, e.to_string()));
+        }
+        Ok(facts) => {
+            let j = judge::judge(&facts, db, target);
+            record.verdict = j.verdict;
+            record.own_verdict = j.verdict;
+            record.elf = Some(Summary::from_facts(&facts));
+            record.findings = j.findings;
+            if j.verdict == Verdict::Skipped {
+                record.reason = record.findings.first().map(|f| f.message.clone());
+            }
+        }
+    }
+    record
+}
+
+/// A record for an input whose bytes could not be read at all.
+pub fn unreadable(name: &str, artifact: &str, why: &str) -> Record {
+    Record {
+        path: name.to_string(),
+        artifact: artifact.to_string(),
+        sha256: None,
+        size: None,
+        verdict: Verdict::Error,
+        own_verdict: Verdict::Error,
+        reason: Some(format!("cannot read: {why}")),
+        elf: None,
+        findings: Vec::new(),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Lines for `muslcheck db extract`: the defined dynamic exports of an ELF file.
+///
+/// Plain mode prints `name TYPE` (FUNC and OBJECT only), the format of `symbol-db/musl/`.
+/// glibc mode prints `library name version TYPE default|compat`, the format of
+/// `symbol-db/glibc/`, with the file's DT_SONAME as library. Version-definition marker
+/// symbols (a symbol named like its own version) are dropped.
+pub fn extract_exports(data: &[u8], glibc: bool) -> Result<Vec<String>, InspectError> {
+    use inspect::SymType;
+    let facts = inspect::inspect(data)?;
+    let lib = facts.soname.clone().unwrap_or_default();
+    let mut lines: Vec<String> = facts
+        .exports
+        .iter()
+        .filter(|e| e.version.as_deref() != Some(e.name.as_str()))
+        .filter_map(|e| {
+            let ty = match e.sym_type {
+                SymType::Func => "FUNC",
+                SymType::Object => "OBJECT",
+                SymType::Ifunc if glibc => "IFUNC",
+                SymType::Tls if glibc => "TLS",
+                _ => return None,
+            };
+            Some(if glibc {
+                let kind = if e.hidden { "compat" } else { "default" };
+                format!("{lib} {} {} {ty} {kind}", e.name, e.version.as_deref().unwrap_or("-"))
+            } else {
+                format!("{} {ty}", e.name)
+            })
+        })
+        .collect();
+    lines.sort();
+    lines.dedup();
+    Ok(lines)
+}

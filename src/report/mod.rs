@@ -1,0 +1,150 @@
+//! Stage 4, report: the serialisable report model and its renderers.
+//!
+//! One [`Report`] drives every format; a renderer is a pure function of it. Renderers know no
+//! ELF and no database.
+
+mod json;
+mod text;
+
+use serde::Serialize;
+
+use crate::judge::{Finding, Target, Verdict};
+use crate::inspect::{Arch, Kind, Libc};
+
+pub use json::{SCHEMA, SCHEMA_VERSION, render_json};
+pub use text::{TextOptions, render_text};
+
+/// The short facts shown next to a verdict.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// Architecture.
+    pub arch: String,
+    /// Executable, PIE, shared library, static…
+    pub kind: Kind,
+    /// libc flavour from evidence.
+    pub libc: Libc,
+    /// PT_INTERP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interpreter: Option<String>,
+    /// DT_SONAME.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soname: Option<String>,
+    /// DT_NEEDED.
+    pub needed: Vec<String>,
+}
+
+impl Summary {
+    /// Build from facts.
+    pub fn from_facts(f: &crate::inspect::Facts) -> Self {
+        Summary {
+            arch: match f.arch {
+                Arch::Other(_) => format!("{} ({}-bit)", f.arch.name(), f.bits),
+                a => a.name(),
+            },
+            kind: f.kind,
+            libc: f.libc,
+            interpreter: f.interpreter.clone(),
+            soname: f.soname.clone(),
+            needed: f.needed.clone(),
+        }
+    }
+}
+
+/// One input's result. Every input gets exactly one record.
+#[derive(Clone, Debug, Serialize)]
+pub struct Record {
+    /// The input as given (archive members: `artifact!/member`).
+    pub path: String,
+    /// The top-level input it came from.
+    pub artifact: String,
+    /// SHA-256 of the file's bytes, when they could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Size in bytes, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Verdict accounting for everything known (equal to `own_verdict` until closures exist).
+    pub verdict: Verdict,
+    /// Verdict of the file alone.
+    pub own_verdict: Verdict,
+    /// Why the file was skipped or could not be judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Short ELF facts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elf: Option<Summary>,
+    /// Findings, worst first.
+    pub findings: Vec<Finding>,
+}
+
+/// Count of records per verdict.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Totals {
+    /// Records judged native.
+    pub native: usize,
+    /// Records needing gcompat.
+    pub gcompat: usize,
+    /// Records needing a rebuild.
+    pub rebuild: usize,
+    /// Records skipped (not ELF, other architecture).
+    pub skipped: usize,
+    /// Records that could not be read or parsed.
+    pub error: usize,
+}
+
+impl Totals {
+    /// Count the verdicts of `records`.
+    pub fn of(records: &[Record]) -> Self {
+        let mut t = Totals::default();
+        for r in records {
+            *match r.verdict {
+                Verdict::Native => &mut t.native,
+                Verdict::Gcompat => &mut t.gcompat,
+                Verdict::Rebuild => &mut t.rebuild,
+                Verdict::Skipped => &mut t.skipped,
+                Verdict::Error => &mut t.error,
+            } += 1;
+        }
+        t
+    }
+}
+
+/// Name and version of the tool, for machine-readable reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct Tool {
+    /// `muslcheck`.
+    pub name: &'static str,
+    /// Crate version.
+    pub version: &'static str,
+}
+
+impl Default for Tool {
+    fn default() -> Self {
+        Tool { name: "muslcheck", version: env!("CARGO_PKG_VERSION") }
+    }
+}
+
+/// The whole run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// Schema URI of this document.
+    pub schema: &'static str,
+    /// Schema version (bumped on breaking changes).
+    pub schema_version: u32,
+    /// The tool.
+    pub tool: Tool,
+    /// What was judged against.
+    pub target: Target,
+    /// One record per input, in input order.
+    pub results: Vec<Record>,
+    /// Totals per verdict.
+    pub totals: Totals,
+}
+
+impl Report {
+    /// Assemble a report.
+    pub fn new(target: Target, results: Vec<Record>) -> Self {
+        let totals = Totals::of(&results);
+        Report { schema: SCHEMA, schema_version: SCHEMA_VERSION, tool: Tool::default(), target, results, totals }
+    }
+}

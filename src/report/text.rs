@@ -1,0 +1,101 @@
+//! The human-readable text report: a verdict per file, the reasons grouped, and the fixes.
+
+use std::fmt::Write as _;
+
+use super::{Record, Report};
+use crate::judge::{Severity, Verdict};
+
+/// Rendering choices for the text report.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TextOptions {
+    /// Use ANSI colours.
+    pub color: bool,
+    /// Show facts and note-level findings too.
+    pub verbose: bool,
+}
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.0 { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+    }
+    fn verdict(&self, v: Verdict) -> String {
+        let code = match v {
+            Verdict::Native => "1;32",
+            Verdict::Gcompat => "1;33",
+            Verdict::Rebuild | Verdict::Error => "1;31",
+            Verdict::Skipped => "2",
+        };
+        self.wrap(code, v.as_str())
+    }
+    fn severity(&self, s: Severity) -> String {
+        let (code, word) = match s {
+            Severity::Error => ("31", "error  "),
+            Severity::Warning => ("33", "warning"),
+            Severity::Note => ("36", "note   "),
+        };
+        self.wrap(code, word)
+    }
+}
+
+/// Render the whole report as text.
+pub fn render_text(report: &Report, opts: TextOptions) -> String {
+    let p = Paint(opts.color);
+    let mut out = String::new();
+    for r in &report.results {
+        record(&mut out, r, &p, opts);
+    }
+    let t = &report.totals;
+    let _ = writeln!(
+        out,
+        "{} files judged for {}: {} native, {} gcompat, {} rebuild, {} skipped, {} error",
+        report.results.len(),
+        report.target.describe(),
+        t.native,
+        t.gcompat,
+        t.rebuild,
+        t.skipped,
+        t.error
+    );
+    out
+}
+
+fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
+    let mut head = format!("{}: {}", r.path, p.verdict(r.verdict));
+    if let Some(e) = &r.elf {
+        let _ = write!(head, "  ({} {}, {})", e.arch, e.kind.as_str(), e.libc.as_str());
+    }
+    let _ = writeln!(out, "{head}");
+    if let Some(reason) = r.reason.as_ref().filter(|_| r.findings.is_empty()) {
+        let _ = writeln!(out, "  {reason}");
+    }
+    if opts.verbose {
+        if let Some(e) = &r.elf {
+            if let Some(i) = &e.interpreter {
+                let _ = writeln!(out, "  interpreter: {i}");
+            }
+            if !e.needed.is_empty() {
+                let _ = writeln!(out, "  needed: {}", e.needed.join(" "));
+            }
+        }
+    }
+    let mut fixes: Vec<&str> = Vec::new();
+    for f in &r.findings {
+        if f.severity == Severity::Note && !opts.verbose && f.fix.is_none() {
+            continue;
+        }
+        let _ = writeln!(out, "  {} {:<22} {}", p.severity(f.severity), f.id.id(), f.message);
+        // The fixes that change the verdict: those of findings at the verdict's level, plus the
+        // packages to install when the binary can run at all.
+        let relevant = f.impact == r.verdict || (f.impact == Verdict::Native && r.verdict <= Verdict::Gcompat);
+        if let Some(fix) = f.fix.as_deref().filter(|_| relevant) {
+            if !fixes.contains(&fix) {
+                fixes.push(fix);
+            }
+        }
+    }
+    for fix in fixes {
+        let _ = writeln!(out, "  {} {fix}", p.wrap("1", "fix:"));
+    }
+}

@@ -1,0 +1,94 @@
+//! Command-line behaviour: exit statuses, text output, explain, directory scans.
+
+use crate::util::{muslcheck, root, sample};
+
+fn code(args: &[&str]) -> i32 {
+    muslcheck(args).status.code().unwrap_or(-1)
+}
+
+#[test]
+fn exit_status_follows_fail_on() {
+    let rebuild = sample("fcntl64");
+    let gcompat = sample("hello-glibc");
+    let native = sample("hello-musl");
+    let r = rebuild.to_str().unwrap();
+    let g = gcompat.to_str().unwrap();
+    let n = native.to_str().unwrap();
+    assert_eq!(code(&["scan", n]), 0);
+    assert_eq!(code(&["scan", g]), 0, "default --fail-on rebuild");
+    assert_eq!(code(&["scan", r]), 1);
+    assert_eq!(code(&["scan", "--fail-on", "gcompat", g]), 1);
+    assert_eq!(code(&["scan", "--fail-on", "native", n]), 1);
+    assert_eq!(code(&["scan", "--fail-on", "never", r]), 0);
+    assert_eq!(code(&["scan", "--fail-on", "error", r]), 0);
+}
+
+#[test]
+fn unreadable_inputs_exit_3_unless_a_verdict_fails() {
+    let t = sample("truncated-elf");
+    let t = t.to_str().unwrap();
+    assert_eq!(code(&["scan", t]), 3);
+    assert_eq!(code(&["scan", "does/not/exist"]), 3);
+    assert_eq!(code(&["scan", "--fail-on", "never", t]), 0);
+    let r = sample("fcntl64");
+    assert_eq!(code(&["scan", t, r.to_str().unwrap()]), 1);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(code(&["scan", "--target", "alpine:9.99", "samples/bin/hello-musl"]), 2);
+    assert_eq!(code(&["scan", "--musl", "1.1.24", "samples/bin/hello-musl"]), 2);
+    assert_eq!(code(&["scan", "--bogus"]), 2);
+    assert_eq!(code(&["explain", "no-such-id"]), 2);
+}
+
+#[test]
+fn text_report_gives_verdict_reason_and_fix() {
+    let out = muslcheck(["scan", "samples/bin/fcntl64", "samples/bin/hello-musl"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("samples/bin/fcntl64: rebuild"), "{text}");
+    assert!(text.contains("missing-symbol"), "{text}");
+    assert!(text.contains("fcntl64@GLIBC_2.28"), "{text}");
+    assert!(text.contains("fix:"), "{text}");
+    assert!(text.contains("samples/bin/hello-musl: native"), "{text}");
+    assert!(!text.contains('\x1b'), "NO_COLOR / not a TTY: no escapes");
+    let colored = muslcheck(["scan", "--color", "always", "samples/bin/hello-musl"]);
+    assert!(String::from_utf8_lossy(&colored.stdout).contains('\x1b'));
+}
+
+#[test]
+fn directory_scan_reports_every_file_in_order() {
+    let (doc, _) = crate::util::scan_json(&[], &[&root().join("samples/bin")]);
+    let results = doc["results"].as_array().unwrap();
+    let files = std::fs::read_dir(root().join("samples/bin")).unwrap().count();
+    assert_eq!(results.len(), files);
+    let paths: Vec<_> = results.iter().map(|r| r["path"].as_str().unwrap().to_string()).collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted);
+}
+
+#[test]
+fn explain_every_id() {
+    let list = String::from_utf8(muslcheck(["explain"]).stdout).unwrap();
+    for line in list.lines() {
+        let id = line.split_whitespace().next().unwrap();
+        let out = muslcheck(["explain", id]);
+        assert!(out.status.success(), "{id}");
+        assert!(String::from_utf8(out.stdout).unwrap().starts_with(id));
+    }
+    assert!(list.lines().count() >= 12);
+}
+
+#[test]
+fn db_extract_reads_musl_itself() {
+    let out = muslcheck(["db", "extract", "/lib/ld-musl-x86_64.so.1"]);
+    if !std::path::Path::new("/lib/ld-musl-x86_64.so.1").exists() {
+        eprintln!("musl not installed; .ci/run installs it");
+        return;
+    }
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().any(|l| l == "malloc FUNC"), "{}", &text[..text.len().min(300)]);
+    assert!(text.lines().any(|l| l == "stdout OBJECT"));
+    assert!(text.lines().count() > 1500);
+}

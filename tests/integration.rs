@@ -1,0 +1,7 @@
+//! The one integration-test binary (ripgrep's layout): each module covers one area.
+
+mod util;
+
+mod cli;
+mod loader;
+mod samples;

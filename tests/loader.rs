@@ -1,0 +1,139 @@
+//! Agreement with musl's real loader: `/lib/ld-musl-x86_64.so.1 --list FILE` loads the file and
+//! performs every relocation without running it (facts §2h). Debian's musl package (installed by
+//! .ci/run) is 1.2.3 built by Debian: it also exports fts_* and lacks crypt/crypt_r/encrypt/setkey,
+//! and its /etc/ld-musl-x86_64.path lists only musl directories. We judge each sample for plain
+//! musl 1.2.3 and translate the verdict into what list mode must do.
+
+use std::path::Path;
+use std::process::Command;
+
+use muslcheck::db::Db;
+use muslcheck::inspect::{Arch, inspect};
+use muslcheck::judge::{Code, Target, Verdict, judge};
+
+const LDSO: &str = "/lib/ld-musl-x86_64.so.1";
+const DEBIAN_LACKS: &[&str] = &["crypt", "crypt_r", "encrypt", "setkey"];
+
+fn musl_dirs() -> Vec<String> {
+    let mut dirs: Vec<String> = std::fs::read_to_string("/etc/ld-musl-x86_64.path")
+        .map(|s| s.split([':', '\n']).filter(|d| !d.is_empty()).map(str::to_string).collect())
+        .unwrap_or_else(|_| vec!["/lib".into(), "/usr/local/lib".into(), "/usr/lib".into()]);
+    dirs.dedup();
+    dirs
+}
+
+/// Would list mode succeed, according to muslcheck?
+fn predicted_to_load(data: &[u8]) -> Option<bool> {
+    let db = Db::get().unwrap();
+    let facts = inspect(data).ok()?;
+    if facts.arch != Arch::X86_64 || facts.kind.is_static() {
+        return None;
+    }
+    let target = Target::resolve(db, None, Some("1.2.3"), Some("none")).unwrap();
+    let j = judge(&facts, db, &target);
+    let dirs = musl_dirs();
+    for f in &j.findings {
+        match f.id {
+            // List mode is musl started as a command: it never looks at PT_INTERP. DT_RELR is
+            // silently ignored by 1.2.3, so loading "succeeds" (the program would crash later).
+            Code::GlibcLoader | Code::UnknownLoader | Code::DtRelr => {}
+            // An exported IFUNC breaks the library's users, not the library itself, unless the
+            // library refers to it (tested with a real user below).
+            Code::IfuncExport if !f.message.contains("refers to it itself") => {}
+            // Debian's build adds fts_*.
+            Code::MissingSymbol if f.symbol.as_deref().is_some_and(|s| s.starts_with("fts_")) => {}
+            Code::NeedsPackage => {
+                let lib = f.library.as_deref().unwrap();
+                if !dirs.iter().any(|d| Path::new(d).join(lib).exists()) {
+                    return Some(false);
+                }
+            }
+            _ if f.impact >= Verdict::Rebuild => return Some(false),
+            _ => {}
+        }
+    }
+    let debian_missing = facts
+        .imports
+        .iter()
+        .any(|i| !i.weak && i.referenced && DEBIAN_LACKS.contains(&i.name.as_str()));
+    Some(!debian_missing)
+}
+
+#[test]
+fn list_mode_agrees_with_predictions_on_every_sample() {
+    if !Path::new(LDSO).exists() {
+        panic!("{LDSO} missing: install Debian's musl package (.ci/run does)");
+    }
+    let dir = crate::util::root().join("samples/bin");
+    let mut checked = 0;
+    let mut disagreements = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        let Some(predicted) = predicted_to_load(&data) else { continue };
+        let out = Command::new(LDSO).arg("--list").arg(&path).output().unwrap();
+        let loaded = out.status.code() == Some(0);
+        if loaded != predicted {
+            disagreements.push(format!(
+                "{}: predicted {predicted}, musl said {loaded}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        checked += 1;
+    }
+    assert!(checked >= 15, "only {checked} samples checked");
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}
+
+#[test]
+fn list_mode_symbol_errors_are_the_predicted_symbols() {
+    // The exact names the loader reports as missing are the names muslcheck reports.
+    let db = Db::get().unwrap();
+    let target = Target::resolve(db, None, Some("1.2.3"), Some("none")).unwrap();
+    for name in ["fcntl64", "res-init", "fortify"] {
+        let path = crate::util::sample(name);
+        let facts = inspect(&std::fs::read(&path).unwrap()).unwrap();
+        let mut predicted: Vec<String> = judge(&facts, db, &target)
+            .findings
+            .iter()
+            .filter(|f| f.id == Code::MissingSymbol)
+            .map(|f| f.symbol.clone().unwrap().split('@').next().unwrap().to_string())
+            .collect();
+        predicted.sort();
+        let out = Command::new(LDSO).arg("--list").arg(&path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let mut reported: Vec<String> = stderr
+            .lines()
+            .filter(|l| l.ends_with(": symbol not found"))
+            .filter_map(|l| l.rsplit(": ").nth(1).map(str::to_string))
+            .collect();
+        reported.sort();
+        assert_eq!(predicted, reported, "{name}: {stderr}");
+    }
+}
+
+#[test]
+fn exported_ifunc_breaks_its_users_under_musl() {
+    // A musl program importing lib_add from samples/bin/libifunc.so: muslcheck says the library
+    // is unusable (ifunc-export); musl's loader must fail to bind the user's reference.
+    let tmp = std::env::temp_dir().join(format!("muslcheck-ifunc-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let src = tmp.join("user.c");
+    std::fs::write(&src, "int lib_add(int, int);\nint main(void) { return lib_add(1, 2); }\n").unwrap();
+    let exe = tmp.join("user");
+    let bin = crate::util::root().join("samples/bin");
+    let built = Command::new("musl-gcc")
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .arg(bin.join("libifunc.so"))
+        .status()
+        .expect("musl-gcc (Debian musl-tools, installed by .ci/run)");
+    assert!(built.success());
+    let out = Command::new(LDSO).arg("--list").arg(&exe).env("LD_LIBRARY_PATH", &bin).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(127), "{stderr}");
+    assert!(stderr.contains("lib_add: symbol not found"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
