@@ -42,10 +42,9 @@ pub fn status(report: &Report, fail_on: FailOn) -> Status {
         FailOn::Rebuild => Verdict::Rebuild,
         FailOn::Error => Verdict::Error,
     };
-    let judged_fail = report
-        .results
-        .iter()
-        .any(|r| r.verdict != Verdict::Error && r.verdict != Verdict::Skipped && r.verdict >= threshold);
+    let judged_fail = report.results.iter().any(|r| {
+        r.verdict != Verdict::Error && r.verdict != Verdict::Skipped && r.verdict >= threshold
+    });
     if judged_fail {
         Status::PolicyViolation
     } else if report.results.iter().any(|r| r.verdict == Verdict::Error) {

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::db::Db;
 use crate::inspect::InspectError;
 use crate::judge::{Code, Finding, Target, Verdict};
-use crate::report::{Record, Summary};
+use crate::report::{ElfSummary, Record};
 
 /// Analyse one input's bytes: inspect, judge, and wrap the result in a record.
 pub fn analyse(name: &str, artifact: &str, data: &[u8], db: &Db, target: &Target) -> Record {
@@ -34,25 +34,34 @@ pub fn analyse(name: &str, artifact: &str, data: &[u8], db: &Db, target: &Target
         verdict: Verdict::Skipped,
         own_verdict: Verdict::Skipped,
         reason: None,
+        closure: Vec::new(),
         elf: None,
         findings: Vec::new(),
     };
     match inspect::inspect(data) {
         Err(InspectError::NotElf) => {
             record.reason = Some("not an ELF file".into());
-            record.findings.push(Finding::new(Code::NotElf, Verdict::Skipped, "not an ELF file"));
+            record.findings.push(Finding::new(
+                Code::NotElf,
+                Verdict::Skipped,
+                "not an ELF file",
+            ));
         }
         Err(e @ InspectError::Malformed(_)) => {
             record.verdict = Verdict::Error;
             record.own_verdict = Verdict::Error;
             record.reason = Some(e.to_string());
-            record.findings.push(Finding::new(Code::MalformedElf, Verdict::Error, e.to_string()));
+            record.findings.push(Finding::new(
+                Code::MalformedElf,
+                Verdict::Error,
+                e.to_string(),
+            ));
         }
         Ok(facts) => {
             let j = judge::judge(&facts, db, target);
             record.verdict = j.verdict;
             record.own_verdict = j.verdict;
-            record.elf = Some(Summary::from_facts(&facts));
+            record.elf = Some(ElfSummary::from_facts(&facts));
             record.findings = j.findings;
             if j.verdict == Verdict::Skipped {
                 record.reason = record.findings.first().map(|f| f.message.clone());
@@ -72,6 +81,7 @@ pub fn unreadable(name: &str, artifact: &str, why: &str) -> Record {
         verdict: Verdict::Error,
         own_verdict: Verdict::Error,
         reason: Some(format!("cannot read: {why}")),
+        closure: Vec::new(),
         elf: None,
         findings: Vec::new(),
     }
@@ -79,10 +89,12 @@ pub fn unreadable(name: &str, artifact: &str, why: &str) -> Record {
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Lines for `muslcheck db extract`: the defined dynamic exports of an ELF file.
@@ -109,7 +121,11 @@ pub fn extract_exports(data: &[u8], glibc: bool) -> Result<Vec<String>, InspectE
             };
             Some(if glibc {
                 let kind = if e.hidden { "compat" } else { "default" };
-                format!("{lib} {} {} {ty} {kind}", e.name, e.version.as_deref().unwrap_or("-"))
+                format!(
+                    "{lib} {} {} {ty} {kind}",
+                    e.name,
+                    e.version.as_deref().unwrap_or("-")
+                )
             } else {
                 format!("{} {ty}", e.name)
             })

@@ -30,7 +30,10 @@ fn main() -> ExitCode {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn run(cli: Cli) -> Result<exit::Status> {
@@ -38,8 +41,10 @@ fn run(cli: Cli) -> Result<exit::Status> {
         Command::Scan(args) => scan(args),
         Command::Explain { id } => explain(id.as_deref()),
         Command::Db(DbCommand::Extract { glibc, file }) => {
-            let bytes = input::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let lines = muslcheck::extract_exports(&bytes, glibc).with_context(|| file.display().to_string())?;
+            let bytes =
+                input::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let lines = muslcheck::extract_exports(&bytes, glibc)
+                .with_context(|| file.display().to_string())?;
             let mut out = std::io::stdout().lock();
             for l in lines {
                 writeln!(out, "{l}")?;
@@ -55,7 +60,12 @@ fn database() -> Result<&'static Db> {
 
 fn scan(args: ScanArgs) -> Result<exit::Status> {
     let db = database()?;
-    let target = Target::resolve(db, args.target.as_deref(), args.musl.as_deref(), args.gcompat.as_deref())?;
+    let target = Target::resolve(
+        db,
+        args.target.as_deref(),
+        args.musl.as_deref(),
+        args.gcompat.as_deref(),
+    )?;
     let records: Vec<_> = input::expand(&args.paths)
         .into_iter()
         .map(|inp| match &inp.path {
@@ -74,11 +84,18 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
         Color::Auto => to_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     let text = match args.format {
-        Format::Text => render_text(&report, TextOptions { color, verbose: args.verbose }),
+        Format::Text => render_text(
+            &report,
+            TextOptions {
+                color,
+                verbose: args.verbose,
+            },
+        ),
         Format::Json => render_json(&report),
     };
     match &args.output {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
         None => std::io::stdout().lock().write_all(text.as_bytes())?,
     }
     Ok(exit::status(&report, args.fail_on))
@@ -96,7 +113,14 @@ fn explain(id: Option<&str>) -> Result<exit::Status> {
             let Some(c) = Code::from_id(id) else {
                 bail!("unknown finding ID '{id}'; `muslcheck explain` lists them");
             };
-            writeln!(out, "{} ({:?})\n\n{}\n\n{}", c.id(), c.severity(), c.summary(), c.explanation())?;
+            writeln!(
+                out,
+                "{} ({:?})\n\n{}\n\n{}",
+                c.id(),
+                c.severity(),
+                c.summary(),
+                c.explanation()
+            )?;
         }
     }
     Ok(exit::Status::Success)

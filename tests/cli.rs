@@ -36,8 +36,14 @@ fn unreadable_inputs_exit_3_unless_a_verdict_fails() {
 
 #[test]
 fn usage_errors_exit_2() {
-    assert_eq!(code(&["scan", "--target", "alpine:9.99", "samples/bin/hello-musl"]), 2);
-    assert_eq!(code(&["scan", "--musl", "1.1.24", "samples/bin/hello-musl"]), 2);
+    assert_eq!(
+        code(&["scan", "--target", "alpine:9.99", "samples/bin/hello-musl"]),
+        2
+    );
+    assert_eq!(
+        code(&["scan", "--musl", "1.1.24", "samples/bin/hello-musl"]),
+        2
+    );
     assert_eq!(code(&["scan", "--bogus"]), 2);
     assert_eq!(code(&["explain", "no-such-id"]), 2);
 }
@@ -60,9 +66,14 @@ fn text_report_gives_verdict_reason_and_fix() {
 fn directory_scan_reports_every_file_in_order() {
     let (doc, _) = crate::util::scan_json(&[], &[&root().join("samples/bin")]);
     let results = doc["results"].as_array().unwrap();
-    let files = std::fs::read_dir(root().join("samples/bin")).unwrap().count();
+    let files = std::fs::read_dir(root().join("samples/bin"))
+        .unwrap()
+        .count();
     assert_eq!(results.len(), files);
-    let paths: Vec<_> = results.iter().map(|r| r["path"].as_str().unwrap().to_string()).collect();
+    let paths: Vec<_> = results
+        .iter()
+        .map(|r| r["path"].as_str().unwrap().to_string())
+        .collect();
     let mut sorted = paths.clone();
     sorted.sort();
     assert_eq!(paths, sorted);
@@ -88,7 +99,11 @@ fn db_extract_reads_musl_itself() {
         return;
     }
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.lines().any(|l| l == "malloc FUNC"), "{}", &text[..text.len().min(300)]);
+    assert!(
+        text.lines().any(|l| l == "malloc FUNC"),
+        "{}",
+        &text[..text.len().min(300)]
+    );
     assert!(text.lines().any(|l| l == "stdout OBJECT"));
     assert!(text.lines().count() > 1500);
 }

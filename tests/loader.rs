@@ -16,7 +16,12 @@ const DEBIAN_LACKS: &[&str] = &["crypt", "crypt_r", "encrypt", "setkey"];
 
 fn musl_dirs() -> Vec<String> {
     let mut dirs: Vec<String> = std::fs::read_to_string("/etc/ld-musl-x86_64.path")
-        .map(|s| s.split([':', '\n']).filter(|d| !d.is_empty()).map(str::to_string).collect())
+        .map(|s| {
+            s.split([':', '\n'])
+                .filter(|d| !d.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_else(|_| vec!["/lib".into(), "/usr/local/lib".into(), "/usr/lib".into()]);
     dirs.dedup();
     dirs
@@ -70,8 +75,14 @@ fn list_mode_agrees_with_predictions_on_every_sample() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let data = std::fs::read(&path).unwrap();
-        let Some(predicted) = predicted_to_load(&data) else { continue };
-        let out = Command::new(LDSO).arg("--list").arg(&path).output().unwrap();
+        let Some(predicted) = predicted_to_load(&data) else {
+            continue;
+        };
+        let out = Command::new(LDSO)
+            .arg("--list")
+            .arg(&path)
+            .output()
+            .unwrap();
         let loaded = out.status.code() == Some(0);
         if loaded != predicted {
             disagreements.push(format!(
@@ -98,10 +109,22 @@ fn list_mode_symbol_errors_are_the_predicted_symbols() {
             .findings
             .iter()
             .filter(|f| f.id == Code::MissingSymbol)
-            .map(|f| f.symbol.clone().unwrap().split('@').next().unwrap().to_string())
+            .map(|f| {
+                f.symbol
+                    .clone()
+                    .unwrap()
+                    .split('@')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
             .collect();
         predicted.sort();
-        let out = Command::new(LDSO).arg("--list").arg(&path).output().unwrap();
+        let out = Command::new(LDSO)
+            .arg("--list")
+            .arg(&path)
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         let mut reported: Vec<String> = stderr
             .lines()
@@ -120,7 +143,11 @@ fn exported_ifunc_breaks_its_users_under_musl() {
     let tmp = std::env::temp_dir().join(format!("muslcheck-ifunc-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
     let src = tmp.join("user.c");
-    std::fs::write(&src, "int lib_add(int, int);\nint main(void) { return lib_add(1, 2); }\n").unwrap();
+    std::fs::write(
+        &src,
+        "int lib_add(int, int);\nint main(void) { return lib_add(1, 2); }\n",
+    )
+    .unwrap();
     let exe = tmp.join("user");
     let bin = crate::util::root().join("samples/bin");
     let built = Command::new("musl-gcc")
@@ -131,7 +158,12 @@ fn exported_ifunc_breaks_its_users_under_musl() {
         .status()
         .expect("musl-gcc (Debian musl-tools, installed by .ci/run)");
     assert!(built.success());
-    let out = Command::new(LDSO).arg("--list").arg(&exe).env("LD_LIBRARY_PATH", &bin).output().unwrap();
+    let out = Command::new(LDSO)
+        .arg("--list")
+        .arg(&exe)
+        .env("LD_LIBRARY_PATH", &bin)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(127), "{stderr}");
     assert!(stderr.contains("lib_add: symbol not found"), "{stderr}");

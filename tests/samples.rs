@@ -18,67 +18,102 @@ fn check(args: &[&str], table: &[Expectation]) {
         let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
         want.sort();
         if r["verdict"] != *verdict || got != want {
-            failures.push(format!("{name}: want {verdict} {want:?}, got {} {got:?}", r["verdict"]));
+            failures.push(format!(
+                "{name}: want {verdict} {want:?}, got {} {got:?}",
+                r["verdict"]
+            ));
         }
-        assert_eq!(r["verdict"], r["own_verdict"], "no closures for single files");
+        assert_eq!(
+            r["verdict"], r["own_verdict"],
+            "no closures for single files"
+        );
     }
     assert!(failures.is_empty(), "{args:?}:\n{}", failures.join("\n"));
 }
 
 #[test]
 fn default_target() {
-    check(&[], &[
-        ("hello-musl", "native", &[]),
-        ("hello-musl-static", "native", &[]),
-        ("hello-static-glibc", "native", &[]),
-        ("hello-aarch64-nolibc", "native", &[]),
-        ("plugin-native.so", "native", &[]),
-        ("liblfs64.so", "native", &["lfs64-remap"]),
-        ("hello-glibc", "gcompat", &["glibc-loader"]),
-        ("weak-missing", "gcompat", &["glibc-loader"]),
-        ("relr", "gcompat", &["glibc-loader"]),
-        ("hello-glibc-aarch64", "gcompat", &["glibc-loader"]),
-        ("fortify", "gcompat", &["glibc-loader", "gcompat-symbol"]),
-        ("plugin-fortify.so", "gcompat", &["gcompat-symbol"]),
-        ("error-stub", "gcompat", &["glibc-loader", "gcompat-stub"]),
-        ("uses-crypt", "gcompat", &["glibc-loader", "gcompat-library"]),
-        ("hello-cxx", "gcompat", &["glibc-loader", "needs-package"]),
-        ("needs-zlib", "gcompat", &["glibc-loader", "needs-package"]),
-        ("fcntl64", "rebuild", &["glibc-loader", "missing-symbol"]),
-        ("res-init", "rebuild", &["glibc-loader", "missing-symbol"]),
-        ("ifunc-local", "rebuild", &["glibc-loader", "unsupported-relocation"]),
-        ("libifunc.so", "rebuild", &["ifunc-export"]),
-        ("glibc-private", "rebuild", &["glibc-loader", "glibc-private", "gcompat-library"]),
-        ("glibc-private-copy", "rebuild", &["glibc-loader", "glibc-private", "gcompat-library"]),
-        ("hello-i386", "skipped", &["unsupported-arch"]),
-        ("not-elf.txt", "skipped", &["not-elf"]),
-        ("truncated-elf", "error", &["malformed-elf"]),
-    ]);
+    check(
+        &[],
+        &[
+            ("hello-musl", "native", &[]),
+            ("hello-musl-static", "native", &[]),
+            ("hello-static-glibc", "native", &[]),
+            ("hello-aarch64-nolibc", "native", &[]),
+            ("plugin-native.so", "native", &[]),
+            ("liblfs64.so", "native", &["lfs64-remap"]),
+            ("hello-glibc", "gcompat", &["glibc-loader"]),
+            ("weak-missing", "gcompat", &["glibc-loader"]),
+            ("relr", "gcompat", &["glibc-loader"]),
+            ("hello-glibc-aarch64", "gcompat", &["glibc-loader"]),
+            ("fortify", "gcompat", &["glibc-loader", "gcompat-symbol"]),
+            ("plugin-fortify.so", "gcompat", &["gcompat-symbol"]),
+            ("error-stub", "gcompat", &["glibc-loader", "gcompat-stub"]),
+            (
+                "uses-crypt",
+                "gcompat",
+                &["glibc-loader", "gcompat-library"],
+            ),
+            ("hello-cxx", "gcompat", &["glibc-loader", "needs-package"]),
+            ("needs-zlib", "gcompat", &["glibc-loader", "needs-package"]),
+            ("fcntl64", "rebuild", &["glibc-loader", "missing-symbol"]),
+            ("res-init", "rebuild", &["glibc-loader", "missing-symbol"]),
+            (
+                "ifunc-local",
+                "rebuild",
+                &["glibc-loader", "unsupported-relocation"],
+            ),
+            ("libifunc.so", "rebuild", &["ifunc-export"]),
+            (
+                "glibc-private",
+                "rebuild",
+                &["glibc-loader", "glibc-private", "gcompat-library"],
+            ),
+            (
+                "glibc-private-copy",
+                "rebuild",
+                &["glibc-loader", "glibc-private", "gcompat-library"],
+            ),
+            ("hello-i386", "skipped", &["unsupported-arch"]),
+            ("not-elf.txt", "skipped", &["not-elf"]),
+            ("truncated-elf", "error", &["malformed-elf"]),
+        ],
+    );
 }
 
 #[test]
 fn plain_musl_without_gcompat() {
-    check(&["--gcompat", "none"], &[
-        ("hello-musl", "native", &[]),
-        ("plugin-native.so", "native", &[]),
-        ("liblfs64.so", "native", &["lfs64-remap"]),
-        ("hello-glibc", "rebuild", &["glibc-loader"]),
-        ("fortify", "rebuild", &["glibc-loader", "missing-symbol"]),
-        ("plugin-fortify.so", "rebuild", &["missing-symbol"]),
-        ("error-stub", "rebuild", &["glibc-loader", "missing-symbol"]),
-        ("uses-crypt", "rebuild", &["glibc-loader", "missing-library"]),
-    ]);
+    check(
+        &["--gcompat", "none"],
+        &[
+            ("hello-musl", "native", &[]),
+            ("plugin-native.so", "native", &[]),
+            ("liblfs64.so", "native", &["lfs64-remap"]),
+            ("hello-glibc", "rebuild", &["glibc-loader"]),
+            ("fortify", "rebuild", &["glibc-loader", "missing-symbol"]),
+            ("plugin-fortify.so", "rebuild", &["missing-symbol"]),
+            ("error-stub", "rebuild", &["glibc-loader", "missing-symbol"]),
+            (
+                "uses-crypt",
+                "rebuild",
+                &["glibc-loader", "missing-library"],
+            ),
+        ],
+    );
 }
 
 #[test]
 fn musl_1_2_3() {
-    check(&["--musl", "1.2.3"], &[
-        // 1.2.3 still exports the LFS64 names: no remapping involved.
-        ("liblfs64.so", "native", &[]),
-        // 1.2.3 ignores DT_RELR: the program would crash.
-        ("relr", "rebuild", &["glibc-loader", "dt-relr"]),
-        ("hello-glibc", "gcompat", &["glibc-loader"]),
-    ]);
+    check(
+        &["--musl", "1.2.3"],
+        &[
+            // 1.2.3 still exports the LFS64 names: no remapping involved.
+            ("liblfs64.so", "native", &[]),
+            // 1.2.3 ignores DT_RELR: the program would crash.
+            ("relr", "rebuild", &["glibc-loader", "dt-relr"]),
+            ("hello-glibc", "gcompat", &["glibc-loader"]),
+        ],
+    );
 }
 
 #[test]
@@ -90,17 +125,43 @@ fn alpine_3_17_is_musl_1_2_3() {
 
 #[test]
 fn messages_name_symbol_version_and_fix() {
-    let (doc, _) = scan_json(&[], &[&sample("fcntl64"), &sample("plugin-fortify.so"), &sample("hello-glibc")]);
+    let (doc, _) = scan_json(
+        &[],
+        &[
+            &sample("fcntl64"),
+            &sample("plugin-fortify.so"),
+            &sample("hello-glibc"),
+        ],
+    );
     let f = &doc["results"][0]["findings"];
-    let missing = f.as_array().unwrap().iter().find(|f| f["id"] == "missing-symbol").unwrap();
+    let missing = f
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "missing-symbol")
+        .unwrap();
     assert_eq!(missing["symbol"], "fcntl64@GLIBC_2.28");
     assert_eq!(missing["library"], "libc.so.6");
     assert_eq!(missing["severity"], "error");
     let plugin = &doc["results"][1]["findings"][0];
-    assert!(plugin["fix"].as_str().unwrap().contains("patchelf --add-needed libgcompat.so.0"), "{plugin}");
+    assert!(
+        plugin["fix"]
+            .as_str()
+            .unwrap()
+            .contains("patchelf --add-needed libgcompat.so.0"),
+        "{plugin}"
+    );
     let loader = &doc["results"][2]["findings"][0];
-    assert!(loader["message"].as_str().unwrap().contains("only gap"), "{loader}");
-    assert!(loader["fix"].as_str().unwrap().contains("patchelf --set-interpreter /lib/ld-musl-x86_64.so.1"));
+    assert!(
+        loader["message"].as_str().unwrap().contains("only gap"),
+        "{loader}"
+    );
+    assert!(
+        loader["fix"]
+            .as_str()
+            .unwrap()
+            .contains("patchelf --set-interpreter /lib/ld-musl-x86_64.so.1")
+    );
 }
 
 #[test]
@@ -111,12 +172,24 @@ fn json_has_the_documented_fields() {
     assert_eq!(doc["target"]["musl"], "1.2.5");
     assert_eq!(doc["target"]["gcompat"], "1.1.0");
     let r = &doc["results"][0];
-    for key in ["path", "artifact", "sha256", "verdict", "own_verdict", "findings"] {
+    for key in [
+        "path",
+        "artifact",
+        "sha256",
+        "verdict",
+        "own_verdict",
+        "findings",
+    ] {
         assert!(!r[key].is_null(), "missing {key}");
     }
     assert_eq!(r["sha256"].as_str().unwrap().len(), 64);
     assert_eq!(doc["results"][1]["verdict"], "skipped");
-    assert!(doc["results"][1]["reason"].as_str().unwrap().contains("not an ELF"));
+    assert!(
+        doc["results"][1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not an ELF")
+    );
     assert_eq!(doc["totals"]["gcompat"], 1);
     assert_eq!(doc["totals"]["skipped"], 1);
 }

@@ -34,8 +34,12 @@ pub fn scan_json(args: &[&str], paths: &[&Path]) -> (serde_json::Value, i32) {
     all.extend(paths.iter().map(|p| p.as_os_str().to_owned()));
     let out = muslcheck(all);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let doc: serde_json::Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr)));
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "bad JSON ({e}): {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     (doc, out.status.code().unwrap_or(-1))
 }
 
@@ -43,7 +47,11 @@ pub fn scan_json(args: &[&str], paths: &[&Path]) -> (serde_json::Value, i32) {
 pub fn ids(result: &serde_json::Value) -> Vec<String> {
     let mut v: Vec<String> = result["findings"]
         .as_array()
-        .map(|a| a.iter().filter_map(|f| f["id"].as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["id"].as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v.dedup();

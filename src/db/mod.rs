@@ -122,7 +122,11 @@ impl Db {
     }
 
     /// musl's exports for a version and architecture.
-    pub fn musl_exports(&self, version: &MuslVersion, arch: Arch) -> Option<&HashSet<&'static str>> {
+    pub fn musl_exports(
+        &self,
+        version: &MuslVersion,
+        arch: Arch,
+    ) -> Option<&HashSet<&'static str>> {
         self.musl
             .iter()
             .find(|(v, a, _)| v == version && *a == arch)
@@ -168,12 +172,17 @@ impl Db {
 
     /// True if `path` is a PT_INTERP that gcompat's loader answers on Alpine.
     pub fn is_glibc_loader(&self, arch: Arch, path: &str) -> bool {
-        self.glibc_loaders.iter().any(|(a, p)| *a == arch && *p == path)
+        self.glibc_loaders
+            .iter()
+            .any(|(a, p)| *a == arch && *p == path)
     }
 
     /// musl's loader path on `arch`.
     pub fn musl_loader(&self, arch: Arch) -> Option<&'static str> {
-        self.musl_loaders.iter().find(|(a, _)| *a == arch).map(|(_, p)| *p)
+        self.musl_loaders
+            .iter()
+            .find(|(a, _)| *a == arch)
+            .map(|(_, p)| *p)
     }
 
     /// The musl function an LFS64 name is remapped to by musl ≥ 1.2.4's loader.

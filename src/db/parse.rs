@@ -77,11 +77,19 @@ struct Ctx {
 
 impl Ctx {
     fn err(&self, line: usize, message: impl Into<String>) -> ParseError {
-        ParseError { file: self.file, line, message: message.into() }
+        ParseError {
+            file: self.file,
+            line,
+            message: message.into(),
+        }
     }
 
     /// Split a line into exactly `n` whitespace-separated fields (a trailing `# comment` is dropped).
-    fn fields<const N: usize>(&self, line: usize, text: &'static str) -> Result<[&'static str; N], ParseError> {
+    fn fields<const N: usize>(
+        &self,
+        line: usize,
+        text: &'static str,
+    ) -> Result<[&'static str; N], ParseError> {
         let text = text.split(" #").next().unwrap_or(text);
         let parts: Vec<&'static str> = text.split_whitespace().collect();
         parts
@@ -129,18 +137,27 @@ pub(crate) fn embedded() -> Result<Db, ParseError> {
             "musl" => {
                 let (v, a) = version_arch(file).ok_or_else(bad_name)?;
                 let v = semver::Version::parse(v).map_err(|e| ctx.err(0, e.to_string()))?;
-                db.musl.push((v, a, exports(file, text)?.into_iter().collect()));
+                db.musl
+                    .push((v, a, exports(file, text)?.into_iter().collect()));
             }
             "gcompat" if file.ends_with("stubs.txt") => {
                 for (n, l) in lines(text) {
                     let mut parts = l.splitn(3, '\t');
-                    let (Some(name), Some(sev), Some(effect)) = (parts.next(), parts.next(), parts.next()) else {
+                    let (Some(name), Some(sev), Some(effect)) =
+                        (parts.next(), parts.next(), parts.next())
+                    else {
                         return Err(ctx.err(n, "expected name<TAB>severity<TAB>effect"));
                     };
                     if !matches!(sev, "warning" | "info") {
                         return Err(ctx.err(n, format!("unknown severity {sev}")));
                     }
-                    db.stubs.insert(name.trim(), Stub { severity: sev, effect: effect.trim() });
+                    db.stubs.insert(
+                        name.trim(),
+                        Stub {
+                            severity: sev,
+                            effect: effect.trim(),
+                        },
+                    );
                 }
             }
             "gcompat" => {
@@ -166,10 +183,17 @@ pub(crate) fn embedded() -> Result<Db, ParseError> {
                     let default = match kind {
                         "default" => true,
                         "compat" => false,
-                        _ => return Err(ctx.err(n, format!("expected default|compat, found {kind}"))),
+                        _ => {
+                            return Err(ctx.err(n, format!("expected default|compat, found {kind}")));
+                        }
                     };
                     let list: &mut Vec<GlibcSym> = table.entry(name).or_default();
-                    list.push(GlibcSym { library, version, sym_type, default });
+                    list.push(GlibcSym {
+                        library,
+                        version,
+                        sym_type,
+                        default,
+                    });
                     list.sort_by_key(|s| !s.default);
                 }
             }
@@ -181,7 +205,8 @@ pub(crate) fn embedded() -> Result<Db, ParseError> {
 
 fn loader_or_alpine(db: &mut Db, file: &'static str, text: &'static str) -> Result<(), ParseError> {
     let ctx = Ctx { file };
-    let arch_of = |n: usize, s: &str| arch(s).ok_or_else(|| ctx.err(n, format!("unknown architecture {s}")));
+    let arch_of =
+        |n: usize, s: &str| arch(s).ok_or_else(|| ctx.err(n, format!("unknown architecture {s}")));
     match file {
         "loader/musl-reserved-prefixes.txt" => {
             for (n, l) in lines(text) {
@@ -192,7 +217,11 @@ fn loader_or_alpine(db: &mut Db, file: &'static str, text: &'static str) -> Resu
         "loader/gcompat-sonames.txt" => {
             for (n, l) in lines(text) {
                 let [s, a] = ctx.fields::<2>(n, l)?;
-                let a = if a == "any" { None } else { Some(arch_of(n, a)?) };
+                let a = if a == "any" {
+                    None
+                } else {
+                    Some(arch_of(n, a)?)
+                };
                 db.gcompat_sonames.push((s, a));
             }
         }
@@ -208,7 +237,9 @@ fn loader_or_alpine(db: &mut Db, file: &'static str, text: &'static str) -> Resu
             }
         }
         "loader/glibc-only-sonames.txt" => {
-            let set: HashSet<_> = lines(text).map(|(n, l)| ctx.fields::<1>(n, l).map(|[s]| s)).collect::<Result<_, _>>()?;
+            let set: HashSet<_> = lines(text)
+                .map(|(n, l)| ctx.fields::<1>(n, l).map(|[s]| s))
+                .collect::<Result<_, _>>()?;
             db.glibc_only_sonames = set;
         }
         "loader/lfs64.txt" => {
@@ -221,7 +252,12 @@ fn loader_or_alpine(db: &mut Db, file: &'static str, text: &'static str) -> Resu
             for (n, l) in lines(text) {
                 let [name, musl, gcompat, status] = ctx.fields::<4>(n, l)?;
                 let musl = semver::Version::parse(musl).map_err(|e| ctx.err(n, e.to_string()))?;
-                db.releases.push(Release { name, musl, gcompat, status });
+                db.releases.push(Release {
+                    name,
+                    musl,
+                    gcompat,
+                    status,
+                });
             }
         }
         "alpine/soname-packages.txt" => {

@@ -46,10 +46,18 @@ pub fn expand(paths: &[PathBuf]) -> Vec<Input> {
     for p in paths {
         let artifact = p.display().to_string();
         match fs::symlink_metadata(p) {
-            Err(e) => out.push(Input { name: artifact.clone(), artifact, path: Err(e.to_string()) }),
+            Err(e) => out.push(Input {
+                name: artifact.clone(),
+                artifact,
+                path: Err(e.to_string()),
+            }),
             Ok(m) if m.is_dir() => walk(p, &artifact, &mut out),
             // A symlink named on the command line is followed: the user asked for it.
-            Ok(_) => out.push(Input { name: artifact.clone(), artifact, path: Ok(p.clone()) }),
+            Ok(_) => out.push(Input {
+                name: artifact.clone(),
+                artifact,
+                path: Ok(p.clone()),
+            }),
         }
     }
     out
@@ -60,7 +68,11 @@ fn walk(dir: &Path, artifact: &str, out: &mut Vec<Input>) {
         Ok(rd) => rd,
         Err(e) => {
             let name = dir.display().to_string();
-            out.push(Input { name, artifact: artifact.into(), path: Err(e.to_string()) });
+            out.push(Input {
+                name,
+                artifact: artifact.into(),
+                path: Err(e.to_string()),
+            });
             return;
         }
     };
@@ -72,7 +84,11 @@ fn walk(dir: &Path, artifact: &str, out: &mut Vec<Input>) {
         if ft.is_dir() {
             walk(&path, artifact, out);
         } else if ft.is_file() {
-            out.push(Input { name: path.display().to_string(), artifact: artifact.into(), path: Ok(path) });
+            out.push(Input {
+                name: path.display().to_string(),
+                artifact: artifact.into(),
+                path: Ok(path),
+            });
         }
         // Symbolic links inside a tree and special files (fifos, sockets, devices) are not inputs.
     }

@@ -23,7 +23,9 @@ impl Arch {
         match self {
             Arch::X86_64 => "x86_64".into(),
             Arch::Aarch64 => "aarch64".into(),
-            Arch::Other(m) => machine_name(m).map_or_else(|| format!("e_machine {m}"), str::to_string),
+            Arch::Other(m) => {
+                machine_name(m).map_or_else(|| format!("e_machine {m}"), str::to_string)
+            }
         }
     }
 }

@@ -85,8 +85,12 @@ impl<'a> Image<'a> {
             .iter()
             .find(|l| addr >= l.vaddr && addr - l.vaddr < l.filesz)?;
         let start = seg.offset.checked_add(addr - seg.vaddr)?;
-        let end = seg.offset.checked_add(seg.filesz)?.min(self.data.len() as u64);
-        self.data.get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)
+        let end = seg
+            .offset
+            .checked_add(seg.filesz)?
+            .min(self.data.len() as u64);
+        self.data
+            .get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)
     }
 
     /// `len` bytes at virtual address `addr`, or None if they are not all in the file.
@@ -147,7 +151,9 @@ struct DynInfo {
 
 fn read<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Facts, InspectError> {
     let header = Elf::parse(data).map_err(|e| bad(format!("ELF header: {e}")))?;
-    let endian = header.endian().map_err(|e| bad(format!("ELF header: {e}")))?;
+    let endian = header
+        .endian()
+        .map_err(|e| bad(format!("ELF header: {e}")))?;
     let phdrs = header
         .program_headers(endian, data)
         .map_err(|e| bad(format!("program headers: {e}")))?;
@@ -263,7 +269,9 @@ fn read_dynamic<Elf: FileHeader<Endian = Endianness>>(
         let tag: u64 = entry.d_tag(endian).into();
         let val: u64 = entry.d_val(endian).into();
         // Tags are signed in the ABI; compare the low 32 bits for the standard ones.
-        let Ok(tag) = u32::try_from(tag) else { continue };
+        let Ok(tag) = u32::try_from(tag) else {
+            continue;
+        };
         match tag {
             elf::DT_NULL => break,
             elf::DT_NEEDED => d.needed.push(val),
@@ -474,9 +482,11 @@ fn symbol_count<Elf: FileHeader<Endian = Endianness>>(
         }
         return 0;
     };
-    let (Some(nbuckets), Some(symoffset), Some(bloom_size)) =
-        (read_u32(endian, g, 0), read_u32(endian, g, 4), read_u32(endian, g, 8))
-    else {
+    let (Some(nbuckets), Some(symoffset), Some(bloom_size)) = (
+        read_u32(endian, g, 0),
+        read_u32(endian, g, 4),
+        read_u32(endian, g, 8),
+    ) else {
         warnings.push("DT_GNU_HASH truncated".into());
         return 0;
     };
@@ -533,7 +543,9 @@ fn read_verneed<Elf: FileHeader<Endian = Endianness>>(
             warnings.push("DT_VERNEED entry outside the file".into());
             break;
         };
-        let file = strtab.get(vn.vn_file.get(endian).into()).unwrap_or_default();
+        let file = strtab
+            .get(vn.vn_file.get(endian).into())
+            .unwrap_or_default();
         let mut versions = Vec::new();
         let mut aux = off.checked_add(vn.vn_aux.get(endian) as usize);
         for _ in 0..vn.vn_cnt.get(endian) {
@@ -545,8 +557,13 @@ fn read_verneed<Elf: FileHeader<Endian = Endianness>>(
             if steps > MAX_VERSION_ENTRIES {
                 break;
             }
-            let name = strtab.get(a.vna_name.get(endian).into()).unwrap_or_default();
-            out.insert(a.vna_other.get(endian) & elf::VERSYM_VERSION, (file.clone(), name.clone()));
+            let name = strtab
+                .get(a.vna_name.get(endian).into())
+                .unwrap_or_default();
+            out.insert(
+                a.vna_other.get(endian) & elf::VERSYM_VERSION,
+                (file.clone(), name.clone()),
+            );
             versions.push(name);
             let next = a.vna_next.get(endian) as usize;
             if next == 0 {
@@ -608,7 +625,9 @@ fn read_verdef(
 }
 
 fn pod_at<T: Pod>(bytes: &[u8], off: usize) -> Option<&T> {
-    object::pod::from_bytes::<T>(bytes.get(off..)?).ok().map(|(t, _)| t)
+    object::pod::from_bytes::<T>(bytes.get(off..)?)
+        .ok()
+        .map(|(t, _)| t)
 }
 
 #[derive(Default)]
@@ -648,7 +667,11 @@ fn read_relocs<Elf: FileHeader<Endian = Endianness>>(
         (info.rela, info.relasz, true),
         (info.rel, info.relsz, false),
     ];
-    tables.push((info.jmprel, info.pltrelsz, info.pltrel.is_none() || rela_is_plt));
+    tables.push((
+        info.jmprel,
+        info.pltrelsz,
+        info.pltrel.is_none() || rela_is_plt,
+    ));
     for (addr, size, is_rela) in tables {
         let Some(addr) = addr else { continue };
         if size == 0 {
@@ -675,7 +698,9 @@ fn read_relocs<Elf: FileHeader<Endian = Endianness>>(
             }
         }
         if bytes.len() / std::mem::size_of::<Elf::Rel>() > MAX_RELOCS {
-            warnings.push(format!("more than {MAX_RELOCS} relocations; the rest were not read"));
+            warnings.push(format!(
+                "more than {MAX_RELOCS} relocations; the rest were not read"
+            ));
         }
     }
     out.unsupported = unsupported.into_iter().collect();
@@ -697,8 +722,8 @@ fn reloc_class(arch: Arch, r_type: u32) -> RelocClass {
         Arch::X86_64 => match r_type {
             R_X86_64_COPY => RelocClass::Copy,
             R_X86_64_NONE | R_X86_64_64 | R_X86_64_PC32 | R_X86_64_GLOB_DAT
-            | R_X86_64_JUMP_SLOT | R_X86_64_RELATIVE | R_X86_64_DTPMOD64
-            | R_X86_64_DTPOFF64 | R_X86_64_TPOFF64 | R_X86_64_TLSDESC => RelocClass::Supported,
+            | R_X86_64_JUMP_SLOT | R_X86_64_RELATIVE | R_X86_64_DTPMOD64 | R_X86_64_DTPOFF64
+            | R_X86_64_TPOFF64 | R_X86_64_TLSDESC => RelocClass::Supported,
             _ => RelocClass::Unsupported,
         },
         Arch::Aarch64 => match r_type {
@@ -756,7 +781,10 @@ fn libc_flavour(f: &Facts, dynamic: bool) -> Libc {
     if glibc_versions || f.needed.iter().any(|n| n == "libc.so.6") {
         return Libc::Glibc;
     }
-    if f.needed.iter().any(|n| n == "libc.so" || n.starts_with("libc.musl-")) {
+    if f.needed
+        .iter()
+        .any(|n| n == "libc.so" || n.starts_with("libc.musl-"))
+    {
         return Libc::Musl;
     }
     if !dynamic {

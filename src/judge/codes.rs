@@ -204,7 +204,11 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for c in Code::ALL {
             assert!(seen.insert(c.id()), "duplicate id {}", c.id());
-            assert!(c.id().chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-'));
+            assert!(
+                c.id()
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+            );
             assert!(!c.summary().is_empty() && c.explanation().len() > c.summary().len() / 2);
             assert_eq!(Code::from_id(c.id()), Some(*c));
         }
@@ -213,9 +217,18 @@ mod tests {
     #[test]
     fn issue_2_ids_exist() {
         for id in [
-            "glibc-loader", "gcompat-symbol", "missing-symbol", "gcompat-stub",
-            "unsupported-relocation", "ifunc-export", "glibc-private", "gcompat-library",
-            "needs-package", "lfs64-remap", "dt-relr", "unsupported-arch",
+            "glibc-loader",
+            "gcompat-symbol",
+            "missing-symbol",
+            "gcompat-stub",
+            "unsupported-relocation",
+            "ifunc-export",
+            "glibc-private",
+            "gcompat-library",
+            "needs-package",
+            "lfs64-remap",
+            "dt-relr",
+            "unsupported-arch",
         ] {
             assert!(Code::from_id(id).is_some(), "{id}");
         }

@@ -120,8 +120,16 @@ fn is_glibc_library(lib: &str) -> bool {
     lib.starts_with("libc.so.")
         || lib.starts_with("ld-linux")
         || [
-            "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libutil.so.1",
-            "libresolv.so.2", "libcrypt.so.1", "libanl.so.1", "libnsl.so.1", "libmvec.so.1",
+            "libm.so.6",
+            "libpthread.so.0",
+            "libdl.so.2",
+            "librt.so.1",
+            "libutil.so.1",
+            "libresolv.so.2",
+            "libcrypt.so.1",
+            "libanl.so.1",
+            "libnsl.so.1",
+            "libmvec.so.1",
         ]
         .contains(&lib)
 }
@@ -145,36 +153,72 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
         let f = Finding::new(
             Code::UnsupportedArch,
             Verdict::Skipped,
-            format!("{}-bit {} binary: only x86_64 and aarch64 are judged", facts.bits, arch.name()),
+            format!(
+                "{}-bit {} binary: only x86_64 and aarch64 are judged",
+                facts.bits,
+                arch.name()
+            ),
         );
-        return Judgement { verdict: Verdict::Skipped, findings: vec![f] };
+        return Judgement {
+            verdict: Verdict::Skipped,
+            findings: vec![f],
+        };
     }
     if facts.kind == Kind::NotLoadable {
-        let f = Finding::new(Code::NotLoadable, Verdict::Skipped, "not a loadable ELF file (object file or core dump)");
-        return Judgement { verdict: Verdict::Skipped, findings: vec![f] };
+        let f = Finding::new(
+            Code::NotLoadable,
+            Verdict::Skipped,
+            "not a loadable ELF file (object file or core dump)",
+        );
+        return Judgement {
+            verdict: Verdict::Skipped,
+            findings: vec![f],
+        };
     }
     // Static programs (static-pie included) relocate themselves; no loader and no libc is involved.
     if facts.kind.is_static() {
-        return Judgement { verdict: Verdict::Native, findings: Vec::new() };
+        return Judgement {
+            verdict: Verdict::Native,
+            findings: Vec::new(),
+        };
     }
     let Some(musl) = db.musl_exports(&target.musl, arch) else {
-        let f = Finding::new(Code::UnsupportedArch, Verdict::Skipped, format!("no musl {} export list for {}", target.musl, arch.name()));
-        return Judgement { verdict: Verdict::Skipped, findings: vec![f] };
+        let f = Finding::new(
+            Code::UnsupportedArch,
+            Verdict::Skipped,
+            format!("no musl {} export list for {}", target.musl, arch.name()),
+        );
+        return Judgement {
+            verdict: Verdict::Skipped,
+            findings: vec![f],
+        };
     };
-    let ctx = Ctx { facts, db, target, arch, musl };
+    let ctx = Ctx {
+        facts,
+        db,
+        target,
+        arch,
+        musl,
+    };
     let mut findings = Vec::new();
     ctx.loader(&mut findings);
     ctx.libraries(&mut findings);
     ctx.relocations(&mut findings);
     ctx.imports(&mut findings);
 
-    let mut verdict = findings.iter().map(|f| f.impact).max().unwrap_or(Verdict::Native).max(Verdict::Native);
+    let mut verdict = findings
+        .iter()
+        .map(|f| f.impact)
+        .max()
+        .unwrap_or(Verdict::Native)
+        .max(Verdict::Native);
     if verdict == Verdict::Gcompat {
         ctx.overriding_stubs(&mut findings);
     }
     ctx.loader_only_hint(&mut findings);
     findings.sort_by(|a, b| {
-        (b.impact, b.severity, a.id, &a.symbol, &a.library).cmp(&(a.impact, a.severity, b.id, &b.symbol, &b.library))
+        (b.impact, b.severity, a.id, &a.symbol, &a.library)
+            .cmp(&(a.impact, a.severity, b.id, &b.symbol, &b.library))
     });
     findings.dedup();
     verdict = verdict.min(Verdict::Rebuild);
@@ -195,7 +239,9 @@ impl Ctx<'_> {
     }
 
     fn musl_loader(&self) -> &'static str {
-        self.db.musl_loader(self.arch).unwrap_or("/lib/ld-musl-<arch>.so.1")
+        self.db
+            .musl_loader(self.arch)
+            .unwrap_or("/lib/ld-musl-<arch>.so.1")
     }
 
     /// How a file that needs gcompat's symbols gets them.
@@ -212,14 +258,20 @@ impl Ctx<'_> {
 
     fn is_glibc_program(&self) -> bool {
         self.facts.kind.has_loader()
-            && self.facts.interpreter.as_deref().is_some_and(|i| self.db.is_glibc_loader(self.arch, i))
+            && self
+                .facts
+                .interpreter
+                .as_deref()
+                .is_some_and(|i| self.db.is_glibc_loader(self.arch, i))
     }
 
     fn loader(&self, out: &mut Vec<Finding>) {
         if !self.facts.kind.has_loader() {
             return;
         }
-        let Some(interp) = self.facts.interpreter.as_deref() else { return };
+        let Some(interp) = self.facts.interpreter.as_deref() else {
+            return;
+        };
         if Some(interp) == self.db.musl_loader(self.arch) {
             return;
         }
@@ -228,18 +280,29 @@ impl Ctx<'_> {
             let (impact, fix) = if self.gcompat() {
                 (Verdict::Gcompat, "apk add gcompat".to_string())
             } else {
-                (Verdict::Rebuild, format!("{set_interp}, or install gcompat"))
+                (
+                    Verdict::Rebuild,
+                    format!("{set_interp}, or install gcompat"),
+                )
             };
             out.push(
-                Finding::new(Code::GlibcLoader, impact, format!("PT_INTERP is glibc's loader {interp}"))
-                    .library(interp)
-                    .fix(fix),
+                Finding::new(
+                    Code::GlibcLoader,
+                    impact,
+                    format!("PT_INTERP is glibc's loader {interp}"),
+                )
+                .library(interp)
+                .fix(fix),
             );
         } else {
             out.push(
-                Finding::new(Code::UnknownLoader, Verdict::Rebuild, format!("PT_INTERP {interp} exists neither in musl nor in gcompat"))
-                    .library(interp)
-                    .fix(set_interp),
+                Finding::new(
+                    Code::UnknownLoader,
+                    Verdict::Rebuild,
+                    format!("PT_INTERP {interp} exists neither in musl nor in gcompat"),
+                )
+                .library(interp)
+                .fix(set_interp),
             );
         }
     }
@@ -261,16 +324,27 @@ impl Ctx<'_> {
                 });
             } else if self.db.is_glibc_only_soname(lib) {
                 out.push(
-                    Finding::new(Code::MissingLibrary, Verdict::Rebuild, format!("needs {lib}, a glibc library with no musl or Alpine counterpart"))
-                        .library(lib)
-                        .fix("rebuild against musl without this library"),
+                    Finding::new(
+                        Code::MissingLibrary,
+                        Verdict::Rebuild,
+                        format!("needs {lib}, a glibc library with no musl or Alpine counterpart"),
+                    )
+                    .library(lib)
+                    .fix("rebuild against musl without this library"),
                 );
             } else {
                 let (msg, fix) = match self.db.package(lib) {
                     Some(p) => match p.name {
                         Some(name) => {
-                            let hedge = if p.verified { "" } else { " (curated, unverified)" };
-                            (format!("needs {lib}: Alpine package {name}{hedge}"), format!("apk add {name}"))
+                            let hedge = if p.verified {
+                                ""
+                            } else {
+                                " (curated, unverified)"
+                            };
+                            (
+                                format!("needs {lib}: Alpine package {name}{hedge}"),
+                                format!("apk add {name}"),
+                            )
                         }
                         None => (
                             format!("needs {lib}, which Alpine does not package"),
@@ -279,7 +353,11 @@ impl Ctx<'_> {
                     },
                     None => (format!("needs {lib}"), format!("apk add so:{lib}")),
                 };
-                out.push(Finding::new(Code::NeedsPackage, Verdict::Native, msg).library(lib).fix(fix));
+                out.push(
+                    Finding::new(Code::NeedsPackage, Verdict::Native, msg)
+                        .library(lib)
+                        .fix(fix),
+                );
             }
         }
     }
@@ -292,9 +370,16 @@ impl Ctx<'_> {
                 ""
             };
             out.push(
-                Finding::new(Code::UnsupportedRelocation, Verdict::Rebuild, format!("{} × {}: musl's loader stops with 'unsupported relocation type {}'{why}", r.count, r.name, r.r_type))
-                    .symbol(r.name.clone())
-                    .fix("rebuild without IFUNC/target_clones, against musl"),
+                Finding::new(
+                    Code::UnsupportedRelocation,
+                    Verdict::Rebuild,
+                    format!(
+                        "{} × {}: musl's loader stops with 'unsupported relocation type {}'{why}",
+                        r.count, r.name, r.r_type
+                    ),
+                )
+                .symbol(r.name.clone())
+                .fix("rebuild without IFUNC/target_clones, against musl"),
             );
         }
         if self.facts.relr && !self.target.musl_at_least(1, 2, 4) {
@@ -307,11 +392,21 @@ impl Ctx<'_> {
             if e.sym_type == SymType::Ifunc && !e.hidden {
                 let used_here = self.facts.self_referenced.contains(&e.name);
                 let msg = if used_here {
-                    format!("exports IFUNC {} and refers to it itself: musl cannot see IFUNC definitions, so loading fails", e.name)
+                    format!(
+                        "exports IFUNC {} and refers to it itself: musl cannot see IFUNC definitions, so loading fails",
+                        e.name
+                    )
                 } else {
-                    format!("exports IFUNC {}: musl cannot see IFUNC definitions, so every user fails with 'symbol not found'", e.name)
+                    format!(
+                        "exports IFUNC {}: musl cannot see IFUNC definitions, so every user fails with 'symbol not found'",
+                        e.name
+                    )
                 };
-                out.push(Finding::new(Code::IfuncExport, Verdict::Rebuild, msg).symbol(e.name.clone()).fix("rebuild without IFUNC"));
+                out.push(
+                    Finding::new(Code::IfuncExport, Verdict::Rebuild, msg)
+                        .symbol(e.name.clone())
+                        .fix("rebuild without IFUNC"),
+                );
             }
         }
     }
@@ -338,7 +433,10 @@ impl Ctx<'_> {
 
     /// DT_NEEDED libraries that could provide an unversioned symbol we do not know.
     fn has_other_libraries(&self) -> bool {
-        self.facts.needed.iter().any(|l| !self.db.is_musl_itself(l) && !self.db.is_gcompat_soname(self.arch, l))
+        self.facts
+            .needed
+            .iter()
+            .any(|l| !self.db.is_musl_itself(l) && !self.db.is_gcompat_soname(self.arch, l))
     }
 
     fn imports(&self, out: &mut Vec<Finding>) {
@@ -382,11 +480,25 @@ impl Ctx<'_> {
     fn private(&self, imp: &Import) -> Finding {
         let resolved = self.musl.contains(imp.name.as_str());
         let (impact, msg) = if resolved {
-            (Verdict::Native, format!("{} is a glibc-internal interface; musl's same-named symbol binds by name, with no guarantee of the same meaning", imp.display()))
+            (
+                Verdict::Native,
+                format!(
+                    "{} is a glibc-internal interface; musl's same-named symbol binds by name, with no guarantee of the same meaning",
+                    imp.display()
+                ),
+            )
         } else {
-            (Verdict::Rebuild, format!("{} is a glibc-internal interface that neither musl nor gcompat provides", imp.display()))
+            (
+                Verdict::Rebuild,
+                format!(
+                    "{} is a glibc-internal interface that neither musl nor gcompat provides",
+                    imp.display()
+                ),
+            )
         };
-        let mut f = Finding::new(Code::GlibcPrivate, impact, msg).symbol(imp.display()).fix("rebuild against musl");
+        let mut f = Finding::new(Code::GlibcPrivate, impact, msg)
+            .symbol(imp.display())
+            .fix("rebuild against musl");
         if let Some(l) = &imp.library {
             f = f.library(l.clone());
         }
@@ -396,11 +508,33 @@ impl Ctx<'_> {
     fn gcompat_symbol(&self, imp: &Import, lib: GcompatLib) -> Finding {
         let mut f = match self.db.stub(&imp.name) {
             Some(stub) => {
-                let sev = if stub.severity == "info" { Severity::Note } else { Severity::Warning };
-                Finding::new(Code::GcompatStub, Verdict::Gcompat, format!("{} comes from {}, where it is a stub: {}", imp.display(), lib.soname(), stub.effect))
-                    .severity(sev)
+                let sev = if stub.severity == "info" {
+                    Severity::Note
+                } else {
+                    Severity::Warning
+                };
+                Finding::new(
+                    Code::GcompatStub,
+                    Verdict::Gcompat,
+                    format!(
+                        "{} comes from {}, where it is a stub: {}",
+                        imp.display(),
+                        lib.soname(),
+                        stub.effect
+                    ),
+                )
+                .severity(sev)
             }
-            None => Finding::new(Code::GcompatSymbol, Verdict::Gcompat, format!("{} is not in musl {}; {} provides it", imp.display(), self.target.musl, lib.soname())),
+            None => Finding::new(
+                Code::GcompatSymbol,
+                Verdict::Gcompat,
+                format!(
+                    "{} is not in musl {}; {} provides it",
+                    imp.display(),
+                    self.target.musl,
+                    lib.soname()
+                ),
+            ),
         };
         f = f.symbol(imp.display()).fix(self.gcompat_fix());
         if let Some(l) = &imp.library {
@@ -411,18 +545,28 @@ impl Ctx<'_> {
 
     fn missing(&self, imp: &Import) -> Finding {
         let mut why = format!("{} is in neither musl {}", imp.display(), self.target.musl);
-        match (&self.target.gcompat, self.db.gcompat_provider(self.arch, &imp.name)) {
+        match (
+            &self.target.gcompat,
+            self.db.gcompat_provider(self.arch, &imp.name),
+        ) {
             (Some(g), _) => why.push_str(&format!(" nor gcompat {g}")),
-            (None, Some(lib)) => why.push_str(&format!(" nor the target (gcompat's {} would provide it)", lib.soname())),
+            (None, Some(lib)) => why.push_str(&format!(
+                " nor the target (gcompat's {} would provide it)",
+                lib.soname()
+            )),
             (None, None) => why.push_str(" nor gcompat"),
         }
         why.push_str(": the loader stops with 'symbol not found'");
-        let fix = if self.target.gcompat.is_none() && self.db.gcompat_provider(self.arch, &imp.name).is_some() {
+        let fix = if self.target.gcompat.is_none()
+            && self.db.gcompat_provider(self.arch, &imp.name).is_some()
+        {
             "install gcompat, or rebuild against musl".to_string()
         } else {
             "rebuild against musl".to_string()
         };
-        let mut f = Finding::new(Code::MissingSymbol, Verdict::Rebuild, why).symbol(imp.display()).fix(fix);
+        let mut f = Finding::new(Code::MissingSymbol, Verdict::Rebuild, why)
+            .symbol(imp.display())
+            .fix(fix);
         if let Some(l) = &imp.library {
             f = f.library(l.clone());
         }
@@ -439,9 +583,16 @@ impl Ctx<'_> {
             if imp.weak || !imp.referenced || !self.musl.contains(imp.name.as_str()) {
                 continue;
             }
-            if let (Some(stub), Some(lib)) = (self.db.stub(&imp.name), self.db.gcompat_provider(self.arch, &imp.name)) {
+            if let (Some(stub), Some(lib)) = (
+                self.db.stub(&imp.name),
+                self.db.gcompat_provider(self.arch, &imp.name),
+            ) {
                 if lib == GcompatLib::Gcompat {
-                    let sev = if stub.severity == "info" { Severity::Note } else { Severity::Warning };
+                    let sev = if stub.severity == "info" {
+                        Severity::Note
+                    } else {
+                        Severity::Warning
+                    };
                     out.push(
                         Finding::new(Code::GcompatStub, Verdict::Native, format!("{}: with gcompat loaded, libgcompat's version overrides musl's: {}", imp.display(), stub.effect))
                             .symbol(imp.display())
@@ -455,12 +606,17 @@ impl Ctx<'_> {
     /// When the glibc loader path is the only thing standing between the program and plain musl,
     /// say so: patchelf makes it native.
     fn loader_only_hint(&self, out: &mut [Finding]) {
-        let blocking = out.iter().filter(|f| f.impact >= Verdict::Gcompat && f.id != Code::GlibcLoader).count();
+        let blocking = out
+            .iter()
+            .filter(|f| f.impact >= Verdict::Gcompat && f.id != Code::GlibcLoader)
+            .count();
         if blocking > 0 {
             return;
         }
         for f in out.iter_mut().filter(|f| f.id == Code::GlibcLoader) {
-            f.message.push_str("; musl provides everything else the program needs, so the loader is the only gap");
+            f.message.push_str(
+                "; musl provides everything else the program needs, so the loader is the only gap",
+            );
             f.fix = Some(format!(
                 "apk add gcompat, or run it without gcompat: patchelf --set-interpreter {} FILE",
                 self.musl_loader()

@@ -49,14 +49,26 @@ impl Target {
         musl: Option<&str>,
         gcompat: Option<&str>,
     ) -> Result<Target, TargetError> {
-        let default_musl = MuslVersion::parse(DEFAULT_MUSL).map_err(|e| TargetError(e.to_string()))?;
+        let default_musl =
+            MuslVersion::parse(DEFAULT_MUSL).map_err(|e| TargetError(e.to_string()))?;
         let mut t = match target {
             Some(spec) => {
                 let rel = spec.strip_prefix("alpine:").unwrap_or(spec);
-                let r = db.releases().iter().find(|r| r.name == rel).ok_or_else(|| {
-                    let known: Vec<_> = db.releases().iter().map(|r| format!("alpine:{}", r.name)).collect();
-                    TargetError(format!("unknown target '{spec}'; known targets: {}", known.join(", ")))
-                })?;
+                let r = db
+                    .releases()
+                    .iter()
+                    .find(|r| r.name == rel)
+                    .ok_or_else(|| {
+                        let known: Vec<_> = db
+                            .releases()
+                            .iter()
+                            .map(|r| format!("alpine:{}", r.name))
+                            .collect();
+                        TargetError(format!(
+                            "unknown target '{spec}'; known targets: {}",
+                            known.join(", ")
+                        ))
+                    })?;
                 Target {
                     name: format!("alpine:{}", r.name),
                     musl: r.musl.clone(),
@@ -77,10 +89,14 @@ impl Target {
             }
         };
         if let Some(m) = musl {
-            let v = MuslVersion::parse(m).map_err(|_| TargetError(format!("'{m}' is not a musl version like 1.2.5")))?;
+            let v = MuslVersion::parse(m)
+                .map_err(|_| TargetError(format!("'{m}' is not a musl version like 1.2.5")))?;
             if !db.musl_versions().contains(&v) {
                 let known: Vec<_> = db.musl_versions().iter().map(ToString::to_string).collect();
-                return Err(TargetError(format!("no export list for musl {m}; known: {}", known.join(", "))));
+                return Err(TargetError(format!(
+                    "no export list for musl {m}; known: {}",
+                    known.join(", ")
+                )));
             }
             if v != t.musl {
                 t.name = format!("musl:{v}");

@@ -12,7 +12,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// Render the report as pretty-printed JSON followed by a newline.
 pub fn render_json(report: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     s.push('\n');
     s
 }

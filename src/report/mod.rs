@@ -4,19 +4,20 @@
 //! ELF and no database.
 
 mod json;
+pub mod summary;
 mod text;
 
 use serde::Serialize;
 
-use crate::judge::{Finding, Target, Verdict};
 use crate::inspect::{Arch, Kind, Libc};
+use crate::judge::{Finding, Target, Verdict};
 
 pub use json::{SCHEMA, SCHEMA_VERSION, render_json};
 pub use text::{TextOptions, render_text};
 
 /// The short facts shown next to a verdict.
 #[derive(Clone, Debug, Serialize)]
-pub struct Summary {
+pub struct ElfSummary {
     /// Architecture.
     pub arch: String,
     /// Executable, PIE, shared library, static…
@@ -33,10 +34,10 @@ pub struct Summary {
     pub needed: Vec<String>,
 }
 
-impl Summary {
+impl ElfSummary {
     /// Build from facts.
     pub fn from_facts(f: &crate::inspect::Facts) -> Self {
-        Summary {
+        ElfSummary {
             arch: match f.arch {
                 Arch::Other(_) => format!("{} ({}-bit)", f.arch.name(), f.bits),
                 a => a.name(),
@@ -70,11 +71,27 @@ pub struct Record {
     /// Why the file was skipped or could not be judged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Libraries this file needs that were resolved inside the same scanned unit (closure).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub closure: Vec<ClosureEntry>,
     /// Short ELF facts.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub elf: Option<Summary>,
+    pub elf: Option<ElfSummary>,
     /// Findings, worst first.
     pub findings: Vec<Finding>,
+}
+
+/// A DT_NEEDED library resolved (or not) inside the scanned unit, the way musl searches.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ClosureEntry {
+    /// The DT_NEEDED name.
+    pub library: String,
+    /// Where it was found (report path of the bundled copy), if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<String>,
+    /// The bundled copy's own verdict, if found and judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
 }
 
 /// Count of records per verdict.
@@ -120,7 +137,10 @@ pub struct Tool {
 
 impl Default for Tool {
     fn default() -> Self {
-        Tool { name: "muslcheck", version: env!("CARGO_PKG_VERSION") }
+        Tool {
+            name: "muslcheck",
+            version: env!("CARGO_PKG_VERSION"),
+        }
     }
 }
 
@@ -139,12 +159,23 @@ pub struct Report {
     pub results: Vec<Record>,
     /// Totals per verdict.
     pub totals: Totals,
+    /// Roll-ups across the batch.
+    pub summary: summary::BatchSummary,
 }
 
 impl Report {
     /// Assemble a report.
     pub fn new(target: Target, results: Vec<Record>) -> Self {
         let totals = Totals::of(&results);
-        Report { schema: SCHEMA, schema_version: SCHEMA_VERSION, tool: Tool::default(), target, results, totals }
+        let summary = summary::BatchSummary::of(&results);
+        Report {
+            schema: SCHEMA,
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::default(),
+            target,
+            results,
+            totals,
+            summary,
+        }
     }
 }

@@ -18,7 +18,11 @@ struct Paint(bool);
 
 impl Paint {
     fn wrap(&self, code: &str, s: &str) -> String {
-        if self.0 { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
     }
     fn verdict(&self, v: Verdict) -> String {
         let code = match v {
@@ -46,6 +50,30 @@ pub fn render_text(report: &Report, opts: TextOptions) -> String {
     for r in &report.results {
         record(&mut out, r, &p, opts);
     }
+    let sum = &report.summary;
+    if !sum.blockers.is_empty() {
+        let _ = writeln!(out, "\n{}", p.wrap("1", "Top blockers:"));
+        for b in &sum.blockers {
+            let _ = writeln!(
+                out,
+                "  {} {} blocks {} binar{} in {} artifact{}",
+                b.id.id(),
+                b.name,
+                b.binaries,
+                if b.binaries == 1 { "y" } else { "ies" },
+                b.artifacts,
+                if b.artifacts == 1 { "" } else { "s" }
+            );
+        }
+    }
+    if !sum.install.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} apk add {}",
+            p.wrap("1", "To run the rest:"),
+            sum.install.join(" ")
+        );
+    }
     let t = &report.totals;
     let _ = writeln!(
         out,
@@ -64,7 +92,13 @@ pub fn render_text(report: &Report, opts: TextOptions) -> String {
 fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
     let mut head = format!("{}: {}", r.path, p.verdict(r.verdict));
     if let Some(e) = &r.elf {
-        let _ = write!(head, "  ({} {}, {})", e.arch, e.kind.as_str(), e.libc.as_str());
+        let _ = write!(
+            head,
+            "  ({} {}, {})",
+            e.arch,
+            e.kind.as_str(),
+            e.libc.as_str()
+        );
     }
     let _ = writeln!(out, "{head}");
     if let Some(reason) = r.reason.as_ref().filter(|_| r.findings.is_empty()) {
@@ -85,10 +119,17 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
         if f.severity == Severity::Note && !opts.verbose && f.fix.is_none() {
             continue;
         }
-        let _ = writeln!(out, "  {} {:<22} {}", p.severity(f.severity), f.id.id(), f.message);
+        let _ = writeln!(
+            out,
+            "  {} {:<22} {}",
+            p.severity(f.severity),
+            f.id.id(),
+            f.message
+        );
         // The fixes that change the verdict: those of findings at the verdict's level, plus the
         // packages to install when the binary can run at all.
-        let relevant = f.impact == r.verdict || (f.impact == Verdict::Native && r.verdict <= Verdict::Gcompat);
+        let relevant =
+            f.impact == r.verdict || (f.impact == Verdict::Native && r.verdict <= Verdict::Gcompat);
         if let Some(fix) = f.fix.as_deref().filter(|_| relevant) {
             if !fixes.contains(&fix) {
                 fixes.push(fix);

@@ -1,0 +1,122 @@
+//! Batch roll-ups: per-artifact worst verdicts, the symbols and libraries that block the most
+//! binaries, and what to install.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::{Record, Totals};
+use crate::judge::{Code, Verdict};
+
+/// One top-level input's roll-up.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ArtifactRollup {
+    /// The top-level input.
+    pub artifact: String,
+    /// Its worst verdict (errors count as worst).
+    pub verdict: Verdict,
+    /// Counts per verdict of the records inside it.
+    pub totals: Totals,
+}
+
+/// A symbol or library that stops binaries from running.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Blocker {
+    /// `symbol` or `library`.
+    pub kind: &'static str,
+    /// The symbol (without version) or library name.
+    pub name: String,
+    /// The finding ID.
+    pub id: Code,
+    /// Number of binaries it blocks.
+    pub binaries: usize,
+    /// Number of artifacts those binaries come from.
+    pub artifacts: usize,
+}
+
+/// Roll-ups across the batch.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct BatchSummary {
+    /// One roll-up per top-level input, in input order.
+    pub artifacts: Vec<ArtifactRollup>,
+    /// What blocks binaries (rebuild-level findings), most binaries first.
+    pub blockers: Vec<Blocker>,
+    /// Alpine packages to install for everything that can run (`gcompat`, `libstdc++`, ...).
+    pub install: Vec<String>,
+}
+
+/// How many blockers to keep.
+const TOP_BLOCKERS: usize = 20;
+
+impl BatchSummary {
+    /// Compute the roll-ups of a set of records.
+    pub fn of(records: &[Record]) -> Self {
+        let mut order: Vec<&str> = Vec::new();
+        let mut per: BTreeMap<&str, Vec<Record>> = BTreeMap::new();
+        for r in records {
+            if !per.contains_key(r.artifact.as_str()) {
+                order.push(&r.artifact);
+            }
+            per.entry(&r.artifact).or_default().push(r.clone());
+        }
+        let artifacts = order
+            .iter()
+            .map(|a| {
+                let rs = &per[a];
+                let verdict = rs
+                    .iter()
+                    .map(|r| r.verdict)
+                    .max()
+                    .unwrap_or(Verdict::Skipped);
+                ArtifactRollup {
+                    artifact: a.to_string(),
+                    verdict,
+                    totals: Totals::of(rs),
+                }
+            })
+            .collect();
+
+        let mut blocks: BTreeMap<(&'static str, String, Code), (BTreeSet<&str>, BTreeSet<&str>)> =
+            BTreeMap::new();
+        let mut install = BTreeSet::new();
+        for r in records {
+            for f in &r.findings {
+                if f.impact == Verdict::Rebuild {
+                    let (kind, name) = match (&f.symbol, &f.library) {
+                        (Some(s), _) => ("symbol", s.split('@').next().unwrap_or(s).to_string()),
+                        (None, Some(l)) => ("library", l.clone()),
+                        (None, None) => continue,
+                    };
+                    let e = blocks.entry((kind, name, f.id)).or_default();
+                    e.0.insert(&r.path);
+                    e.1.insert(&r.artifact);
+                }
+                if r.verdict <= Verdict::Gcompat && r.verdict >= Verdict::Native {
+                    if let Some(pkg) = f.fix.as_deref().and_then(|x| x.strip_prefix("apk add ")) {
+                        let pkg = pkg.split([' ', ';', ',']).next().unwrap_or(pkg);
+                        if f.impact <= r.verdict {
+                            install.insert(pkg.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        let mut blockers: Vec<Blocker> = blocks
+            .into_iter()
+            .map(|((kind, name, id), (bins, arts))| Blocker {
+                kind,
+                name,
+                id,
+                binaries: bins.len(),
+                artifacts: arts.len(),
+            })
+            .collect();
+        blockers.sort_by(|a, b| b.binaries.cmp(&a.binaries).then(a.name.cmp(&b.name)));
+        blockers.truncate(TOP_BLOCKERS);
+        BatchSummary {
+            artifacts,
+            blockers,
+            install: install.into_iter().collect(),
+        }
+    }
+}
