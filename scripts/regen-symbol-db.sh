@@ -16,6 +16,9 @@
 # Ends with `git diff --stat -- symbol-db/` so a reviewer sees what changed.
 #
 # Usage: scripts/regen-symbol-db.sh [--readelf] [--out DIR] [--system-apt] [--keep] [--quiet]
+#        scripts/regen-symbol-db.sh --check [DIR]
+#   --check       only validate the files of symbol-db/ (or DIR): formats, LC_ALL=C sort + uniqueness of the key
+#                 column, cross-file consistency; no download. Exit 1 on any problem.
 #   --readelf     extract with `readelf --dyn-syms -W` (GNU binutils) instead of `muslcheck db extract`
 #   --out DIR     write into DIR/{musl,glibc}/ instead of <repo>/symbol-db/ (for testing; no git diff at the end)
 #   --system-apt  use the system's apt sources as they are (only the versions they serve; no arm64 unless the
@@ -41,6 +44,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 DB="$REPO/symbol-db"
 OUT="$DB"
 MODE=muslcheck
+CHECK=0
 SYSTEM_APT=0
 KEEP=0
 QUIET=0
@@ -48,11 +52,12 @@ QUIET=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --readelf) MODE=readelf ;;
+    --check) CHECK=1; if [ $# -ge 2 ] && [ "${2#-}" = "$2" ]; then DB=$2; shift; fi ;;
     --out) [ $# -ge 2 ] || { echo "--out needs a directory" >&2; exit 2; }; OUT=$2; shift ;;
     --system-apt) SYSTEM_APT=1 ;;
     --keep) KEEP=1 ;;
     --quiet) QUIET=1 ;;
-    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -60,6 +65,61 @@ done
 
 say() { [ "$QUIET" = 1 ] || echo "$*" >&2; }
 warn() { echo "WARNING: $*" >&2; }
+
+# ---- --check: validate every file's format (no network) ---------------------------------------------------------
+check_db() {
+  local fail=0 f n
+  body() { grep -v '^#' "$1" | grep -v '^[[:space:]]*$'; }
+  # check FILE AWK-CONDITION-FOR-A-BAD-LINE KEY-COMMAND  (KEY-COMMAND's output must be LC_ALL=C sorted and unique)
+  check() {
+    local f=$1 bad=$2 key=$3 n
+    [ -f "$f" ] || { echo "MISSING $f"; fail=1; return; }
+    head -1 "$f" | grep -q '^#' || { echo "HEADER $f: does not start with a # comment"; fail=1; }
+    iconv -f UTF-8 -t UTF-8 "$f" > /dev/null 2>&1 || { echo "ENCODING $f: not UTF-8"; fail=1; }
+    n=$(body "$f" | awk "$bad { print NR \": \" \$0 }" | head -3) || true
+    [ -z "$n" ] || { echo "FORMAT $f: $n"; fail=1; }
+    n=$(body "$f" | eval "$key" | sort -c -u 2>&1 | head -1) || true
+    [ -z "$n" ] || { echo "SORT/UNIQUE $f: $n"; fail=1; }
+    [ "$QUIET" = 1 ] || printf '  %-42s %5d entries\n' "${f#"$DB"/}" "$(body "$f" | wc -l)"
+  }
+  local sym='!(NF == 2 && $1 ~ /^[A-Za-z_][A-Za-z0-9_.]*$/ && ($2 == "FUNC" || $2 == "OBJECT"))'
+  for f in "$DB"/musl/musl-*.txt "$DB"/gcompat/gcompat-*.txt "$DB"/gcompat/libucontext-*.txt "$DB"/gcompat/musl-obstack-*.txt; do
+    check "$f" "$sym" 'cut -d" " -f1'
+  done
+  check "$DB/gcompat/stubs.txt" 'BEGIN { FS = "\t" } !(NF == 3 && $1 ~ /^[A-Za-z_][A-Za-z0-9_]*$/ && ($2 == "warning" || $2 == "info") && $3 != "")' 'cut -f1'
+  for f in "$DB"/glibc/glibc-*.txt; do
+    check "$f" '!(NF == 5 && $1 ~ /\.so/ && ($4 == "FUNC" || $4 == "OBJECT" || $4 == "IFUNC" || $4 == "TLS") && ($5 == "default" || $5 == "compat"))' 'cat'
+  done
+  check "$DB/loader/musl-reserved-prefixes.txt" '!(NF == 1 && $1 ~ /^lib[a-z]+\.$/)' 'cat'
+  check "$DB/loader/gcompat-sonames.txt" '!(NF == 2 && $1 ~ /\.so\./ && ($2 == "x86_64" || $2 == "aarch64" || $2 == "any"))' 'cut -d" " -f1'
+  check "$DB/loader/glibc-loaders.txt" '!(NF == 2 && ($1 == "x86_64" || $1 == "aarch64") && $2 ~ /^\//)' 'cat'
+  check "$DB/loader/musl-loaders.txt" '!(NF == 2 && ($1 == "x86_64" || $1 == "aarch64") && $2 ~ /^\//)' 'cat'
+  check "$DB/loader/glibc-only-sonames.txt" '!(NF == 1 && $1 ~ /\.so/)' 'cat'
+  check "$DB/loader/lfs64.txt" '!(NF == 2 && $1 ~ /64(_r)?$/ && $2 !~ /64/)' 'cut -d" " -f1'
+  check "$DB/alpine/releases.txt" '!(NF == 4 && $1 ~ /^(3\.[0-9]+|edge)$/ && $2 ~ /^[0-9]+\.[0-9]+\.[0-9]+$/ && $3 ~ /^[0-9]+\.[0-9]+\.[0-9]+$/ && ($4 == "verified" || $4 == "unverified"))' 'cut -d" " -f1'
+  check "$DB/alpine/soname-packages.txt" '!((NF == 2 || (NF == 4 && $3 == "#" && $4 == "unverified")) && $1 ~ /\.so/)' 'cut -d" " -f1'
+  # cross-file consistency
+  [ "$(body "$DB/loader/lfs64.txt" | wc -l)" -eq 60 ] || { echo "CONSISTENCY lfs64.txt: not 60 entries"; fail=1; }
+  n=$(for f in "$DB"/musl/musl-1.2.[4-9]-*.txt; do
+        body "$DB/loader/lfs64.txt" | while read -r a b; do
+          grep -q "^$a " "$f" && echo "CONSISTENCY ${f#"$DB"/} still exports $a (removed in 1.2.4)"
+          grep -q "^$b " "$f" || echo "CONSISTENCY ${f#"$DB"/} lacks $b (target of $a)"
+        done
+      done
+      body "$DB/alpine/releases.txt" | while read -r rel m g st; do
+        for a in x86_64 aarch64; do
+          [ -f "$DB/musl/musl-$m-$a.txt" ] || echo "CONSISTENCY releases.txt $rel: no musl/musl-$m-$a.txt"
+          [ -f "$DB/gcompat/gcompat-$g-$a.txt" ] || echo "CONSISTENCY releases.txt $rel: no gcompat/gcompat-$g-$a.txt"
+        done
+      done
+      body "$DB/gcompat/stubs.txt" | cut -f1 | while read -r s; do
+        grep -q "^$s " "$DB/gcompat/gcompat-1.1.0-x86_64.txt" || echo "CONSISTENCY stubs.txt: $s is not a gcompat export"
+      done) || true
+  [ -z "$n" ] || { echo "$n"; fail=1; }
+  if [ "$fail" = 0 ]; then echo "symbol-db check: OK ($DB)"; else echo "symbol-db check: FAILED ($DB)"; fi
+  return "$fail"
+}
+if [ "$CHECK" = 1 ]; then check_db; exit $?; fi
 
 for tool in apt-get dpkg-deb comm sort awk; do
   command -v "$tool" >/dev/null || { echo "missing tool: $tool" >&2; exit 2; }
@@ -110,7 +170,7 @@ download() {
   if [ -d "$dir" ]; then echo "$dir"; return 0; fi
   mkdir -p "$TMP/debs/${dir##*/}"
   if ! (cd "$TMP/debs/${dir##*/}" && apt-get "${APT_OPTS[@]}" -q download "$spec" > "$TMP/dl.log" 2>&1); then
-    warn "apt does not serve $spec here ($(grep -m1 -E '^E:' "$TMP/dl.log" || echo 'download failed'))"
+    warn "apt does not serve $spec here ($(grep -m1 -E '^E:' "$TMP/dl.log" || echo 'download failed')); if Debian moved on, update the pins at the top of this script"
     return 0
   fi
   deb=$(ls "$TMP/debs/${dir##*/}"/*.deb 2>/dev/null | head -1)
@@ -204,7 +264,7 @@ for arch in x86_64 aarch64; do
     if [ -z "$root" ]; then : > "$raw.missing"; continue; fi
     lib=$(find_musl_libc "$root")
     [ -n "$lib" ] || { warn "no libc.so in musl $debver $da"; : > "$raw.missing"; continue; }
-    extract "$(readlink -f "$lib")" > "$raw"
+    extract "$(readlink -f "$lib")" > "$raw" || { echo "extractor ($MODE) failed on $lib" >&2; exit 1; }
     [ -s "$raw" ] || { warn "empty export list from $lib"; : > "$raw.missing"; rm -f "$raw"; }
   done
 
@@ -257,7 +317,7 @@ for arch in x86_64 aarch64; do
   for so in "$ld" libc.so.6 libm.so.6 libpthread.so.0 libdl.so.2 librt.so.1 libresolv.so.2 libutil.so.1 libcrypt.so.1; do
     f=$(find "$c6" "$cr" -name "$so" -path "*/usr/lib/*-linux-gnu/*" | head -1)
     [ -n "$f" ] || { warn "glibc $arch: $so not found in the .debs"; ok=0; continue; }
-    extract_glibc "$(readlink -f "$f")" >> "$out"
+    extract_glibc "$(readlink -f "$f")" >> "$out" || { echo "extractor ($MODE) failed on $f" >&2; exit 1; }
   done
   sort -u "$out" -o "$out"
   if [ "$ok" = 1 ] && [ -s "$out" ]; then

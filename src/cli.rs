@@ -18,6 +18,8 @@ const EXAMPLES: &str = "Examples:
   muslcheck scan --target alpine:3.18 dir/  judge every file under dir/ for Alpine 3.18
   muslcheck scan --gcompat none app.so      judge for plain musl, without gcompat
   muslcheck scan --format json app > r.json machine-readable report
+  muslcheck scan pkg.deb wheel.whl image/   archives and OCI images, with bundled-library closure
+  find /store -name '*.tar.gz' | muslcheck scan --format jsonl -   paths from standard input
   muslcheck explain missing-symbol          what a finding means and how to fix it";
 
 /// Subcommands.
@@ -42,6 +44,8 @@ pub enum Format {
     Text,
     /// One JSON document.
     Json,
+    /// One JSON object per line, streamed: a header line (schema, target), then one per record.
+    Jsonl,
 }
 
 /// Which verdict fails the run.
@@ -73,9 +77,26 @@ pub enum Color {
 /// Options of `scan`.
 #[derive(Args, Debug)]
 pub struct ScanArgs {
-    /// Files or directories to judge.
+    /// Files, directories, archives (tar, zip/whl/jar, deb, rpm, apk, npm tgz) or OCI image
+    /// layouts / `docker save` tarballs to judge; `-` reads a list of paths from standard input.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Leave out paths or archive members matching GLOB (matched against the whole name and
+    /// the file name; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Follow symbolic links inside directories (loops are detected).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// No progress bar and no messages on standard error.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// No progress bar (it is shown only when standard error is a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
     /// Alpine release to judge for: alpine:3.17 … alpine:edge (default: newest with musl 1.2.5).
     #[arg(long, value_name = "TARGET")]
     pub target: Option<String>,

@@ -3,11 +3,12 @@
 //! Data flows one way:
 //!
 //! ```text
-//! input (files, trees → named bytes) → inspect (ELF facts) → judge (facts + db + target
-//! → verdict + findings) → report (text, JSON)
+//! input (files, trees, archives → named bytes) → inspect (ELF facts) → judge (facts + db +
+//! target → verdict + findings; closure per unit) → report (text, JSON, …)
 //! ```
 //!
 //! Each stage is a module; a module uses the types of earlier stages, never of later ones.
+//! [`scan`] drives the stages in parallel for a batch.
 #![deny(missing_docs)]
 
 pub mod db;
@@ -15,6 +16,7 @@ pub mod input;
 pub mod inspect;
 pub mod judge;
 pub mod report;
+pub mod scan;
 
 use sha2::{Digest, Sha256};
 
@@ -25,6 +27,17 @@ use crate::report::{ElfSummary, Record};
 
 /// Analyse one input's bytes: inspect, judge, and wrap the result in a record.
 pub fn analyse(name: &str, artifact: &str, data: &[u8], db: &Db, target: &Target) -> Record {
+    analyse_with_node(name, artifact, data, db, target).0
+}
+
+/// Like [`analyse`], also returning what closure resolution needs (for ELF files).
+pub fn analyse_with_node(
+    name: &str,
+    artifact: &str,
+    data: &[u8],
+    db: &Db,
+    target: &Target,
+) -> (Record, Option<judge::closure::Node>) {
     let sha256 = Some(hex(&Sha256::digest(data)));
     let mut record = Record {
         path: name.to_string(),
@@ -38,24 +51,17 @@ pub fn analyse(name: &str, artifact: &str, data: &[u8], db: &Db, target: &Target
         elf: None,
         findings: Vec::new(),
     };
+    let mut node = None;
     match inspect::inspect(data) {
         Err(InspectError::NotElf) => {
             record.reason = Some("not an ELF file".into());
-            record.findings.push(Finding::new(
-                Code::NotElf,
-                Verdict::Skipped,
-                "not an ELF file",
-            ));
+            record.findings.push(Finding::new(Code::NotElf, Verdict::Skipped, "not an ELF file"));
         }
         Err(e @ InspectError::Malformed(_)) => {
             record.verdict = Verdict::Error;
             record.own_verdict = Verdict::Error;
             record.reason = Some(e.to_string());
-            record.findings.push(Finding::new(
-                Code::MalformedElf,
-                Verdict::Error,
-                e.to_string(),
-            ));
+            record.findings.push(Finding::new(Code::MalformedElf, Verdict::Error, e.to_string()));
         }
         Ok(facts) => {
             let j = judge::judge(&facts, db, target);
@@ -66,9 +72,31 @@ pub fn analyse(name: &str, artifact: &str, data: &[u8], db: &Db, target: &Target
             if j.verdict == Verdict::Skipped {
                 record.reason = record.findings.first().map(|f| f.message.clone());
             }
+            node = Some(judge::closure::Node {
+                path: String::new(),
+                needed: facts.needed,
+                rpath: facts.rpath,
+                runpath: facts.runpath,
+            });
         }
     }
-    record
+    (record, node)
+}
+
+/// The `skipped` record of a file that is not ELF.
+pub fn not_elf(name: &str, artifact: &str) -> Record {
+    let mut r = skipped(name, artifact, "not an ELF file");
+    r.findings.push(Finding::new(Code::NotElf, Verdict::Skipped, "not an ELF file"));
+    r
+}
+
+/// A `skipped` record for an input that is not judged (not ELF, limit hit, nothing inside).
+pub fn skipped(name: &str, artifact: &str, reason: &str) -> Record {
+    let mut r = unreadable(name, artifact, reason);
+    r.verdict = Verdict::Skipped;
+    r.own_verdict = Verdict::Skipped;
+    r.reason = Some(reason.to_string());
+    r
 }
 
 /// A record for an input whose bytes could not be read at all.

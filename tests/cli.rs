@@ -63,20 +63,37 @@ fn text_report_gives_verdict_reason_and_fix() {
 }
 
 #[test]
-fn directory_scan_reports_every_file_in_order() {
-    let (doc, _) = crate::util::scan_json(&[], &[&root().join("samples/bin")]);
+fn directory_scan_reports_every_elf_file_in_order() {
+    let dir = root().join("samples/bin");
+    let (doc, _) = crate::util::scan_json(&[], &[&dir]);
     let results = doc["results"].as_array().unwrap();
-    let files = std::fs::read_dir(root().join("samples/bin"))
+    let mut elves: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
-        .count();
-    assert_eq!(results.len(), files);
-    let paths: Vec<_> = results
-        .iter()
-        .map(|r| r["path"].as_str().unwrap().to_string())
+        .map(|e| e.unwrap().path())
+        .filter(|p| std::fs::read(p).unwrap().starts_with(b"\x7fELF"))
+        .map(|p| p.display().to_string())
         .collect();
-    let mut sorted = paths.clone();
-    sorted.sort();
-    assert_eq!(paths, sorted);
+    elves.sort();
+    let paths: Vec<String> = results.iter().map(|r| r["path"].as_str().unwrap().to_string()).collect();
+    // Non-ELF files inside a tree are not reported (scanelf -R does the same); ELF ones all are.
+    assert_eq!(paths, elves);
+    for r in results {
+        assert_eq!(r["artifact"], dir.display().to_string());
+    }
+}
+
+#[test]
+fn named_non_elf_file_and_empty_directory_are_reported() {
+    let tmp = std::env::temp_dir().join(format!("muslcheck-empty-{}", std::process::id()));
+    std::fs::create_dir_all(tmp.join("sub")).unwrap();
+    std::fs::write(tmp.join("sub/readme"), "hello").unwrap();
+    let (doc, _) = crate::util::scan_json(&[], &[&tmp, &root().join("samples/bin/not-elf.txt")]);
+    let results = doc["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert_eq!(results[0]["verdict"], "skipped");
+    assert!(results[0]["reason"].as_str().unwrap().contains("no ELF"));
+    assert_eq!(results[1]["findings"][0]["id"], "not-elf");
+    let _ = std::fs::remove_dir_all(&tmp);
 }
 
 #[test]

@@ -1,12 +1,23 @@
-//! Stage 1, inputs: turn what the user named (files, directories) into named byte sources.
+//! Stage 1, inputs: turn what the user named (files, directories, archives, images) into a
+//! stream of named byte sources.
 //!
-//! Only this module and `main` touch the filesystem. A directory is walked recursively without
-//! following symbolic links; every regular file becomes one input, so every input appears in
-//! the report. Unreadable entries become inputs with an error instead of aborting the walk.
+//! Only this module and `main` touch the filesystem. Producers call a sink with [`Item`]s in a
+//! deterministic order; they never analyse anything. Archives are streamed (never extracted to
+//! disk) and detected by content, not by extension. Every problem becomes an [`Item::Problem`]
+//! so that the batch goes on and nothing is lost.
+
+mod archive;
+mod detect;
+mod image;
+mod limits;
+mod walk;
 
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+
+pub use detect::{Kind, detect};
+pub use limits::Limits;
 
 /// Bytes of one input: memory-mapped for large files, read for small ones.
 pub enum Bytes {
@@ -26,89 +37,238 @@ impl std::ops::Deref for Bytes {
     }
 }
 
+/// Where an ELF file's bytes are.
+pub enum Data {
+    /// A file on disk, read (or mapped) by whoever analyses it.
+    Path(PathBuf),
+    /// Bytes already in memory (an archive member).
+    Bytes(Vec<u8>),
+}
+
+/// A scanned unit: a directory root, an archive or an image, within which libraries are
+/// resolved against each other (closure).
+pub type UnitId = usize;
+
+/// One ELF file to analyse.
+pub struct Source {
+    /// Name in the report: a path, or `archive!/member` (nested: `a.tar!/b.whl!/x.so`).
+    pub name: String,
+    /// The artifact it came from (the top-level input, or an archive found in a directory).
+    pub artifact: String,
+    /// The unit it belongs to.
+    pub unit: UnitId,
+    /// Absolute path inside the unit (`/usr/lib/libfoo.so`), for closure resolution.
+    pub unit_path: String,
+    /// The bytes.
+    pub data: Data,
+}
+
+/// What producers hand to the sink, in order.
+pub enum Item {
+    /// A new unit starts; every later item with this id belongs to it.
+    Unit {
+        /// Its id (unique within the run).
+        id: UnitId,
+        /// Its name (directory path, archive name).
+        name: String,
+    },
+    /// An ELF file.
+    Elf(Source),
+    /// A symbolic or hard link inside a unit (used to resolve library names).
+    Link {
+        /// The unit.
+        unit: UnitId,
+        /// Absolute path of the link inside the unit.
+        path: String,
+        /// Absolute path it points to inside the unit.
+        target: String,
+    },
+    /// A file that is neither ELF nor an archive we read.
+    Other {
+        /// Name in the report.
+        name: String,
+        /// Artifact.
+        artifact: String,
+        /// True when the user named it directly (it then gets a `skipped` record).
+        named: bool,
+    },
+    /// Something that could not be read, or a limit that was hit.
+    Problem {
+        /// Name in the report.
+        name: String,
+        /// Artifact.
+        artifact: String,
+        /// What went wrong.
+        error: String,
+        /// True for a limit (a `skipped` record) rather than damage (an `error` record).
+        limit: bool,
+    },
+}
+
+/// How inputs are expanded.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Follow symbolic links inside directories (loops are detected).
+    pub follow_symlinks: bool,
+    /// Paths or members matching these globs are left out.
+    pub exclude: Option<globset::GlobSet>,
+    /// Resource limits.
+    pub limits: Limits,
+}
+
+impl Options {
+    pub(crate) fn excluded(&self, name: &str) -> bool {
+        let Some(set) = &self.exclude else { return false };
+        let base = name.rsplit(['/', '!']).next().unwrap_or(name);
+        set.is_match(name) || set.is_match(base)
+    }
+}
+
+/// Hands out unit ids.
+#[derive(Debug, Default)]
+pub struct Units(std::sync::atomic::AtomicUsize);
+
+impl Units {
+    pub(crate) fn next(&self) -> UnitId {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Expand one top-level input (as the user named it) into items.
+pub fn visit(input: &Path, opts: &Options, units: &Units, sink: &mut dyn FnMut(Item)) {
+    let name = input.display().to_string();
+    let meta = match fs::metadata(input) {
+        Ok(m) => m,
+        Err(e) => return problem(sink, &name, &name, e.to_string()),
+    };
+    if meta.is_dir() {
+        if image::is_oci_layout(input) {
+            return image::visit_layout_dir(input, &name, opts, units, sink);
+        }
+        return walk::visit_dir(input, &name, opts, units, sink);
+    }
+    if !meta.is_file() {
+        return problem(sink, &name, &name, "not a regular file or directory".into());
+    }
+    visit_file(input, &name, &name, None, opts, units, sink, true);
+}
+
+/// A regular file on disk: ELF, archive, image tarball or something else.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn visit_file(
+    path: &Path,
+    name: &str,
+    artifact: &str,
+    unit: Option<(UnitId, String)>,
+    opts: &Options,
+    units: &Units,
+    sink: &mut dyn FnMut(Item),
+    named: bool,
+) {
+    let head = match read_head(path) {
+        Ok(h) => h,
+        Err(e) => return problem(sink, name, artifact, e.to_string()),
+    };
+    match detect(&head) {
+        Kind::Elf => {
+            let (unit, unit_path) = unit.unwrap_or_else(|| {
+                let id = units.next();
+                sink(Item::Unit { id, name: name.to_string() });
+                (id, format!("/{}", file_name(path)))
+            });
+            sink(Item::Elf(Source {
+                name: name.to_string(),
+                artifact: artifact.to_string(),
+                unit,
+                unit_path,
+                data: Data::Path(path.to_path_buf()),
+            }));
+        }
+        Kind::Other => sink(Item::Other { name: name.into(), artifact: artifact.into(), named }),
+        // An archive found anywhere is an artifact and a unit of its own.
+        kind => archive::visit_archive_file(path, kind, name, opts, units, sink),
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+pub(crate) fn problem(sink: &mut dyn FnMut(Item), name: &str, artifact: &str, error: String) {
+    sink(Item::Problem { name: name.into(), artifact: artifact.into(), error, limit: false });
+}
+
+/// The first bytes of a file, for content detection.
+fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(detect::HEAD);
+    fs::File::open(path)?.take(detect::HEAD as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
 /// Files at least this large are mapped instead of read.
 const MAP_THRESHOLD: u64 = 64 * 1024;
 
-/// One thing to analyse: where it came from and how to get its bytes.
-#[derive(Clone, Debug)]
-pub struct Input {
-    /// Name shown in the report (the path as given, or joined below a directory).
-    pub name: String,
-    /// The top-level input it came from.
-    pub artifact: String,
-    /// Filesystem path, or the error that stopped us from reaching it.
-    pub path: Result<PathBuf, String>,
-}
-
-/// Expand the user's paths into inputs, in a deterministic order (directories sorted by name).
-pub fn expand(paths: &[PathBuf]) -> Vec<Input> {
-    let mut out = Vec::new();
-    for p in paths {
-        let artifact = p.display().to_string();
-        match fs::symlink_metadata(p) {
-            Err(e) => out.push(Input {
-                name: artifact.clone(),
-                artifact,
-                path: Err(e.to_string()),
-            }),
-            Ok(m) if m.is_dir() => walk(p, &artifact, &mut out),
-            // A symlink named on the command line is followed: the user asked for it.
-            Ok(_) => out.push(Input {
-                name: artifact.clone(),
-                artifact,
-                path: Ok(p.clone()),
-            }),
-        }
-    }
-    out
-}
-
-fn walk(dir: &Path, artifact: &str, out: &mut Vec<Input>) {
-    let entries = match fs::read_dir(dir) {
-        Ok(rd) => rd,
-        Err(e) => {
-            let name = dir.display().to_string();
-            out.push(Input {
-                name,
-                artifact: artifact.into(),
-                path: Err(e.to_string()),
-            });
-            return;
-        }
-    };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let path = e.path();
-        let Ok(ft) = e.file_type() else { continue };
-        if ft.is_dir() {
-            walk(&path, artifact, out);
-        } else if ft.is_file() {
-            out.push(Input {
-                name: path.display().to_string(),
-                artifact: artifact.into(),
-                path: Ok(path),
-            });
-        }
-        // Symbolic links inside a tree and special files (fifos, sockets, devices) are not inputs.
-    }
-}
-
-/// Read an input's bytes.
-pub fn read(path: &Path) -> std::io::Result<Bytes> {
+/// Read a file's bytes, refusing files larger than `max`.
+pub fn read(path: &Path, max: u64) -> std::io::Result<Bytes> {
     let file = fs::File::open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(std::io::Error::other("not a regular file"));
     }
+    if meta.len() > max {
+        return Err(std::io::Error::other(format!(
+            "file is {} bytes, over the {max}-byte limit (--max-file-size)",
+            meta.len()
+        )));
+    }
     if meta.len() >= MAP_THRESHOLD {
-        // SAFETY: the mapping is private and read-only. If another process truncates the file
-        // while we read it, access past the new end raises SIGBUS; that is the documented risk
-        // of mmap, accepted for speed on large trees. We never write through it.
+        // SAFETY: the mapping is private and read-only and never written through. If another
+        // process truncates the file while we read it, access past the new end raises SIGBUS;
+        // that is the documented risk of mmap, accepted for speed on large trees.
         let map = unsafe { memmap2::Mmap::map(&file)? };
         return Ok(Bytes::Mapped(map));
     }
     let mut buf = Vec::with_capacity(meta.len() as usize);
     file.take(MAP_THRESHOLD).read_to_end(&mut buf)?;
     Ok(Bytes::Owned(buf))
+}
+
+/// Normalise an archive member or link path to an absolute path inside its unit:
+/// `./usr/lib/x` → `/usr/lib/x`; `..` never climbs above the root.
+pub fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for p in path.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// Resolve a link target relative to the directory of the link.
+pub fn join_link(link: &str, target: &str) -> String {
+    if target.starts_with('/') {
+        normalize(target)
+    } else {
+        let dir = link.rsplit_once('/').map_or("", |(d, _)| d);
+        normalize(&format!("{dir}/{target}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_stays_inside_the_root() {
+        assert_eq!(normalize("./usr/lib/x.so"), "/usr/lib/x.so");
+        assert_eq!(normalize("../../etc/passwd"), "/etc/passwd");
+        assert_eq!(normalize("/a/./b/../c"), "/a/c");
+        assert_eq!(join_link("/usr/lib/libz.so.1", "libz.so.1.3"), "/usr/lib/libz.so.1.3");
+        assert_eq!(join_link("/lib/x", "../usr/lib/y"), "/usr/lib/y");
+    }
 }

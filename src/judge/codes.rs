@@ -172,6 +172,16 @@ table, leaving pointers unrelocated: the program typically crashes with SIGSEGV 
 
 Fix: target Alpine 3.18 or newer (musl ≥ 1.2.4), or relink without -z pack-relative-relocs.";
 
+    BundledLibrary = "bundled-library", Warning,
+        "A library bundled beside the binary (found through its closure) will not run as it is.",
+        "When scanning a directory, archive or image, muslcheck resolves each binary's DT_NEEDED inside the
+same unit the way musl does: DT_RPATH/DT_RUNPATH of the binary and of its requesters up the chain
+(with $ORIGIN), then /lib, /usr/local/lib and /usr/lib inside the unit. A binary can only run if
+every library it loads can: its verdict becomes the worst of its own and its closure's, and this
+finding names the bundled library to blame and what is wrong with it.
+
+Fix: fix the named library (see its own findings), or replace it with the Alpine package.";
+
     UnsupportedArch = "unsupported-arch", Note,
         "The file's architecture is not one muslcheck judges (x86_64 and aarch64).",
         "muslcheck's database covers musl and gcompat on x86_64 and aarch64 only. Files for other machines

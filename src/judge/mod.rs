@@ -5,6 +5,7 @@
 //! weak undefined references never block, every relocation is processed before the program
 //! starts, IRELATIVE is fatal and IFUNC definitions are invisible. No I/O, no printing.
 
+pub mod closure;
 mod codes;
 mod target;
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::inspect::{Arch, Kind, Libc};
 use crate::judge::{Finding, Target, Verdict};
 
-pub use json::{SCHEMA, SCHEMA_VERSION, render_json};
+pub use json::{SCHEMA, SCHEMA_VERSION, render_json, render_jsonl_header, render_jsonl_record};
 pub use text::{TextOptions, render_text};
 
 /// The short facts shown next to a verdict.

@@ -1,0 +1,367 @@
+//! Archives, streamed: tar (plain, gzip, xz, zstd, bzip2), zip family, Debian .deb (ar),
+//! RPM (cpio payload), Alpine .apk (concatenated gzip tars), npm .tgz — and archives inside
+//! archives up to a depth limit.
+//!
+//! Nothing is extracted to disk. Members are read one at a time; only ELF members (and zip
+//! archives nested in a stream, which need random access) are held in memory, each bounded by
+//! the limits. A .deb's data tarball, an RPM's payload and an .apk's tar segments are flattened
+//! into the package's own namespace (`pkg.deb!/usr/bin/x`); any other archive member that is an
+//! archive becomes a nested unit (`a.tar!/b.whl!/x.so`).
+
+use std::cell::Cell;
+use std::fs::File;
+use std::io::{self, BufReader, Cursor, Read, Seek};
+use std::path::Path;
+use std::rc::Rc;
+
+use super::detect::{HEAD, Kind, detect};
+use super::{Data, Item, Options, Source, UnitId, Units, image, join_link, normalize};
+
+/// Where members of the archive being read go.
+#[derive(Clone)]
+pub(crate) struct Ctx<'a> {
+    /// Report-name prefix: members are named `{prefix}!/{path}`.
+    pub prefix: String,
+    pub artifact: String,
+    pub unit: UnitId,
+    pub depth: u32,
+    pub opts: &'a Options,
+    pub units: &'a Units,
+    /// Bytes decompressed so far for this artifact (all nesting levels share it).
+    pub inflated: Rc<Cell<u64>>,
+}
+
+impl Ctx<'_> {
+    fn member_name(&self, path: &str) -> String {
+        format!("{}!/{}", self.prefix, path.trim_start_matches('/'))
+    }
+
+    fn problem(&self, sink: &mut dyn FnMut(Item), name: &str, error: String, limit: bool) {
+        sink(Item::Problem { name: name.into(), artifact: self.artifact.clone(), error, limit });
+    }
+}
+
+/// An archive on disk: a unit and an artifact of its own.
+pub(crate) fn visit_archive_file(
+    path: &Path,
+    kind: Kind,
+    name: &str,
+    opts: &Options,
+    units: &Units,
+    sink: &mut dyn FnMut(Item),
+) {
+    if kind == Kind::Tar && image::visit_image_tar(path, name, opts, units, sink) {
+        return;
+    }
+    let unit = units.next();
+    sink(Item::Unit { id: unit, name: name.to_string() });
+    let ctx = Ctx {
+        prefix: name.to_string(),
+        artifact: name.to_string(),
+        unit,
+        depth: 0,
+        opts,
+        units,
+        inflated: Rc::new(Cell::new(0)),
+    };
+    let result = File::open(path).and_then(|f| {
+        if kind == Kind::Zip {
+            zip(f, &ctx, sink)
+        } else {
+            stream(BufReader::with_capacity(1 << 16, f), kind, &ctx, sink)
+        }
+    });
+    if let Err(e) = result {
+        ctx.problem(sink, name, format!("archive: {e}"), is_limit(&e));
+    }
+}
+
+/// Errors that mean "a limit was hit" rather than "the input is damaged".
+fn is_limit(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::FileTooLarge
+}
+
+fn limit_error(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::FileTooLarge, msg)
+}
+
+/// Counts decompressed bytes against the artifact's limit.
+struct Counted<R> {
+    inner: R,
+    total: Rc<Cell<u64>>,
+    max: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let total = self.total.get().saturating_add(n as u64);
+        self.total.set(total);
+        if total > self.max {
+            return Err(limit_error(format!(
+                "more than {} bytes decompressed from this artifact (--max-artifact-size); possible decompression bomb",
+                self.max
+            )));
+        }
+        Ok(n)
+    }
+}
+
+/// Read up to HEAD bytes and give back a reader that replays them.
+fn peek<R: Read>(mut r: R) -> io::Result<(Vec<u8>, io::Chain<Cursor<Vec<u8>>, R>)> {
+    let mut head = Vec::with_capacity(HEAD);
+    (&mut r).take(HEAD as u64).read_to_end(&mut head)?;
+    Ok((head.clone(), Cursor::new(head).chain(r)))
+}
+
+/// Strip compression layers: returns the decompressed stream and what it contains.
+fn peel<'r>(r: Box<dyn Read + 'r>, kind: Kind, ctx: &Ctx<'_>) -> io::Result<(Box<dyn Read + 'r>, Kind)> {
+    let mut r = r;
+    let mut kind = kind;
+    for _ in 0..4 {
+        let decoded: Box<dyn Read + 'r> = match kind {
+            Kind::Gzip => Box::new(flate2::read::MultiGzDecoder::new(r)),
+            Kind::Xz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(r)),
+            Kind::Zstd => Box::new(zstd::stream::read::Decoder::new(r)?),
+            Kind::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(r)),
+            _ => return Ok((r, kind)),
+        };
+        let counted = Counted { inner: decoded, total: ctx.inflated.clone(), max: ctx.opts.limits.max_artifact_bytes };
+        let (head, replay) = peek(counted)?;
+        kind = detect(&head);
+        r = Box::new(replay);
+    }
+    Ok((r, Kind::Other))
+}
+
+/// A stream that is an archive (possibly compressed) whose members belong to `ctx.unit`.
+pub(crate) fn stream<'r>(r: impl Read + 'r, kind: Kind, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+    let (r, kind) = peel(Box::new(r), kind, ctx)?;
+    match kind {
+        Kind::Tar => tar(r, ctx, sink),
+        Kind::Ar => ar(r, ctx, sink),
+        Kind::Cpio => cpio(r, ctx, sink),
+        Kind::Rpm => rpm(r, ctx, sink),
+        Kind::Zip => {
+            let data = read_bounded(r, ctx.opts.limits.max_file_bytes, 0)?;
+            zip(Cursor::new(data), ctx, sink)
+        }
+        Kind::Elf => {
+            // A compressed single ELF file (`tool.gz`): the artifact itself is the binary.
+            let data = read_bounded(r, ctx.opts.limits.max_file_bytes, 0)?;
+            let base = ctx.prefix.rsplit(['/', '!']).next().unwrap_or("file");
+            emit_elf(ctx, ctx.prefix.clone(), format!("/{base}"), data, sink);
+            Ok(())
+        }
+        _ => {
+            sink(Item::Other { name: ctx.prefix.clone(), artifact: ctx.artifact.clone(), named: ctx.depth == 0 });
+            Ok(())
+        }
+    }
+}
+
+fn emit_elf(ctx: &Ctx<'_>, name: String, unit_path: String, data: Vec<u8>, sink: &mut dyn FnMut(Item)) {
+    sink(Item::Elf(Source { name, artifact: ctx.artifact.clone(), unit: ctx.unit, unit_path, data: Data::Bytes(data) }));
+}
+
+/// Read a whole stream into memory, refusing more than `max` bytes. `hint` (untrusted) only
+/// sizes the first allocation, capped.
+fn read_bounded(r: impl Read, max: u64, hint: u64) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(hint.min(max).min(64 << 20) as usize);
+    r.take(max.saturating_add(1)).read_to_end(&mut buf)?;
+    if buf.len() as u64 > max {
+        return Err(limit_error(format!("member is larger than {max} bytes (--max-file-size)")));
+    }
+    Ok(buf)
+}
+
+/// One regular member: an ELF file, a nested archive, or something else.
+pub(crate) fn member(r: impl Read, path: &str, size: u64, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+    let name = ctx.member_name(path);
+    if ctx.opts.excluded(&name) {
+        return Ok(());
+    }
+    let (head, r) = peek(r)?;
+    let kind = detect(&head);
+    // Compressed members: look inside before deciding (a gzip'd man page is just a document).
+    let (r, kind): (Box<dyn Read + '_>, Kind) = match kind {
+        Kind::Gzip | Kind::Xz | Kind::Zstd | Kind::Bzip2 => match peel(Box::new(r), kind, ctx) {
+            Ok(x) => x,
+            Err(e) => {
+                ctx.problem(sink, &name, format!("cannot decompress: {e}"), is_limit(&e));
+                return Ok(());
+            }
+        },
+        _ => (Box::new(r), kind),
+    };
+    match kind {
+        Kind::Elf => match read_bounded(r, ctx.opts.limits.max_file_bytes, size) {
+            Ok(data) => emit_elf(ctx, name, normalize(path), data, sink),
+            Err(e) => ctx.problem(sink, &name, e.to_string(), is_limit(&e)),
+        },
+        Kind::Other => sink(Item::Other { name, artifact: ctx.artifact.clone(), named: false }),
+        Kind::Ar if !head.get(8..).is_some_and(|h| h.starts_with(b"debian-binary")) => {
+            // Static libraries (.a) hold relocatable objects the loader never sees.
+            sink(Item::Other { name, artifact: ctx.artifact.clone(), named: false });
+        }
+        nested => {
+            if ctx.depth >= ctx.opts.limits.max_depth {
+                let msg = format!("archive nested deeper than {} levels (--max-depth)", ctx.opts.limits.max_depth);
+                ctx.problem(sink, &name, msg, true);
+                return Ok(());
+            }
+            let unit = ctx.units.next();
+            sink(Item::Unit { id: unit, name: name.clone() });
+            let inner = Ctx { prefix: name.clone(), unit, depth: ctx.depth + 1, ..ctx.clone() };
+            if let Err(e) = stream(r, nested, &inner, sink) {
+                inner.problem(sink, &name, format!("archive: {e}"), is_limit(&e));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn tar(r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+    let mut archive = tar::Archive::new(r);
+    // Alpine .apk files are tar segments without end-of-archive blocks between them.
+    archive.set_ignore_zeros(true);
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let path = normalize(&raw);
+        let kind = entry.header().entry_type();
+        if kind.is_symlink() || kind.is_hard_link() {
+            if let Ok(Some(target)) = entry.link_name() {
+                let target = target.to_string_lossy();
+                // Hard link targets are archive paths; symlink targets are relative to the link.
+                let target = if kind.is_hard_link() { normalize(&target) } else { join_link(&path, &target) };
+                sink(Item::Link { unit: ctx.unit, path, target });
+            }
+        } else if kind.is_file() || kind == tar::EntryType::Continuous {
+            let size = entry.header().size().unwrap_or(0);
+            member(&mut entry, &raw, size, ctx, sink)?;
+        }
+    }
+    Ok(())
+}
+
+fn zip<R: Read + Seek>(r: R, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+    let mut archive = zip::ZipArchive::new(r).map_err(io::Error::other)?;
+    for i in 0..archive.len() {
+        let mut file = match archive.by_index(i) {
+            Ok(f) => f,
+            Err(e) => {
+                ctx.problem(sink, &ctx.member_name(&format!("#{i}")), format!("zip member: {e}"), false);
+                continue;
+            }
+        };
+        if file.is_dir() {
+            continue;
+        }
+        let raw = file.name().to_string();
+        let path = normalize(&raw);
+        if file.unix_mode().is_some_and(|m| m & 0o170000 == 0o120000) {
+            let mut target = String::new();
+            (&mut file).take(4096).read_to_string(&mut target).ok();
+            sink(Item::Link { unit: ctx.unit, target: join_link(&path, &target), path });
+            continue;
+        }
+        let size = file.size();
+        member(&mut file, &raw, size, ctx, sink)?;
+    }
+    Ok(())
+}
+
+/// Unix ar. Only Debian packages get here: their data tarball is flattened into the package.
+fn ar(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+    let mut magic = [0u8; 8];
+    r.read_exact(&mut magic)?;
+    loop {
+        let mut h = [0u8; 60];
+        match r.read_exact(&mut h) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
+            Err(e) => return Err(e),
+        }
+        if &h[58..60] != b"`\n" {
+            return Err(io::Error::other("bad ar member header"));
+        }
+        let name = String::from_utf8_lossy(&h[..16]).trim_end().trim_end_matches('/').to_string();
+        let size: u64 = String::from_utf8_lossy(&h[48..58])
+            .trim()
+            .parse()
+            .map_err(|_| io::Error::other("bad ar member size"))?;
+        let mut body = (&mut r).take(size);
+        if name.starts_with("data.tar") {
+            let (head, replay) = peek(&mut body)?;
+            stream(replay, detect(&head), ctx, sink)?;
+        }
+        io::copy(&mut body, &mut io::sink())?;
+        if size % 2 == 1 {
+            io::copy(&mut (&mut r).take(1), &mut io::sink())?;
+        }
+    }
+}
+
+/// RPM: lead, signature header, header, then a compressed cpio payload.
+fn rpm(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+    io::copy(&mut (&mut r).take(96), &mut io::sink())?;
+    for padded in [true, false] {
+        let mut h = [0u8; 16];
+        r.read_exact(&mut h)?;
+        if h[..4] != [0x8e, 0xad, 0xe8, 0x01] {
+            return Err(io::Error::other("bad RPM header magic"));
+        }
+        let nindex = u64::from(u32::from_be_bytes([h[8], h[9], h[10], h[11]]));
+        let hsize = u64::from(u32::from_be_bytes([h[12], h[13], h[14], h[15]]));
+        let mut skip = nindex * 16 + hsize;
+        if padded {
+            skip += (8 - (16 + skip) % 8) % 8;
+        }
+        let skipped = io::copy(&mut (&mut r).take(skip), &mut io::sink())?;
+        if skipped != skip {
+            return Err(io::Error::other("RPM header truncated"));
+        }
+    }
+    let (head, replay) = peek(r)?;
+    stream(replay, detect(&head), ctx, sink)
+}
+
+/// cpio "newc"/"crc" (RPM payloads).
+fn cpio(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+    let hex = |b: &[u8]| u64::from_str_radix(&String::from_utf8_lossy(b), 16).map_err(|_| io::Error::other("bad cpio header"));
+    loop {
+        let mut h = [0u8; 110];
+        r.read_exact(&mut h)?;
+        if &h[..5] != b"07070" {
+            return Err(io::Error::other("bad cpio magic"));
+        }
+        let mode = hex(&h[14..22])?;
+        let size = hex(&h[54..62])?;
+        let namesize = hex(&h[94..102])?;
+        if namesize > 4096 {
+            return Err(io::Error::other("cpio member name too long"));
+        }
+        let mut name = vec![0u8; namesize as usize];
+        r.read_exact(&mut name)?;
+        let pad = (4 - (110 + namesize) % 4) % 4;
+        io::copy(&mut (&mut r).take(pad), &mut io::sink())?;
+        let raw = String::from_utf8_lossy(name.split(|&b| b == 0).next().unwrap_or_default()).into_owned();
+        if raw == "TRAILER!!!" {
+            return Ok(());
+        }
+        let mut body = (&mut r).take(size);
+        match mode & 0o170000 {
+            0o100000 => member(&mut body, &raw, size, ctx, sink)?,
+            0o120000 => {
+                let mut target = String::new();
+                (&mut body).take(4096).read_to_string(&mut target).ok();
+                let path = normalize(&raw);
+                sink(Item::Link { unit: ctx.unit, target: join_link(&path, &target), path });
+            }
+            _ => {}
+        }
+        io::copy(&mut body, &mut io::sink())?;
+        io::copy(&mut (&mut r).take((4 - size % 4) % 4), &mut io::sink())?;
+    }
+}

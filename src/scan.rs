@@ -1,0 +1,289 @@
+//! The batch driver: inputs → parallel inspect + judge → closure per unit → records, in order.
+//!
+//! Top-level inputs are processed in windows of `jobs` inputs at a time: their producers
+//! (directory walks, archive decompression) run in parallel, each ELF file is analysed as a task
+//! on the same thread pool, and when a window is complete its records are finished (closure) and
+//! handed out in input order — deterministic whatever the thread count, and streamable.
+//! Identical files (same SHA-256) are inspected and judged once. Archive members waiting for
+//! analysis are bounded by `Limits::max_in_flight_bytes`; past it the producer analyses inline.
+
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use sha2::{Digest, Sha256};
+
+use crate::db::Db;
+use crate::input::{self, Data, Item, Source, UnitId, Units};
+use crate::judge::closure::{Node, Resolver};
+use crate::judge::{Code, Finding, Target, Verdict};
+use crate::report::{ClosureEntry, Record};
+
+/// How a batch is scanned.
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    /// Worker threads (at least 1).
+    pub jobs: usize,
+    /// Input expansion options and limits.
+    pub input: input::Options,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+        ScanOptions { jobs, input: input::Options::default() }
+    }
+}
+
+/// Told about progress, from worker threads.
+pub trait Observer: Sync {
+    /// One file was analysed (`bytes` long).
+    fn analysed(&self, _bytes: u64) {}
+}
+
+/// An observer that ignores everything.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+/// One file's own analysis, shared between identical files.
+#[derive(Clone)]
+struct Analysed {
+    record: Record,
+    node: Option<Node>,
+}
+
+/// What a producer saw, in order.
+enum Produced {
+    Unit(UnitId),
+    Elf { unit: UnitId, unit_path: String, name: String, artifact: String, slot: Arc<OnceLock<Analysed>> },
+    Link { unit: UnitId, path: String, target: String },
+    Record(Record),
+    Other,
+}
+
+struct Shared<'a> {
+    db: &'a Db,
+    target: &'a Target,
+    opts: &'a ScanOptions,
+    observer: &'a dyn Observer,
+    cache: Mutex<HashMap<[u8; 32], Analysed>>,
+    in_flight: AtomicU64,
+    units: Units,
+}
+
+/// Scan `paths` and hand every record to `emit`, in input order.
+pub fn scan(
+    paths: &[PathBuf],
+    db: &Db,
+    target: &Target,
+    opts: &ScanOptions,
+    observer: &dyn Observer,
+    emit: &mut dyn FnMut(Record),
+) -> std::io::Result<()> {
+    let jobs = opts.jobs.max(1);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build().map_err(std::io::Error::other)?;
+    let shared = Shared {
+        db,
+        target,
+        opts,
+        observer,
+        cache: Mutex::new(HashMap::new()),
+        in_flight: AtomicU64::new(0),
+        units: Units::default(),
+    };
+    for window in paths.chunks(jobs) {
+        let mut outs: Vec<Vec<Produced>> = window.iter().map(|_| Vec::new()).collect();
+        pool.scope(|s| {
+            for (path, out) in window.iter().zip(outs.iter_mut()) {
+                let shared = &shared;
+                s.spawn(move |s| produce(path, out, s, shared));
+            }
+        });
+        for (path, out) in window.iter().zip(outs) {
+            let records = finish(out, db);
+            if records.is_empty() {
+                let name = path.display().to_string();
+                emit(crate::skipped(&name, &name, "no ELF files inside"));
+            }
+            records.into_iter().for_each(&mut *emit);
+        }
+    }
+    Ok(())
+}
+
+fn produce<'s>(path: &std::path::Path, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared: &'s Shared<'s>) {
+    input::visit(path, &shared.opts.input, &shared.units, &mut |item| match item {
+        Item::Unit { id, .. } => out.push(Produced::Unit(id)),
+        Item::Link { unit, path, target } => out.push(Produced::Link { unit, path, target }),
+        Item::Other { name, artifact, named } => out.push(if named {
+            Produced::Record(crate::not_elf(&name, &artifact))
+        } else {
+            Produced::Other
+        }),
+        Item::Problem { name, artifact, error, limit } => out.push(Produced::Record(if limit {
+            crate::skipped(&name, &artifact, &error)
+        } else {
+            let mut r = crate::unreadable(&name, &artifact, &error);
+            r.reason = Some(error);
+            r
+        })),
+        Item::Elf(src) => {
+            let slot = Arc::new(OnceLock::new());
+            out.push(Produced::Elf {
+                unit: src.unit,
+                unit_path: src.unit_path.clone(),
+                name: src.name.clone(),
+                artifact: src.artifact.clone(),
+                slot: slot.clone(),
+            });
+            let held = match &src.data {
+                Data::Bytes(b) => b.len() as u64,
+                Data::Path(_) => 0,
+            };
+            let budget = shared.opts.input.limits.max_in_flight_bytes;
+            if held > 0 && shared.in_flight.load(Ordering::Relaxed) + held > budget {
+                let _ = slot.set(analyse(src, shared)); // over budget: analyse here, holding nothing
+            } else {
+                shared.in_flight.fetch_add(held, Ordering::Relaxed);
+                s.spawn(move |_| {
+                    let _ = slot.set(analyse(src, shared));
+                    shared.in_flight.fetch_sub(held, Ordering::Relaxed);
+                });
+            }
+        }
+    });
+}
+
+/// Inspect and judge one ELF source, once per distinct content; a panic becomes an error record.
+fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
+    let Source { name, artifact, data, .. } = src;
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let bytes: input::Bytes = match data {
+            Data::Bytes(b) => input::Bytes::Owned(b),
+            Data::Path(p) => match input::read(&p, shared.opts.input.limits.max_file_bytes) {
+                Ok(b) => b,
+                Err(e) => return Analysed { record: crate::unreadable(&name, &artifact, &e.to_string()), node: None },
+            },
+        };
+        shared.observer.analysed(bytes.len() as u64);
+        let key: [u8; 32] = Sha256::digest(&*bytes).into();
+        if let Some(hit) = shared.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            let mut a = hit;
+            a.record.path = name.clone();
+            a.record.artifact = artifact.clone();
+            return a;
+        }
+        let (record, node) = crate::analyse_with_node(&name, &artifact, &bytes, shared.db, shared.target);
+        let a = Analysed { record, node };
+        if let Ok(mut c) = shared.cache.lock() {
+            c.insert(key, a.clone());
+        }
+        a
+    }));
+    result.unwrap_or_else(|_| {
+        let mut r = crate::unreadable(&name, &artifact, "internal error while analysing (please report this file)");
+        r.reason = Some("internal error while analysing this file (a bug in muslcheck: please report it)".into());
+        Analysed { record: r, node: None }
+    })
+}
+
+/// Turn one input's production into records: closure per unit, then drop what is not reported.
+fn finish(out: Vec<Produced>, db: &Db) -> Vec<Record> {
+    let mut records: Vec<Record> = Vec::new();
+    let mut named: Vec<bool> = Vec::new();
+    // unit → (record indices of its ELF files, their nodes, links)
+    let mut units: HashMap<UnitId, (Vec<usize>, Vec<Node>, HashMap<String, String>)> = HashMap::new();
+    for p in out {
+        match p {
+            Produced::Unit(id) => {
+                units.entry(id).or_default();
+            }
+            Produced::Link { unit, path, target } => {
+                units.entry(unit).or_default().2.insert(path, target);
+            }
+            Produced::Record(r) => {
+                named.push(true);
+                records.push(r);
+            }
+            Produced::Other => {}
+            Produced::Elf { unit, unit_path, name, artifact, slot } => {
+                let a = slot.get().cloned().unwrap_or_else(|| Analysed {
+                    record: crate::unreadable(&name, &artifact, "not analysed (internal error)"),
+                    node: None,
+                });
+                let mut node = a.node.unwrap_or_default();
+                node.path = unit_path;
+                let u = units.entry(unit).or_default();
+                u.0.push(records.len());
+                u.1.push(node);
+                named.push(name == artifact);
+                records.push(a.record);
+            }
+        }
+    }
+    for (idx, nodes, links) in units.values() {
+        let resolver = Resolver::new(nodes, links, db);
+        for (i, &ri) in idx.iter().enumerate() {
+            if (Verdict::Native..=Verdict::Rebuild).contains(&records[ri].own_verdict) && !nodes[i].needed.is_empty() {
+                let edges = resolver.closure(i);
+                apply_closure(ri, &edges, idx, &mut records);
+            }
+        }
+    }
+    // Relocatable objects inside trees and archives are never loaded: not worth a record.
+    records
+        .into_iter()
+        .zip(named)
+        .filter(|(r, named)| *named || !r.findings.iter().any(|f| f.id == Code::NotLoadable))
+        .map(|(r, _)| r)
+        .collect()
+}
+
+fn apply_closure(ri: usize, edges: &[crate::judge::closure::Edge], idx: &[usize], records: &mut [Record]) {
+    let mut worst = records[ri].own_verdict;
+    let mut entries = Vec::new();
+    let mut blame = Vec::new();
+    let mut bundled_direct = Vec::new();
+    for e in edges {
+        let found = e.node.map(|n| idx[n]);
+        let lib = found.map(|f| &records[f]);
+        entries.push(ClosureEntry {
+            library: e.library.clone(),
+            found: lib.map(|l| l.path.clone()),
+            verdict: lib.map(|l| l.own_verdict),
+        });
+        if e.node.is_some() && idx[e.requester] == ri {
+            bundled_direct.push(e.library.clone());
+        }
+        if let Some(l) = lib {
+            if (Verdict::Gcompat..=Verdict::Rebuild).contains(&l.own_verdict) {
+                worst = worst.max(l.own_verdict);
+                let why = l.findings.iter().find(|f| f.impact == l.own_verdict);
+                let mut f = Finding::new(
+                    Code::BundledLibrary,
+                    l.own_verdict,
+                    format!(
+                        "bundled {} ({}) is {}{}",
+                        e.library,
+                        l.path,
+                        l.own_verdict.as_str(),
+                        why.map(|w| format!(": {}", w.message)).unwrap_or_default()
+                    ),
+                )
+                .library(e.library.clone());
+                if let Some(fix) = why.and_then(|w| w.fix.clone()) {
+                    f = f.fix(format!("{fix} (in {})", e.library));
+                }
+                blame.push(f);
+            }
+        }
+    }
+    let r = &mut records[ri];
+    r.findings.retain(|f| !(f.id == Code::NeedsPackage && f.library.as_ref().is_some_and(|l| bundled_direct.contains(l))));
+    r.findings.extend(blame);
+    r.findings.sort_by(|a, b| b.impact.cmp(&a.impact).then(b.severity.cmp(&a.severity)));
+    r.closure = entries;
+    r.verdict = worst;
+}
