@@ -93,6 +93,15 @@ else
     skip hello-i386 "gcc -m32 cannot link (install gcc-multilib)"
 fi
 
+# --- a vendor bundle: bin/ + lib/ resolved through RUNPATH $ORIGIN/../lib (closure) ----
+V=vendor
+mkdir -p "$V/bin" "$V/lib"
+run "$CC" $BASE -O2 -D_FILE_OFFSET_BITS=64 $LIB -Wl,-soname,libbundled.so.1 -o "$V/lib/libbundled.so.1.0" "$SRC/vendor-bundled.c" && ok vendor/lib/libbundled.so.1.0
+run ln -sf libbundled.so.1.0 "$V/lib/libbundled.so.1"
+run "$CC" $BASE -O2 $LIB -Wl,-soname,libok.so -o "$V/lib/libok.so" "$SRC/vendor-ok.c" && ok vendor/lib/libok.so
+run "$CC" $BASE -O2 $EXE -o "$V/bin/tool" "$SRC/vendor-tool.c" -L"$V/lib" -l:libbundled.so.1 -l:libok.so \
+    -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib' && ok vendor/bin/tool
+
 # --- not ELF / broken ELF -------------------------------------------------------------
 echo "+ printf ... > $OUT/not-elf.txt"
 printf 'This is a plain text file, not an ELF binary.\nmuslcheck must skip it.\n' > "$OUT/not-elf.txt"

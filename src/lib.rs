@@ -55,13 +55,21 @@ pub fn analyse_with_node(
     match inspect::inspect(data) {
         Err(InspectError::NotElf) => {
             record.reason = Some("not an ELF file".into());
-            record.findings.push(Finding::new(Code::NotElf, Verdict::Skipped, "not an ELF file"));
+            record.findings.push(Finding::new(
+                Code::NotElf,
+                Verdict::Skipped,
+                "not an ELF file",
+            ));
         }
         Err(e @ InspectError::Malformed(_)) => {
             record.verdict = Verdict::Error;
             record.own_verdict = Verdict::Error;
             record.reason = Some(e.to_string());
-            record.findings.push(Finding::new(Code::MalformedElf, Verdict::Error, e.to_string()));
+            record.findings.push(Finding::new(
+                Code::MalformedElf,
+                Verdict::Error,
+                e.to_string(),
+            ));
         }
         Ok(facts) => {
             let j = judge::judge(&facts, db, target);
@@ -86,7 +94,11 @@ pub fn analyse_with_node(
 /// The `skipped` record of a file that is not ELF.
 pub fn not_elf(name: &str, artifact: &str) -> Record {
     let mut r = skipped(name, artifact, "not an ELF file");
-    r.findings.push(Finding::new(Code::NotElf, Verdict::Skipped, "not an ELF file"));
+    r.findings.push(Finding::new(
+        Code::NotElf,
+        Verdict::Skipped,
+        "not an ELF file",
+    ));
     r
 }
 

@@ -15,8 +15,8 @@ use cli::{Cli, Color, Command, DbCommand, Format, ScanArgs};
 use muslcheck::db::Db;
 use muslcheck::judge::{Code, Target};
 use muslcheck::report::{Report, TextOptions, render_json, render_text};
-use muslcheck::{input, scan};
 use muslcheck::scan::ScanOptions;
+use muslcheck::{input, scan};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -44,8 +44,8 @@ fn run(cli: Cli) -> Result<exit::Status> {
         Command::Scan(args) => scan(args),
         Command::Explain { id } => explain(id.as_deref()),
         Command::Db(DbCommand::Extract { glibc, file }) => {
-            let bytes =
-                input::read(&file, u64::MAX).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes = input::read(&file, u64::MAX)
+                .with_context(|| format!("cannot read {}", file.display()))?;
             let lines = muslcheck::extract_exports(&bytes, glibc)
                 .with_context(|| file.display().to_string())?;
             let mut out = std::io::stdout().lock();
@@ -63,7 +63,12 @@ fn database() -> Result<&'static Db> {
 
 fn scan(args: ScanArgs) -> Result<exit::Status> {
     let db = database()?;
-    let target = Target::resolve(db, args.target.as_deref(), args.musl.as_deref(), args.gcompat.as_deref())?;
+    let target = Target::resolve(
+        db,
+        args.target.as_deref(),
+        args.musl.as_deref(),
+        args.gcompat.as_deref(),
+    )?;
     let paths = expand_stdin(&args.paths)?;
     let mut opts = ScanOptions::default();
     if let Some(j) = args.jobs {
@@ -74,11 +79,13 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
 
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let progress = progress::Bar::new(!args.quiet && !args.no_progress && std::io::stderr().is_terminal());
+    let progress =
+        progress::Bar::new(!args.quiet && !args.no_progress && std::io::stderr().is_terminal());
     let mut records = Vec::new();
     let mut write_err = None;
     if args.format == Format::Jsonl {
@@ -104,7 +111,16 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
         Color::Auto => to_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     match args.format {
-        Format::Text => out.write_all(render_text(&report, TextOptions { color, verbose: args.verbose }).as_bytes())?,
+        Format::Text => out.write_all(
+            render_text(
+                &report,
+                TextOptions {
+                    color,
+                    verbose: args.verbose,
+                },
+            )
+            .as_bytes(),
+        )?,
         Format::Json => out.write_all(render_json(&report).as_bytes())?,
         Format::Jsonl => {}
     }

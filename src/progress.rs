@@ -16,13 +16,18 @@ impl Bar {
     pub fn new(show: bool) -> Self {
         let bar = show.then(|| {
             let b = ProgressBar::new_spinner();
-            let style = ProgressStyle::with_template("{spinner} {pos} ELF files ({per_sec}) {msg} [{elapsed}]")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            let style = ProgressStyle::with_template(
+                "{spinner} {pos} ELF files ({per_sec}) {msg} [{elapsed}]",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
             b.set_style(style);
             b.enable_steady_tick(std::time::Duration::from_millis(120));
             b
         });
-        Bar { bar, bytes: AtomicU64::new(0) }
+        Bar {
+            bar,
+            bytes: AtomicU64::new(0),
+        }
     }
 
     /// Clear the bar.

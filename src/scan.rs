@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::db::Db;
 use crate::input::{self, Data, Item, Source, UnitId, Units};
 use crate::judge::closure::{Node, Resolver};
-use crate::judge::{Code, Finding, Target, Verdict};
+use crate::judge::{Code, Finding, Severity, Target, Verdict};
 use crate::report::{ClosureEntry, Record};
 
 /// How a batch is scanned.
@@ -33,14 +33,19 @@ pub struct ScanOptions {
 impl Default for ScanOptions {
     fn default() -> Self {
         let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-        ScanOptions { jobs, input: input::Options::default() }
+        ScanOptions {
+            jobs,
+            input: input::Options::default(),
+        }
     }
 }
 
 /// Told about progress, from worker threads.
 pub trait Observer: Sync {
-    /// One file was analysed (`bytes` long).
+    /// One file was read (`bytes` long).
     fn analysed(&self, _bytes: u64) {}
+    /// One distinct file content was inspected and judged (identical files count once).
+    fn inspected(&self) {}
 }
 
 /// An observer that ignores everything.
@@ -57,8 +62,18 @@ struct Analysed {
 /// What a producer saw, in order.
 enum Produced {
     Unit(UnitId),
-    Elf { unit: UnitId, unit_path: String, name: String, artifact: String, slot: Arc<OnceLock<Analysed>> },
-    Link { unit: UnitId, path: String, target: String },
+    Elf {
+        unit: UnitId,
+        unit_path: String,
+        name: String,
+        artifact: String,
+        slot: Arc<OnceLock<Analysed>>,
+    },
+    Link {
+        unit: UnitId,
+        path: String,
+        target: String,
+    },
     Record(Record),
     Other,
 }
@@ -83,7 +98,10 @@ pub fn scan(
     emit: &mut dyn FnMut(Record),
 ) -> std::io::Result<()> {
     let jobs = opts.jobs.max(1);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build().map_err(std::io::Error::other)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(std::io::Error::other)?;
     let shared = Shared {
         db,
         target,
@@ -113,58 +131,87 @@ pub fn scan(
     Ok(())
 }
 
-fn produce<'s>(path: &std::path::Path, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared: &'s Shared<'s>) {
-    input::visit(path, &shared.opts.input, &shared.units, &mut |item| match item {
-        Item::Unit { id, .. } => out.push(Produced::Unit(id)),
-        Item::Link { unit, path, target } => out.push(Produced::Link { unit, path, target }),
-        Item::Other { name, artifact, named } => out.push(if named {
-            Produced::Record(crate::not_elf(&name, &artifact))
-        } else {
-            Produced::Other
-        }),
-        Item::Problem { name, artifact, error, limit } => out.push(Produced::Record(if limit {
-            crate::skipped(&name, &artifact, &error)
-        } else {
-            let mut r = crate::unreadable(&name, &artifact, &error);
-            r.reason = Some(error);
-            r
-        })),
-        Item::Elf(src) => {
-            let slot = Arc::new(OnceLock::new());
-            out.push(Produced::Elf {
-                unit: src.unit,
-                unit_path: src.unit_path.clone(),
-                name: src.name.clone(),
-                artifact: src.artifact.clone(),
-                slot: slot.clone(),
-            });
-            let held = match &src.data {
-                Data::Bytes(b) => b.len() as u64,
-                Data::Path(_) => 0,
-            };
-            let budget = shared.opts.input.limits.max_in_flight_bytes;
-            if held > 0 && shared.in_flight.load(Ordering::Relaxed) + held > budget {
-                let _ = slot.set(analyse(src, shared)); // over budget: analyse here, holding nothing
+fn produce<'s>(
+    path: &std::path::Path,
+    out: &mut Vec<Produced>,
+    s: &rayon::Scope<'s>,
+    shared: &'s Shared<'s>,
+) {
+    input::visit(
+        path,
+        &shared.opts.input,
+        &shared.units,
+        &mut |item| match item {
+            Item::Unit { id, .. } => out.push(Produced::Unit(id)),
+            Item::Link { unit, path, target } => out.push(Produced::Link { unit, path, target }),
+            Item::Other {
+                name,
+                artifact,
+                named,
+            } => out.push(if named {
+                Produced::Record(crate::not_elf(&name, &artifact))
             } else {
-                shared.in_flight.fetch_add(held, Ordering::Relaxed);
-                s.spawn(move |_| {
-                    let _ = slot.set(analyse(src, shared));
-                    shared.in_flight.fetch_sub(held, Ordering::Relaxed);
+                Produced::Other
+            }),
+            Item::Problem {
+                name,
+                artifact,
+                error,
+                limit,
+            } => out.push(Produced::Record(if limit {
+                crate::skipped(&name, &artifact, &error)
+            } else {
+                let mut r = crate::unreadable(&name, &artifact, &error);
+                r.reason = Some(error);
+                r
+            })),
+            Item::Elf(src) => {
+                let slot = Arc::new(OnceLock::new());
+                out.push(Produced::Elf {
+                    unit: src.unit,
+                    unit_path: src.unit_path.clone(),
+                    name: src.name.clone(),
+                    artifact: src.artifact.clone(),
+                    slot: slot.clone(),
                 });
+                let held = match &src.data {
+                    Data::Bytes(b) => b.len() as u64,
+                    Data::Path(_) => 0,
+                };
+                let budget = shared.opts.input.limits.max_in_flight_bytes;
+                if held > 0 && shared.in_flight.load(Ordering::Relaxed) + held > budget {
+                    let _ = slot.set(analyse(src, shared)); // over budget: analyse here, holding nothing
+                } else {
+                    shared.in_flight.fetch_add(held, Ordering::Relaxed);
+                    s.spawn(move |_| {
+                        let _ = slot.set(analyse(src, shared));
+                        shared.in_flight.fetch_sub(held, Ordering::Relaxed);
+                    });
+                }
             }
-        }
-    });
+        },
+    );
 }
 
 /// Inspect and judge one ELF source, once per distinct content; a panic becomes an error record.
 fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
-    let Source { name, artifact, data, .. } = src;
+    let Source {
+        name,
+        artifact,
+        data,
+        ..
+    } = src;
     let result = catch_unwind(AssertUnwindSafe(|| {
         let bytes: input::Bytes = match data {
             Data::Bytes(b) => input::Bytes::Owned(b),
             Data::Path(p) => match input::read(&p, shared.opts.input.limits.max_file_bytes) {
                 Ok(b) => b,
-                Err(e) => return Analysed { record: crate::unreadable(&name, &artifact, &e.to_string()), node: None },
+                Err(e) => {
+                    return Analysed {
+                        record: crate::unreadable(&name, &artifact, &e.to_string()),
+                        node: None,
+                    };
+                }
             },
         };
         shared.observer.analysed(bytes.len() as u64);
@@ -175,7 +222,9 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
             a.record.artifact = artifact.clone();
             return a;
         }
-        let (record, node) = crate::analyse_with_node(&name, &artifact, &bytes, shared.db, shared.target);
+        shared.observer.inspected();
+        let (record, node) =
+            crate::analyse_with_node(&name, &artifact, &bytes, shared.db, shared.target);
         let a = Analysed { record, node };
         if let Ok(mut c) = shared.cache.lock() {
             c.insert(key, a.clone());
@@ -183,9 +232,19 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
         a
     }));
     result.unwrap_or_else(|_| {
-        let mut r = crate::unreadable(&name, &artifact, "internal error while analysing (please report this file)");
-        r.reason = Some("internal error while analysing this file (a bug in muslcheck: please report it)".into());
-        Analysed { record: r, node: None }
+        let mut r = crate::unreadable(
+            &name,
+            &artifact,
+            "internal error while analysing (please report this file)",
+        );
+        r.reason = Some(
+            "internal error while analysing this file (a bug in muslcheck: please report it)"
+                .into(),
+        );
+        Analysed {
+            record: r,
+            node: None,
+        }
     })
 }
 
@@ -194,7 +253,8 @@ fn finish(out: Vec<Produced>, db: &Db) -> Vec<Record> {
     let mut records: Vec<Record> = Vec::new();
     let mut named: Vec<bool> = Vec::new();
     // unit → (record indices of its ELF files, their nodes, links)
-    let mut units: HashMap<UnitId, (Vec<usize>, Vec<Node>, HashMap<String, String>)> = HashMap::new();
+    let mut units: HashMap<UnitId, (Vec<usize>, Vec<Node>, HashMap<String, String>)> =
+        HashMap::new();
     for p in out {
         match p {
             Produced::Unit(id) => {
@@ -208,7 +268,13 @@ fn finish(out: Vec<Produced>, db: &Db) -> Vec<Record> {
                 records.push(r);
             }
             Produced::Other => {}
-            Produced::Elf { unit, unit_path, name, artifact, slot } => {
+            Produced::Elf {
+                unit,
+                unit_path,
+                name,
+                artifact,
+                slot,
+            } => {
                 let a = slot.get().cloned().unwrap_or_else(|| Analysed {
                     record: crate::unreadable(&name, &artifact, "not analysed (internal error)"),
                     node: None,
@@ -226,7 +292,9 @@ fn finish(out: Vec<Produced>, db: &Db) -> Vec<Record> {
     for (idx, nodes, links) in units.values() {
         let resolver = Resolver::new(nodes, links, db);
         for (i, &ri) in idx.iter().enumerate() {
-            if (Verdict::Native..=Verdict::Rebuild).contains(&records[ri].own_verdict) && !nodes[i].needed.is_empty() {
+            if (Verdict::Native..=Verdict::Rebuild).contains(&records[ri].own_verdict)
+                && !nodes[i].needed.is_empty()
+            {
                 let edges = resolver.closure(i);
                 apply_closure(ri, &edges, idx, &mut records);
             }
@@ -241,7 +309,12 @@ fn finish(out: Vec<Produced>, db: &Db) -> Vec<Record> {
         .collect()
 }
 
-fn apply_closure(ri: usize, edges: &[crate::judge::closure::Edge], idx: &[usize], records: &mut [Record]) {
+fn apply_closure(
+    ri: usize,
+    edges: &[crate::judge::closure::Edge],
+    idx: &[usize],
+    records: &mut [Record],
+) {
     let mut worst = records[ri].own_verdict;
     let mut entries = Vec::new();
     let mut blame = Vec::new();
@@ -261,6 +334,11 @@ fn apply_closure(ri: usize, edges: &[crate::judge::closure::Edge], idx: &[usize]
             if (Verdict::Gcompat..=Verdict::Rebuild).contains(&l.own_verdict) {
                 worst = worst.max(l.own_verdict);
                 let why = l.findings.iter().find(|f| f.impact == l.own_verdict);
+                let severity = if l.own_verdict == Verdict::Rebuild {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                };
                 let mut f = Finding::new(
                     Code::BundledLibrary,
                     l.own_verdict,
@@ -272,7 +350,8 @@ fn apply_closure(ri: usize, edges: &[crate::judge::closure::Edge], idx: &[usize]
                         why.map(|w| format!(": {}", w.message)).unwrap_or_default()
                     ),
                 )
-                .library(e.library.clone());
+                .library(e.library.clone())
+                .severity(severity);
                 if let Some(fix) = why.and_then(|w| w.fix.clone()) {
                     f = f.fix(format!("{fix} (in {})", e.library));
                 }
@@ -281,9 +360,24 @@ fn apply_closure(ri: usize, edges: &[crate::judge::closure::Edge], idx: &[usize]
         }
     }
     let r = &mut records[ri];
-    r.findings.retain(|f| !(f.id == Code::NeedsPackage && f.library.as_ref().is_some_and(|l| bundled_direct.contains(l))));
+    if !blame.is_empty() {
+        // The judge's "the loader is the only gap" hint no longer holds once a bundled library blocks.
+        for f in r.findings.iter_mut().filter(|f| f.id == Code::GlibcLoader) {
+            if let Some(i) = f.message.find("; musl provides everything else") {
+                f.message.truncate(i);
+                f.fix = Some("apk add gcompat".into());
+            }
+        }
+    }
+    r.findings.retain(|f| {
+        !(f.id == Code::NeedsPackage
+            && f.library
+                .as_ref()
+                .is_some_and(|l| bundled_direct.contains(l)))
+    });
     r.findings.extend(blame);
-    r.findings.sort_by(|a, b| b.impact.cmp(&a.impact).then(b.severity.cmp(&a.severity)));
+    r.findings
+        .sort_by(|a, b| b.impact.cmp(&a.impact).then(b.severity.cmp(&a.severity)));
     r.closure = entries;
     r.verdict = worst;
 }

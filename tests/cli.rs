@@ -74,7 +74,10 @@ fn directory_scan_reports_every_elf_file_in_order() {
         .map(|p| p.display().to_string())
         .collect();
     elves.sort();
-    let paths: Vec<String> = results.iter().map(|r| r["path"].as_str().unwrap().to_string()).collect();
+    let paths: Vec<String> = results
+        .iter()
+        .map(|r| r["path"].as_str().unwrap().to_string())
+        .collect();
     // Non-ELF files inside a tree are not reported (scanelf -R does the same); ELF ones all are.
     assert_eq!(paths, elves);
     for r in results {

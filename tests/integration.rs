@@ -2,6 +2,7 @@
 
 mod util;
 
+mod archives;
 mod cli;
 mod loader;
 mod samples;

@@ -184,7 +184,9 @@ pub(crate) fn embedded() -> Result<Db, ParseError> {
                         "default" => true,
                         "compat" => false,
                         _ => {
-                            return Err(ctx.err(n, format!("expected default|compat, found {kind}")));
+                            return Err(
+                                ctx.err(n, format!("expected default|compat, found {kind}"))
+                            );
                         }
                     };
                     let list: &mut Vec<GlibcSym> = table.entry(name).or_default();

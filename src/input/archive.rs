@@ -33,11 +33,20 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn member_name(&self, path: &str) -> String {
-        format!("{}!/{}", self.prefix, path.trim_start_matches('/'))
+        format!(
+            "{}!/{}",
+            self.prefix,
+            normalize(path).trim_start_matches('/')
+        )
     }
 
     fn problem(&self, sink: &mut dyn FnMut(Item), name: &str, error: String, limit: bool) {
-        sink(Item::Problem { name: name.into(), artifact: self.artifact.clone(), error, limit });
+        sink(Item::Problem {
+            name: name.into(),
+            artifact: self.artifact.clone(),
+            error,
+            limit,
+        });
     }
 }
 
@@ -54,7 +63,10 @@ pub(crate) fn visit_archive_file(
         return;
     }
     let unit = units.next();
-    sink(Item::Unit { id: unit, name: name.to_string() });
+    sink(Item::Unit {
+        id: unit,
+        name: name.to_string(),
+    });
     let ctx = Ctx {
         prefix: name.to_string(),
         artifact: name.to_string(),
@@ -115,7 +127,11 @@ fn peek<R: Read>(mut r: R) -> io::Result<(Vec<u8>, io::Chain<Cursor<Vec<u8>>, R>
 }
 
 /// Strip compression layers: returns the decompressed stream and what it contains.
-fn peel<'r>(r: Box<dyn Read + 'r>, kind: Kind, ctx: &Ctx<'_>) -> io::Result<(Box<dyn Read + 'r>, Kind)> {
+fn peel<'r>(
+    r: Box<dyn Read + 'r>,
+    kind: Kind,
+    ctx: &Ctx<'_>,
+) -> io::Result<(Box<dyn Read + 'r>, Kind)> {
     let mut r = r;
     let mut kind = kind;
     for _ in 0..4 {
@@ -126,7 +142,11 @@ fn peel<'r>(r: Box<dyn Read + 'r>, kind: Kind, ctx: &Ctx<'_>) -> io::Result<(Box
             Kind::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(r)),
             _ => return Ok((r, kind)),
         };
-        let counted = Counted { inner: decoded, total: ctx.inflated.clone(), max: ctx.opts.limits.max_artifact_bytes };
+        let counted = Counted {
+            inner: decoded,
+            total: ctx.inflated.clone(),
+            max: ctx.opts.limits.max_artifact_bytes,
+        };
         let (head, replay) = peek(counted)?;
         kind = detect(&head);
         r = Box::new(replay);
@@ -135,7 +155,12 @@ fn peel<'r>(r: Box<dyn Read + 'r>, kind: Kind, ctx: &Ctx<'_>) -> io::Result<(Box
 }
 
 /// A stream that is an archive (possibly compressed) whose members belong to `ctx.unit`.
-pub(crate) fn stream<'r>(r: impl Read + 'r, kind: Kind, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+pub(crate) fn stream<'r>(
+    r: impl Read + 'r,
+    kind: Kind,
+    ctx: &Ctx<'_>,
+    sink: &mut dyn FnMut(Item),
+) -> io::Result<()> {
     let (r, kind) = peel(Box::new(r), kind, ctx)?;
     match kind {
         Kind::Tar => tar(r, ctx, sink),
@@ -154,14 +179,30 @@ pub(crate) fn stream<'r>(r: impl Read + 'r, kind: Kind, ctx: &Ctx<'_>, sink: &mu
             Ok(())
         }
         _ => {
-            sink(Item::Other { name: ctx.prefix.clone(), artifact: ctx.artifact.clone(), named: ctx.depth == 0 });
+            sink(Item::Other {
+                name: ctx.prefix.clone(),
+                artifact: ctx.artifact.clone(),
+                named: ctx.depth == 0,
+            });
             Ok(())
         }
     }
 }
 
-fn emit_elf(ctx: &Ctx<'_>, name: String, unit_path: String, data: Vec<u8>, sink: &mut dyn FnMut(Item)) {
-    sink(Item::Elf(Source { name, artifact: ctx.artifact.clone(), unit: ctx.unit, unit_path, data: Data::Bytes(data) }));
+fn emit_elf(
+    ctx: &Ctx<'_>,
+    name: String,
+    unit_path: String,
+    data: Vec<u8>,
+    sink: &mut dyn FnMut(Item),
+) {
+    sink(Item::Elf(Source {
+        name,
+        artifact: ctx.artifact.clone(),
+        unit: ctx.unit,
+        unit_path,
+        data: Data::Bytes(data),
+    }));
 }
 
 /// Read a whole stream into memory, refusing more than `max` bytes. `hint` (untrusted) only
@@ -170,13 +211,21 @@ fn read_bounded(r: impl Read, max: u64, hint: u64) -> io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(hint.min(max).min(64 << 20) as usize);
     r.take(max.saturating_add(1)).read_to_end(&mut buf)?;
     if buf.len() as u64 > max {
-        return Err(limit_error(format!("member is larger than {max} bytes (--max-file-size)")));
+        return Err(limit_error(format!(
+            "member is larger than {max} bytes (--max-file-size)"
+        )));
     }
     Ok(buf)
 }
 
 /// One regular member: an ELF file, a nested archive, or something else.
-pub(crate) fn member(r: impl Read, path: &str, size: u64, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+pub(crate) fn member(
+    r: impl Read,
+    path: &str,
+    size: u64,
+    ctx: &Ctx<'_>,
+    sink: &mut dyn FnMut(Item),
+) -> io::Result<()> {
     let name = ctx.member_name(path);
     if ctx.opts.excluded(&name) {
         return Ok(());
@@ -199,20 +248,43 @@ pub(crate) fn member(r: impl Read, path: &str, size: u64, ctx: &Ctx<'_>, sink: &
             Ok(data) => emit_elf(ctx, name, normalize(path), data, sink),
             Err(e) => ctx.problem(sink, &name, e.to_string(), is_limit(&e)),
         },
-        Kind::Other => sink(Item::Other { name, artifact: ctx.artifact.clone(), named: false }),
-        Kind::Ar if !head.get(8..).is_some_and(|h| h.starts_with(b"debian-binary")) => {
+        Kind::Other => sink(Item::Other {
+            name,
+            artifact: ctx.artifact.clone(),
+            named: false,
+        }),
+        Kind::Ar
+            if !head
+                .get(8..)
+                .is_some_and(|h| h.starts_with(b"debian-binary")) =>
+        {
             // Static libraries (.a) hold relocatable objects the loader never sees.
-            sink(Item::Other { name, artifact: ctx.artifact.clone(), named: false });
+            sink(Item::Other {
+                name,
+                artifact: ctx.artifact.clone(),
+                named: false,
+            });
         }
         nested => {
             if ctx.depth >= ctx.opts.limits.max_depth {
-                let msg = format!("archive nested deeper than {} levels (--max-depth)", ctx.opts.limits.max_depth);
+                let msg = format!(
+                    "archive nested deeper than {} levels (--max-depth)",
+                    ctx.opts.limits.max_depth
+                );
                 ctx.problem(sink, &name, msg, true);
                 return Ok(());
             }
             let unit = ctx.units.next();
-            sink(Item::Unit { id: unit, name: name.clone() });
-            let inner = Ctx { prefix: name.clone(), unit, depth: ctx.depth + 1, ..ctx.clone() };
+            sink(Item::Unit {
+                id: unit,
+                name: name.clone(),
+            });
+            let inner = Ctx {
+                prefix: name.clone(),
+                unit,
+                depth: ctx.depth + 1,
+                ..ctx.clone()
+            };
             if let Err(e) = stream(r, nested, &inner, sink) {
                 inner.problem(sink, &name, format!("archive: {e}"), is_limit(&e));
             }
@@ -234,8 +306,16 @@ fn tar(r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()
             if let Ok(Some(target)) = entry.link_name() {
                 let target = target.to_string_lossy();
                 // Hard link targets are archive paths; symlink targets are relative to the link.
-                let target = if kind.is_hard_link() { normalize(&target) } else { join_link(&path, &target) };
-                sink(Item::Link { unit: ctx.unit, path, target });
+                let target = if kind.is_hard_link() {
+                    normalize(&target)
+                } else {
+                    join_link(&path, &target)
+                };
+                sink(Item::Link {
+                    unit: ctx.unit,
+                    path,
+                    target,
+                });
             }
         } else if kind.is_file() || kind == tar::EntryType::Continuous {
             let size = entry.header().size().unwrap_or(0);
@@ -251,7 +331,12 @@ fn zip<R: Read + Seek>(r: R, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::R
         let mut file = match archive.by_index(i) {
             Ok(f) => f,
             Err(e) => {
-                ctx.problem(sink, &ctx.member_name(&format!("#{i}")), format!("zip member: {e}"), false);
+                ctx.problem(
+                    sink,
+                    &ctx.member_name(&format!("#{i}")),
+                    format!("zip member: {e}"),
+                    false,
+                );
                 continue;
             }
         };
@@ -263,7 +348,11 @@ fn zip<R: Read + Seek>(r: R, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::R
         if file.unix_mode().is_some_and(|m| m & 0o170000 == 0o120000) {
             let mut target = String::new();
             (&mut file).take(4096).read_to_string(&mut target).ok();
-            sink(Item::Link { unit: ctx.unit, target: join_link(&path, &target), path });
+            sink(Item::Link {
+                unit: ctx.unit,
+                target: join_link(&path, &target),
+                path,
+            });
             continue;
         }
         let size = file.size();
@@ -286,7 +375,10 @@ fn ar(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result
         if &h[58..60] != b"`\n" {
             return Err(io::Error::other("bad ar member header"));
         }
-        let name = String::from_utf8_lossy(&h[..16]).trim_end().trim_end_matches('/').to_string();
+        let name = String::from_utf8_lossy(&h[..16])
+            .trim_end()
+            .trim_end_matches('/')
+            .to_string();
         let size: u64 = String::from_utf8_lossy(&h[48..58])
             .trim()
             .parse()
@@ -329,7 +421,10 @@ fn rpm(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Resul
 
 /// cpio "newc"/"crc" (RPM payloads).
 fn cpio(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
-    let hex = |b: &[u8]| u64::from_str_radix(&String::from_utf8_lossy(b), 16).map_err(|_| io::Error::other("bad cpio header"));
+    let hex = |b: &[u8]| {
+        u64::from_str_radix(&String::from_utf8_lossy(b), 16)
+            .map_err(|_| io::Error::other("bad cpio header"))
+    };
     loop {
         let mut h = [0u8; 110];
         r.read_exact(&mut h)?;
@@ -346,7 +441,8 @@ fn cpio(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Resu
         r.read_exact(&mut name)?;
         let pad = (4 - (110 + namesize) % 4) % 4;
         io::copy(&mut (&mut r).take(pad), &mut io::sink())?;
-        let raw = String::from_utf8_lossy(name.split(|&b| b == 0).next().unwrap_or_default()).into_owned();
+        let raw = String::from_utf8_lossy(name.split(|&b| b == 0).next().unwrap_or_default())
+            .into_owned();
         if raw == "TRAILER!!!" {
             return Ok(());
         }
@@ -357,7 +453,11 @@ fn cpio(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Resu
                 let mut target = String::new();
                 (&mut body).take(4096).read_to_string(&mut target).ok();
                 let path = normalize(&raw);
-                sink(Item::Link { unit: ctx.unit, target: join_link(&path, &target), path });
+                sink(Item::Link {
+                    unit: ctx.unit,
+                    target: join_link(&path, &target),
+                    path,
+                });
             }
             _ => {}
         }

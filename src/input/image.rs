@@ -33,18 +33,24 @@ pub(crate) fn is_oci_layout(dir: &Path) -> bool {
 /// Where blobs and manifests are read from.
 enum Blobs {
     Dir(PathBuf),
-    Tar { file: PathBuf, index: HashMap<String, (u64, u64)> },
+    Tar {
+        file: PathBuf,
+        index: HashMap<String, (u64, u64)>,
+    },
 }
 
 impl Blobs {
     fn open(&self, path: &str) -> io::Result<Box<dyn Read>> {
         let path = path.trim_start_matches("./");
         match self {
-            Blobs::Dir(d) => Ok(Box::new(BufReader::with_capacity(1 << 16, File::open(d.join(path))?))),
+            Blobs::Dir(d) => Ok(Box::new(BufReader::with_capacity(
+                1 << 16,
+                File::open(d.join(path))?,
+            ))),
             Blobs::Tar { file, index } => {
-                let &(offset, size) = index
-                    .get(path)
-                    .ok_or_else(|| io::Error::other(format!("{path} is not in the image tarball")))?;
+                let &(offset, size) = index.get(path).ok_or_else(|| {
+                    io::Error::other(format!("{path} is not in the image tarball"))
+                })?;
                 let mut f = File::open(file)?;
                 f.seek(SeekFrom::Start(offset))?;
                 Ok(Box::new(BufReader::with_capacity(1 << 16, f).take(size)))
@@ -65,16 +71,40 @@ struct Image {
     layers: Vec<String>,
 }
 
-pub(crate) fn visit_layout_dir(dir: &Path, name: &str, opts: &Options, units: &Units, sink: &mut dyn FnMut(Item)) {
+pub(crate) fn visit_layout_dir(
+    dir: &Path,
+    name: &str,
+    opts: &Options,
+    units: &Units,
+    sink: &mut dyn FnMut(Item),
+) {
     visit_images(Blobs::Dir(dir.to_path_buf()), name, opts, units, sink);
 }
 
 /// If the tarball is an image (docker save or OCI layout), read it as one and return true.
-pub(crate) fn visit_image_tar(path: &Path, name: &str, opts: &Options, units: &Units, sink: &mut dyn FnMut(Item)) -> bool {
-    let Ok(index) = index_tar(path) else { return false };
-    let is_image = index.contains_key("manifest.json") || (index.contains_key("oci-layout") && index.contains_key("index.json"));
+pub(crate) fn visit_image_tar(
+    path: &Path,
+    name: &str,
+    opts: &Options,
+    units: &Units,
+    sink: &mut dyn FnMut(Item),
+) -> bool {
+    let Ok(index) = index_tar(path) else {
+        return false;
+    };
+    let is_image = index.contains_key("manifest.json")
+        || (index.contains_key("oci-layout") && index.contains_key("index.json"));
     if is_image {
-        visit_images(Blobs::Tar { file: path.to_path_buf(), index }, name, opts, units, sink);
+        visit_images(
+            Blobs::Tar {
+                file: path.to_path_buf(),
+                index,
+            },
+            name,
+            opts,
+            units,
+            sink,
+        );
     }
     is_image
 }
@@ -87,7 +117,10 @@ fn index_tar(path: &Path) -> io::Result<HashMap<String, (u64, u64)>> {
         let entry = entry?;
         if entry.header().entry_type().is_file() {
             let p = normalize(&String::from_utf8_lossy(&entry.path_bytes()));
-            index.insert(p.trim_start_matches('/').to_string(), (entry.raw_file_position(), entry.size()));
+            index.insert(
+                p.trim_start_matches('/').to_string(),
+                (entry.raw_file_position(), entry.size()),
+            );
         }
         if index.len() > 1_000_000 {
             return Err(io::Error::other("too many members for an image index"));
@@ -96,23 +129,54 @@ fn index_tar(path: &Path) -> io::Result<HashMap<String, (u64, u64)>> {
     Ok(index)
 }
 
-fn visit_images(blobs: Blobs, name: &str, opts: &Options, units: &Units, sink: &mut dyn FnMut(Item)) {
+fn visit_images(
+    blobs: Blobs,
+    name: &str,
+    opts: &Options,
+    units: &Units,
+    sink: &mut dyn FnMut(Item),
+) {
     let images = match list_images(&blobs) {
         Ok(v) => v,
         Err(e) => {
             let error = format!("image: {e}");
-            return sink(Item::Problem { name: name.into(), artifact: name.into(), error, limit: false });
+            return sink(Item::Problem {
+                name: name.into(),
+                artifact: name.into(),
+                error,
+                limit: false,
+            });
         }
     };
     let single = images.len() == 1;
     for img in images {
-        let prefix = if single { name.to_string() } else { format!("{name}!/{}", img.label) };
+        let prefix = if single {
+            name.to_string()
+        } else {
+            format!("{name}!/{}", img.label)
+        };
         let unit = units.next();
-        sink(Item::Unit { id: unit, name: prefix.clone() });
-        let ctx = Ctx { prefix: prefix.clone(), artifact: name.to_string(), unit, depth: 0, opts, units, inflated: Rc::new(Cell::new(0)) };
+        sink(Item::Unit {
+            id: unit,
+            name: prefix.clone(),
+        });
+        let ctx = Ctx {
+            prefix: prefix.clone(),
+            artifact: name.to_string(),
+            unit,
+            depth: 0,
+            opts,
+            units,
+            inflated: Rc::new(Cell::new(0)),
+        };
         if let Err(e) = apply_layers(&blobs, &img, &ctx, sink) {
             let error = format!("image {}: {e}", img.label);
-            sink(Item::Problem { name: prefix, artifact: name.into(), error, limit: false });
+            sink(Item::Problem {
+                name: prefix,
+                artifact: name.into(),
+                error,
+                limit: false,
+            });
         }
     }
 }
@@ -122,9 +186,22 @@ fn list_images(blobs: &Blobs) -> io::Result<Vec<Image>> {
     if let Blobs::Tar { index, .. } = blobs {
         if index.contains_key("manifest.json") && !index.contains_key("index.json") {
             // Classic `docker save`: [{"Config": ..., "RepoTags": [...], "Layers": [...]}].
-            for (i, m) in blobs.json("manifest.json")?.as_array().into_iter().flatten().enumerate() {
-                let label = m["RepoTags"][0].as_str().map_or_else(|| format!("image-{i}"), str::to_string);
-                let layers = m["Layers"].as_array().into_iter().flatten().filter_map(|l| l.as_str().map(str::to_string)).collect();
+            for (i, m) in blobs
+                .json("manifest.json")?
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let label = m["RepoTags"][0]
+                    .as_str()
+                    .map_or_else(|| format!("image-{i}"), str::to_string);
+                let layers = m["Layers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|l| l.as_str().map(str::to_string))
+                    .collect();
                 images.push(Image { label, layers });
             }
             return Ok(images);
@@ -143,20 +220,43 @@ fn blob_path(digest: &str) -> Option<String> {
     Some(format!("blobs/{alg}/{hex}"))
 }
 
-fn collect_manifests(blobs: &Blobs, index: &Value, label: Option<String>, depth: u32, out: &mut Vec<Image>) -> io::Result<()> {
+fn collect_manifests(
+    blobs: &Blobs,
+    index: &Value,
+    label: Option<String>,
+    depth: u32,
+    out: &mut Vec<Image>,
+) -> io::Result<()> {
     if depth > MAX_INDEX_DEPTH {
         return Err(io::Error::other("image index nested too deeply"));
     }
-    for (i, d) in index["manifests"].as_array().into_iter().flatten().enumerate() {
-        let Some(path) = d["digest"].as_str().and_then(blob_path) else { continue };
+    for (i, d) in index["manifests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let Some(path) = d["digest"].as_str().and_then(blob_path) else {
+            continue;
+        };
         let doc = blobs.json(&path)?;
         let label = d["annotations"]["org.opencontainers.image.ref.name"]
             .as_str()
             .or_else(|| d["annotations"]["io.containerd.image.name"].as_str())
             .map(str::to_string)
             .or_else(|| label.clone())
-            .unwrap_or_else(|| d["digest"].as_str().unwrap_or("image").chars().take(19).collect());
-        let label = match (d["platform"]["os"].as_str(), d["platform"]["architecture"].as_str()) {
+            .unwrap_or_else(|| {
+                d["digest"]
+                    .as_str()
+                    .unwrap_or("image")
+                    .chars()
+                    .take(19)
+                    .collect()
+            });
+        let label = match (
+            d["platform"]["os"].as_str(),
+            d["platform"]["architecture"].as_str(),
+        ) {
             (Some(os), Some(arch)) => format!("{label} ({os}/{arch})"),
             _ if i > 0 && label.is_empty() => format!("image-{i}"),
             _ => label,
@@ -164,7 +264,10 @@ fn collect_manifests(blobs: &Blobs, index: &Value, label: Option<String>, depth:
         if doc.get("manifests").is_some() {
             collect_manifests(blobs, &doc, Some(label), depth + 1, out)?;
         } else if let Some(layers) = doc["layers"].as_array() {
-            let layers = layers.iter().filter_map(|l| l["digest"].as_str().and_then(blob_path)).collect();
+            let layers = layers
+                .iter()
+                .filter_map(|l| l["digest"].as_str().and_then(blob_path))
+                .collect();
             out.push(Image { label, layers });
         }
     }
@@ -189,8 +292,16 @@ impl Node {
 
 /// Remove `dir`'s descendants (and `dir` itself when `with_self`) from the tree.
 fn remove_under(tree: &mut BTreeMap<String, Node>, dir: &str, with_self: bool) {
-    let prefix = if dir == "/" { "/".to_string() } else { format!("{dir}/") };
-    let doomed: Vec<String> = tree.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).map(|(k, _)| k.clone()).collect();
+    let prefix = if dir == "/" {
+        "/".to_string()
+    } else {
+        format!("{dir}/")
+    };
+    let doomed: Vec<String> = tree
+        .range(prefix.clone()..)
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .map(|(k, _)| k.clone())
+        .collect();
     for k in doomed {
         tree.remove(&k);
     }
@@ -199,7 +310,11 @@ fn remove_under(tree: &mut BTreeMap<String, Node>, dir: &str, with_self: bool) {
     }
 }
 
-fn layer_entries<'a>(blobs: &Blobs, layer: &str, ctx: &Ctx<'_>) -> io::Result<tar::Archive<Box<dyn Read + 'a>>> {
+fn layer_entries<'a>(
+    blobs: &Blobs,
+    layer: &str,
+    ctx: &Ctx<'_>,
+) -> io::Result<tar::Archive<Box<dyn Read + 'a>>> {
     let r = blobs.open(layer)?;
     let (head, replay) = {
         let mut r = r;
@@ -217,7 +332,12 @@ fn layer_entries<'a>(blobs: &Blobs, layer: &str, ctx: &Ctx<'_>) -> io::Result<ta
     Ok(tar::Archive::new(decoded))
 }
 
-fn apply_layers(blobs: &Blobs, img: &Image, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+fn apply_layers(
+    blobs: &Blobs,
+    img: &Image,
+    ctx: &Ctx<'_>,
+    sink: &mut dyn FnMut(Item),
+) -> io::Result<()> {
     let mut tree: BTreeMap<String, Node> = BTreeMap::new();
     for (li, layer) in img.layers.iter().enumerate() {
         let mut archive = layer_entries(blobs, layer, ctx)?;
@@ -239,13 +359,22 @@ fn apply_layers(blobs: &Blobs, img: &Image, ctx: &Ctx<'_>, sink: &mut dyn FnMut(
             let node = if kind.is_dir() {
                 Node::Dir
             } else if kind.is_symlink() || kind.is_hard_link() {
-                let Ok(Some(t)) = entry.link_name() else { continue };
+                let Ok(Some(t)) = entry.link_name() else {
+                    continue;
+                };
                 let t = t.to_string_lossy();
-                Node::Link(if kind.is_hard_link() { normalize(&t) } else { join_link(&path, &t) })
+                Node::Link(if kind.is_hard_link() {
+                    normalize(&t)
+                } else {
+                    join_link(&path, &t)
+                })
             } else if kind.is_file() {
                 let mut head = Vec::with_capacity(HEAD);
                 (&mut entry).take(HEAD as u64).read_to_end(&mut head)?;
-                Node::File { layer: li, kind: detect(&head) }
+                Node::File {
+                    layer: li,
+                    kind: detect(&head),
+                }
             } else {
                 continue;
             };
@@ -257,11 +386,26 @@ fn apply_layers(blobs: &Blobs, img: &Image, ctx: &Ctx<'_>, sink: &mut dyn FnMut(
     }
     for (path, node) in &tree {
         if let Node::Link(target) = node {
-            sink(Item::Link { unit: ctx.unit, path: path.clone(), target: target.clone() });
+            sink(Item::Link {
+                unit: ctx.unit,
+                path: path.clone(),
+                target: target.clone(),
+            });
         }
     }
     for (li, layer) in img.layers.iter().enumerate() {
-        let wanted = |p: &str| tree.get(p).is_some_and(|n| n.layer() == Some(li) && !matches!(n, Node::File { kind: Kind::Other, .. }));
+        let wanted = |p: &str| {
+            tree.get(p).is_some_and(|n| {
+                n.layer() == Some(li)
+                    && !matches!(
+                        n,
+                        Node::File {
+                            kind: Kind::Other,
+                            ..
+                        }
+                    )
+            })
+        };
         if !tree.values().any(|n| n.layer() == Some(li)) {
             continue;
         }

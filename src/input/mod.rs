@@ -118,7 +118,9 @@ pub struct Options {
 
 impl Options {
     pub(crate) fn excluded(&self, name: &str) -> bool {
-        let Some(set) = &self.exclude else { return false };
+        let Some(set) = &self.exclude else {
+            return false;
+        };
         let base = name.rsplit(['/', '!']).next().unwrap_or(name);
         set.is_match(name) || set.is_match(base)
     }
@@ -173,7 +175,10 @@ pub(crate) fn visit_file(
         Kind::Elf => {
             let (unit, unit_path) = unit.unwrap_or_else(|| {
                 let id = units.next();
-                sink(Item::Unit { id, name: name.to_string() });
+                sink(Item::Unit {
+                    id,
+                    name: name.to_string(),
+                });
                 (id, format!("/{}", file_name(path)))
             });
             sink(Item::Elf(Source {
@@ -184,24 +189,37 @@ pub(crate) fn visit_file(
                 data: Data::Path(path.to_path_buf()),
             }));
         }
-        Kind::Other => sink(Item::Other { name: name.into(), artifact: artifact.into(), named }),
+        Kind::Other => sink(Item::Other {
+            name: name.into(),
+            artifact: artifact.into(),
+            named,
+        }),
         // An archive found anywhere is an artifact and a unit of its own.
         kind => archive::visit_archive_file(path, kind, name, opts, units, sink),
     }
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 pub(crate) fn problem(sink: &mut dyn FnMut(Item), name: &str, artifact: &str, error: String) {
-    sink(Item::Problem { name: name.into(), artifact: artifact.into(), error, limit: false });
+    sink(Item::Problem {
+        name: name.into(),
+        artifact: artifact.into(),
+        error,
+        limit: false,
+    });
 }
 
 /// The first bytes of a file, for content detection.
 fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(detect::HEAD);
-    fs::File::open(path)?.take(detect::HEAD as u64).read_to_end(&mut head)?;
+    fs::File::open(path)?
+        .take(detect::HEAD as u64)
+        .read_to_end(&mut head)?;
     Ok(head)
 }
 
@@ -268,7 +286,10 @@ mod tests {
         assert_eq!(normalize("./usr/lib/x.so"), "/usr/lib/x.so");
         assert_eq!(normalize("../../etc/passwd"), "/etc/passwd");
         assert_eq!(normalize("/a/./b/../c"), "/a/c");
-        assert_eq!(join_link("/usr/lib/libz.so.1", "libz.so.1.3"), "/usr/lib/libz.so.1.3");
+        assert_eq!(
+            join_link("/usr/lib/libz.so.1", "libz.so.1.3"),
+            "/usr/lib/libz.so.1.3"
+        );
         assert_eq!(join_link("/lib/x", "../usr/lib/y"), "/usr/lib/y");
     }
 }

@@ -22,10 +22,26 @@ struct Walk<'a> {
 }
 
 /// Walk a directory as one unit.
-pub(crate) fn visit_dir(root: &Path, name: &str, opts: &Options, units: &Units, sink: &mut dyn FnMut(Item)) {
+pub(crate) fn visit_dir(
+    root: &Path,
+    name: &str,
+    opts: &Options,
+    units: &Units,
+    sink: &mut dyn FnMut(Item),
+) {
     let unit = units.next();
-    sink(Item::Unit { id: unit, name: name.to_string() });
-    let mut w = Walk { root, artifact: name, unit, opts, units, ancestors: HashSet::new() };
+    sink(Item::Unit {
+        id: unit,
+        name: name.to_string(),
+    });
+    let mut w = Walk {
+        root,
+        artifact: name,
+        unit,
+        opts,
+        units,
+        ancestors: HashSet::new(),
+    };
     w.dir(root, sink);
 }
 
@@ -44,7 +60,12 @@ impl Walk<'_> {
         let key = (meta.dev(), meta.ino());
         if !self.ancestors.insert(key) {
             let error = "symbolic link loop: directory is its own ancestor".to_string();
-            return sink(Item::Problem { name, artifact: self.artifact.into(), error, limit: true });
+            return sink(Item::Problem {
+                name,
+                artifact: self.artifact.into(),
+                error,
+                limit: true,
+            });
         }
         let mut entries = match fs::read_dir(dir) {
             Ok(rd) => rd.filter_map(Result::ok).collect::<Vec<_>>(),
@@ -76,14 +97,27 @@ impl Walk<'_> {
     fn file(&mut self, path: &Path, sink: &mut dyn FnMut(Item)) {
         let shown = path.display().to_string();
         let unit = Some((self.unit, self.unit_path(path)));
-        visit_file(path, &shown, self.artifact, unit, self.opts, self.units, sink, false);
+        visit_file(
+            path,
+            &shown,
+            self.artifact,
+            unit,
+            self.opts,
+            self.units,
+            sink,
+            false,
+        );
     }
 
     fn link(&mut self, path: &Path, sink: &mut dyn FnMut(Item)) {
         if let Ok(target) = fs::read_link(path) {
             let link = self.unit_path(path);
             let target = join_link(&link, &target.to_string_lossy());
-            sink(Item::Link { unit: self.unit, path: link, target });
+            sink(Item::Link {
+                unit: self.unit,
+                path: link,
+                target,
+            });
         }
         if !self.opts.follow_symlinks {
             return;
@@ -92,7 +126,12 @@ impl Walk<'_> {
             Ok(m) if m.is_dir() => self.dir(path, sink),
             Ok(m) if m.is_file() => self.file(path, sink),
             Ok(_) => {}
-            Err(e) => problem(sink, &path.display().to_string(), self.artifact, format!("dangling symbolic link: {e}")),
+            Err(e) => problem(
+                sink,
+                &path.display().to_string(),
+                self.artifact,
+                format!("dangling symbolic link: {e}"),
+            ),
         }
     }
 }

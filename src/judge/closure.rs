@@ -55,14 +55,25 @@ fn dirname(p: &str) -> &str {
 }
 
 fn expand_origin(entry: &str, origin: &str) -> String {
-    entry.replace("${ORIGIN}", origin).replace("$ORIGIN", origin)
+    entry
+        .replace("${ORIGIN}", origin)
+        .replace("$ORIGIN", origin)
 }
 
 impl<'a> Resolver<'a> {
     /// Index a unit's ELF files and links.
     pub fn new(nodes: &'a [Node], links: &'a HashMap<String, String>, db: &'a Db) -> Self {
-        let by_path = nodes.iter().enumerate().map(|(i, n)| (n.path.as_str(), i)).collect();
-        Resolver { nodes, by_path, links, db }
+        let by_path = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.path.as_str(), i))
+            .collect();
+        Resolver {
+            nodes,
+            by_path,
+            links,
+            db,
+        }
     }
 
     /// The node at `path`, following links inside the unit.
@@ -96,7 +107,11 @@ impl<'a> Resolver<'a> {
         }
         for &req in chain {
             let n = &self.nodes[req];
-            let paths = if n.runpath.is_empty() { &n.rpath } else { &n.runpath };
+            let paths = if n.runpath.is_empty() {
+                &n.rpath
+            } else {
+                &n.runpath
+            };
             for entry in paths.iter().filter(|e| !e.is_empty()) {
                 let dir = expand_origin(entry, dirname(&n.path));
                 if let Some(i) = self.lookup(&format!("{dir}/{name}")) {
@@ -104,13 +119,19 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
-        SYSTEM_DIRS.iter().find_map(|d| self.lookup(&format!("{d}/{name}")))
+        SYSTEM_DIRS
+            .iter()
+            .find_map(|d| self.lookup(&format!("{d}/{name}")))
     }
 
     fn is_system(&self, name: &str) -> bool {
         self.db.is_musl_itself(name)
-            || self.db.is_gcompat_soname(crate::inspect::Arch::X86_64, name)
-            || self.db.is_gcompat_soname(crate::inspect::Arch::Aarch64, name)
+            || self
+                .db
+                .is_gcompat_soname(crate::inspect::Arch::X86_64, name)
+            || self
+                .db
+                .is_gcompat_soname(crate::inspect::Arch::Aarch64, name)
     }
 
     /// Every library reached from `root`, breadth first (musl loads direct dependencies first).
@@ -126,7 +147,11 @@ impl<'a> Resolver<'a> {
                     continue;
                 }
                 let found = self.search(name, &chain);
-                edges.push(Edge { library: name.clone(), node: found, requester: n });
+                edges.push(Edge {
+                    library: name.clone(),
+                    node: found,
+                    requester: n,
+                });
                 if let Some(f) = found {
                     if seen_nodes.insert(f) {
                         let mut c = vec![f];
@@ -157,17 +182,31 @@ mod tests {
     fn origin_rpath_chain_links_and_system_dirs() {
         let db = Db::get().unwrap();
         let nodes = vec![
-            node("/app/bin/tool", &["libfoo.so.1", "libc.so.6", "libz.so.1"], &["$ORIGIN/../lib"]),
+            node(
+                "/app/bin/tool",
+                &["libfoo.so.1", "libc.so.6", "libz.so.1"],
+                &["$ORIGIN/../lib"],
+            ),
             node("/app/lib/libfoo.so.1.2", &["libbar.so"], &[]),
             node("/app/lib/libbar.so", &[], &[]),
             node("/usr/lib/libz.so.1", &[], &[]),
         ];
-        let links = HashMap::from([("/app/lib/libfoo.so.1".to_string(), "/app/lib/libfoo.so.1.2".to_string())]);
+        let links = HashMap::from([(
+            "/app/lib/libfoo.so.1".to_string(),
+            "/app/lib/libfoo.so.1.2".to_string(),
+        )]);
         let r = Resolver::new(&nodes, &links, db);
         let edges = r.closure(0);
         let found: Vec<_> = edges.iter().map(|e| (e.library.as_str(), e.node)).collect();
         // libc.so.6 is musl itself; libbar is found through the requester chain's $ORIGIN rpath.
-        assert_eq!(found, vec![("libfoo.so.1", Some(1)), ("libz.so.1", Some(3)), ("libbar.so", Some(2))]);
+        assert_eq!(
+            found,
+            vec![
+                ("libfoo.so.1", Some(1)),
+                ("libz.so.1", Some(3)),
+                ("libbar.so", Some(2))
+            ]
+        );
     }
 
     #[test]
@@ -175,8 +214,14 @@ mod tests {
         let db = Db::get().unwrap();
         let nodes = vec![node("/bin/x", &["libnope.so.1", "libloop.so"], &[])];
         let links = HashMap::from([
-            ("/lib/libloop.so".to_string(), "/usr/lib/libloop.so".to_string()),
-            ("/usr/lib/libloop.so".to_string(), "/lib/libloop.so".to_string()),
+            (
+                "/lib/libloop.so".to_string(),
+                "/usr/lib/libloop.so".to_string(),
+            ),
+            (
+                "/usr/lib/libloop.so".to_string(),
+                "/lib/libloop.so".to_string(),
+            ),
         ]);
         let r = Resolver::new(&nodes, &links, db);
         let edges = r.closure(0);
