@@ -76,6 +76,8 @@ enum Produced {
     },
     Record(Record),
     Other,
+    /// The items of an archive read by another task.
+    Nested(Arc<OnceLock<Vec<Produced>>>),
 }
 
 struct Shared<'a> {
@@ -137,60 +139,101 @@ fn produce<'s>(
     s: &rayon::Scope<'s>,
     shared: &'s Shared<'s>,
 ) {
-    input::visit(
-        path,
-        &shared.opts.input,
-        &shared.units,
-        &mut |item| match item {
-            Item::Unit { id, .. } => out.push(Produced::Unit(id)),
-            Item::Link { unit, path, target } => out.push(Produced::Link { unit, path, target }),
-            Item::Other {
-                name,
-                artifact,
-                named,
-            } => out.push(if named {
-                Produced::Record(crate::not_elf(&name, &artifact))
-            } else {
-                Produced::Other
-            }),
-            Item::Problem {
-                name,
-                artifact,
-                error,
-                limit,
-            } => out.push(Produced::Record(if limit {
-                crate::skipped(&name, &artifact, &error)
-            } else {
-                let mut r = crate::unreadable(&name, &artifact, &error);
-                r.reason = Some(error);
-                r
-            })),
-            Item::Elf(src) => {
-                let slot = Arc::new(OnceLock::new());
-                out.push(Produced::Elf {
-                    unit: src.unit,
-                    unit_path: src.unit_path.clone(),
-                    name: src.name.clone(),
-                    artifact: src.artifact.clone(),
-                    slot: slot.clone(),
-                });
-                let held = match &src.data {
-                    Data::Bytes(b) => b.len() as u64,
-                    Data::Path(_) => 0,
-                };
-                let budget = shared.opts.input.limits.max_in_flight_bytes;
-                if held > 0 && shared.in_flight.load(Ordering::Relaxed) + held > budget {
-                    let _ = slot.set(analyse(src, shared)); // over budget: analyse here, holding nothing
-                } else {
-                    shared.in_flight.fetch_add(held, Ordering::Relaxed);
-                    s.spawn(move |_| {
-                        let _ = slot.set(analyse(src, shared));
-                        shared.in_flight.fetch_sub(held, Ordering::Relaxed);
-                    });
+    input::visit(path, &shared.opts.input, &shared.units, &mut |item| {
+        handle(item, out, s, shared)
+    });
+}
+
+/// Record one produced item; ELF files and archives become tasks on the pool.
+fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared: &'s Shared<'s>) {
+    match item {
+        Item::Unit { id, .. } => out.push(Produced::Unit(id)),
+        Item::Link { unit, path, target } => out.push(Produced::Link { unit, path, target }),
+        Item::Other {
+            name,
+            artifact,
+            named,
+        } => out.push(if named {
+            Produced::Record(crate::not_elf(&name, &artifact))
+        } else {
+            Produced::Other
+        }),
+        Item::Problem {
+            name,
+            artifact,
+            error,
+            limit,
+        } => out.push(Produced::Record(if limit {
+            crate::skipped(&name, &artifact, &error)
+        } else {
+            let mut r = crate::unreadable(&name, &artifact, &error);
+            r.reason = Some(error);
+            r
+        })),
+        Item::Archive {
+            path,
+            kind,
+            name,
+            named,
+        } => {
+            // Archives decompress in parallel; their items are stitched back in order by `finish`.
+            let slot = Arc::new(OnceLock::new());
+            out.push(Produced::Nested(slot.clone()));
+            s.spawn(move |s| {
+                let mut sub = Vec::new();
+                let read = catch_unwind(AssertUnwindSafe(|| {
+                    input::visit_archive(&path, kind, &name, named, &shared.opts.input, &shared.units, &mut |it| {
+                        handle(it, &mut sub, s, shared)
+                    })
+                }));
+                if read.is_err() {
+                    let why = "internal error while reading this archive (a bug in muslcheck: please report it)";
+                    sub.push(Produced::Record(crate::unreadable(&name, &name, why)));
                 }
+                let _ = slot.set(sub);
+            });
+        }
+        Item::Elf(src) => {
+            let slot = Arc::new(OnceLock::new());
+            out.push(Produced::Elf {
+                unit: src.unit,
+                unit_path: src.unit_path.clone(),
+                name: src.name.clone(),
+                artifact: src.artifact.clone(),
+                slot: slot.clone(),
+            });
+            let held = match &src.data {
+                Data::Bytes(b) => b.len() as u64,
+                Data::Path(_) => 0,
+            };
+            let budget = shared.opts.input.limits.max_in_flight_bytes;
+            if held > 0 && shared.in_flight.load(Ordering::Relaxed) + held > budget {
+                let _ = slot.set(analyse(src, shared)); // over budget: analyse here, holding nothing
+            } else {
+                shared.in_flight.fetch_add(held, Ordering::Relaxed);
+                s.spawn(move |_| {
+                    let _ = slot.set(analyse(src, shared));
+                    shared.in_flight.fetch_sub(held, Ordering::Relaxed);
+                });
             }
-        },
-    );
+        }
+    }
+}
+
+/// Replace nested archive productions by their items, in order.
+fn flatten(out: Vec<Produced>, into: &mut Vec<Produced>) {
+    for p in out {
+        match p {
+            Produced::Nested(slot) => {
+                let sub = Arc::try_unwrap(slot)
+                    .ok()
+                    .and_then(OnceLock::into_inner)
+                    .unwrap_or_default();
+                flatten(sub, into);
+            }
+            p => into.push(p),
+        }
+    }
 }
 
 /// Inspect and judge one ELF source, once per distinct content; a panic becomes an error record.
@@ -249,7 +292,9 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
 }
 
 /// Turn one input's production into records: closure per unit, then drop what is not reported.
-fn finish(out: Vec<Produced>, db: &Db) -> Vec<Record> {
+fn finish(nested: Vec<Produced>, db: &Db) -> Vec<Record> {
+    let mut out = Vec::new();
+    flatten(nested, &mut out);
     let mut records: Vec<Record> = Vec::new();
     let mut named: Vec<bool> = Vec::new();
     // unit → (record indices of its ELF files, their nodes, links)
@@ -267,7 +312,7 @@ fn finish(out: Vec<Produced>, db: &Db) -> Vec<Record> {
                 named.push(true);
                 records.push(r);
             }
-            Produced::Other => {}
+            Produced::Other | Produced::Nested(_) => {}
             Produced::Elf {
                 unit,
                 unit_path,

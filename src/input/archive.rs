@@ -29,6 +29,8 @@ pub(crate) struct Ctx<'a> {
     pub units: &'a Units,
     /// Bytes decompressed so far for this artifact (all nesting levels share it).
     pub inflated: Rc<Cell<u64>>,
+    /// The user named this archive directly (a plain compressed file then gets a record).
+    pub named: bool,
 }
 
 impl Ctx<'_> {
@@ -55,6 +57,7 @@ pub(crate) fn visit_archive_file(
     path: &Path,
     kind: Kind,
     name: &str,
+    named: bool,
     opts: &Options,
     units: &Units,
     sink: &mut dyn FnMut(Item),
@@ -75,6 +78,7 @@ pub(crate) fn visit_archive_file(
         opts,
         units,
         inflated: Rc::new(Cell::new(0)),
+        named,
     };
     let result = File::open(path).and_then(|f| {
         if kind == Kind::Zip {
@@ -182,7 +186,7 @@ pub(crate) fn stream<'r>(
             sink(Item::Other {
                 name: ctx.prefix.clone(),
                 artifact: ctx.artifact.clone(),
-                named: ctx.depth == 0,
+                named: ctx.depth == 0 && ctx.named,
             });
             Ok(())
         }
@@ -253,11 +257,7 @@ pub(crate) fn member(
             artifact: ctx.artifact.clone(),
             named: false,
         }),
-        Kind::Ar
-            if !head
-                .get(8..)
-                .is_some_and(|h| h.starts_with(b"debian-binary")) =>
-        {
+        Kind::Ar if !super::detect::is_deb(&head) => {
             // Static libraries (.a) hold relocatable objects the loader never sees.
             sink(Item::Other {
                 name,

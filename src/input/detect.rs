@@ -30,6 +30,12 @@ pub enum Kind {
     Other,
 }
 
+/// True for an ar archive whose first member is `debian-binary` (a .deb).
+pub fn is_deb(head: &[u8]) -> bool {
+    head.get(8..)
+        .is_some_and(|h| h.starts_with(b"debian-binary"))
+}
+
 /// Detect the kind of a stream from its first bytes.
 pub fn detect(head: &[u8]) -> Kind {
     let starts = |m: &[u8]| head.starts_with(m);

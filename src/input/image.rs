@@ -168,6 +168,7 @@ fn visit_images(
             opts,
             units,
             inflated: Rc::new(Cell::new(0)),
+            named: true,
         };
         if let Err(e) = apply_layers(&blobs, &img, &ctx, sink) {
             let error = format!("image {}: {e}", img.label);

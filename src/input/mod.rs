@@ -92,6 +92,17 @@ pub enum Item {
         /// True when the user named it directly (it then gets a `skipped` record).
         named: bool,
     },
+    /// An archive file to read with [`visit_archive`] (it is an artifact and a unit of its own).
+    Archive {
+        /// The file.
+        path: PathBuf,
+        /// What detection found.
+        kind: Kind,
+        /// Name in the report.
+        name: String,
+        /// True when the user named it directly.
+        named: bool,
+    },
     /// Something that could not be read, or a limit that was hit.
     Problem {
         /// Name in the report.
@@ -152,7 +163,20 @@ pub fn visit(input: &Path, opts: &Options, units: &Units, sink: &mut dyn FnMut(I
     if !meta.is_file() {
         return problem(sink, &name, &name, "not a regular file or directory".into());
     }
-    visit_file(input, &name, &name, None, opts, units, sink, true);
+    visit_file(input, &name, &name, None, units, sink, true);
+}
+
+/// Read an archive file (announced by [`Item::Archive`]) into items.
+pub fn visit_archive(
+    path: &Path,
+    kind: Kind,
+    name: &str,
+    named: bool,
+    opts: &Options,
+    units: &Units,
+    sink: &mut dyn FnMut(Item),
+) {
+    archive::visit_archive_file(path, kind, name, named, opts, units, sink);
 }
 
 /// A regular file on disk: ELF, archive, image tarball or something else.
@@ -162,7 +186,6 @@ pub(crate) fn visit_file(
     name: &str,
     artifact: &str,
     unit: Option<(UnitId, String)>,
-    opts: &Options,
     units: &Units,
     sink: &mut dyn FnMut(Item),
     named: bool,
@@ -194,8 +217,21 @@ pub(crate) fn visit_file(
             artifact: artifact.into(),
             named,
         }),
-        // An archive found anywhere is an artifact and a unit of its own.
-        kind => archive::visit_archive_file(path, kind, name, opts, units, sink),
+        // Static libraries (.a) hold relocatable objects the loader never sees; among ar
+        // archives only Debian packages are read.
+        Kind::Ar if !detect::is_deb(&head) => sink(Item::Other {
+            name: name.into(),
+            artifact: artifact.into(),
+            named,
+        }),
+        // An archive found anywhere is an artifact and a unit of its own, read by the caller
+        // (possibly in parallel) through `visit_archive`.
+        kind => sink(Item::Archive {
+            path: path.to_path_buf(),
+            kind,
+            name: name.into(),
+            named,
+        }),
     }
 }
 

@@ -97,16 +97,7 @@ impl Walk<'_> {
     fn file(&mut self, path: &Path, sink: &mut dyn FnMut(Item)) {
         let shown = path.display().to_string();
         let unit = Some((self.unit, self.unit_path(path)));
-        visit_file(
-            path,
-            &shown,
-            self.artifact,
-            unit,
-            self.opts,
-            self.units,
-            sink,
-            false,
-        );
+        visit_file(path, &shown, self.artifact, unit, self.units, sink, false);
     }
 
     fn link(&mut self, path: &Path, sink: &mut dyn FnMut(Item)) {

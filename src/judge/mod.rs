@@ -150,6 +150,17 @@ enum Provider {
 /// Judge one file's facts for a target.
 pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
     let arch = facts.arch;
+    if facts.kind == Kind::NotLoadable {
+        let f = Finding::new(
+            Code::NotLoadable,
+            Verdict::Skipped,
+            "not a loadable ELF file (object file or core dump)",
+        );
+        return Judgement {
+            verdict: Verdict::Skipped,
+            findings: vec![f],
+        };
+    }
     if let Arch::Other(_) = arch {
         let f = Finding::new(
             Code::UnsupportedArch,
@@ -159,17 +170,6 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
                 facts.bits,
                 arch.name()
             ),
-        );
-        return Judgement {
-            verdict: Verdict::Skipped,
-            findings: vec![f],
-        };
-    }
-    if facts.kind == Kind::NotLoadable {
-        let f = Finding::new(
-            Code::NotLoadable,
-            Verdict::Skipped,
-            "not a loadable ELF file (object file or core dump)",
         );
         return Judgement {
             verdict: Verdict::Skipped,
