@@ -11,8 +11,10 @@
 //! `read::elf` API is zero-copy and lets us parse exactly the loader's view lazily; goblin's
 //! `Elf::parse` eagerly builds vectors of every section, symbol and relocation).
 
+mod extra;
 mod facts;
 mod reader;
 
+pub use extra::{Extra, LibraryString, Marker};
 pub use facts::*;
 pub use reader::{InspectError, inspect, is_elf, is_irelative};
