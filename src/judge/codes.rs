@@ -347,15 +347,16 @@ Fix: rebuild for the target (on Alpine x86/armv7, or with a musl cross toolchain
         "glibc's NSS (getpwnam, getgrnam, getaddrinfo, gethostbyname, ...) and iconv load modules
 (libnss_*.so.2, gconv/*.so) with dlopen even in static binaries; glibc's linker warning says it:
 \"Using 'getaddrinfo' in statically linked applications requires at runtime the shared libraries from
-the glibc version used for linking\". Alpine has no such modules, so lookups that need them fail
+the glibc version used for linking\" (glibc nss/nsswitch.c loads \"libnss_%s.so%s\"; iconv/gconv_conf.c reads
+gconv-modules). Alpine has no such modules, so lookups that need them fail
 (users from LDAP/sssd, host names from DNS through NSS, non-built-in charsets). muslcheck recognises
 static glibc by its ELF note (NT_GNU_ABI_TAG) and glibc's own strings (GLIBC_TUNABLES, 'Fatal glibc
 error'), and NSS by the string /etc/nsswitch.conf or .symtab entries (getpwnam, getaddrinfo,
 iconv_open, ...); stripped binaries can only show the string evidence, so iconv use is found only
 when .symtab is present.
 
-Fix: rebuild the program statically against musl (musl's static getpwnam/getaddrinfo read /etc files
-and DNS directly), or dynamically.";
+Fix: rebuild the program statically against musl (musl's getpwnam and getaddrinfo read /etc/passwd,
+/etc/hosts and DNS directly: src/passwd/getpw_a.c, src/network/lookup_name.c), or dynamically.";
 
     VersionedForeignSymbol = "versioned-foreign-symbol", Warning,
         "A versioned import from a non-glibc library that will bind to musl's same-named function instead.",
@@ -425,8 +426,11 @@ nested functions.";
         "The file has text relocations (DT_TEXTREL): the loader must write into its code.",
         "Text relocations come from non-PIC code in a shared library or PIE. The loader has to patch code
 pages at startup, so they must be writable while it does (and are no longer shared between
-processes), and W^X policies (PaX/grsecurity kernels, SELinux execmod) refuse them. Alpine's toolchain
-builds PIC/PIE everywhere (--enable-default-pie), so its own packages have none.
+processes), and W^X policies (PaX/grsecurity kernels, SELinux execmod) refuse them. Observed with
+Debian's musl 1.2.3 (tests/fixtures/advice/textrel.c): a shared library with DT_TEXTREL loads, and so
+does a glibc PIE started the way gcompat starts it (musl maps it itself), but a musl PIE with DT_TEXTREL
+started directly by the kernel crashed with SIGSEGV during relocation. Alpine's toolchain builds PIC/PIE everywhere (--enable-default-pie in aports
+main/gcc/APKBUILD), so its own packages have none.
 
 Fix: compile every object with -fPIC (or -fPIE for programs).";
 

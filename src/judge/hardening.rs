@@ -137,9 +137,17 @@ pub(super) fn findings(facts: &Facts, out: &mut Vec<Finding>) {
         Some(_) => {}
     }
     if facts.textrel {
+        // Observed (musl 1.2.3): a kernel-mapped musl program with text relocations crashes in the
+        // loader; libraries and programs musl maps itself (gcompat's way) load.
+        let crash = facts.kind.has_loader() && facts.libc == Libc::Musl;
+        let msg = if crash {
+            "DT_TEXTREL in a musl program: musl could not relocate the kernel-mapped read-only text (SIGSEGV at startup when tested)"
+        } else {
+            "DT_TEXTREL: the loader must write into code pages to relocate non-PIC code"
+        };
         out.push(advice(
             Code::Textrel,
-            "DT_TEXTREL: the loader must write into code pages to relocate non-PIC code".into(),
+            msg.into(),
             "compile every object with -fPIC (-fPIE for programs)",
         ));
     }

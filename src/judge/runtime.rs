@@ -146,14 +146,23 @@ impl Runtime<'_> {
         self.musl.is_some_and(|m| m.contains(name))
     }
 
+    /// True when musl will run this file's threads, allocations, lookups and stdio: a dynamically
+    /// linked file not built against musl. (A static glibc file brings its own glibc; a musl-built
+    /// file already expects musl's behaviour.)
+    fn on_musl_runtime(&self) -> bool {
+        !self.facts.kind.is_static() && self.facts.libc != Libc::Musl
+    }
+
     /// Every runtime finding for the file.
     pub fn findings(&self, out: &mut Vec<Finding>) {
-        self.thread_stack(out);
-        self.malloc(out);
-        self.dns(out);
-        self.locale_iconv(out);
-        self.gnu_semantics(out);
-        self.file_internals(out);
+        if self.on_musl_runtime() {
+            self.thread_stack(out);
+            self.malloc(out);
+            self.dns(out);
+            self.locale_iconv(out);
+            self.gnu_semantics(out);
+            self.file_internals(out);
+        }
         self.dlopen_libs(out);
         self.static_nss(out);
         self.versioned_foreign(out);
