@@ -114,12 +114,18 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
             }
         }
         if let Some(g) = &r.glibc_floor {
-            let _ = writeln!(
-                out,
-                "  glibc floor: {} (set by {})",
-                g.version,
-                g.set_by.join(", ")
-            );
+            // The JSON report has the full list; a few names say enough here.
+            let mut by = g
+                .set_by
+                .iter()
+                .take(4)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if g.set_by.len() > 4 {
+                let _ = write!(by, " and {} more", g.set_by.len() - 4);
+            }
+            let _ = writeln!(out, "  glibc floor: {} (set by {by})", g.version);
         }
     }
     let mut fixes: Vec<&str> = Vec::new();
