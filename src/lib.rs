@@ -49,6 +49,7 @@ pub fn analyse_with_node(
         reason: None,
         closure: Vec::new(),
         elf: None,
+        glibc_floor: None,
         findings: Vec::new(),
     };
     let mut node = None;
@@ -77,6 +78,7 @@ pub fn analyse_with_node(
             record.own_verdict = j.verdict;
             record.elf = Some(ElfSummary::from_facts(&facts));
             record.findings = j.findings;
+            record.glibc_floor = j.glibc_floor;
             if j.verdict == Verdict::Skipped {
                 record.reason = record.findings.first().map(|f| f.message.clone());
             }
@@ -123,6 +125,7 @@ pub fn unreadable(name: &str, artifact: &str, why: &str) -> Record {
         reason: Some(format!("cannot read: {why}")),
         closure: Vec::new(),
         elf: None,
+        glibc_floor: None,
         findings: Vec::new(),
     }
 }

@@ -85,7 +85,7 @@ struct Shared<'a> {
     target: &'a Target,
     opts: &'a ScanOptions,
     observer: &'a dyn Observer,
-    cache: Mutex<HashMap<[u8; 32], Analysed>>,
+    cache: Mutex<HashMap<[u8; 32], Arc<OnceLock<Analysed>>>>,
     in_flight: AtomicU64,
     units: Units,
 }
@@ -259,19 +259,20 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
         };
         shared.observer.analysed(bytes.len() as u64);
         let key: [u8; 32] = Sha256::digest(&*bytes).into();
-        if let Some(hit) = shared.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
-            let mut a = hit;
-            a.record.path = name.clone();
-            a.record.artifact = artifact.clone();
-            return a;
-        }
-        shared.observer.inspected();
-        let (record, node) =
-            crate::analyse_with_node(&name, &artifact, &bytes, shared.db, shared.target);
-        let a = Analysed { record, node };
-        if let Ok(mut c) = shared.cache.lock() {
-            c.insert(key, a.clone());
-        }
+        // The first task to see a content judges it; identical files wait for that result.
+        let cell = match shared.cache.lock() {
+            Ok(mut c) => c.entry(key).or_default().clone(),
+            Err(_) => Arc::default(),
+        };
+        let judged = cell.get_or_init(|| {
+            shared.observer.inspected();
+            let (record, node) =
+                crate::analyse_with_node(&name, &artifact, &bytes, shared.db, shared.target);
+            Analysed { record, node }
+        });
+        let mut a = judged.clone();
+        a.record.path = name.clone();
+        a.record.artifact = artifact.clone();
         a
     }));
     result.unwrap_or_else(|_| {

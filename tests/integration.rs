@@ -2,6 +2,7 @@
 
 mod util;
 
+mod advice;
 mod archives;
 mod cli;
 mod loader;

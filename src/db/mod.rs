@@ -4,12 +4,14 @@
 //! the binary with `include_str!` so the tool runs offline with no setup. It is parsed once, on
 //! first use, into hash tables. This module does no I/O and knows nothing of ELF files.
 
+mod advice;
 mod parse;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use crate::inspect::Arch;
+pub use advice::{DlopenPattern, GnuSemantics, Shim};
 pub use parse::ParseError;
 
 /// A musl release the database knows, e.g. 1.2.5.
@@ -96,6 +98,9 @@ pub struct Db {
     lfs64: HashMap<&'static str, &'static str>,
     releases: Vec<Release>,
     packages: HashMap<&'static str, Package>,
+    shims: HashMap<&'static str, Shim>,
+    gnu_semantics: HashMap<&'static str, GnuSemantics>,
+    dlopen_patterns: Vec<DlopenPattern>,
 }
 
 /// The gcompat version the database describes.
@@ -198,5 +203,32 @@ impl Db {
     /// The Alpine package providing `soname`, if curated.
     pub fn package(&self, soname: &str) -> Option<&Package> {
         self.packages.get(soname)
+    }
+
+    /// The Alpine package (and soname) whose library exports `symbol`, for shim advice (#6).
+    pub fn shim(&self, symbol: &str) -> Option<Shim> {
+        self.shims.get(symbol).copied()
+    }
+
+    /// How glibc's `name` differs from musl's same-named function, if curated (#6).
+    pub fn gnu_semantics(&self, name: &str) -> Option<&GnuSemantics> {
+        self.gnu_semantics.get(name)
+    }
+
+    /// Why Alpine cannot provide a library a binary may dlopen, if it cannot (#6).
+    ///
+    /// Combines the curated patterns (`libnss_*`, NVIDIA's drivers) with the glibc-only sonames and
+    /// the sonames Alpine does not package.
+    pub fn dlopen_unavailable(&self, name: &str) -> Option<&'static str> {
+        if let Some(p) = self.dlopen_patterns.iter().find(|p| p.matches(name)) {
+            return Some(p.why);
+        }
+        if self.is_glibc_only_soname(name) {
+            return Some("a glibc library with no musl or Alpine counterpart");
+        }
+        match self.packages.get(name) {
+            Some(Package { name: None, .. }) => Some("Alpine does not package it"),
+            _ => None,
+        }
     }
 }

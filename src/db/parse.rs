@@ -61,6 +61,9 @@ pub(crate) const FILES: &[(&str, &str)] = &[
     db_file!("loader/lfs64.txt"),
     db_file!("alpine/releases.txt"),
     db_file!("alpine/soname-packages.txt"),
+    db_file!("alpine/shims.txt"),
+    db_file!("runtime/gnu-semantics.txt"),
+    db_file!("runtime/dlopen-libraries.txt"),
 ];
 
 /// The data lines of a file: (1-based line number, trimmed text).
@@ -269,6 +272,15 @@ fn loader_or_alpine(db: &mut Db, file: &'static str, text: &'static str) -> Resu
                 let name = (pkg != "-").then_some(pkg);
                 db.packages.insert(soname, Package { name, verified });
             }
+        }
+        "alpine/shims.txt" => db.shims = super::advice::shims(file, text)?.into_iter().collect(),
+        "runtime/gnu-semantics.txt" => {
+            db.gnu_semantics = super::advice::gnu_semantics(file, text)?
+                .into_iter()
+                .collect();
+        }
+        "runtime/dlopen-libraries.txt" => {
+            db.dlopen_patterns = super::advice::dlopen_patterns(file, text)?;
         }
         _ => return Err(ctx.err(0, "unknown database file")),
     }

@@ -280,4 +280,7 @@ pub struct Facts {
     /// Problems found while reading that did not stop the analysis.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Heuristic evidence outside the loader's view (strings, notes, `.symtab`), for advice only.
+    #[serde(skip)]
+    pub extra: super::Extra,
 }

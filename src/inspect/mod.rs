@@ -5,14 +5,20 @@
 //! section headers, which the loader ignores and which may be stripped or lie. Addresses are
 //! mapped to file offsets through PT_LOAD, as the loader maps them into memory.
 //!
+//! One exception, for advice only (#6, `extra`): the GNU ABI note, strings in read-only PT_LOAD
+//! segments and, for static files, `.symtab` are read as heuristic evidence for runtime findings.
+//! They never feed the verdict.
+//!
 //! Input is untrusted: every offset, size and count is checked against the file before use, no
 //! allocation is sized by a header field without a bound, and loops over linked structures are
 //! capped. Only this module uses the `object` crate (chosen over goblin because its low-level
 //! `read::elf` API is zero-copy and lets us parse exactly the loader's view lazily; goblin's
 //! `Elf::parse` eagerly builds vectors of every section, symbol and relocation).
 
+mod extra;
 mod facts;
 mod reader;
 
+pub use extra::{Extra, LibraryString, Marker};
 pub use facts::*;
 pub use reader::{InspectError, inspect, is_elf, is_irelative};

@@ -7,6 +7,7 @@ use object::elf;
 use object::read::elf::{Dyn as _, FileHeader, ProgramHeader as _, Rel as _, Rela as _, Sym as _};
 use object::{Endianness, Pod};
 
+use super::extra::{self, Extra};
 use super::facts::*;
 
 /// Most symbols we read from one file (a large libLLVM has ~100k dynamic symbols).
@@ -69,6 +70,8 @@ struct Load {
     vaddr: u64,
     offset: u64,
     filesz: u64,
+    /// PF_W: data the program writes; only read-only segments are scanned for strings.
+    writable: bool,
 }
 
 /// The file plus its address map: what the loader would have in memory.
@@ -173,6 +176,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Facts, Insp
     let mut stack = None;
     let mut relro = false;
     let mut tls = false;
+    let mut gnu_abi_tag = false;
     let mut warnings = Vec::new();
     for ph in phdrs {
         match ph.p_type(endian) {
@@ -180,7 +184,13 @@ fn read<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Facts, Insp
                 vaddr: ph.p_vaddr(endian).into(),
                 offset: ph.p_offset(endian).into(),
                 filesz: ph.p_filesz(endian).into(),
+                writable: ph.p_flags(endian) & elf::PF_W != 0,
             }),
+            elf::PT_NOTE => {
+                if let Ok(notes) = ph.data(endian, data) {
+                    gnu_abi_tag |= extra::has_abi_tag(endian, notes);
+                }
+            }
             elf::PT_INTERP => {
                 let bytes = ph
                     .data(endian, data)
@@ -247,12 +257,27 @@ fn read<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Facts, Insp
         self_referenced: Vec::new(),
         version_needs: Vec::new(),
         warnings: Vec::new(),
+        extra: Extra {
+            gnu_abi_tag,
+            ..Extra::default()
+        },
     };
 
     if dynamic.is_some() && kind != Kind::NotLoadable {
         read_linking::<Elf>(endian, &image, &info, &mut facts, &mut warnings)?;
     }
     facts.libc = libc_flavour(&facts, dynamic.is_some());
+    // Heuristic evidence for the advisory findings (#6), never for the verdict.
+    let read_only = image
+        .loads
+        .iter()
+        .filter(|l| !l.writable)
+        .map(|l| (l.offset, l.filesz))
+        .collect();
+    extra::scan_strings(data, read_only, &mut facts.extra);
+    if facts.kind.is_static() {
+        extra::read_symtab(header, endian, data, &mut facts.extra, &mut warnings);
+    }
     facts.warnings = warnings;
     Ok(facts)
 }

@@ -34,6 +34,46 @@ impl Serialize for Code {
     }
 }
 
+/// What kind of question a finding answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// Whether the file loads (the verdict) or is judged at all.
+    Loading,
+    /// Loads, but may behave differently on musl (#6).
+    Runtime,
+    /// Hardening posture compared with Alpine's own packages (#6).
+    Hardening,
+}
+
+impl Code {
+    /// The kind of question this finding answers; advisory categories never raise the verdict
+    /// (except `time64-abi`, which is a runtime ABI break).
+    pub fn category(self) -> Category {
+        match self {
+            Code::ThreadStackSize
+            | Code::MallocContention
+            | Code::DnsResolver
+            | Code::LocaleIconv
+            | Code::GnuSemantics
+            | Code::GlibcFileInternals
+            | Code::DlopenGlibcLib
+            | Code::Time64Abi
+            | Code::StaticGlibcNss
+            | Code::VersionedForeignSymbol => Category::Runtime,
+            Code::NoPie
+            | Code::NoStackProtector
+            | Code::PartialRelro
+            | Code::NoRelro
+            | Code::ExecStack
+            | Code::Textrel
+            | Code::NotFortified
+            | Code::RiskyRpath => Category::Hardening,
+            _ => Category::Loading,
+        }
+    }
+}
+
 /// How much a finding matters on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -182,6 +222,245 @@ finding names the bundled library to blame and what is wrong with it.
 
 Fix: fix the named library (see its own findings), or replace it with the Alpine package.";
 
+    ThreadStackSize = "thread-stack-size", Warning,
+        "The file creates threads and its PT_GNU_STACK size is below 1 MiB: musl's default thread stack is 128 KiB.",
+        "musl gives new threads a 128 KiB stack by default (DEFAULT_STACK_SIZE in musl
+src/internal/pthread_impl.h), where glibc uses RLIMIT_STACK, typically 8 MiB. Code that was only
+ever tested on glibc (deep recursion, large local arrays, big C++ objects on the stack) overflows and
+crashes with SIGSEGV. musl raises its default to the PT_GNU_STACK p_memsz of any object loaded at
+startup, up to 8 MiB (ldso/dynlink.c map_library/kernel_mapped_dso and src/env/__init_tls.c,
+commit 7b3348a9, musl 1.1.21; facts §2e). muslcheck reports files that import pthread_create or
+thrd_create (or, for static files, define them in .symtab) with PT_GNU_STACK below 1 MiB; the message
+gives the size found. Threads created with pthread_attr_setstacksize are not affected, so the finding
+is a note when the file imports that function.
+
+Fix: relink with -Wl,-z,stack-size=8388608 (sets PT_GNU_STACK's size; glibc ignores it), or set the
+p_memsz of PT_GNU_STACK with an ELF editor, or call pthread_attr_setstacksize /
+pthread_setattr_default_np in the program.";
+
+    MallocContention = "malloc-contention", Warning,
+        "Multi-threaded and allocator-heavy, with no allocator of its own: musl's malloc may be much slower under contention.",
+        "musl's allocator (mallocng since musl 1.2.1, src/malloc/mallocng/) favours small size and
+hardening over multi-threaded throughput: allocations from many threads serialise on a global lock.
+Large slowdowns have been reported for allocation-heavy servers (the issue that asked for this finding
+cites 6x for PHP-FPM and 10-20% for Redis). muslcheck reports files that create threads
+(pthread_create/thrd_create) and import the allocator (malloc, free, calloc, realloc, operator new,
+...) while showing no allocator of their own: no DT_NEEDED libjemalloc/libtcmalloc/libmimalloc, no
+jemalloc/tcmalloc/mimalloc strings or symbols, and no exported malloc.
+
+Fix: link mimalloc or jemalloc into the program, or preload one: `apk add mimalloc2` then
+LD_PRELOAD=/usr/lib/libmimalloc.so.2 (aports community/mimalloc2), or `apk add jemalloc` then
+LD_PRELOAD=/usr/lib/libjemalloc.so.2. Measure before and after.";
+
+    DnsResolver = "dns-resolver", Warning,
+        "The file resolves host names; musl's DNS resolver behaves differently from glibc's.",
+        "musl has its own stub resolver (src/network/lookup_name.c, res_msend.c) and no NSS: /etc/hosts
+and DNS only, /etc/nsswitch.conf is ignored (no mdns, LDAP, sssd or systemd-resolved NSS modules).
+It queries all nameservers of /etc/resolv.conf in parallel and takes the first answer (so they must
+all serve the same data); it ignores options such as single-request and rotate; names with at least
+`ndots` dots are never retried with the search domains (glibc retries); getaddrinfo with NULL hints
+uses ai_flags 0, not glibc's AI_V4MAPPED|AI_ADDRCONFIG. Before musl 1.2.4 there was no TCP fallback:
+answers larger than a UDP packet (many records, long CNAME chains, DNSSEC) fail; 1.2.4 added it
+(musl 1.2.4 release notes; see also biriukov.dev, \"getaddrinfo() from musl libc\"). The message
+names the imports that triggered the finding and the target's musl version. The finding is a warning
+on musl < 1.2.4 and a note otherwise.
+
+Fix: test name resolution in the target environment; keep the nameservers equivalent; use fully
+qualified names (trailing dot) where search domains matter; on musl < 1.2.4 target Alpine 3.18+.";
+
+    LocaleIconv = "locale-iconv", Warning,
+        "The file depends on locales or iconv; musl implements only UTF-8/C locales and a fixed iconv set.",
+        "musl's locale support is minimal by design: every locale is C or C.UTF-8 for character
+classification, collation is by code point (strcoll is strcmp), LC_NUMERIC/LC_MONETARY are always
+the C ones (decimal point '.'), and translated messages come only from MUSL_LOCPATH catalogs (src/locale/).
+Its iconv (src/locale/iconv.c) converts between a built-in set of charsets (UTF-8/16/32, UCS-2/4,
+ISO-8859-*, Windows code pages, KOI8, the main CJK encodings) with no loadable modules (no gconv),
+and handles //TRANSLIT and unconvertible characters differently (it substitutes '*'). Imports of
+iconv_open, strcoll/strxfrm/wcscoll, strfmon or localeconv make this a warning; setlocale/newlocale
+alone, a note.
+
+Fix: test the program's locale-dependent output (sorting, number formats, conversions) on Alpine; use
+GNU libiconv (apk add gnu-libiconv, LD_PRELOAD=/usr/lib/preloadable_libiconv.so) if the iconv set is
+not enough.";
+
+    GnuSemantics = "gnu-semantics", Warning,
+        "An import whose glibc (GNU) behaviour differs from musl's same-named function.",
+        "Symbol versions are ignored by musl's loader, so a glibc binary's `strerror_r@GLIBC_2.2.5` binds
+to musl's strerror_r even though glibc's symbol of that name is the GNU variant. The curated list in
+symbol-db/runtime/gnu-semantics.txt gives, for each name, what differs and the glibc and musl source
+files checked: strerror_r (GNU returns char *, musl's returns int; glibc's XSI one is __xpg_strerror_r),
+basename (GNU never modifies its argument; musl's POSIX one may; libgen.h maps to __xpg_basename),
+getopt (GNU permutes argv; musl stops at the first operand; glibc's POSIX one is __posix_getopt),
+sigpause (glibc's symbol takes a BSD signal mask; musl's takes a signal number; glibc's XSI one is
+__xpg_sigpause) and dlclose (musl never unloads). Where libgcompat exports a GNU version that
+overrides musl's (strerror_r), programs started through gcompat's loader are not affected; libraries
+and --gcompat none targets are.
+
+Fix: rebuild against musl (the compiler then sees musl's prototypes), or preload libgcompat where it
+provides the GNU version.";
+
+    GlibcFileInternals = "glibc-file-internals", Note,
+        "The file calls glibc stdio internals (__uflow, __overflow, _IO_*) from inlined getc/putc macros.",
+        "Old glibc headers expand getc/putc (and getc_unlocked/putc_unlocked) into code that reads FILE
+fields directly and calls __uflow/__overflow when the buffer is empty or full. musl lays out its FILE
+so that the fields these macros touch match glibc's (rpos/rend where glibc has _IO_read_ptr/_IO_read_end,
+a zero field where glibc has _IO_write_end; musl src/internal/stdio_impl.h, commit e3cd6c5c), and
+exports __uflow, __overflow, _IO_getc, _IO_putc and the *_unlocked variants for them. So these
+programs work: reads take the inline path, every inline putc calls __overflow (slower for
+character-at-a-time output). Other direct uses of glibc's FILE (gnulib-style code reading
+_IO_read_base or _flags bits beyond EOF/ERR, the _IO_2_1_stdout_ objects) are not covered; those that
+name a symbol musl lacks are reported as missing-symbol.
+
+Fix: none needed to load; rebuild against musl if stdio throughput matters.";
+
+    DlopenGlibcLib = "dlopen-glibc-lib", Warning,
+        "A string in the file names a library it may dlopen that Alpine lacks or that only exists for glibc.",
+        "Libraries opened with dlopen() at run time are not DT_NEEDED entries, so the loader's view cannot
+see them. muslcheck scans printable strings in the file's read-only PT_LOAD segments for names of
+the form lib*.so* and reports those that Alpine cannot provide: glibc's NSS modules (libnss_*), glibc-only
+libraries (libnsl.so.1, libthread_db.so.1, ...; symbol-db/loader/glibc-only-sonames.txt), libraries
+Alpine does not package (libsystemd.so.0; symbol-db/alpine/soname-packages.txt) and NVIDIA's
+glibc-only driver libraries (libcuda, libnvidia-*; symbol-db/runtime/dlopen-libraries.txt).
+Confidence is stated in the message: high when the string is a whole C string (a soname or a path)
+and the file imports dlopen; medium when it is a whole string but the file does not import dlopen
+itself (another library may open it); low when the name only appears inside a message or is built
+with %s. Low-confidence findings are notes. The program may handle a failed dlopen gracefully.
+
+Fix: check what the feature needs on Alpine (a musl build of the library, a different backend), or
+disable it.";
+
+    Time64Abi = "time64-abi", Error,
+        "A 32-bit glibc binary (i386, arm): musl's 32-bit ABI has a 64-bit time_t, so struct layouts differ.",
+        "Since musl 1.2.0, time_t is 64 bits on every 32-bit architecture (musl 1.2.0 release notes;
+src/compat/time32/ keeps only the old symbols for binaries linked against older musl). 32-bit glibc
+binaries are normally built with a 32-bit time_t (and, unless _FILE_OFFSET_BITS=64, a 32-bit off_t),
+so every structure that holds a time (struct timespec, timeval, stat, utmp, ...) and every call
+passing one has a different layout from what musl expects; data is misread without any load error.
+muslcheck has no musl/gcompat database for 32-bit architectures and judges dynamically linked 32-bit
+glibc i386/arm binaries `rebuild` (other 32-bit and static files stay `skipped` with unsupported-arch).
+
+Fix: rebuild for the target (on Alpine x86/armv7, or with a musl cross toolchain), or use the
+64-bit build of the program.";
+
+    StaticGlibcNss = "static-glibc-nss", Warning,
+        "A statically linked glibc binary that uses NSS or iconv: it will try to dlopen glibc modules at run time.",
+        "glibc's NSS (getpwnam, getgrnam, getaddrinfo, gethostbyname, ...) and iconv load modules
+(libnss_*.so.2, gconv/*.so) with dlopen even in static binaries; glibc's linker warning says it:
+\"Using 'getaddrinfo' in statically linked applications requires at runtime the shared libraries from
+the glibc version used for linking\" (glibc nss/nsswitch.c loads \"libnss_%s.so%s\"; iconv/gconv_conf.c reads
+gconv-modules). Alpine has no such modules, so lookups that need them fail
+(users from LDAP/sssd, host names from DNS through NSS, non-built-in charsets). muslcheck recognises
+static glibc by its ELF note (NT_GNU_ABI_TAG) and glibc's own strings (GLIBC_TUNABLES, 'Fatal glibc
+error'), and NSS by the string /etc/nsswitch.conf or .symtab entries (getpwnam, getaddrinfo,
+iconv_open, ...); stripped binaries can only show the string evidence, so iconv use is found only
+when .symtab is present.
+
+Fix: rebuild the program statically against musl (musl's getpwnam and getaddrinfo read /etc/passwd,
+/etc/hosts and DNS directly: src/passwd/getpw_a.c, src/network/lookup_name.c), or dynamically.";
+
+    VersionedForeignSymbol = "versioned-foreign-symbol", Warning,
+        "A versioned import from a non-glibc library that will bind to musl's same-named function instead.",
+        "musl ignores symbol versions (facts §2b) and binds a reference to the first definition of the
+name in load order. A reference such as crypt@XCRYPT_2.0 asks for libxcrypt's crypt, but on Alpine
+libcrypt.so.1 is gcompat's symlink to libgcompat (which has no crypt), so the call lands in musl's
+crypt, which supports DES, MD5 ($1$), bcrypt ($2a$/$2b$/$2y$), SHA-256 ($5$) and SHA-512 ($6$) hashes
+(musl src/crypt/crypt_r.c) but not libxcrypt's yescrypt ($y$, Debian's default for /etc/shadow since
+Debian 11), gost-yescrypt, scrypt ($7$) or sha1crypt. The same happens when musl's libc comes before
+the versioned library in DT_NEEDED order.
+
+Fix: rebuild against musl with the library built for musl, or make sure the real library is loaded
+before libc (DT_NEEDED order).";
+
+    NoPie = "no-pie", Note,
+        "The program is not position-independent (ET_EXEC); Alpine builds every program as PIE.",
+        "A non-PIE program is loaded at a fixed address, so its code is not covered by address-space
+layout randomisation. Alpine's gcc is configured with --enable-default-pie (gcc's configure line
+in aports main/gcc/APKBUILD), so every Alpine package is PIE. This does not stop the program from
+running. Static files are not reported (no loader is involved).
+
+Fix: build with -fPIE -pie.";
+
+    NoStackProtector = "no-stack-protector", Note,
+        "The file handles buffers but imports neither __stack_chk_fail nor __stack_chk_guard; Alpine builds with SSP.",
+        "Code compiled with -fstack-protector-strong calls __stack_chk_fail when a canary is overwritten;
+a file that imports it has at least one protected function. Alpine's gcc is configured with
+--enable-default-ssp (aports main/gcc/APKBUILD). muslcheck reports a dynamically linked file with no
+such import that imports buffer functions (memcpy, strcpy, read, sprintf, ...), like checksec's
+'No canary found'; a small file may legitimately have no function that needs a canary. Static files
+are not judged (their libc's own protected functions would hide the program's).
+
+Fix: build with -fstack-protector-strong.";
+
+    PartialRelro = "partial-relro", Note,
+        "RELRO without BIND_NOW (partial RELRO); Alpine links with -z relro -z now.",
+        "PT_GNU_RELRO makes relocated data read-only after loading, but without BIND_NOW the PLT part of
+the GOT stays writable under glibc's lazy binding. Alpine's gcc passes -z relro -z now to every link
+(aports main/gcc/0003-Turn-on-Wl-z-relro-z-now-by-default.patch). musl always binds everything at
+startup (no lazy binding, facts §2d) and applies RELRO, so on musl the GOT is protected anyway; the
+flag matters where the same file runs under glibc.
+
+Fix: link with -Wl,-z,relro,-z,now.";
+
+    NoRelro = "no-relro", Warning,
+        "No PT_GNU_RELRO: relocated pointers (GOT, vtables, init arrays) stay writable.",
+        "Without PT_GNU_RELRO the loader cannot make relocated data read-only after startup, so memory
+corruption bugs can overwrite function pointers in the GOT, .init_array or vtables. Alpine links
+everything with -z relro -z now (aports main/gcc/0003-Turn-on-Wl-z-relro-z-now-by-default.patch).
+
+Fix: link with -Wl,-z,relro,-z,now.";
+
+    ExecStack = "exec-stack", Warning,
+        "PT_GNU_STACK asks for an executable stack, or is missing (which also means executable).",
+        "A PF_X PT_GNU_STACK (or none at all: the kernel's default for x86_64 programs) makes the stack
+executable, which turns stack overflows into code execution; it usually comes from an assembly file
+without a .note.GNU-stack section or from GCC nested-function trampolines. For a shared library,
+glibc makes the whole process's stack executable when loading it; musl's loader never changes stack
+permissions (its PT_GNU_STACK handling reads only the size, facts §2e; there is no equivalent of
+glibc's _dl_make_stack_executable), so a library that really executes code on the stack crashes on musl. Alpine builds with -Wtrampolines and
+non-executable stacks (aports main/gcc/0007-Enable-Wtrampolines-by-default.patch).
+
+Fix: link with -Wl,-z,noexecstack (and add .section .note.GNU-stack to assembly files); remove
+nested functions.";
+
+    Textrel = "textrel", Warning,
+        "The file has text relocations (DT_TEXTREL): the loader must write into its code.",
+        "Text relocations come from non-PIC code in a shared library or PIE. The loader has to patch code
+pages at startup, so they must be writable while it does (and are no longer shared between
+processes), and W^X policies (PaX/grsecurity kernels, SELinux execmod) refuse them. Observed with
+Debian's musl 1.2.3 (tests/fixtures/advice/textrel.c): a shared library with DT_TEXTREL loads, and so
+does a glibc PIE started the way gcompat starts it (musl maps it itself), but a musl PIE with DT_TEXTREL
+started directly by the kernel crashed with SIGSEGV during relocation. Alpine's toolchain builds PIC/PIE everywhere (--enable-default-pie in aports
+main/gcc/APKBUILD), so its own packages have none.
+
+Fix: compile every object with -fPIC (or -fPIE for programs).";
+
+    NotFortified = "not-fortified", Note,
+        "A glibc file that calls fortifiable functions but no __*_chk variant; Alpine builds with _FORTIFY_SOURCE=2.",
+        "With -O2 -D_FORTIFY_SOURCE=2, glibc's headers turn calls such as memcpy, strcpy, sprintf or read
+into their checked __memcpy_chk, __strcpy_chk, ... variants wherever the buffer size is known, so a
+fortified glibc file imports at least one __*_chk function. Alpine's gcc defines _FORTIFY_SOURCE=2 by
+default (aports main/gcc/0004-Turn-on-D_FORTIFY_SOURCE-2-by-default-for-C-C-ObjC-O.patch); on musl the
+checks come from the fortify-headers package and are inlined, so musl-built files are not judged.
+muslcheck reports glibc files that import fortifiable functions and no __*_chk function, like
+checksec's 'Fortify: No'. Note that on Alpine the __*_chk functions come from gcompat, so a
+fortified glibc binary needs gcompat.
+
+Fix: build with -O2 -D_FORTIFY_SOURCE=2 (on Alpine, against musl, fortify-headers does it).";
+
+    RiskyRpath = "risky-rpath", Warning,
+        "DT_RPATH/DT_RUNPATH contains an empty, relative or world-writable directory.",
+        "musl's loader searches DT_RPATH/DT_RUNPATH (with $ORIGIN expanded) before the system
+directories (facts §2a), relative to the process's current directory for relative entries. An empty
+entry means the current directory; a relative entry depends on where the program is started; a
+world-writable directory such as /tmp lets any local user plant a library that the program loads.
+muslcheck flags empty and relative entries and the well-known world-writable directories (/tmp,
+/var/tmp, /dev/shm); whether any other directory is world-writable can only be checked on the host
+that runs the program (the message says so). Alpine's packages carry no RPATH except $ORIGIN-based
+ones.
+
+Fix: relink without the entry, or use $ORIGIN-relative paths (patchelf --set-rpath '$ORIGIN/../lib'
+FILE).";
+
     UnsupportedArch = "unsupported-arch", Note,
         "The file's architecture is not one muslcheck judges (x86_64 and aarch64).",
         "muslcheck's database covers musl and gcompat on x86_64 and aarch64 only. Files for other machines
@@ -222,6 +501,43 @@ mod tests {
             assert!(!c.summary().is_empty() && c.explanation().len() > c.summary().len() / 2);
             assert_eq!(Code::from_id(c.id()), Some(*c));
         }
+    }
+
+    #[test]
+    fn issue_6_ids_exist_cite_sources_and_are_advisory() {
+        let ids = [
+            "thread-stack-size",
+            "malloc-contention",
+            "dns-resolver",
+            "locale-iconv",
+            "gnu-semantics",
+            "glibc-file-internals",
+            "dlopen-glibc-lib",
+            "time64-abi",
+            "static-glibc-nss",
+            "versioned-foreign-symbol",
+            "no-pie",
+            "no-stack-protector",
+            "partial-relro",
+            "no-relro",
+            "exec-stack",
+            "textrel",
+            "not-fortified",
+            "risky-rpath",
+        ];
+        for id in ids {
+            let c = Code::from_id(id).unwrap_or_else(|| panic!("{id}"));
+            assert_ne!(c.category(), Category::Loading, "{id}");
+            let e = c.explanation();
+            // Every explanation names where its claim comes from and what to do.
+            assert!(
+                e.contains("musl") || e.contains("aports") || e.contains("Alpine"),
+                "{id}: sources"
+            );
+            assert!(e.contains("Fix:"), "{id}: fix");
+        }
+        assert_eq!(Code::Time64Abi.severity(), Severity::Error);
+        assert_eq!(Code::MissingSymbol.category(), Category::Loading);
     }
 
     #[test]

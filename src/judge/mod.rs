@@ -7,13 +7,17 @@
 
 pub mod closure;
 mod codes;
+mod floor;
+mod hardening;
+mod runtime;
 mod target;
 
 use std::collections::HashSet;
 
 use serde::Serialize;
 
-pub use codes::{Code, Severity};
+pub use codes::{Category, Code, Severity};
+pub use floor::GlibcFloor;
 pub use target::{DEFAULT_MUSL, Target, TargetError};
 
 use crate::db::{Db, GcompatLib};
@@ -113,6 +117,8 @@ pub struct Judgement {
     pub verdict: Verdict,
     /// The reasons, worst first.
     pub findings: Vec<Finding>,
+    /// The oldest glibc that can run the file, for glibc-built files (#6).
+    pub glibc_floor: Option<GlibcFloor>,
 }
 
 /// Libraries whose versioned symbols are glibc's (the C library, its split-out parts, the loader
@@ -150,6 +156,7 @@ enum Provider {
 /// Judge one file's facts for a target.
 pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
     let arch = facts.arch;
+    let glibc_floor = floor::glibc_floor(facts);
     if facts.kind == Kind::NotLoadable {
         let f = Finding::new(
             Code::NotLoadable,
@@ -159,6 +166,14 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
         return Judgement {
             verdict: Verdict::Skipped,
             findings: vec![f],
+            glibc_floor,
+        };
+    }
+    if let Some(f) = runtime::time64(facts) {
+        return Judgement {
+            verdict: Verdict::Rebuild,
+            findings: vec![f],
+            glibc_floor,
         };
     }
     if let Arch::Other(_) = arch {
@@ -174,13 +189,28 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
         return Judgement {
             verdict: Verdict::Skipped,
             findings: vec![f],
+            glibc_floor,
         };
     }
     // Static programs (static-pie included) relocate themselves; no loader and no libc is involved.
+    // Only the advisory checks apply.
     if facts.kind.is_static() {
+        let mut findings = Vec::new();
+        let rt = runtime::Runtime {
+            facts,
+            db,
+            target,
+            arch,
+            musl: None,
+            gcompat_in_process: false,
+        };
+        rt.findings(&mut findings);
+        hardening::findings(facts, &mut findings);
+        sort(&mut findings);
         return Judgement {
             verdict: Verdict::Native,
-            findings: Vec::new(),
+            findings,
+            glibc_floor,
         };
     }
     let Some(musl) = db.musl_exports(&target.musl, arch) else {
@@ -192,6 +222,7 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
         return Judgement {
             verdict: Verdict::Skipped,
             findings: vec![f],
+            glibc_floor,
         };
     };
     let ctx = Ctx {
@@ -217,13 +248,34 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
         ctx.overriding_stubs(&mut findings);
     }
     ctx.loader_only_hint(&mut findings);
+    runtime::shim_advice(db, &mut findings);
+    // Advisory findings come last so that `loader_only_hint` above only weighs loading findings.
+    runtime::Runtime {
+        facts,
+        db,
+        target,
+        arch,
+        musl: Some(musl),
+        gcompat_in_process: ctx.gcompat() && ctx.is_glibc_program(),
+    }
+    .findings(&mut findings);
+    hardening::findings(facts, &mut findings);
+    sort(&mut findings);
+    verdict = verdict.min(Verdict::Rebuild);
+    Judgement {
+        verdict,
+        findings,
+        glibc_floor,
+    }
+}
+
+/// Worst first, then by ID and subject; identical findings once.
+fn sort(findings: &mut Vec<Finding>) {
     findings.sort_by(|a, b| {
         (b.impact, b.severity, a.id, &a.symbol, &a.library)
             .cmp(&(a.impact, a.severity, b.id, &b.symbol, &b.library))
     });
     findings.dedup();
-    verdict = verdict.min(Verdict::Rebuild);
-    Judgement { verdict, findings }
 }
 
 struct Ctx<'a> {

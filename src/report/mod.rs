@@ -10,7 +10,7 @@ mod text;
 use serde::Serialize;
 
 use crate::inspect::{Arch, Kind, Libc};
-use crate::judge::{Finding, Target, Verdict};
+use crate::judge::{Finding, GlibcFloor, Target, Verdict};
 
 pub use json::{SCHEMA, SCHEMA_VERSION, render_json, render_jsonl_header, render_jsonl_record};
 pub use text::{TextOptions, render_text};
@@ -77,6 +77,9 @@ pub struct Record {
     /// Short ELF facts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub elf: Option<ElfSummary>,
+    /// The oldest glibc that can run the file and the imports that set it (glibc-built files, #6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub glibc_floor: Option<GlibcFloor>,
     /// Findings, worst first.
     pub findings: Vec<Finding>,
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{Record, Report};
-use crate::judge::{Severity, Verdict};
+use crate::judge::{Category, Severity, Verdict};
 
 /// Rendering choices for the text report.
 #[derive(Clone, Copy, Debug, Default)]
@@ -113,10 +113,26 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
                 let _ = writeln!(out, "  needed: {}", e.needed.join(" "));
             }
         }
+        if let Some(g) = &r.glibc_floor {
+            // The JSON report has the full list; a few names say enough here.
+            let mut by = g
+                .set_by
+                .iter()
+                .take(4)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if g.set_by.len() > 4 {
+                let _ = write!(by, " and {} more", g.set_by.len() - 4);
+            }
+            let _ = writeln!(out, "  glibc floor: {} (set by {by})", g.version);
+        }
     }
     let mut fixes: Vec<&str> = Vec::new();
     for f in &r.findings {
-        if f.severity == Severity::Note && !opts.verbose && f.fix.is_none() {
+        // Notes without a fix, and hardening notes (advice, #6), only with -v.
+        let quiet = f.fix.is_none() || f.id.category() == Category::Hardening;
+        if f.severity == Severity::Note && !opts.verbose && quiet {
             continue;
         }
         let _ = writeln!(
@@ -128,8 +144,10 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
         );
         // The fixes that change the verdict: those of findings at the verdict's level, plus the
         // packages to install when the binary can run at all.
-        let relevant =
-            f.impact == r.verdict || (f.impact == Verdict::Native && r.verdict <= Verdict::Gcompat);
+        // Hardening advice is not about running at all: its messages say what Alpine does instead.
+        let relevant = (f.impact == r.verdict
+            || (f.impact == Verdict::Native && r.verdict <= Verdict::Gcompat))
+            && f.id.category() != Category::Hardening;
         if let Some(fix) = f.fix.as_deref().filter(|_| relevant) {
             if !fixes.contains(&fix) {
                 fixes.push(fix);
