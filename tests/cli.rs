@@ -127,3 +127,19 @@ fn db_extract_reads_musl_itself() {
     assert!(text.lines().any(|l| l == "stdout OBJECT"));
     assert!(text.lines().count() > 1500);
 }
+
+#[test]
+fn no_progress_output_when_stderr_is_not_a_terminal() {
+    let out = muslcheck(["scan", "samples/bin", "samples/vendor"]);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Artifacts:"), "{text}");
+    assert!(
+        text.contains("samples/vendor  (1 native, 0 gcompat, 2 rebuild"),
+        "{text}"
+    );
+}

@@ -51,6 +51,23 @@ pub fn render_text(report: &Report, opts: TextOptions) -> String {
         record(&mut out, r, &p, opts);
     }
     let sum = &report.summary;
+    if sum.artifacts.len() > 1 {
+        let _ = writeln!(out, "\n{}", p.wrap("1", "Artifacts:"));
+        for a in &sum.artifacts {
+            let t = &a.totals;
+            let _ = writeln!(
+                out,
+                "  {:<8} {}  ({} native, {} gcompat, {} rebuild, {} skipped, {} error)",
+                p.verdict(a.verdict),
+                a.artifact,
+                t.native,
+                t.gcompat,
+                t.rebuild,
+                t.skipped,
+                t.error
+            );
+        }
+    }
     if !sum.blockers.is_empty() {
         let _ = writeln!(out, "\n{}", p.wrap("1", "Top blockers:"));
         for b in &sum.blockers {
