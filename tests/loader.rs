@@ -169,3 +169,42 @@ fn exported_ifunc_breaks_its_users_under_musl() {
     assert!(stderr.contains("lib_add: symbol not found"), "{stderr}");
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+#[test]
+fn closure_verdicts_agree_with_list_mode_on_the_vendor_bundle() {
+    // musl's loader follows RUNPATH $ORIGIN/../lib and the libbundled.so.1 symlink exactly as
+    // muslcheck's closure does; a bundled library's missing symbol fails the program.
+    let dir = crate::util::root().join("samples/vendor");
+    let (doc, _) = crate::util::scan_json(&["--musl", "1.2.3", "--gcompat", "none"], &[&dir]);
+    let results = doc["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    for r in results {
+        let path = r["path"].as_str().unwrap();
+        let blocking = r["findings"].as_array().unwrap().iter().any(|f| {
+            f["requires"] == "rebuild"
+                && !["glibc-loader", "unknown-loader", "dt-relr"]
+                    .contains(&f["id"].as_str().unwrap())
+        });
+        let out = Command::new(LDSO).arg("--list").arg(path).output().unwrap();
+        let loaded = out.status.code() == Some(0);
+        assert_eq!(
+            loaded,
+            !blocking,
+            "{path}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if path.ends_with("bin/tool") {
+            let blame = r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["id"] == "bundled-library" && f["requires"] == "rebuild");
+            assert!(!loaded && blame, "the closure blocks it: {r}");
+            assert!(
+                String::from_utf8_lossy(&out.stderr)
+                    .contains("libbundled.so.1.0: fcntl64: symbol not found")
+                    || String::from_utf8_lossy(&out.stderr).contains("fcntl64: symbol not found")
+            );
+        }
+    }
+}
