@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! input (files, trees, archives → named bytes) → inspect (ELF facts) → judge (facts + db +
-//! target → verdict + findings; closure per unit) → report (text, JSON, …)
+//! target → verdict + findings; closure per unit) → policy (allow rules, baseline, --fail-on)
+//! → report (text, JSON, JSONL, SARIF, JUnit, Markdown, HTML)
 //! ```
 //!
 //! Each stage is a module; a module uses the types of earlier stages, never of later ones.
@@ -15,6 +16,7 @@ pub mod db;
 pub mod input;
 pub mod inspect;
 pub mod judge;
+pub mod policy;
 pub mod report;
 pub mod scan;
 
@@ -51,6 +53,7 @@ pub fn analyse_with_node(
         elf: None,
         glibc_floor: None,
         findings: Vec::new(),
+        gate: None,
     };
     let mut node = None;
     match inspect::inspect(data) {
@@ -127,6 +130,7 @@ pub fn unreadable(name: &str, artifact: &str, why: &str) -> Record {
         elf: None,
         glibc_floor: None,
         findings: Vec::new(),
+        gate: None,
     }
 }
 

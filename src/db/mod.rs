@@ -5,6 +5,7 @@
 //! first use, into hash tables. This module does no I/O and knows nothing of ELF files.
 
 mod advice;
+pub mod lookup;
 mod parse;
 
 use std::collections::{HashMap, HashSet};

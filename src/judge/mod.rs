@@ -10,6 +10,7 @@ mod codes;
 mod floor;
 mod hardening;
 mod runtime;
+mod suppression;
 mod target;
 
 use std::collections::HashSet;
@@ -18,6 +19,7 @@ use serde::Serialize;
 
 pub use codes::{Category, Code, Severity};
 pub use floor::GlibcFloor;
+pub use suppression::{Suppression, SuppressionKind};
 pub use target::{DEFAULT_MUSL, Target, TargetError};
 
 use crate::db::{Db, GcompatLib};
@@ -73,6 +75,10 @@ pub struct Finding {
     /// What to do about it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// Set when an allow rule or the baseline accepted this finding: it stays in the report but
+    /// no longer counts toward `--fail-on`. Never set by the judge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppression>,
 }
 
 impl Finding {
@@ -86,6 +92,7 @@ impl Finding {
             library: None,
             message: message.into(),
             fix: None,
+            suppressed: None,
         }
     }
     /// Set the symbol.

@@ -18,18 +18,3 @@ pub fn render_json(report: &Report) -> String {
     s
 }
 
-/// The first line of `--format jsonl`: what follows and what it was judged against.
-pub fn render_jsonl_header(target: &crate::judge::Target) -> String {
-    serde_json::json!({
-        "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
-        "tool": super::Tool::default(),
-        "target": target,
-    })
-    .to_string()
-}
-
-/// One record as one line of `--format jsonl`.
-pub fn render_jsonl_record(record: &super::Record) -> String {
-    serde_json::to_string(record).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-}

@@ -3,7 +3,13 @@
 //! One [`Report`] drives every format; a renderer is a pure function of it. Renderers know no
 //! ELF and no database.
 
+pub mod gate;
+mod html;
 mod json;
+mod jsonl;
+mod junit;
+mod markdown;
+mod sarif;
 pub mod summary;
 mod text;
 
@@ -12,7 +18,13 @@ use serde::Serialize;
 use crate::inspect::{Arch, Kind, Libc};
 use crate::judge::{Finding, GlibcFloor, Target, Verdict};
 
-pub use json::{SCHEMA, SCHEMA_VERSION, render_json, render_jsonl_header, render_jsonl_record};
+pub use gate::{Gate, GateStatus, RecordGate};
+pub use html::render_html;
+pub use json::{SCHEMA, SCHEMA_VERSION, render_json};
+pub use jsonl::{render_jsonl, render_jsonl_header, render_jsonl_record, render_jsonl_summary};
+pub use junit::render_junit;
+pub use markdown::render_markdown;
+pub use sarif::render_sarif;
 pub use text::{TextOptions, render_text};
 
 /// The short facts shown next to a verdict.
@@ -82,6 +94,21 @@ pub struct Record {
     pub glibc_floor: Option<GlibcFloor>,
     /// Findings, worst first.
     pub findings: Vec<Finding>,
+    /// Standing under the policy (`effective_verdict`, `fails`), once a policy is applied.
+    #[serde(flatten)]
+    pub gate: Option<RecordGate>,
+}
+
+impl Record {
+    /// The verdict that counts for the gate: the effective verdict once a policy is applied.
+    pub fn gate_verdict(&self) -> Verdict {
+        self.gate.map_or(self.verdict, |g| g.effective_verdict)
+    }
+
+    /// True when a policy was applied and this record fails it.
+    pub fn fails(&self) -> bool {
+        self.gate.is_some_and(|g| g.fails)
+    }
 }
 
 /// A DT_NEEDED library resolved (or not) inside the scanned unit, the way musl searches.
@@ -117,15 +144,31 @@ impl Totals {
     pub fn of(records: &[Record]) -> Self {
         let mut t = Totals::default();
         for r in records {
-            *match r.verdict {
-                Verdict::Native => &mut t.native,
-                Verdict::Gcompat => &mut t.gcompat,
-                Verdict::Rebuild => &mut t.rebuild,
-                Verdict::Skipped => &mut t.skipped,
-                Verdict::Error => &mut t.error,
-            } += 1;
+            *t.slot(r.verdict) += 1;
         }
         t
+    }
+
+    /// The counter of one verdict.
+    pub fn slot(&mut self, v: Verdict) -> &mut usize {
+        match v {
+            Verdict::Native => &mut self.native,
+            Verdict::Gcompat => &mut self.gcompat,
+            Verdict::Rebuild => &mut self.rebuild,
+            Verdict::Skipped => &mut self.skipped,
+            Verdict::Error => &mut self.error,
+        }
+    }
+
+    /// The count of one verdict.
+    pub fn get(&self, v: Verdict) -> usize {
+        match v {
+            Verdict::Native => self.native,
+            Verdict::Gcompat => self.gcompat,
+            Verdict::Rebuild => self.rebuild,
+            Verdict::Skipped => self.skipped,
+            Verdict::Error => self.error,
+        }
     }
 }
 
@@ -164,6 +207,9 @@ pub struct Report {
     pub totals: Totals,
     /// Roll-ups across the batch.
     pub summary: summary::BatchSummary,
+    /// The CI gate's outcome, once a policy is applied ([`Report::apply_policy`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<Gate>,
 }
 
 impl Report {
@@ -179,6 +225,7 @@ impl Report {
             results,
             totals,
             summary,
+            gate: None,
         }
     }
 }

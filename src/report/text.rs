@@ -2,8 +2,9 @@
 
 use std::fmt::Write as _;
 
+use super::GateStatus;
 use super::{Record, Report};
-use crate::judge::{Category, Severity, Verdict};
+use crate::judge::{Category, Severity, SuppressionKind, Verdict};
 
 /// Rendering choices for the text report.
 #[derive(Clone, Copy, Debug, Default)]
@@ -103,11 +104,45 @@ pub fn render_text(report: &Report, opts: TextOptions) -> String {
         t.skipped,
         t.error
     );
+    gate(&mut out, report, &p);
     out
+}
+
+/// The gate's verdict line, with what was accepted.
+fn gate(out: &mut String, report: &Report, p: &Paint) {
+    let Some(g) = &report.gate else { return };
+    let status = match g.status {
+        GateStatus::Passed => p.wrap("1;32", "passed"),
+        GateStatus::Failed => p.wrap("1;31", "FAILED"),
+        GateStatus::Unreadable => p.wrap("1;31", "FAILED (unreadable inputs)"),
+    };
+    let failing = g.failing + g.unreadable;
+    let _ = write!(
+        out,
+        "gate {status}: {failing} of {} file{} fail{} --fail-on {}",
+        report.results.len(),
+        if report.results.len() == 1 { "" } else { "s" },
+        if failing == 1 { "s" } else { "" },
+        g.fail_on.as_str()
+    );
+    if g.allowed + g.baselined > 0 {
+        let _ = write!(
+            out,
+            " ({} findings allowed, {} baselined)",
+            g.allowed, g.baselined
+        );
+    }
+    if let Some(b) = &g.baseline {
+        let _ = write!(out, "; baseline: {} new, {} stale", b.new, b.stale);
+    }
+    out.push('\n');
 }
 
 fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
     let mut head = format!("{}: {}", r.path, p.verdict(r.verdict));
+    if r.gate_verdict() != r.verdict {
+        let _ = write!(head, " (counted as {})", p.verdict(r.gate_verdict()));
+    }
     if let Some(e) = &r.elf {
         let _ = write!(
             head,
@@ -152,18 +187,25 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
         if f.severity == Severity::Note && !opts.verbose && quiet {
             continue;
         }
+        let accepted = match &f.suppressed {
+            Some(s) if s.kind == SuppressionKind::Allow => format!("  [allowed: {}]", s.reason),
+            Some(_) => "  [baselined]".to_string(),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "  {} {:<22} {}",
+            "  {} {:<22} {}{}",
             p.severity(f.severity),
             f.id.id(),
-            f.message
+            f.message,
+            p.wrap("2", &accepted)
         );
         // The fixes that change the verdict: those of findings at the verdict's level, plus the
         // packages to install when the binary can run at all.
         // Hardening advice is not about running at all: its messages say what Alpine does instead.
-        let relevant = (f.impact == r.verdict
-            || (f.impact == Verdict::Native && r.verdict <= Verdict::Gcompat))
+        let v = r.gate_verdict();
+        let relevant = f.suppressed.is_none()
+            && (f.impact == v || (f.impact == Verdict::Native && v <= Verdict::Gcompat))
             && f.id.category() != Category::Hardening;
         if let Some(fix) = f.fix.as_deref().filter(|_| relevant) {
             if !fixes.contains(&fix) {

@@ -1,0 +1,278 @@
+//! The CI gate in the report: findings marked as accepted, the verdict without them, which
+//! records fail, and the run's pass/fail status. Computed once; every format reads it.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::{Record, Report, Totals};
+use crate::judge::{SuppressionKind, Verdict};
+use crate::policy::{self, Baseline, BaselineEntry, Date, FailOn, Policy, effective_verdict};
+
+/// A record's standing under the policy (flattened into the record in JSON).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RecordGate {
+    /// The verdict when accepted (allowed or baselined) findings do not count.
+    pub effective_verdict: Verdict,
+    /// True when this record fails the run under `--fail-on`.
+    pub fails: bool,
+}
+
+/// The run's outcome, which the exit status reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GateStatus {
+    /// Nothing at or above the threshold (exit 0).
+    Passed,
+    /// A judged binary is at or above the threshold (exit 1).
+    Failed,
+    /// Only unreadable or malformed inputs fail (exit 3).
+    Unreadable,
+}
+
+/// An allow rule and what it did in this run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AllowRuleUse {
+    /// 1-based number of the rule among the `[[allow]]` tables.
+    pub rule: usize,
+    /// Line of the rule in the configuration file.
+    pub line: usize,
+    /// What it matches (`path=vendor/** id=missing-symbol`).
+    pub matches: String,
+    /// Its reason.
+    pub reason: String,
+    /// Its last day, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Date>,
+    /// True when it has expired and no longer applies.
+    pub expired: bool,
+    /// Number of findings it accepted in this run.
+    pub findings: usize,
+}
+
+/// How the run compares with the baseline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BaselineUse {
+    /// The baseline file, as named on the command line or in the configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Entries in the baseline.
+    pub entries: usize,
+    /// Findings of this run that the baseline accepted.
+    pub known: usize,
+    /// Findings of this run that could fail the run and are not in the baseline.
+    pub new: usize,
+    /// Baseline entries no finding of this run matched (fixed, removed or changed binaries).
+    pub stale: usize,
+}
+
+/// The gate's summary of the run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Gate {
+    /// The threshold.
+    pub fail_on: FailOn,
+    /// Passed, failed, or only unreadable inputs failed.
+    pub status: GateStatus,
+    /// Judged records that fail (effective verdict at or above the threshold).
+    pub failing: usize,
+    /// Unreadable or malformed records that fail.
+    pub unreadable: usize,
+    /// Findings accepted by allow rules.
+    pub allowed: usize,
+    /// Findings accepted by the baseline.
+    pub baselined: usize,
+    /// Record counts per effective verdict.
+    pub effective: Totals,
+    /// Every allow rule, with its use in this run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allow_rules: Vec<AllowRuleUse>,
+    /// Baseline comparison, when a baseline was used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineUse>,
+}
+
+impl Gate {
+    /// The allow rules that have expired.
+    pub fn expired_rules(&self) -> impl Iterator<Item = &AllowRuleUse> {
+        self.allow_rules.iter().filter(|r| r.expired)
+    }
+}
+
+/// Mark a record's accepted findings and compute its standing, from its own findings and the
+/// verdicts its closure entries carry. For streaming output, one record at a time;
+/// [`Report::apply_policy`] also looks through to the bundled libraries' effective verdicts.
+pub fn apply_record(record: &mut Record, policy: &Policy) {
+    mark(record, policy);
+    let effective = effective_of(record, &|_| None);
+    record.gate = Some(RecordGate {
+        effective_verdict: effective,
+        fails: policy.fail_on.fails(effective),
+    });
+}
+
+fn mark(record: &mut Record, policy: &Policy) {
+    for f in &mut record.findings {
+        f.suppressed = policy.suppression(&record.path, record.sha256.as_deref(), f);
+    }
+}
+
+/// The effective verdict: the file's own, raised by its closure (bundled libraries, looked up by
+/// report path when `bundled` knows them).
+fn effective_of(record: &Record, bundled: &dyn Fn(&str) -> Option<Verdict>) -> Verdict {
+    let own = effective_verdict(record.own_verdict, &record.findings);
+    if !policy::is_judged(own) || record.verdict == record.own_verdict {
+        return own;
+    }
+    // The closure raised the verdict: take the libraries' verdicts, allowances included.
+    let closure = record
+        .closure
+        .iter()
+        .filter_map(|c| c.found.as_deref().and_then(bundled).or(c.verdict))
+        .filter(|v| policy::is_judged(*v))
+        .max();
+    own.max(closure.unwrap_or(record.verdict))
+}
+
+/// True for findings that can fail a run (and so belong in a baseline).
+fn counts(f: &crate::judge::Finding) -> bool {
+    f.impact > Verdict::Native && f.impact != Verdict::Skipped
+}
+
+impl Report {
+    /// Apply a policy: mark accepted findings, compute every record's standing and the gate.
+    pub fn apply_policy(&mut self, policy: &Policy) {
+        for r in &mut self.results {
+            mark(r, policy);
+        }
+        let own: HashMap<String, Verdict> = self
+            .results
+            .iter()
+            .map(|r| {
+                let v = effective_verdict(r.own_verdict, &r.findings);
+                (r.path.clone(), v)
+            })
+            .collect();
+        let lookup = |p: &str| own.get(p).copied();
+        for i in 0..self.results.len() {
+            let Some(r) = self.results.get(i) else { break };
+            let effective = effective_of(r, &lookup);
+            if let Some(r) = self.results.get_mut(i) {
+                r.gate = Some(RecordGate {
+                    effective_verdict: effective,
+                    fails: policy.fail_on.fails(effective),
+                });
+            }
+        }
+        self.gate = Some(Gate::of(&self.results, policy));
+    }
+
+    /// A baseline of this report's findings that can fail a run and that no allow rule accepts
+    /// (an allowed finding must not outlive its rule's expiry by hiding in the baseline).
+    pub fn baseline(&self) -> Baseline {
+        let mut b = Baseline::new(&self.target.describe());
+        for r in &self.results {
+            let Some(sha) = r.sha256.as_deref() else {
+                continue;
+            };
+            for f in &r.findings {
+                let allowed = f
+                    .suppressed
+                    .as_ref()
+                    .is_some_and(|s| s.kind == SuppressionKind::Allow);
+                if counts(f) && !allowed {
+                    b.insert(&r.path, sha, f);
+                }
+            }
+        }
+        b
+    }
+}
+
+impl Gate {
+    /// Summarise records whose standing is computed (see [`apply_record`]).
+    pub fn of(records: &[Record], policy: &Policy) -> Gate {
+        let effective_of = |r: &Record| r.gate.map_or(r.verdict, |g| g.effective_verdict);
+        let fails = |r: &Record| r.gate.is_some_and(|g| g.fails);
+        let failing = records
+            .iter()
+            .filter(|r| fails(r) && policy::is_judged(effective_of(r)))
+            .count();
+        let unreadable = records
+            .iter()
+            .filter(|r| fails(r) && effective_of(r) == Verdict::Error)
+            .count();
+        let status = if failing > 0 {
+            GateStatus::Failed
+        } else if unreadable > 0 {
+            GateStatus::Unreadable
+        } else {
+            GateStatus::Passed
+        };
+        let suppressions = || {
+            records
+                .iter()
+                .flat_map(|r| &r.findings)
+                .filter_map(|f| f.suppressed.as_ref())
+        };
+        let allowed = suppressions()
+            .filter(|s| s.kind == SuppressionKind::Allow)
+            .count();
+        let baselined = suppressions()
+            .filter(|s| s.kind == SuppressionKind::Baseline)
+            .count();
+        let allow_rules = policy
+            .allow
+            .iter()
+            .map(|rule| AllowRuleUse {
+                rule: rule.number,
+                line: rule.line,
+                matches: rule.describe(),
+                reason: rule.reason.clone(),
+                expires: rule.expires,
+                expired: rule.is_expired(policy.today),
+                findings: suppressions()
+                    .filter(|s| s.kind == SuppressionKind::Allow && s.rule == Some(rule.number))
+                    .count(),
+            })
+            .collect();
+        let baseline = policy.baseline.as_ref().map(|b| {
+            let seen: std::collections::HashSet<BaselineEntry> = records
+                .iter()
+                .filter_map(|r| Some((r, r.sha256.as_deref()?)))
+                .flat_map(|(r, sha)| {
+                    r.findings
+                        .iter()
+                        .map(move |f| BaselineEntry::of(&r.path, sha, f))
+                })
+                .filter(|e| b.contains_entry(e))
+                .collect();
+            let new = records
+                .iter()
+                .flat_map(|r| &r.findings)
+                .filter(|f| counts(f) && f.suppressed.is_none())
+                .count();
+            BaselineUse {
+                file: b.source.clone(),
+                entries: b.len(),
+                known: baselined,
+                new,
+                stale: b.len() - seen.len().min(b.len()),
+            }
+        });
+        let mut effective = Totals::default();
+        for r in records {
+            *effective.slot(effective_of(r)) += 1;
+        }
+        Gate {
+            fail_on: policy.fail_on,
+            status,
+            failing,
+            unreadable,
+            allowed,
+            baselined,
+            effective,
+            allow_rules,
+            baseline,
+        }
+    }
+}

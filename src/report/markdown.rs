@@ -1,0 +1,317 @@
+//! Markdown for a CI step summary (`$GITHUB_STEP_SUMMARY`) or a pull-request comment.
+//!
+//! Leads with the gate's outcome, then the counts, the failing files with their reasons and
+//! fixes, top blockers, what to install, accepted findings and expired allow rules, and the full
+//! list folded in `<details>`. Long lists are capped to stay under comment size limits.
+
+use std::fmt::Write as _;
+
+use super::{GateStatus, Record, Report};
+use crate::judge::Verdict;
+
+/// Rows of the failing-files table.
+const MAX_FAILING: usize = 50;
+/// Rows of the folded all-files table.
+const MAX_ALL: usize = 300;
+
+const VERDICTS: [Verdict; 5] = [
+    Verdict::Native,
+    Verdict::Gcompat,
+    Verdict::Rebuild,
+    Verdict::Skipped,
+    Verdict::Error,
+];
+
+/// Render the report as GitHub-flavoured Markdown.
+pub fn render_markdown(report: &Report) -> String {
+    let mut out = String::new();
+    headline(&mut out, report);
+    counts(&mut out, report);
+    failing(&mut out, report);
+    blockers(&mut out, report);
+    accepted(&mut out, report);
+    all_files(&mut out, report);
+    out
+}
+
+fn headline(out: &mut String, report: &Report) {
+    let target = cell(&report.target.describe());
+    let n = report.results.len();
+    match &report.gate {
+        Some(g) => {
+            let (icon, word) = match g.status {
+                GateStatus::Passed => ("✅", "passed"),
+                GateStatus::Failed => ("❌", "failed"),
+                GateStatus::Unreadable => ("⚠️", "failed: unreadable inputs"),
+            };
+            let _ = writeln!(out, "## {icon} muslcheck {word}\n");
+            let _ = writeln!(
+                out,
+                "**{} of {n} files fail `--fail-on {}`** ({} unreadable) for {target}.\n",
+                g.failing + g.unreadable,
+                g.fail_on.as_str(),
+                g.unreadable
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "## muslcheck report\n\n{n} files judged for {target}.\n"
+            );
+        }
+    }
+}
+
+fn counts(out: &mut String, report: &Report) {
+    let effective = report
+        .gate
+        .as_ref()
+        .filter(|g| g.allowed + g.baselined > 0)
+        .map(|g| &g.effective);
+    match effective {
+        Some(_) => {
+            let _ = writeln!(
+                out,
+                "| verdict | files | counted by the gate |\n|---|---:|---:|"
+            );
+        }
+        None => {
+            let _ = writeln!(out, "| verdict | files |\n|---|---:|");
+        }
+    }
+    for v in VERDICTS {
+        let _ = write!(out, "| {} | {} |", v.as_str(), report.totals.get(v));
+        if let Some(e) = effective {
+            let _ = write!(out, " {} |", e.get(v));
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+}
+
+fn failing(out: &mut String, report: &Report) {
+    let failing: Vec<&Record> = report
+        .results
+        .iter()
+        .filter(|r| match &report.gate {
+            Some(_) => r.fails(),
+            None => r.verdict >= Verdict::Rebuild,
+        })
+        .collect();
+    if failing.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "### Failing ({})\n\n| file | verdict | why | fix |\n|---|---|---|---|",
+        failing.len()
+    );
+    for r in failing.iter().take(MAX_FAILING) {
+        let counted: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.suppressed.is_none() && f.impact == r.gate_verdict())
+            .collect();
+        let why = if counted.is_empty() {
+            cell(r.reason.as_deref().unwrap_or(""))
+        } else {
+            counted
+                .iter()
+                .take(5)
+                .map(|f| match f.symbol.as_deref().or(f.library.as_deref()) {
+                    Some(subject) => format!("`{}` {}", f.id.id(), code(subject)),
+                    None => format!("`{}` {}", f.id.id(), cell(&f.message)),
+                })
+                .collect::<Vec<_>>()
+                .join("<br>")
+                + &more(counted.len(), 5)
+        };
+        let mut fixes: Vec<&str> = counted.iter().filter_map(|f| f.fix.as_deref()).collect();
+        fixes.dedup();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {why} | {} |",
+            code(&r.path),
+            r.gate_verdict().as_str(),
+            fixes
+                .iter()
+                .map(|f| cell(f))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        );
+    }
+    if failing.len() > MAX_FAILING {
+        let _ = writeln!(out, "\n… and {} more.", failing.len() - MAX_FAILING);
+    }
+    out.push('\n');
+}
+
+fn blockers(out: &mut String, report: &Report) {
+    let s = &report.summary;
+    if !s.blockers.is_empty() {
+        let _ = writeln!(
+            out,
+            "### Top blockers\n\n| blocker | ID | binaries | artifacts |\n|---|---|---:|---:|"
+        );
+        for b in &s.blockers {
+            let _ = writeln!(
+                out,
+                "| {} ({}) | `{}` | {} | {} |",
+                code(&b.name),
+                b.kind,
+                b.id.id(),
+                b.binaries,
+                b.artifacts
+            );
+        }
+        out.push('\n');
+    }
+    if !s.install.is_empty() {
+        let _ = writeln!(
+            out,
+            "To run the rest: `apk add {}`\n",
+            s.install.join(" ").replace('`', "")
+        );
+    }
+}
+
+fn accepted(out: &mut String, report: &Report) {
+    let Some(g) = &report.gate else { return };
+    if g.allowed + g.baselined == 0 && g.allow_rules.is_empty() && g.baseline.is_none() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "### Accepted findings\n\n{} allowed by rules, {} known in the baseline. They stay in the \
+         report and do not fail the run.\n",
+        g.allowed, g.baselined
+    );
+    if let Some(b) = &g.baseline {
+        let _ = writeln!(
+            out,
+            "Baseline {}: {} entries, {} new findings, {} stale entries.\n",
+            code(b.file.as_deref().unwrap_or("")),
+            b.entries,
+            b.new,
+            b.stale
+        );
+    }
+    if !g.allow_rules.is_empty() {
+        let _ = writeln!(
+            out,
+            "| rule | matches | reason | expires | findings |\n|---:|---|---|---|---:|"
+        );
+        for r in &g.allow_rules {
+            let expires = match (r.expires, r.expired) {
+                (Some(d), true) => format!("⚠️ **expired {d}**"),
+                (Some(d), false) => d.to_string(),
+                (None, _) => "never".into(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} (line {}) | {} | {} | {expires} | {} |",
+                r.rule,
+                r.line,
+                code(&r.matches),
+                cell(&r.reason),
+                r.findings
+            );
+        }
+        out.push('\n');
+    }
+    for r in g.expired_rules() {
+        let _ = writeln!(
+            out,
+            "> ⚠️ Allow rule {} (line {}) expired on {} and no longer applies: {}\n",
+            r.rule,
+            r.line,
+            r.expires.map(|d| d.to_string()).unwrap_or_default(),
+            cell(&r.reason)
+        );
+    }
+}
+
+fn all_files(out: &mut String, report: &Report) {
+    let n = report.results.len();
+    let _ = writeln!(
+        out,
+        "<details><summary>All {n} files</summary>\n\n| file | verdict | findings |\n|---|---|---|"
+    );
+    for r in report.results.iter().take(MAX_ALL) {
+        let mut verdict = r.verdict.as_str().to_string();
+        if r.gate_verdict() != r.verdict {
+            let _ = write!(verdict, " (counted: {})", r.gate_verdict().as_str());
+        }
+        let ids: Vec<String> = r
+            .findings
+            .iter()
+            .map(|f| {
+                let mark = if f.suppressed.is_some() {
+                    " (accepted)"
+                } else {
+                    ""
+                };
+                format!("`{}`{mark}", f.id.id())
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let _ = writeln!(out, "| {} | {verdict} | {} |", code(&r.path), ids.join(" "));
+    }
+    if n > MAX_ALL {
+        let _ = writeln!(out, "\n… and {} more (see the JSON report).", n - MAX_ALL);
+    }
+    out.push_str("\n</details>\n");
+}
+
+fn more(n: usize, shown: usize) -> String {
+    if n > shown {
+        format!("<br>… {} more", n - shown)
+    } else {
+        String::new()
+    }
+}
+
+/// Text for a table cell: no line breaks, no table or HTML syntax.
+fn cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '*' | '_' | '[' | ']' | '`' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A code span for a table cell (paths, symbols); falls back to escaped text when the value
+/// contains a backtick.
+fn code(s: &str) -> String {
+    if s.is_empty() {
+        return String::new();
+    }
+    if s.contains('`') || s.chars().any(char::is_control) {
+        return cell(s);
+    }
+    format!("`{}`", s.replace('|', "\\|"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_cannot_break_tables() {
+        assert_eq!(cell("a|b\nc<d>*"), "a\\|b c&lt;d&gt;\\*");
+        assert_eq!(code("lib|x.so"), "`lib\\|x.so`");
+        assert_eq!(code("a`b"), "a\\`b");
+    }
+}

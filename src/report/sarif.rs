@@ -1,0 +1,252 @@
+//! SARIF 2.1.0 for code-scanning dashboards (GitHub code scanning, Azure DevOps, …).
+//!
+//! One rule per finding ID, generated from `Code::ALL` (summary, explanation as help text). One
+//! result per finding, located at the input (archive members after `!`), with a partial
+//! fingerprint from the file's SHA-256, the ID and the symbol or library, so an alert follows the
+//! exact binary. Accepted findings carry a `suppressions` entry (allow rule: its reason), and with
+//! a baseline every result has a `baselineState`. `not-elf` notes are not results (a source tree
+//! would drown in them): those inputs appear only in `artifacts`. Unreadable inputs, which have
+//! no finding, are tool execution notifications; expired allow rules are configuration
+//! notifications.
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::{Record, Report};
+use crate::judge::{Code, Finding, Severity, SuppressionKind};
+
+/// The OASIS schema location of SARIF 2.1.0 (errata 01).
+const SARIF_SCHEMA: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+
+/// Render the report as a SARIF 2.1.0 log (pretty JSON and a newline).
+pub fn render_sarif(report: &Report) -> String {
+    let artifacts: Vec<Value> = report.results.iter().map(artifact).collect();
+    let baseline_used = report.gate.as_ref().is_some_and(|g| g.baseline.is_some());
+    let mut results = Vec::new();
+    for (index, r) in report.results.iter().enumerate() {
+        for f in r.findings.iter().filter(|f| f.id != Code::NotElf) {
+            results.push(result(r, index, f, baseline_used));
+        }
+    }
+    let unreadable: Vec<Value> = report
+        .results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.findings.is_empty() && r.verdict == crate::judge::Verdict::Error)
+        .map(|(i, r)| {
+            json!({
+                "level": "error",
+                "descriptor": {"id": "unreadable-input"},
+                "message": {"text": format!("{}: {}", r.path, r.reason.as_deref().unwrap_or("cannot read"))},
+                "locations": [location(r, i)],
+            })
+        })
+        .collect();
+    let expired: Vec<Value> = report
+        .gate
+        .iter()
+        .flat_map(|g| g.expired_rules())
+        .map(|rule| {
+            json!({
+                "level": "warning",
+                "descriptor": {"id": "expired-allow"},
+                "message": {"text": format!(
+                    "allow rule {} (line {}, {}) expired on {}; it no longer applies: {}",
+                    rule.rule,
+                    rule.line,
+                    rule.matches,
+                    rule.expires.map(|d| d.to_string()).unwrap_or_default(),
+                    rule.reason
+                )},
+            })
+        })
+        .collect();
+    let mut invocation = json!({"executionSuccessful": true});
+    if !unreadable.is_empty() {
+        invocation["toolExecutionNotifications"] = Value::Array(unreadable);
+    }
+    if !expired.is_empty() {
+        invocation["toolConfigurationNotifications"] = Value::Array(expired);
+    }
+    let mut properties = json!({
+        "target": report.target,
+        "totals": report.totals,
+    });
+    if let Some(g) = &report.gate {
+        properties["gate"] = json!({
+            "failOn": g.fail_on,
+            "status": g.status,
+            "failing": g.failing,
+            "unreadable": g.unreadable,
+        });
+    }
+    let log = json!({
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "muslcheck",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "rules": Code::ALL.iter().map(|c| rule(*c)).collect::<Vec<_>>(),
+            }},
+            "invocations": [invocation],
+            "artifacts": artifacts,
+            "results": results,
+            "properties": properties,
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    }
+}
+
+/// `missing-symbol` → `MissingSymbol` (SARIF rule names are identifiers, not IDs).
+fn pascal_case(id: &str) -> String {
+    id.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn rule(c: Code) -> Value {
+    let help = format!(
+        "{}\n\n{}\n\n`muslcheck explain {}` shows this text.",
+        c.summary(),
+        c.explanation(),
+        c.id()
+    );
+    json!({
+        "id": c.id(),
+        "name": pascal_case(c.id()),
+        "shortDescription": {"text": c.summary()},
+        "fullDescription": {"text": c.explanation()},
+        "help": {"text": help, "markdown": help},
+        "defaultConfiguration": {"level": level(c.severity())},
+        "properties": {"tags": ["musl", "alpine", "portability"]},
+    })
+}
+
+fn artifact(r: &Record) -> Value {
+    let mut a = json!({"location": {"uri": uri(&r.path)}});
+    if let Some(size) = r.size {
+        a["length"] = json!(size);
+    }
+    if let Some(sha) = &r.sha256 {
+        a["hashes"] = json!({"sha-256": sha});
+    }
+    a["properties"] = json!({"verdict": r.verdict, "artifact": r.artifact});
+    if let Some(g) = r.gate {
+        a["properties"]["effectiveVerdict"] = json!(g.effective_verdict);
+        a["properties"]["fails"] = json!(g.fails);
+    }
+    a
+}
+
+fn location(r: &Record, index: usize) -> Value {
+    json!({"physicalLocation": {"artifactLocation": {"uri": uri(&r.path), "index": index}}})
+}
+
+fn result(r: &Record, index: usize, f: &Finding, baseline_used: bool) -> Value {
+    let subject = f
+        .symbol
+        .as_deref()
+        .or(f.library.as_deref())
+        .unwrap_or_default();
+    let identity = r.sha256.as_deref().unwrap_or(&r.path);
+    let fingerprint = Sha256::digest(format!("{identity}\0{}\0{subject}", f.id.id()).as_bytes());
+    let fingerprint: String = fingerprint.iter().map(|b| format!("{b:02x}")).collect();
+    let text = match &f.fix {
+        Some(fix) => format!("{}: {}. Fix: {fix}", r.path, f.message),
+        None => format!("{}: {}", r.path, f.message),
+    };
+    let rule_index = Code::ALL.iter().position(|c| *c == f.id).unwrap_or(0);
+    let mut v = json!({
+        "ruleId": f.id.id(),
+        "ruleIndex": rule_index,
+        "level": level(f.severity),
+        "message": {"text": text},
+        "locations": [location(r, index)],
+        "partialFingerprints": {"muslcheckFinding/v1": fingerprint},
+        "properties": {
+            "verdict": r.verdict,
+            "requires": f.impact,
+        },
+    });
+    for (key, value) in [
+        ("symbol", &f.symbol),
+        ("library", &f.library),
+        ("fix", &f.fix),
+    ] {
+        if let Some(value) = value {
+            v["properties"][key] = json!(value);
+        }
+    }
+    if let Some(s) = &f.suppressed {
+        let justification = match (s.kind, s.rule) {
+            (SuppressionKind::Allow, Some(n)) => format!("allow rule {n}: {}", s.reason),
+            _ => s.reason.clone(),
+        };
+        v["suppressions"] = json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": justification,
+        }]);
+    }
+    if baseline_used {
+        let known = f
+            .suppressed
+            .as_ref()
+            .is_some_and(|s| s.kind == SuppressionKind::Baseline);
+        v["baselineState"] = json!(if known { "unchanged" } else { "new" });
+    }
+    v
+}
+
+/// A URI reference for a report path: relative paths stay relative (to the directory the scan
+/// ran in, usually the repository root), absolute ones become `file://` URIs. Bytes outside the
+/// unreserved set (and `/`, `!`, `@`, `+`, `,`, `=`) are percent-encoded.
+pub(crate) fn uri(path: &str) -> String {
+    let mut p = path;
+    while let Some(rest) = p.strip_prefix("./") {
+        p = rest;
+    }
+    let mut out = String::with_capacity(p.len() + 8);
+    if p.starts_with('/') {
+        out.push_str("file://");
+    }
+    for b in p.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/!@+,=".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_encoded_and_relative_unless_absolute() {
+        assert_eq!(uri("./samples/bin/a b"), "samples/bin/a%20b");
+        assert_eq!(uri("/opt/x:y#1"), "file:///opt/x%3Ay%231");
+        assert_eq!(uri("app.tar.gz!/usr/bin/é"), "app.tar.gz!/usr/bin/%C3%A9");
+        assert_eq!(pascal_case("missing-symbol"), "MissingSymbol");
+    }
+}
