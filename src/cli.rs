@@ -1,8 +1,10 @@
-//! The command-line definition (clap). Raw arguments only: validation happens in `main`.
+//! The command-line definition (clap). Raw arguments only: validation happens in `main` and
+//! `settings`. Shell completions and man pages are generated from this definition.
 
+use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// Will these prebuilt binaries run on Alpine Linux (musl)?
 #[derive(Parser, Debug)]
@@ -17,15 +19,33 @@ const EXAMPLES: &str = "Examples:
   muslcheck scan ./vendor/bin/tool          judge one binary for the default Alpine target
   muslcheck scan --target alpine:3.18 dir/  judge every file under dir/ for Alpine 3.18
   muslcheck scan --gcompat none app.so      judge for plain musl, without gcompat
-  muslcheck scan --format json app > r.json machine-readable report
   muslcheck scan pkg.deb wheel.whl image/   archives and OCI images, with bundled-library closure
   find /store -name '*.tar.gz' | muslcheck scan --format jsonl -   paths from standard input
-  muslcheck explain missing-symbol          what a finding means and how to fix it";
+  muslcheck scan --format html -o report.html dist/   a migration assessment to share
+  muslcheck explain missing-symbol          what a finding means and how to fix it
+  muslcheck db symbol fcntl64               who provides a symbol, and what to do
+
+`muslcheck scan --help` shows the CI options (policy file, baseline, report formats).";
+
+const SCAN_EXAMPLES: &str = "Examples:
+  muslcheck scan dist/                                  text report; exit 1 if a binary needs a rebuild
+  muslcheck scan --fail-on gcompat dist/                also fail when gcompat would be needed
+  muslcheck scan --format sarif -o muslcheck.sarif dist/        for GitHub code scanning
+  muslcheck scan --report junit=junit.xml --report markdown=summary.md dist/
+                                                        several reports from one scan
+  muslcheck scan --write-baseline muslcheck-baseline.json dist/ accept today's findings
+  muslcheck scan --baseline muslcheck-baseline.json dist/       fail only on new findings
+
+Policy: muslcheck.toml in the working directory (or --config FILE) sets target, fail-on, baseline
+and [[allow]] rules with a reason and an optional expiry; command-line flags override it.
+Exit status: 0 passed, 1 a binary fails --fail-on, 2 usage or fatal error, 3 only unreadable
+or malformed inputs fail (not with --fail-on never).";
 
 /// Subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Judge files and directories.
+    /// Judge files and directories, report, and gate CI on the result.
+    #[command(after_help = SCAN_EXAMPLES)]
     Scan(ScanArgs),
     /// Explain a finding ID.
     Explain {
@@ -35,6 +55,20 @@ pub enum Command {
     /// Query the embedded symbol database.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Print a shell completion script (e.g. `muslcheck completions bash > /etc/bash_completion.d/muslcheck`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write all pages to a directory.
+    Man {
+        /// A subcommand's page instead of the main one (`scan`, `db`, ...).
+        command: Option<String>,
+        /// Write muslcheck.1 and one page per subcommand into DIR.
+        #[arg(long, value_name = "DIR", conflicts_with = "command")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Output formats.
@@ -42,25 +76,46 @@ pub enum Command {
 pub enum Format {
     /// Human-readable text.
     Text,
-    /// One JSON document.
+    /// One JSON document (docs/json.md, docs/schema/report.schema.json).
     Json,
-    /// One JSON object per line, streamed: a header line (schema, target), then one per record.
+    /// JSON Lines, streamed: a header, one line per input, a summary.
     Jsonl,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+    /// JUnit XML: one testcase per input.
+    Junit,
+    /// Markdown summary for a CI step summary or PR comment.
+    Markdown,
+    /// One self-contained HTML page.
+    Html,
 }
 
 /// Which verdict fails the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
-    /// Any ELF verdict (native or worse).
+    /// Any judged ELF file (native or worse).
     Native,
     /// gcompat or worse.
     Gcompat,
-    /// rebuild or worse (default).
+    /// rebuild (default).
     Rebuild,
     /// Only unreadable or malformed inputs.
     Error,
     /// Never fail on results.
     Never,
+}
+
+impl From<FailOn> for muslcheck::policy::FailOn {
+    fn from(f: FailOn) -> Self {
+        use muslcheck::policy::FailOn as P;
+        match f {
+            FailOn::Native => P::Native,
+            FailOn::Gcompat => P::Gcompat,
+            FailOn::Rebuild => P::Rebuild,
+            FailOn::Error => P::Error,
+            FailOn::Never => P::Never,
+        }
+    }
 }
 
 /// When to use colour.
@@ -72,6 +127,35 @@ pub enum Color {
     Always,
     /// Never.
     Never,
+}
+
+/// An extra report: `--report FORMAT=FILE`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportSpec {
+    /// Its format.
+    pub format: Format,
+    /// Where to write it.
+    pub path: PathBuf,
+}
+
+fn parse_report_spec(s: &str) -> Result<ReportSpec, String> {
+    let (format, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=FILE (e.g. sarif=muslcheck.sarif), got '{s}'"))?;
+    let format = Format::from_str(format, true).map_err(|_| {
+        let names: Vec<_> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
+            .collect();
+        format!("unknown format '{format}'; one of {}", names.join(", "))
+    })?;
+    if path.is_empty() {
+        return Err(format!("no file after '{format:?}='").to_lowercase());
+    }
+    Ok(ReportSpec {
+        format,
+        path: PathBuf::from(path),
+    })
 }
 
 /// Options of `scan`.
@@ -112,9 +196,25 @@ pub struct ScanArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Exit with status 1 when any result is at or above this verdict.
-    #[arg(long, value_enum, default_value_t = FailOn::Rebuild)]
-    pub fail_on: FailOn,
+    /// Also write a report in another format (repeatable), e.g. `--report sarif=out.sarif`.
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report_spec)]
+    pub report: Vec<ReportSpec>,
+    /// Exit with status 1 when a binary's verdict is at or above this [default: rebuild, or
+    /// `fail-on` of the config file].
+    #[arg(long, value_enum, value_name = "VERDICT")]
+    pub fail_on: Option<FailOn>,
+    /// Policy file [default: ./muslcheck.toml if it exists].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore ./muslcheck.toml.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Fail only on findings that are not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record the current findings as the baseline in FILE (this run then passes on them).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
     /// Colour in text output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
@@ -126,6 +226,26 @@ pub struct ScanArgs {
 /// `db` subcommands.
 #[derive(Subcommand, Debug)]
 pub enum DbCommand {
+    /// Who provides a symbol: musl versions per architecture, gcompat, glibc; and what to do.
+    Symbol {
+        /// The symbol, with or without `@VERSION` (`fcntl64`, `__printf_chk@GLIBC_2.3.4`).
+        name: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Database versions and where each table comes from.
+    Info {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The Alpine releases muslcheck can judge for, with their musl and gcompat.
+    Targets {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print an ELF file's exported dynamic symbols in symbol-db format.
     Extract {
         /// Print `library name version TYPE default|compat` (glibc format).
@@ -134,4 +254,106 @@ pub enum DbCommand {
         /// The ELF file (e.g. a libc.so).
         file: PathBuf,
     },
+}
+
+/// Write a completion script for `shell`.
+pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) {
+    clap_complete::generate(shell, &mut Cli::command(), "muslcheck", out);
+}
+
+/// Man-page sections clap does not know: exit status, files, environment.
+const MAN_EXTRA: &str = r#".SH "EXIT STATUS"
+.TP
+\fB0\fR
+No result is at or above \fB\-\-fail\-on\fR (after allow rules and the baseline).
+.TP
+\fB1\fR
+A judged binary fails \fB\-\-fail\-on\fR (policy violation).
+.TP
+\fB2\fR
+Usage or fatal error: bad arguments, bad configuration or baseline file, unwritable output.
+.TP
+\fB3\fR
+Nothing else failed, but inputs could not be read or parsed (not with \fB\-\-fail\-on never\fR).
+.SH FILES
+.TP
+\fImuslcheck.toml\fR
+Policy file read from the working directory (or \fB\-\-config\fR): \fBtarget\fR, \fBmusl\fR,
+\fBgcompat\fR, \fBfail\-on\fR, \fBbaseline\fR and \fB[[allow]]\fR rules (\fBpath\fR, \fBid\fR,
+\fBsymbol\fR, \fBlibrary\fR, required \fBreason\fR, optional \fBexpires\fR date). Unknown keys are
+errors. Command\-line flags override it.
+.SH ENVIRONMENT
+.TP
+\fBNO_COLOR\fR
+When set and not empty, text output has no colour (unless \fB\-\-color always\fR).
+"#;
+
+/// Write the man page of the program, or of one subcommand.
+pub fn man_page(subcommand: Option<&str>, out: &mut dyn Write) -> anyhow::Result<()> {
+    let cmd = Cli::command();
+    let page = match subcommand {
+        None => cmd,
+        Some(name) => {
+            let names: Vec<String> = cmd
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .collect();
+            let sub = cmd.find_subcommand(name).cloned().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no subcommand '{name}'; man pages exist for: {}",
+                    names.join(", ")
+                )
+            })?;
+            sub.name(format!("muslcheck-{name}"))
+        }
+    };
+    clap_mangen::Man::new(page).render(out)?;
+    if subcommand.is_none() || subcommand == Some("scan") {
+        out.write_all(MAN_EXTRA.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Write muslcheck.1 and muslcheck-SUBCOMMAND.1 pages into `dir`.
+pub fn man_pages_to(dir: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
+    use anyhow::Context;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut written = Vec::new();
+    let mut names: Vec<Option<String>> = vec![None];
+    names.extend(
+        Cli::command()
+            .get_subcommands()
+            .map(|c| Some(c.get_name().to_string())),
+    );
+    for name in names {
+        let file = dir.join(match &name {
+            None => "muslcheck.1".to_string(),
+            Some(n) => format!("muslcheck-{n}.1"),
+        });
+        let mut buf = Vec::new();
+        man_page(name.as_deref(), &mut buf)?;
+        std::fs::write(&file, buf).with_context(|| format!("cannot write {}", file.display()))?;
+        written.push(file);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn report_specs_parse() {
+        let s = parse_report_spec("sarif=out/a.sarif").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.format, Format::Sarif);
+        assert_eq!(s.path, PathBuf::from("out/a.sarif"));
+        assert!(parse_report_spec("sarif").is_err());
+        assert!(parse_report_spec("pdf=x").unwrap_err().contains("markdown"));
+        assert!(parse_report_spec("json=").is_err());
+    }
 }

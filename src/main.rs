@@ -1,8 +1,11 @@
 //! The `muslcheck` binary: parse arguments, run the pipeline, print, pick the exit status.
 
 mod cli;
+mod emit;
 mod exit;
+mod lookup;
 mod progress;
+mod settings;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -11,12 +14,13 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 
-use cli::{Cli, Color, Command, DbCommand, Format, ScanArgs};
+use cli::{Cli, Command, DbCommand, ScanArgs};
 use muslcheck::db::Db;
-use muslcheck::judge::{Code, Target};
-use muslcheck::report::{Report, TextOptions, render_json, render_text};
+use muslcheck::judge::Code;
+use muslcheck::report::Report;
 use muslcheck::scan::ScanOptions;
 use muslcheck::{input, scan};
+use settings::Settings;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -26,10 +30,15 @@ fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("muslcheck: {e:#}");
+            eprintln!("muslcheck: error: {e:#}");
             exit::Status::Fatal.into()
         }
     }
+}
+
+/// A message about the run (not the report) on standard error.
+fn warn(message: &str) {
+    eprintln!("muslcheck: warning: {message}");
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -54,6 +63,33 @@ fn run(cli: Cli) -> Result<exit::Status> {
             }
             Ok(exit::Status::Success)
         }
+        Command::Db(DbCommand::Symbol { name, json }) => {
+            lookup::symbol(database()?, &name, json, &mut std::io::stdout().lock())?;
+            Ok(exit::Status::Success)
+        }
+        Command::Db(DbCommand::Info { json }) => {
+            lookup::info(database()?, json, &mut std::io::stdout().lock())?;
+            Ok(exit::Status::Success)
+        }
+        Command::Db(DbCommand::Targets { json }) => {
+            lookup::targets(database()?, json, &mut std::io::stdout().lock())?;
+            Ok(exit::Status::Success)
+        }
+        Command::Completions { shell } => {
+            cli::completions(shell, &mut std::io::stdout().lock());
+            Ok(exit::Status::Success)
+        }
+        Command::Man { command, dir } => {
+            match dir {
+                Some(dir) => {
+                    for f in cli::man_pages_to(&dir)? {
+                        println!("{}", f.display());
+                    }
+                }
+                None => cli::man_page(command.as_deref(), &mut std::io::stdout().lock())?,
+            }
+            Ok(exit::Status::Success)
+        }
     }
 }
 
@@ -63,12 +99,8 @@ fn database() -> Result<&'static Db> {
 
 fn scan(args: ScanArgs) -> Result<exit::Status> {
     let db = database()?;
-    let target = Target::resolve(
-        db,
-        args.target.as_deref(),
-        args.musl.as_deref(),
-        args.gcompat.as_deref(),
-    )?;
+    let mut settings = Settings::resolve(&args)?;
+    let target = settings.target(db)?;
     let paths = expand_stdin(&args.paths)?;
     let mut opts = ScanOptions::default();
     if let Some(j) = args.jobs {
@@ -77,55 +109,21 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
     opts.input.follow_symlinks = args.follow_symlinks;
     opts.input.exclude = exclude_set(&args.exclude)?;
 
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    // jsonl streams records as each input is finished; other formats are written at the end.
+    // The destination is opened first, so that an unwritable --output fails before the scan.
+    let mut stream = emit::Stream::open(&args, &target, settings.writes_baseline())?;
     let progress =
         progress::Bar::new(!args.quiet && !args.no_progress && std::io::stderr().is_terminal());
     let mut records = Vec::new();
-    let mut write_err = None;
-    if args.format == Format::Jsonl {
-        writeln!(out, "{}", muslcheck::report::render_jsonl_header(&target))?;
-    }
     scan::scan(&paths, db, &target, &opts, &progress, &mut |r| {
-        if args.format == Format::Jsonl && write_err.is_none() {
-            if let Err(e) = writeln!(out, "{}", muslcheck::report::render_jsonl_record(&r)) {
-                write_err = Some(e);
-            }
-        }
-        records.push(r);
+        stream.push(r, &settings.policy, &mut records)
     })?;
     progress.finish();
-    if let Some(e) = write_err {
-        return Err(e.into());
-    }
-    let report = Report::new(target, records);
-    let to_tty = args.output.is_none() && std::io::stdout().is_terminal();
-    let color = match args.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => to_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-    };
-    match args.format {
-        Format::Text => out.write_all(
-            render_text(
-                &report,
-                TextOptions {
-                    color,
-                    verbose: args.verbose,
-                },
-            )
-            .as_bytes(),
-        )?,
-        Format::Json => out.write_all(render_json(&report).as_bytes())?,
-        Format::Jsonl => {}
-    }
-    out.flush()?;
-    Ok(exit::status(&report, args.fail_on))
+    stream.flush(&settings.policy, &mut records)?;
+    let mut report = Report::new(target, records);
+    settings.gate(&mut report)?;
+    emit::write_all(&report, &args, stream)?;
+    Ok(exit::status(&report))
 }
 
 /// `-` stands for a list of paths on standard input, one per line.

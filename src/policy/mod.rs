@@ -17,7 +17,7 @@ pub use baseline::{BASELINE_SCHEMA, Baseline, BaselineEntry, BaselineError};
 pub use config::{Config, ConfigError};
 pub use date::Date;
 
-use crate::judge::{Finding, Suppression, SuppressionKind, Verdict};
+use crate::judge::{Code, Finding, Suppression, SuppressionKind, Verdict};
 
 /// Which verdict fails the run (`--fail-on`, `fail-on` in `muslcheck.toml`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -138,7 +138,8 @@ pub fn is_judged(v: Verdict) -> bool {
 ///
 /// `verdict` is the judge's verdict for the file alone. Without suppressed findings it is
 /// returned unchanged. Otherwise a judged file gets the worst `requires` of its remaining
-/// findings (at least native), the way the judge computes it; an error whose error-level
+/// findings (at least native), the way the judge computes it; `bundled-library` findings carry
+/// another file's verdict and are left to the caller, who knows that file; an error whose error-level
 /// findings are all suppressed becomes `skipped` (accepted as not judgeable); skipped stays
 /// skipped.
 pub fn effective_verdict(verdict: Verdict, findings: &[Finding]) -> Verdict {
@@ -158,6 +159,7 @@ pub fn effective_verdict(verdict: Verdict, findings: &[Finding]) -> Verdict {
             }
         }
         _ => counted()
+            .filter(|f| f.id != Code::BundledLibrary)
             .map(|f| f.impact)
             .filter(|v| is_judged(*v))
             .max()
@@ -169,7 +171,6 @@ pub fn effective_verdict(verdict: Verdict, findings: &[Finding]) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::judge::Code;
 
     fn today() -> Date {
         Date::new(2026, 6, 1).unwrap_or_else(|| Date::from_unix_days(0))

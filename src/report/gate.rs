@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::{Record, Report, Totals};
-use crate::judge::{SuppressionKind, Verdict};
+use crate::judge::{Code, SuppressionKind, Verdict};
 use crate::policy::{self, Baseline, BaselineEntry, Date, FailOn, Policy, effective_verdict};
 
 /// A record's standing under the policy (flattened into the record in JSON).
@@ -99,15 +99,35 @@ impl Gate {
 }
 
 /// Mark a record's accepted findings and compute its standing, from its own findings and the
-/// verdicts its closure entries carry. For streaming output, one record at a time;
-/// [`Report::apply_policy`] also looks through to the bundled libraries' effective verdicts.
+/// verdicts its `bundled-library` findings carry. [`apply_records`] and
+/// [`Report::apply_policy`] also look through to the bundled libraries' own standing.
 pub fn apply_record(record: &mut Record, policy: &Policy) {
-    mark(record, policy);
-    let effective = effective_of(record, &|_| None);
-    record.gate = Some(RecordGate {
-        effective_verdict: effective,
-        fails: policy.fail_on.fails(effective),
-    });
+    apply_records(std::slice::from_mut(record), policy);
+}
+
+/// Apply a policy to the records of one or more whole inputs (every bundled library of a
+/// record is among them): mark accepted findings and compute each record's standing.
+pub fn apply_records(records: &mut [Record], policy: &Policy) {
+    for r in records.iter_mut() {
+        mark(r, policy);
+    }
+    let own: HashMap<String, Verdict> = records
+        .iter()
+        .map(|r| {
+            (
+                r.path.clone(),
+                effective_verdict(r.own_verdict, &r.findings),
+            )
+        })
+        .collect();
+    let lookup = |p: &str| own.get(p).copied();
+    for r in records.iter_mut() {
+        let effective = effective_of(r, &lookup);
+        r.gate = Some(RecordGate {
+            effective_verdict: effective,
+            fails: policy.fail_on.fails(effective),
+        });
+    }
 }
 
 fn mark(record: &mut Record, policy: &Policy) {
@@ -116,21 +136,41 @@ fn mark(record: &mut Record, policy: &Policy) {
     }
 }
 
-/// The effective verdict: the file's own, raised by its closure (bundled libraries, looked up by
-/// report path when `bundled` knows them).
+/// The effective verdict: the file's own, raised by the bundled libraries its closure blames
+/// (`bundled-library` findings). A blamed library's own effective verdict is used when `bundled`
+/// knows it, so allowing a library's finding clears its dependents; allowing the
+/// `bundled-library` finding itself drops that library's contribution.
 fn effective_of(record: &Record, bundled: &dyn Fn(&str) -> Option<Verdict>) -> Verdict {
     let own = effective_verdict(record.own_verdict, &record.findings);
-    if !policy::is_judged(own) || record.verdict == record.own_verdict {
+    if !policy::is_judged(own) {
         return own;
     }
-    // The closure raised the verdict: take the libraries' verdicts, allowances included.
-    let closure = record
-        .closure
-        .iter()
-        .filter_map(|c| c.found.as_deref().and_then(bundled).or(c.verdict))
+    let blamed = || {
+        record
+            .findings
+            .iter()
+            .filter(|f| f.id == Code::BundledLibrary)
+    };
+    let closure = blamed()
+        .filter(|f| f.suppressed.is_none())
+        .map(|f| {
+            let found = f
+                .library
+                .as_deref()
+                .and_then(|l| record.closure.iter().find(|c| c.library == l))
+                .and_then(|c| c.found.as_deref());
+            found.and_then(bundled).unwrap_or(f.impact)
+        })
         .filter(|v| policy::is_judged(*v))
-        .max();
-    own.max(closure.unwrap_or(record.verdict))
+        .max()
+        .unwrap_or(Verdict::Native);
+    let unexplained = record.verdict > record.own_verdict && blamed().next().is_none();
+    let mut v = own.max(closure);
+    if unexplained {
+        // Raised by something other than a blamed library: keep it.
+        v = v.max(record.verdict);
+    }
+    v
 }
 
 /// True for findings that can fail a run (and so belong in a baseline).
@@ -141,28 +181,7 @@ fn counts(f: &crate::judge::Finding) -> bool {
 impl Report {
     /// Apply a policy: mark accepted findings, compute every record's standing and the gate.
     pub fn apply_policy(&mut self, policy: &Policy) {
-        for r in &mut self.results {
-            mark(r, policy);
-        }
-        let own: HashMap<String, Verdict> = self
-            .results
-            .iter()
-            .map(|r| {
-                let v = effective_verdict(r.own_verdict, &r.findings);
-                (r.path.clone(), v)
-            })
-            .collect();
-        let lookup = |p: &str| own.get(p).copied();
-        for i in 0..self.results.len() {
-            let Some(r) = self.results.get(i) else { break };
-            let effective = effective_of(r, &lookup);
-            if let Some(r) = self.results.get_mut(i) {
-                r.gate = Some(RecordGate {
-                    effective_verdict: effective,
-                    fails: policy.fail_on.fails(effective),
-                });
-            }
-        }
+        apply_records(&mut self.results, policy);
         self.gate = Some(Gate::of(&self.results, policy));
     }
 

@@ -17,4 +17,3 @@ pub fn render_json(report: &Report) -> String {
     s.push('\n');
     s
 }
-
