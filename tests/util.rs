@@ -57,3 +57,45 @@ pub fn ids(result: &serde_json::Value) -> Vec<String> {
     v.dedup();
     v
 }
+
+/// A fresh, empty directory for one test, under Cargo's per-target temporary directory.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create test directory");
+    dir
+}
+
+/// Run `muslcheck` with arguments in `dir`.
+pub fn muslcheck_in<I, S>(dir: &Path, args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run muslcheck")
+}
+
+/// Copy samples into `dir/sub/` under the same names.
+pub fn copy_samples(dir: &Path, sub: &str, names: &[&str]) {
+    let to = dir.join(sub);
+    std::fs::create_dir_all(&to).expect("create sample directory");
+    for n in names {
+        std::fs::copy(sample(n), to.join(n)).expect("copy sample");
+    }
+}
+
+/// Parse standard output as JSON, with stderr in the panic message.
+pub fn json_of(out: &Output) -> serde_json::Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "bad JSON ({e}): {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
