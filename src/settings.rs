@@ -67,11 +67,13 @@ impl Settings {
             (None, p) => p,
         };
         if let Some(path) = baseline_file {
-            let text = read(&path, "baseline").map_err(|e| {
-                e.context(format!(
-                    "create it with `muslcheck scan --write-baseline {} ...`",
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                anyhow!(
+                    "cannot read baseline {}: {e}; create it with `muslcheck scan \
+                     --write-baseline {} ...`",
+                    path.display(),
                     path.display()
-                ))
+                )
             })?;
             let mut b = Baseline::parse(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
             b.source = Some(path.display().to_string());

@@ -475,3 +475,19 @@ fn error_messages_are_prefixed_and_actionable() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_documented_policy_files_parse() {
+    let mut seen = 0;
+    for doc in ["docs/ci.md", "README.md"] {
+        let text = std::fs::read_to_string(crate::util::root().join(doc)).expect("doc");
+        for block in text.split("```toml\n").skip(1) {
+            let example = block.split("```").next().unwrap_or_default();
+            let config = muslcheck::policy::Config::parse(example)
+                .unwrap_or_else(|e| panic!("{doc}: {e}\n{example}"));
+            assert!(!config.allow.is_empty(), "{doc}");
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 2, "one example in each document");
+}

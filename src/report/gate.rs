@@ -295,3 +295,107 @@ impl Gate {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::{Code, Finding, Target};
+    use crate::policy::Config;
+    use crate::report::ClosureEntry;
+
+    fn record(path: &str, own: Verdict, verdict: Verdict, findings: Vec<Finding>) -> Record {
+        Record {
+            path: path.into(),
+            artifact: "app.tar".into(),
+            sha256: Some(format!("{:064x}", path.len())),
+            size: Some(1),
+            verdict,
+            own_verdict: own,
+            reason: None,
+            closure: Vec::new(),
+            elf: None,
+            findings,
+            gate: None,
+        }
+    }
+
+    fn report() -> Report {
+        let lib = record(
+            "app.tar!/lib/libx.so",
+            Verdict::Rebuild,
+            Verdict::Rebuild,
+            vec![Finding::new(Code::MissingSymbol, Verdict::Rebuild, "m").symbol("foo@GLIBC_2.38")],
+        );
+        let mut app = record(
+            "app.tar!/bin/app",
+            Verdict::Native,
+            Verdict::Rebuild,
+            Vec::new(),
+        );
+        app.closure.push(ClosureEntry {
+            library: "libx.so".into(),
+            found: Some("app.tar!/lib/libx.so".into()),
+            verdict: Some(Verdict::Rebuild),
+        });
+        let target = Target {
+            name: "alpine:3.22".into(),
+            musl: crate::db::MuslVersion::new(1, 2, 5),
+            gcompat: None,
+        };
+        Report::new(target, vec![lib, app])
+    }
+
+    fn policy(config: &str) -> Policy {
+        let mut p = Policy::new(FailOn::Rebuild, Date::from_unix_days(20_000));
+        p.allow = Config::parse(config).map(|c| c.allow).unwrap_or_default();
+        p
+    }
+
+    #[test]
+    fn allowing_a_bundled_library_clears_its_dependents() {
+        let mut r = report();
+        r.apply_policy(&policy(""));
+        let fails: Vec<bool> = r.results.iter().map(Record::fails).collect();
+        assert_eq!(fails, [true, true]);
+        assert_eq!(r.gate.as_ref().map(|g| g.status), Some(GateStatus::Failed));
+
+        let mut r = report();
+        r.apply_policy(&policy("[[allow]]\nsymbol = \"foo\"\nreason = \"r\"\n"));
+        let effective: Vec<Verdict> = r.results.iter().map(Record::gate_verdict).collect();
+        assert_eq!(effective, [Verdict::Native, Verdict::Native]);
+        let g = r.gate.as_ref().unwrap_or_else(|| panic!("gate"));
+        assert_eq!((g.status, g.allowed, g.failing), (GateStatus::Passed, 1, 0));
+        assert_eq!(g.effective.native, 2);
+        assert_eq!(r.totals.rebuild, 2, "real verdicts are kept");
+
+        // Streaming sees only the closure entry's own verdict.
+        let mut app = report().results.remove(1);
+        apply_record(
+            &mut app,
+            &policy("[[allow]]\nsymbol = \"foo\"\nreason = \"r\"\n"),
+        );
+        assert_eq!(app.gate_verdict(), Verdict::Rebuild);
+    }
+
+    #[test]
+    fn baseline_counts_known_new_and_stale() {
+        let mut r = report();
+        let mut b = r.baseline();
+        assert_eq!(b.len(), 1, "only the library has a finding that can fail");
+        let gone = Finding::new(Code::DtRelr, Verdict::Rebuild, "m");
+        b.insert("old/binary", "00", &gone);
+        let mut p = policy("");
+        p.baseline = Some(b);
+        r.apply_policy(&p);
+        let g = r.gate.as_ref().unwrap_or_else(|| panic!("gate"));
+        let use_ = g
+            .baseline
+            .as_ref()
+            .unwrap_or_else(|| panic!("baseline use"));
+        assert_eq!(
+            (use_.entries, use_.known, use_.new, use_.stale),
+            (2, 1, 0, 1)
+        );
+        assert_eq!(g.status, GateStatus::Passed);
+    }
+}
