@@ -46,7 +46,7 @@ or malformed inputs fail (not with --fail-on never).";
 pub enum Command {
     /// Judge files and directories, report, and gate CI on the result.
     #[command(after_help = SCAN_EXAMPLES)]
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Explain a finding ID.
     Explain {
         /// A finding ID such as `missing-symbol` (omit to list all).

@@ -50,7 +50,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 fn run(cli: Cli) -> Result<exit::Status> {
     match cli.command {
-        Command::Scan(args) => scan(args),
+        Command::Scan(args) => scan(*args),
         Command::Explain { id } => explain(id.as_deref()),
         Command::Db(DbCommand::Extract { glibc, file }) => {
             let bytes = input::read(&file, u64::MAX)

@@ -603,7 +603,7 @@ fn stdin_list_exclude_symlink_loop_and_jsonl() {
     // --exclude by file-name glob
     let (doc, _) = scan_json(&["--exclude", "*.so"], &[&tree]);
     assert_eq!(doc["results"].as_array().unwrap().len(), 1);
-    // `-` reads paths from standard input; jsonl has a header then one line per record
+    // `-` reads paths from standard input; jsonl has a header, one line per record, a summary
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_muslcheck"))
         .args(["scan", "--format", "jsonl", "-"])
         .stdin(std::process::Stdio::piped())
@@ -627,9 +627,12 @@ fn stdin_list_exclude_symlink_loop_and_jsonl() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 3);
+    assert_eq!(lines.len(), 4, "header, two records, summary");
+    assert_eq!(lines[0]["type"], "header");
     assert_eq!(lines[0]["schema_version"], 1);
     assert_eq!(lines[1]["verdict"], "rebuild");
     assert_eq!(lines[2]["verdict"], "native");
+    assert_eq!(lines[3]["type"], "summary");
+    assert_eq!(lines[3]["gate"]["status"], "failed");
     assert_eq!(out.status.code(), Some(1));
 }

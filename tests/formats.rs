@@ -143,6 +143,10 @@ expires = 2020-01-01
             "alpine 3.17".into(),
             run(&["--no-config", "--target", "alpine:3.17"]),
         ),
+        (
+            "bundled libraries".into(),
+            json_of(&muslcheck(["scan", "--format", "json", "samples/vendor"])),
+        ),
     ]
 }
 
@@ -169,7 +173,11 @@ fn json_reports_match_the_committed_schema_and_document_every_field() {
             "{what}: fields not in the schema: {missing:?}"
         );
     }
-    // The policy runs exercise the optional parts, so the schema checked them.
+    // The policy and closure runs exercise the optional parts, so the schema checked them.
+    assert!(
+        reports[5].1.to_string().contains("\"found\""),
+        "closure entries"
+    );
     let allow = &reports[1].1;
     assert!(allow.to_string().contains("\"suppressed\""));
     assert_eq!(allow["gate"]["allow_rules"][1]["expired"], true);
@@ -362,20 +370,19 @@ fn junit_has_one_testcase_per_input_failed_over_the_policy() {
     copy_samples(
         &dir,
         "bin",
-        &[
-            "fcntl64",
-            "hello-glibc",
-            "not-elf.txt",
-            "truncated-elf",
-            "res-init",
-        ],
+        &["fcntl64", "hello-glibc", "truncated-elf", "res-init"],
     );
+    // Files that are not ELF are reported when named, not when found in a tree.
+    copy_samples(&dir, "docs", &["not-elf.txt"]);
     std::fs::write(
         dir.join("muslcheck.toml"),
         "[[allow]]\npath = \"bin/res-init\"\nid = \"missing-symbol\"\nreason = \"accepted <&> for now\"\n",
     )
     .expect("config");
-    let out = muslcheck_in(&dir, ["scan", "--format", "junit", "bin"]);
+    let out = muslcheck_in(
+        &dir,
+        ["scan", "--format", "junit", "bin", "docs/not-elf.txt"],
+    );
     assert_eq!(out.status.code(), Some(1));
     let xml = String::from_utf8(out.stdout).expect("UTF-8");
     let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
@@ -410,7 +417,7 @@ fn junit_has_one_testcase_per_input_failed_over_the_policy() {
         child("bin/hello-glibc", "failure").is_none(),
         "gcompat passes --fail-on rebuild"
     );
-    assert!(child("bin/not-elf.txt", "skipped").is_some());
+    assert!(child("docs/not-elf.txt", "skipped").is_some());
     assert!(child("bin/truncated-elf", "error").is_some());
     assert!(child("bin/res-init", "failure").is_none(), "allowed");
     let out_text = child("bin/res-init", "system-out")
@@ -435,13 +442,31 @@ fn junit_has_one_testcase_per_input_failed_over_the_policy() {
 fn markdown_summary_leads_with_the_gate() {
     let out = muslcheck(["scan", "--format", "markdown", "samples/bin"]);
     let md = String::from_utf8(out.stdout).expect("UTF-8");
+    let doc = json_of(&muslcheck(["scan", "--format", "json", "samples/bin"]));
+    let n = doc["results"].as_array().map_or(0, Vec::len);
+    let failing = doc["gate"]["failing"].as_u64().unwrap_or(0)
+        + doc["gate"]["unreadable"].as_u64().unwrap_or(0);
     assert!(md.starts_with("## ❌ muslcheck failed"), "{md}");
-    assert!(md.contains("fail `--fail-on rebuild`"));
-    assert!(md.contains("| rebuild | 6 |"), "{md}");
-    assert!(md.contains("| `samples/bin/fcntl64` | rebuild | `missing-symbol` `fcntl64@GLIBC_2.28` | rebuild against musl |"), "{md}");
-    assert!(md.contains("### Top blockers"));
     assert!(
-        md.contains("<details><summary>All 25 files</summary>"),
+        md.contains(&format!(
+            "**{failing} of {n} files fail `--fail-on rebuild`**"
+        )),
+        "{md}"
+    );
+    for v in ["native", "gcompat", "rebuild", "skipped", "error"] {
+        assert!(
+            md.contains(&format!("| {v} | {} |", doc["totals"][v])),
+            "{v}: {md}"
+        );
+    }
+    assert!(md.contains(&format!("### Failing ({failing})")), "{md}");
+    assert!(md.contains("| `samples/bin/fcntl64` | rebuild | `missing-symbol` `fcntl64@GLIBC_2.28` | rebuild against musl |"), "{md}");
+    assert!(
+        md.contains("| `_dl_argv` (symbol) | `glibc-private` | 2 | 1 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!("<details><summary>All {n} files</summary>")),
         "{md}"
     );
     let ok = muslcheck(["scan", "--format", "markdown", "samples/bin/hello-musl"]);

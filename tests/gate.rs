@@ -491,3 +491,50 @@ fn the_documented_policy_files_parse() {
     }
     assert_eq!(seen, 2, "one example in each document");
 }
+
+#[test]
+fn allowing_a_bundled_library_clears_the_binaries_that_load_it() {
+    let dir = temp_dir("gate-bundled");
+    let config = dir.join("allow.toml");
+    write(
+        &dir,
+        "allow.toml",
+        "[[allow]]\npath = \"samples/vendor/lib/*\"\nsymbol = \"fcntl64\"\nreason = \"patched build coming\"\n",
+    );
+    let config = config.to_string_lossy().into_owned();
+    assert_eq!(code(&muslcheck(["scan", "samples/vendor"])), 1);
+    let out = muslcheck([
+        "scan",
+        "--format",
+        "json",
+        "--config",
+        &config,
+        "samples/vendor",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let doc = json_of(&out);
+    let tool = record(&doc, "samples/vendor/bin/tool");
+    assert_eq!(tool["verdict"], "rebuild");
+    assert_eq!(
+        tool["effective_verdict"], "gcompat",
+        "its library is accepted"
+    );
+    // jsonl streams the same standing, computed per input with its bundled libraries.
+    let out = muslcheck([
+        "scan",
+        "--format",
+        "jsonl",
+        "--config",
+        &config,
+        "samples/vendor",
+    ]);
+    assert_eq!(code(&out), 0);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = text
+        .lines()
+        .find(|l| l.contains("\"path\":\"samples/vendor/bin/tool\""))
+        .expect("tool line");
+    let line: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+    assert_eq!(line["effective_verdict"], "gcompat");
+    assert_eq!(line["fails"], false);
+}

@@ -314,6 +314,7 @@ mod tests {
             reason: None,
             closure: Vec::new(),
             elf: None,
+            glibc_floor: None,
             findings,
             gate: None,
         }
@@ -326,11 +327,13 @@ mod tests {
             Verdict::Rebuild,
             vec![Finding::new(Code::MissingSymbol, Verdict::Rebuild, "m").symbol("foo@GLIBC_2.38")],
         );
+        let blame = Finding::new(Code::BundledLibrary, Verdict::Rebuild, "bundled libx.so")
+            .library("libx.so");
         let mut app = record(
             "app.tar!/bin/app",
             Verdict::Native,
             Verdict::Rebuild,
-            Vec::new(),
+            vec![blame],
         );
         app.closure.push(ClosureEntry {
             library: "libx.so".into(),
@@ -368,20 +371,32 @@ mod tests {
         assert_eq!(g.effective.native, 2);
         assert_eq!(r.totals.rebuild, 2, "real verdicts are kept");
 
-        // Streaming sees only the closure entry's own verdict.
+        // Alone, a record sees only the verdict its bundled-library finding carries.
         let mut app = report().results.remove(1);
         apply_record(
             &mut app,
             &policy("[[allow]]\nsymbol = \"foo\"\nreason = \"r\"\n"),
         );
         assert_eq!(app.gate_verdict(), Verdict::Rebuild);
+
+        // Allowing the bundled-library finding itself clears the dependent only.
+        let mut r = report();
+        r.apply_policy(&policy(
+            "[[allow]]\nid = \"bundled-library\"\nreason = \"r\"\n",
+        ));
+        let effective: Vec<Verdict> = r.results.iter().map(Record::gate_verdict).collect();
+        assert_eq!(effective, [Verdict::Rebuild, Verdict::Native]);
     }
 
     #[test]
     fn baseline_counts_known_new_and_stale() {
         let mut r = report();
         let mut b = r.baseline();
-        assert_eq!(b.len(), 1, "only the library has a finding that can fail");
+        assert_eq!(
+            b.len(),
+            2,
+            "the library's finding and the dependent's blame"
+        );
         let gone = Finding::new(Code::DtRelr, Verdict::Rebuild, "m");
         b.insert("old/binary", "00", &gone);
         let mut p = policy("");
@@ -394,7 +409,7 @@ mod tests {
             .unwrap_or_else(|| panic!("baseline use"));
         assert_eq!(
             (use_.entries, use_.known, use_.new, use_.stale),
-            (2, 1, 0, 1)
+            (3, 2, 0, 1)
         );
         assert_eq!(g.status, GateStatus::Passed);
     }

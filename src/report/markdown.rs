@@ -47,10 +47,14 @@ fn headline(out: &mut String, report: &Report) {
             let _ = writeln!(out, "## {icon} muslcheck {word}\n");
             let _ = writeln!(
                 out,
-                "**{} of {n} files fail `--fail-on {}`** ({} unreadable) for {target}.\n",
+                "**{} of {n} files fail `--fail-on {}`**{} for {target}.\n",
                 g.failing + g.unreadable,
                 g.fail_on.as_str(),
-                g.unreadable
+                if g.unreadable > 0 {
+                    format!(" ({} of them unreadable)", g.unreadable)
+                } else {
+                    String::new()
+                }
             );
         }
         None => {
