@@ -182,44 +182,44 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_progress: bool,
     /// Alpine release to judge for: alpine:3.17 … alpine:edge (default: newest with musl 1.2.5).
-    #[arg(long, value_name = "TARGET")]
+    #[arg(long, value_name = "TARGET", help_heading = "Target")]
     pub target: Option<String>,
     /// Override the musl version (1.2.3, 1.2.4, 1.2.5, 1.2.6).
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", help_heading = "Target")]
     pub musl: Option<String>,
     /// gcompat version, or `none` to judge for plain musl.
-    #[arg(long, value_name = "VERSION|none")]
+    #[arg(long, value_name = "VERSION|none", help_heading = "Target")]
     pub gcompat: Option<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Report")]
     pub format: Format,
     /// Write the report to FILE instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
+    #[arg(long, short, value_name = "FILE", help_heading = "Report")]
     pub output: Option<PathBuf>,
     /// Also write a report in another format (repeatable), e.g. `--report sarif=out.sarif`.
-    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report_spec)]
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report_spec, help_heading = "Report")]
     pub report: Vec<ReportSpec>,
     /// Exit with status 1 when a binary's verdict is at or above this [default: rebuild, or
     /// `fail-on` of the config file].
-    #[arg(long, value_enum, value_name = "VERDICT")]
+    #[arg(long, value_enum, value_name = "VERDICT", help_heading = "Gate")]
     pub fail_on: Option<FailOn>,
     /// Policy file [default: ./muslcheck.toml if it exists].
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Gate")]
     pub config: Option<PathBuf>,
     /// Ignore ./muslcheck.toml.
-    #[arg(long, conflicts_with = "config")]
+    #[arg(long, conflicts_with = "config", help_heading = "Gate")]
     pub no_config: bool,
     /// Fail only on findings that are not in this baseline file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Gate")]
     pub baseline: Option<PathBuf>,
     /// Record the current findings as the baseline in FILE (this run then passes on them).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Gate")]
     pub write_baseline: Option<PathBuf>,
     /// Colour in text output.
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    #[arg(long, value_enum, default_value_t = Color::Auto, help_heading = "Report")]
     pub color: Color,
     /// Show ELF facts and informational findings in text output.
-    #[arg(long, short)]
+    #[arg(long, short, help_heading = "Report")]
     pub verbose: bool,
 }
 

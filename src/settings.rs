@@ -25,6 +25,8 @@ pub struct Settings {
     /// The gate's rules.
     pub policy: Policy,
     write_baseline: Option<PathBuf>,
+    /// `--quiet`: no messages on standard error (the reports still say everything).
+    quiet: bool,
 }
 
 fn read(path: &Path, what: &str) -> Result<String> {
@@ -87,6 +89,7 @@ impl Settings {
             config_file,
             policy,
             write_baseline: args.write_baseline.clone(),
+            quiet: args.quiet,
         })
     }
 
@@ -116,8 +119,13 @@ impl Settings {
             .config_file
             .as_deref()
             .map_or_else(|| CONFIG_FILE.to_string(), |p| p.display().to_string());
+        let warn = |m: &str| {
+            if !self.quiet {
+                crate::warn(m);
+            }
+        };
         for rule in self.policy.expired_rules() {
-            crate::warn(&format!(
+            warn(&format!(
                 "{config}:{}: allow rule {} ({}) expired on {} and no longer applies (reason: {})",
                 rule.line,
                 rule.number,
@@ -129,7 +137,7 @@ impl Settings {
         if let Some(b) = &self.policy.baseline {
             let now = report.target.describe();
             if !b.target.is_empty() && b.target != now {
-                crate::warn(&format!(
+                warn(&format!(
                     "baseline {} was written for {}, this run judges for {now}: findings may differ",
                     b.source.as_deref().unwrap_or(""),
                     b.target
@@ -141,11 +149,13 @@ impl Settings {
             let mut fresh = report.baseline();
             std::fs::write(path, fresh.render())
                 .with_context(|| format!("cannot write baseline {}", path.display()))?;
-            eprintln!(
-                "muslcheck: wrote {} findings to baseline {}",
-                fresh.len(),
-                path.display()
-            );
+            if !self.quiet {
+                eprintln!(
+                    "muslcheck: wrote {} findings to baseline {}",
+                    fresh.len(),
+                    path.display()
+                );
+            }
             fresh.source = Some(path.display().to_string());
             self.policy.baseline = Some(fresh);
             report.apply_policy(&self.policy);

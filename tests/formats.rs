@@ -505,3 +505,36 @@ fn html_is_one_self_contained_file_with_the_report_embedded() {
     let doc = json_of(&muslcheck(["scan", "--format", "json", "samples/bin"]));
     assert_eq!(data, doc, "the page embeds exactly the JSON report");
 }
+
+#[test]
+fn sarif_locates_archive_members_after_a_bang() {
+    let dir = temp_dir("formats-sarif-archive");
+    let mut builder = tar::Builder::new(Vec::new());
+    let data = std::fs::read(crate::util::sample("fcntl64")).expect("sample");
+    let mut header = tar::Header::new_gnu();
+    header.set_size(data.len() as u64);
+    header.set_mode(0o755);
+    header.set_cksum();
+    builder
+        .append_data(&mut header, "usr/bin/my tool", data.as_slice())
+        .expect("append");
+    let tarball = builder.into_inner().expect("tar");
+    std::fs::write(dir.join("app.tar"), tarball).expect("write tar");
+    let out = muslcheck_in(&dir, ["scan", "--format", "sarif", "app.tar"]);
+    let sarif = json_of(&out);
+    let schema = sarif_schema();
+    assert_valid(
+        &validator(&schema, jsonschema::Draft::Draft7),
+        &sarif,
+        "SARIF log",
+    );
+    let run = &sarif["runs"][0];
+    let result = run["results"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["ruleId"] == "missing-symbol"))
+        .cloned()
+        .expect("missing-symbol result");
+    let uri = &result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+    assert_eq!(uri, "app.tar!/usr/bin/my%20tool");
+    assert_eq!(run["artifacts"][0]["properties"]["artifact"], "app.tar");
+}
