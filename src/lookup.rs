@@ -174,6 +174,25 @@ pub fn symbol(db: &Db, query: &str, json: bool, out: &mut dyn Write) -> Result<(
     if let Some(st) = &facts.gcompat_stub {
         let _ = writeln!(s, "  stub ({}): {}", st.severity, st.effect);
     }
+    if let Some(shim) = &facts.shim {
+        let _ = writeln!(
+            s,
+            "Alpine shim: package {} provides it in {}",
+            shim.package, shim.soname
+        );
+    }
+    if let Some(g) = &facts.gnu_semantics {
+        let fixed = if g.gcompat_fixes {
+            " (gcompat's GNU version applies once libgcompat is loaded)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            "Behaviour ({}): glibc and musl differ: {}{fixed}",
+            g.severity, g.effect
+        );
+    }
     s.push_str("glibc 2.41:\n");
     for a in &facts.arches {
         if a.glibc.is_empty() {
@@ -257,17 +276,29 @@ fn advice(f: &SymbolFacts, default: &Target, private: bool) -> String {
              provides. (`muslcheck explain glibc-private`)",
             f.name
         ),
-        Resolution::Missing => format!(
-            "Rebuild against musl: neither musl nor {} provides {}, so a binary that imports it \
-             (non-weak) stops with 'symbol not found' on {on}. A weak import does not block \
-             loading. (`muslcheck explain missing-symbol`)",
-            if gcompat {
-                "gcompat"
-            } else {
-                "the target (no gcompat)"
-            },
-            f.name
-        ),
+        Resolution::Missing => {
+            let shim = f
+                .shim
+                .as_ref()
+                .map(|sh| {
+                    format!(
+                        " Without rebuilding: `apk add {} && patchelf --add-needed {} FILE`.",
+                        sh.package, sh.soname
+                    )
+                })
+                .unwrap_or_default();
+            format!(
+                "Rebuild against musl: neither musl nor {} provides {}, so a binary that imports \
+                 it (non-weak) stops with 'symbol not found' on {on}. A weak import does not \
+                 block loading.{shim} (`muslcheck explain missing-symbol`)",
+                if gcompat {
+                    "gcompat"
+                } else {
+                    "the target (no gcompat)"
+                },
+                f.name
+            )
+        }
     }
 }
 
@@ -369,7 +400,11 @@ pub fn info(db: &Db, json: bool, out: &mut dyn Write) -> Result<()> {
         releases.last().map_or("", |r| r.name)
     )?;
     writeln!(out, "  default   {}\n", default.describe())?;
-    writeln!(out, "Files and provenance:")?;
+    writeln!(
+        out,
+        "Files and provenance (from each file's header; symbol-db/README.md in the source tree \
+         documents them in full):"
+    )?;
     for f in &files {
         writeln!(out, "  {} ({} entries)", f.path, f.entries)?;
         for l in f.provenance() {

@@ -24,6 +24,22 @@ fn db_symbol_says_who_provides_it_and_what_to_do() {
     assert!(t.contains("libgcompat.so.0"), "{t}");
     assert!(t.contains("apk add gcompat"), "{t}");
 
+    let t = stdout(&["db", "symbol", "arc4random"]);
+    assert!(
+        t.contains("Alpine shim: package libbsd provides it in libbsd.so.0"),
+        "{t}"
+    );
+    assert!(
+        t.contains("apk add libbsd && patchelf --add-needed libbsd.so.0 FILE"),
+        "{t}"
+    );
+
+    let t = stdout(&["db", "symbol", "basename"]);
+    assert!(
+        t.contains("Behaviour (warning): glibc and musl differ"),
+        "{t}"
+    );
+
     let t = stdout(&["db", "symbol", "getcontext"]);
     assert!(t.contains("stub"), "{t}");
 

@@ -46,6 +46,26 @@ pub struct StubFacts {
     pub effect: &'static str,
 }
 
+/// An Alpine package that provides a symbol musl lacks.
+#[derive(Clone, Debug, Serialize)]
+pub struct ShimFacts {
+    /// Alpine package (`libbsd`).
+    pub package: &'static str,
+    /// Library to add as DT_NEEDED (`libbsd.so.0`).
+    pub soname: &'static str,
+}
+
+/// A function whose glibc behaviour differs from musl's.
+#[derive(Clone, Debug, Serialize)]
+pub struct GnuSemanticsFacts {
+    /// `warning` or `note`.
+    pub severity: &'static str,
+    /// True when libgcompat's GNU version overrides musl's once loaded.
+    pub gcompat_fixes: bool,
+    /// What differs.
+    pub effect: &'static str,
+}
+
 /// Everything known about a symbol name.
 #[derive(Clone, Debug, Serialize)]
 pub struct SymbolFacts {
@@ -60,6 +80,12 @@ pub struct SymbolFacts {
     /// gcompat's stub note, when its implementation differs from glibc's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gcompat_stub: Option<StubFacts>,
+    /// An Alpine package whose library exports the name (a shim instead of rebuilding).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shim: Option<ShimFacts>,
+    /// How glibc's behaviour of the function differs from musl's, when curated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gnu_semantics: Option<GnuSemanticsFacts>,
     /// Per architecture.
     pub arches: Vec<ArchFacts>,
 }
@@ -68,6 +94,7 @@ impl SymbolFacts {
     /// True when no table mentions the name at all.
     pub fn is_unknown(&self) -> bool {
         self.lfs64_remap.is_none()
+            && self.shim.is_none()
             && self
                 .arches
                 .iter()
@@ -112,6 +139,15 @@ impl Db {
             gcompat_stub: self.stub(name).map(|s| StubFacts {
                 severity: s.severity,
                 effect: s.effect,
+            }),
+            shim: self.shim(name).map(|s| ShimFacts {
+                package: s.package,
+                soname: s.soname,
+            }),
+            gnu_semantics: self.gnu_semantics(name).map(|g| GnuSemanticsFacts {
+                severity: g.severity,
+                gcompat_fixes: g.gcompat_fixes,
+                effect: g.effect,
             }),
             arches,
         }
@@ -243,6 +279,8 @@ mod tests {
                 .iter()
                 .all(|a| a.gcompat == Some("libgcompat.so.0"))
         );
+        let a = db().symbol_facts("arc4random");
+        assert_eq!(a.shim.map(|s| s.package), Some("libbsd"));
         let m = db().symbol_facts("malloc");
         assert!(
             m.arches
