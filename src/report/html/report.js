@@ -19,6 +19,7 @@
     });
     return e;
   }
+  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
   function badge(v) { return el("span", {"class": "badge v-" + v}, [v]); }
   function counted(r) { return r.effective_verdict || r.verdict; }
   function describe(t) {
@@ -69,7 +70,7 @@
       " of " + results.length + " files fail --fail-on " + gate.fail_on +
       (gate.unreadable > 0 ? " (" + gate.unreadable + " unreadable)" : "") +
       (gate.allowed + gate.baselined > 0 ?
-        " · " + gate.allowed + " findings allowed, " + gate.baselined + " known in the baseline" : "")
+        " · " + plural(gate.allowed, "finding") + " allowed, " + gate.baselined + " known in the baseline" : "")
     ]);
     (gate.allow_rules || []).filter(function (r) { return r.expired; }).forEach(function (r) {
       banner.appendChild(el("div", {"class": "warn"}, ["Allow rule " + r.rule + " (line " + r.line +
@@ -147,7 +148,7 @@
       v !== r.verdict ? el("span", {"class": "muted"}, ["counted as " + v]) : null,
       el("code", {"class": "path"}, [r.path]),
       r.fails ? el("span", {"class": "fails"}, ["fails the gate"]) : null,
-      el("span", {"class": "muted"}, [r.findings.length + " finding" + (r.findings.length === 1 ? "" : "s")])]);
+      el("span", {"class": "muted"}, [plural(r.findings.length, "finding")])]);
     var body = el("div", {"class": "body"});
     if (r.reason) { body.appendChild(el("p", null, [r.reason])); }
     if (r.elf) {
