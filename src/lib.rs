@@ -40,7 +40,26 @@ pub fn analyse_with_node(
     db: &Db,
     target: &Target,
 ) -> (Record, Option<judge::closure::Node>) {
-    let sha256 = Some(hex(&Sha256::digest(data)));
+    analyse_hashed(
+        name,
+        artifact,
+        data,
+        Sha256::digest(data).into(),
+        db,
+        target,
+    )
+}
+
+/// Like [`analyse_with_node`], for bytes whose SHA-256 the caller already computed.
+pub fn analyse_hashed(
+    name: &str,
+    artifact: &str,
+    data: &[u8],
+    digest: [u8; 32],
+    db: &Db,
+    target: &Target,
+) -> (Record, Option<judge::closure::Node>) {
+    let sha256 = Some(hex(&digest));
     let mut record = Record {
         path: name.to_string(),
         artifact: artifact.to_string(),

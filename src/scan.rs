@@ -75,7 +75,6 @@ enum Produced {
         target: String,
     },
     Record(Record),
-    Other,
     /// The items of an archive read by another task.
     Nested(Arc<OnceLock<Vec<Produced>>>),
 }
@@ -153,11 +152,12 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
             name,
             artifact,
             named,
-        } => out.push(if named {
-            Produced::Record(crate::not_elf(&name, &artifact))
-        } else {
-            Produced::Other
-        }),
+        } => {
+            // Non-ELF files inside trees and archives are not reported (like scanelf -R).
+            if named {
+                out.push(Produced::Record(crate::not_elf(&name, &artifact)));
+            }
+        }
         Item::Problem {
             name,
             artifact,
@@ -170,6 +170,17 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
             r.reason = Some(error);
             r
         })),
+        Item::Subtree(tree) => {
+            let slot = Arc::new(OnceLock::new());
+            out.push(Produced::Nested(slot.clone()));
+            s.spawn(move |s| {
+                let mut sub = Vec::new();
+                tree.visit(&shared.opts.input, &shared.units, &mut |it| {
+                    handle(it, &mut sub, s, shared)
+                });
+                let _ = slot.set(sub);
+            });
+        }
         Item::Archive {
             path,
             kind,
@@ -245,20 +256,23 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
         ..
     } = src;
     let result = catch_unwind(AssertUnwindSafe(|| {
-        let bytes: input::Bytes = match data {
-            Data::Bytes(b) => input::Bytes::Owned(b),
-            Data::Path(p) => match input::read(&p, shared.opts.input.limits.max_file_bytes) {
-                Ok(b) => b,
-                Err(e) => {
-                    return Analysed {
-                        record: crate::unreadable(&name, &artifact, &e.to_string()),
-                        node: None,
-                    };
-                }
-            },
+        let max = shared.opts.input.limits.max_file_bytes;
+        // Hash first (files on disk are streamed through a buffer, so hashing never maps the
+        // whole file into memory); only a content not seen before is mapped and inspected.
+        let hashed = match &data {
+            Data::Bytes(b) => Ok((Sha256::digest(b).into(), b.len() as u64)),
+            Data::Path(p) => input::sha256_file(p, max),
         };
-        shared.observer.analysed(bytes.len() as u64);
-        let key: [u8; 32] = Sha256::digest(&*bytes).into();
+        let (key, len): ([u8; 32], u64) = match hashed {
+            Ok(h) => h,
+            Err(e) => {
+                return Analysed {
+                    record: crate::unreadable(&name, &artifact, &e.to_string()),
+                    node: None,
+                };
+            }
+        };
+        shared.observer.analysed(len);
         // The first task to see a content judges it; identical files wait for that result.
         let cell = match shared.cache.lock() {
             Ok(mut c) => c.entry(key).or_default().clone(),
@@ -266,8 +280,20 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
         };
         let judged = cell.get_or_init(|| {
             shared.observer.inspected();
+            let bytes = match data {
+                Data::Bytes(b) => input::Bytes::Owned(b),
+                Data::Path(p) => match input::read(&p, max) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        return Analysed {
+                            record: crate::unreadable(&name, &artifact, &e.to_string()),
+                            node: None,
+                        };
+                    }
+                },
+            };
             let (record, node) =
-                crate::analyse_with_node(&name, &artifact, &bytes, shared.db, shared.target);
+                crate::analyse_hashed(&name, &artifact, &bytes, key, shared.db, shared.target);
             Analysed { record, node }
         });
         let mut a = judged.clone();
@@ -313,7 +339,7 @@ fn finish(nested: Vec<Produced>, db: &Db) -> Vec<Record> {
                 named.push(true);
                 records.push(r);
             }
-            Produced::Other | Produced::Nested(_) => {}
+            Produced::Nested(_) => {}
             Produced::Elf {
                 unit,
                 unit_path,

@@ -20,7 +20,7 @@ impl Default for Limits {
             max_depth: 4,
             max_file_bytes: 1 << 30,
             max_artifact_bytes: 16 << 30,
-            max_in_flight_bytes: 512 << 20,
+            max_in_flight_bytes: 64 << 20,
         }
     }
 }

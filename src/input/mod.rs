@@ -10,7 +10,7 @@ mod archive;
 mod detect;
 mod image;
 mod limits;
-mod walk;
+pub mod walk;
 
 use std::fs;
 use std::io::Read;
@@ -103,6 +103,9 @@ pub enum Item {
         /// True when the user named it directly.
         named: bool,
     },
+    /// A directory of a tree still to be walked, with [`walk::Subtree::visit`] (possibly on
+    /// another thread); its items belong where this item stands.
+    Subtree(walk::Subtree),
     /// Something that could not be read, or a limit that was hit.
     Problem {
         /// Name in the report.
@@ -257,6 +260,34 @@ fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
         .take(detect::HEAD as u64)
         .read_to_end(&mut head)?;
     Ok(head)
+}
+
+/// SHA-256 and length of a file, streamed through a buffer; refuses files larger than `max`.
+pub fn sha256_file(path: &Path, max: u64) -> std::io::Result<([u8; 32], u64)> {
+    use sha2::Digest;
+    let mut file = fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    if len > max {
+        return Err(too_large(len, max));
+    }
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        hasher.update(buf.get(..n).unwrap_or_default());
+    }
+    Ok((hasher.finalize().into(), total))
+}
+
+fn too_large(len: u64, max: u64) -> std::io::Error {
+    std::io::Error::other(format!(
+        "file is {len} bytes, over the {max}-byte limit (--max-file-size)"
+    ))
 }
 
 /// Files at least this large are mapped instead of read.

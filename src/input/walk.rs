@@ -3,21 +3,62 @@
 //! Symbolic links are not followed unless asked (then loops are detected by device and inode);
 //! without following, links are still reported as [`Item::Link`] so that closure resolution can
 //! find `libfoo.so.1 -> libfoo.so.1.2.3`. FIFOs, sockets and devices are never opened.
+//! Directories near the top are handed back as [`Item::Subtree`]s, so that the caller can walk
+//! them in parallel and stitch their items back in order.
 
 use std::collections::HashSet;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{Item, Options, UnitId, Units, join_link, normalize, problem, visit_file};
 
+/// Directories this close to the root become subtrees of their own; deeper ones are walked
+/// inline (enough tasks to keep every core busy, few enough to stay cheap).
+const SPLIT_DEPTH: u32 = 3;
+
+/// A directory still to be walked, as part of a unit.
+#[derive(Debug)]
+pub struct Subtree {
+    root: Arc<PathBuf>,
+    artifact: Arc<str>,
+    unit: UnitId,
+    dir: PathBuf,
+    depth: u32,
+    /// (device, inode) of the directories above it, for loop detection.
+    ancestors: HashSet<(u64, u64)>,
+}
+
+impl Subtree {
+    /// Walk this directory, handing its items (and deeper subtrees) to `sink`.
+    pub fn visit(self, opts: &Options, units: &Units, sink: &mut dyn FnMut(Item)) {
+        let Subtree {
+            root,
+            artifact,
+            unit,
+            dir,
+            depth,
+            ancestors,
+        } = self;
+        let mut w = Walk {
+            root,
+            artifact,
+            unit,
+            opts,
+            units,
+            ancestors,
+        };
+        w.dir(&dir, depth, sink);
+    }
+}
+
 struct Walk<'a> {
-    root: &'a Path,
-    artifact: &'a str,
+    root: Arc<PathBuf>,
+    artifact: Arc<str>,
     unit: UnitId,
     opts: &'a Options,
     units: &'a Units,
-    /// (device, inode) of directories on the current path, for loop detection.
     ancestors: HashSet<(u64, u64)>,
 }
 
@@ -34,35 +75,35 @@ pub(crate) fn visit_dir(
         id: unit,
         name: name.to_string(),
     });
-    let mut w = Walk {
-        root,
-        artifact: name,
+    let tree = Subtree {
+        root: Arc::new(root.to_path_buf()),
+        artifact: Arc::from(name),
         unit,
-        opts,
-        units,
+        dir: root.to_path_buf(),
+        depth: 0,
         ancestors: HashSet::new(),
     };
-    w.dir(root, sink);
+    tree.visit(opts, units, sink);
 }
 
 impl Walk<'_> {
     fn unit_path(&self, p: &Path) -> String {
-        let rel = p.strip_prefix(self.root).unwrap_or(p);
+        let rel = p.strip_prefix(self.root.as_path()).unwrap_or(p);
         normalize(&rel.to_string_lossy())
     }
 
-    fn dir(&mut self, dir: &Path, sink: &mut dyn FnMut(Item)) {
+    fn dir(&mut self, dir: &Path, depth: u32, sink: &mut dyn FnMut(Item)) {
         let name = dir.display().to_string();
         let meta = match fs::metadata(dir) {
             Ok(m) => m,
-            Err(e) => return problem(sink, &name, self.artifact, e.to_string()),
+            Err(e) => return problem(sink, &name, &self.artifact, e.to_string()),
         };
         let key = (meta.dev(), meta.ino());
         if !self.ancestors.insert(key) {
             let error = "symbolic link loop: directory is its own ancestor".to_string();
             return sink(Item::Problem {
                 name,
-                artifact: self.artifact.into(),
+                artifact: self.artifact.to_string(),
                 error,
                 limit: true,
             });
@@ -71,21 +112,20 @@ impl Walk<'_> {
             Ok(rd) => rd.filter_map(Result::ok).collect::<Vec<_>>(),
             Err(e) => {
                 self.ancestors.remove(&key);
-                return problem(sink, &name, self.artifact, e.to_string());
+                return problem(sink, &name, &self.artifact, e.to_string());
             }
         };
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
             let path = e.path();
-            let shown = path.display().to_string();
-            if self.opts.excluded(&shown) {
+            if self.opts.excluded(&path.display().to_string()) {
                 continue;
             }
             let Ok(ft) = e.file_type() else { continue };
             if ft.is_symlink() {
-                self.link(&path, sink);
+                self.link(&path, depth, sink);
             } else if ft.is_dir() {
-                self.dir(&path, sink);
+                self.subdir(path, depth + 1, sink);
             } else if ft.is_file() {
                 self.file(&path, sink);
             }
@@ -94,13 +134,27 @@ impl Walk<'_> {
         self.ancestors.remove(&key);
     }
 
+    fn subdir(&mut self, path: PathBuf, depth: u32, sink: &mut dyn FnMut(Item)) {
+        if depth > SPLIT_DEPTH {
+            return self.dir(&path, depth, sink);
+        }
+        sink(Item::Subtree(Subtree {
+            root: self.root.clone(),
+            artifact: self.artifact.clone(),
+            unit: self.unit,
+            dir: path,
+            depth,
+            ancestors: self.ancestors.clone(),
+        }));
+    }
+
     fn file(&mut self, path: &Path, sink: &mut dyn FnMut(Item)) {
         let shown = path.display().to_string();
         let unit = Some((self.unit, self.unit_path(path)));
-        visit_file(path, &shown, self.artifact, unit, self.units, sink, false);
+        visit_file(path, &shown, &self.artifact, unit, self.units, sink, false);
     }
 
-    fn link(&mut self, path: &Path, sink: &mut dyn FnMut(Item)) {
+    fn link(&mut self, path: &Path, depth: u32, sink: &mut dyn FnMut(Item)) {
         if let Ok(target) = fs::read_link(path) {
             let link = self.unit_path(path);
             let target = join_link(&link, &target.to_string_lossy());
@@ -114,13 +168,13 @@ impl Walk<'_> {
             return;
         }
         match fs::metadata(path) {
-            Ok(m) if m.is_dir() => self.dir(path, sink),
+            Ok(m) if m.is_dir() => self.subdir(path.to_path_buf(), depth + 1, sink),
             Ok(m) if m.is_file() => self.file(path, sink),
             Ok(_) => {}
             Err(e) => problem(
                 sink,
                 &path.display().to_string(),
-                self.artifact,
+                &self.artifact,
                 format!("dangling symbolic link: {e}"),
             ),
         }

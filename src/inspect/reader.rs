@@ -72,6 +72,7 @@ struct Load {
     filesz: u64,
     /// PF_W: data the program writes; only read-only segments are scanned for strings.
     writable: bool,
+    exec: bool,
 }
 
 /// The file plus its address map: what the loader would have in memory.
@@ -185,6 +186,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Facts, Insp
                 offset: ph.p_offset(endian).into(),
                 filesz: ph.p_filesz(endian).into(),
                 writable: ph.p_flags(endian) & elf::PF_W != 0,
+                exec: ph.p_flags(endian) & elf::PF_X != 0,
             }),
             elf::PT_NOTE => {
                 if let Ok(notes) = ph.data(endian, data) {
@@ -268,18 +270,58 @@ fn read<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Facts, Insp
     }
     facts.libc = libc_flavour(&facts, dynamic.is_some());
     // Heuristic evidence for the advisory findings (#6), never for the verdict.
-    let read_only = image
-        .loads
-        .iter()
-        .filter(|l| !l.writable)
-        .map(|l| (l.offset, l.filesz))
-        .collect();
-    extra::scan_strings(data, read_only, &mut facts.extra);
+    extra::scan_strings(
+        data,
+        string_ranges(header, endian, data, &image),
+        &mut facts.extra,
+    );
     if facts.kind.is_static() {
         extra::read_symtab(header, endian, data, &mut facts.extra, &mut warnings);
     }
     facts.warnings = warnings;
     Ok(facts)
+}
+
+/// Most bytes scanned for strings per file: the evidence is heuristic, its cost must be bounded.
+const MAX_STRING_SCAN: u64 = 32 << 20;
+
+/// Where string constants are: the read-only, non-executable allocated sections (.rodata*) when
+/// section headers are usable (heuristics only; the loader's view never uses them), else the
+/// read-only segments without code, else all read-only segments; at most MAX_STRING_SCAN bytes.
+fn string_ranges<Elf: FileHeader<Endian = Endianness>>(
+    header: &Elf,
+    endian: Endianness,
+    data: &[u8],
+    image: &Image<'_>,
+) -> Vec<(u64, u64)> {
+    use object::read::elf::SectionHeader as _;
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    if let Ok(sections) = header.sections(endian, data) {
+        for sh in sections.iter() {
+            let flags: u64 = sh.sh_flags(endian).into();
+            let alloc_ro = flags & u64::from(elf::SHF_ALLOC) != 0
+                && flags & u64::from(elf::SHF_WRITE | elf::SHF_EXECINSTR) == 0;
+            if sh.sh_type(endian) == elf::SHT_PROGBITS && alloc_ro {
+                ranges.push((sh.sh_offset(endian).into(), sh.sh_size(endian).into()));
+            }
+        }
+    }
+    if ranges.is_empty() {
+        let rodata_only = image.loads.iter().any(|l| !l.writable && !l.exec);
+        ranges = image
+            .loads
+            .iter()
+            .filter(|l| !l.writable && !(rodata_only && l.exec))
+            .map(|l| (l.offset, l.filesz))
+            .collect();
+    }
+    let mut budget = MAX_STRING_SCAN;
+    for r in &mut ranges {
+        r.1 = r.1.min(budget);
+        budget -= r.1;
+    }
+    ranges.retain(|r| r.1 > 0);
+    ranges
 }
 
 fn read_dynamic<Elf: FileHeader<Endian = Endianness>>(
