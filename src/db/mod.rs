@@ -99,6 +99,7 @@ pub struct Db {
     lfs64: HashMap<&'static str, &'static str>,
     releases: Vec<Release>,
     packages: HashMap<&'static str, Package>,
+    unavailable: HashSet<(&'static str, &'static str)>,
     shims: HashMap<&'static str, Shim>,
     gnu_semantics: HashMap<&'static str, GnuSemantics>,
     dlopen_patterns: Vec<DlopenPattern>,
@@ -125,6 +126,20 @@ impl Db {
         v.sort();
         v.dedup();
         v
+    }
+
+    /// The oldest musl version (in the database) whose libc exports `name` on `arch`.
+    pub fn musl_since(&self, arch: Arch, name: &str) -> Option<&MuslVersion> {
+        self.musl
+            .iter()
+            .filter(|(_, a, set)| *a == arch && set.contains(name))
+            .map(|(v, _, _)| v)
+            .min()
+    }
+
+    /// True when `library`'s `name` (a versioned import) is visible to musl nowhere on Alpine.
+    pub fn unavailable(&self, library: &str, name: &str) -> bool {
+        self.unavailable.contains(&(library, name))
     }
 
     /// musl's exports for a version and architecture.

@@ -61,6 +61,7 @@ pub(crate) const FILES: &[(&str, &str)] = &[
     db_file!("loader/lfs64.txt"),
     db_file!("alpine/releases.txt"),
     db_file!("alpine/soname-packages.txt"),
+    db_file!("alpine/unavailable-symbols.txt"),
     db_file!("alpine/shims.txt"),
     db_file!("runtime/gnu-semantics.txt"),
     db_file!("runtime/dlopen-libraries.txt"),
@@ -271,6 +272,12 @@ fn loader_or_alpine(db: &mut Db, file: &'static str, text: &'static str) -> Resu
                 let [soname, pkg] = ctx.fields::<2>(n, l)?;
                 let name = (pkg != "-").then_some(pkg);
                 db.packages.insert(soname, Package { name, verified });
+            }
+        }
+        "alpine/unavailable-symbols.txt" => {
+            for (n, l) in lines(text) {
+                let [library, name] = ctx.fields::<2>(n, l)?;
+                db.unavailable.insert((library, name));
             }
         }
         "alpine/shims.txt" => db.shims = super::advice::shims(file, text)?.into_iter().collect(),

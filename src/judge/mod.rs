@@ -508,6 +508,13 @@ impl Ctx<'_> {
             let glibc_versioned = imp.library.as_deref().is_some_and(is_glibc_library)
                 || imp.version.as_deref().is_some_and(is_glibc_version);
             if imp.version.is_some() && !glibc_versioned {
+                if imp
+                    .library
+                    .as_deref()
+                    .is_some_and(|l| self.db.unavailable(l, &imp.name))
+                {
+                    out.push(self.unavailable(imp));
+                }
                 continue; // versioned from another library (libstdc++, zlib, ...): that library's job
             }
             match self.provider(&imp.name) {
@@ -522,6 +529,12 @@ impl Ctx<'_> {
                 ),
                 Provider::Gcompat(lib) => out.push(self.gcompat_symbol(imp, lib)),
                 Provider::Nobody => {
+                    // A name some musl release exports is libc's, whoever else the file links:
+                    // a musl-built file (never versioned) using an interface newer than the target.
+                    if let Some(since) = self.db.musl_since(self.arch, &imp.name) {
+                        out.push(self.newer_musl(imp, since));
+                        continue;
+                    }
                     let known_glibc = !self.db.glibc(self.arch, &imp.name).is_empty();
                     if !glibc_versioned && (self.has_other_libraries() || (!known_glibc && !self.facts.kind.has_loader())) {
                         // Unversioned and possibly defined by another library or the host program.
@@ -535,6 +548,37 @@ impl Ctx<'_> {
                 }
             }
         }
+    }
+
+    fn newer_musl(&self, imp: &Import, since: &crate::db::MuslVersion) -> Finding {
+        let mut f = self.missing(imp);
+        f.message = format!(
+            "{} first appears in musl {since}; the target has musl {}: the loader stops with 'symbol not found'",
+            imp.display(),
+            self.target.musl
+        );
+        f.fix = Some(format!(
+            "target musl ≥ {since}, or rebuild against musl {}",
+            self.target.musl
+        ));
+        f
+    }
+
+    fn unavailable(&self, imp: &Import) -> Finding {
+        let lib = imp.library.as_deref().unwrap_or("its library");
+        let mut f = Finding::new(
+            Code::MissingSymbol,
+            Verdict::Rebuild,
+            format!(
+                "{} from {lib}: no library on Alpine makes it visible to musl (glibc-world builds define it only as a hidden compat version, which musl's lookup skips)",
+                imp.display()
+            ),
+        )
+        .symbol(imp.display())
+        .library(lib)
+        .fix(format!("rebuild against musl, or bundle a {lib} that exports it"));
+        f.severity = Severity::Error;
+        f
     }
 
     fn private(&self, imp: &Import) -> Finding {
@@ -682,5 +726,103 @@ impl Ctx<'_> {
                 self.musl_loader()
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::{SymType, inspect};
+
+    /// A real musl program's facts, with extra imports grafted on.
+    fn musl_program_with(imports: &[(&str, Option<&str>, Option<&str>)], needed: &[&str]) -> Facts {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/bin/hello-musl");
+        let mut f = inspect(&std::fs::read(path).unwrap()).unwrap();
+        for (name, version, library) in imports {
+            f.imports.push(Import {
+                name: name.to_string(),
+                weak: false,
+                sym_type: SymType::Func,
+                version: version.map(str::to_string),
+                library: library.map(str::to_string),
+                referenced: true,
+            });
+        }
+        f.needed.extend(needed.iter().map(|s| s.to_string()));
+        f
+    }
+
+    fn ids_for(f: &Facts, musl: &str) -> (Verdict, Vec<(Code, Option<String>)>) {
+        let db = Db::get().unwrap();
+        let t = Target::resolve(db, None, Some(musl), None).unwrap();
+        let j = judge(f, db, &t);
+        (
+            j.verdict,
+            j.findings
+                .iter()
+                .map(|f| (f.id, f.symbol.clone()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn musl_interfaces_newer_than_the_target_are_missing_even_with_other_libraries() {
+        // docs/validation.md: libvips-cpp (musl build) imports statx unversioned and links
+        // libstdc++; statx appeared in musl 1.2.5.
+        let f = musl_program_with(&[("statx", None, None)], &["libstdc++.so.6"]);
+        let (v, ids) = ids_for(&f, "1.2.3");
+        assert_eq!(v, Verdict::Rebuild);
+        assert!(
+            ids.contains(&(Code::MissingSymbol, Some("statx".into()))),
+            "{ids:?}"
+        );
+        let (v, ids) = ids_for(&f, "1.2.5");
+        assert_eq!(v, Verdict::Native, "{ids:?}");
+    }
+
+    #[test]
+    fn unknown_unversioned_names_are_left_to_other_libraries() {
+        let f = musl_program_with(
+            &[("fts_open", None, None), ("deflate", None, None)],
+            &["libfts.so.0", "libz.so.1"],
+        );
+        let (v, ids) = ids_for(&f, "1.2.5");
+        assert_eq!(v, Verdict::Native);
+        assert!(
+            ids.iter().all(|(c, _)| *c != Code::MissingSymbol),
+            "{ids:?}"
+        );
+    }
+
+    #[test]
+    fn hidden_libgcc_compat_symbols_are_missing() {
+        let f = musl_program_with(
+            &[("__cpu_model", Some("GCC_4.8.0"), Some("libgcc_s.so.1"))],
+            &["libgcc_s.so.1"],
+        );
+        let (v, ids) = ids_for(&f, "1.2.5");
+        assert_eq!(v, Verdict::Rebuild);
+        assert!(
+            ids.contains(&(Code::MissingSymbol, Some("__cpu_model@GCC_4.8.0".into()))),
+            "{ids:?}"
+        );
+        // Other versioned libgcc_s symbols are libgcc_s's business.
+        let f = musl_program_with(
+            &[("_Unwind_Resume", Some("GCC_3.0"), Some("libgcc_s.so.1"))],
+            &["libgcc_s.so.1"],
+        );
+        assert_eq!(ids_for(&f, "1.2.5").0, Verdict::Native);
+    }
+
+    #[test]
+    fn weak_and_unreferenced_imports_never_block() {
+        let mut f = musl_program_with(&[("fcntl64", Some("GLIBC_2.28"), Some("libc.so.6"))], &[]);
+        f.imports.last_mut().unwrap().weak = true;
+        assert_eq!(ids_for(&f, "1.2.5").0, Verdict::Native);
+        let mut f = musl_program_with(&[("fcntl64", Some("GLIBC_2.28"), Some("libc.so.6"))], &[]);
+        f.imports.last_mut().unwrap().referenced = false;
+        assert_eq!(ids_for(&f, "1.2.5").0, Verdict::Native);
+        let f = musl_program_with(&[("fcntl64", Some("GLIBC_2.28"), Some("libc.so.6"))], &[]);
+        assert_eq!(ids_for(&f, "1.2.5").0, Verdict::Rebuild);
     }
 }
