@@ -143,3 +143,36 @@ fn no_progress_output_when_stderr_is_not_a_terminal() {
         "{text}"
     );
 }
+
+#[test]
+fn long_runs_of_one_warning_are_one_line_unless_verbose() {
+    let dir = std::env::temp_dir().join(format!("muslcheck-group-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("f.c");
+    std::fs::write(
+        &src,
+        "#include <stdio.h>\n#include <string.h>\nint main(int c, char **v) { char b[8]; snprintf(b, c, \"%s\", v[0]);\n\
+         sprintf(b, \"%d\", c); printf(\"%s\\n\", b); fprintf(stderr, \"%d\\n\", c); memcpy(b, v[0], c); puts(b); return 0; }\n",
+    )
+    .unwrap();
+    let exe = dir.join("f");
+    let ok = std::process::Command::new("gcc")
+        .args(["-O2", "-D_FORTIFY_SOURCE=2", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .status()
+        .expect("gcc");
+    assert!(ok.success());
+    let exe = exe.to_str().unwrap();
+    let short = String::from_utf8(muslcheck(["scan", exe]).stdout).unwrap();
+    let long = String::from_utf8(muslcheck(["scan", "-v", exe]).stdout).unwrap();
+    let count = |t: &str| t.lines().filter(|l| l.contains("gcompat-symbol")).count();
+    assert_eq!(count(&short), 1, "{short}");
+    // printf with a constant string becomes puts: four fortified calls remain.
+    assert!(
+        short.contains("4 findings: __fprintf_chk@GLIBC_2.3.4"),
+        "{short}"
+    );
+    assert_eq!(count(&long), 4, "{long}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

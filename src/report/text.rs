@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::GateStatus;
 use super::{Record, Report};
-use crate::judge::{Category, Severity, SuppressionKind, Verdict};
+use crate::judge::{Category, Finding, Severity, SuppressionKind, Verdict};
 
 /// Rendering choices for the text report.
 #[derive(Clone, Copy, Debug, Default)]
@@ -138,6 +138,25 @@ fn gate(out: &mut String, report: &Report, p: &Paint) {
     out.push('\n');
 }
 
+/// Longest run of same-ID findings printed in full without -v.
+const GROUP: usize = 3;
+
+fn line(out: &mut String, f: &Finding, p: &Paint) {
+    let accepted = match &f.suppressed {
+        Some(s) if s.kind == SuppressionKind::Allow => format!("  [allowed: {}]", s.reason),
+        Some(_) => "  [baselined]".to_string(),
+        None => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "  {} {:<22} {}{}",
+        p.severity(f.severity),
+        f.id.id(),
+        f.message,
+        p.wrap("2", &accepted)
+    );
+}
+
 fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
     let mut head = format!("{}: {}", r.path, p.verdict(r.verdict));
     if r.gate_verdict() != r.verdict {
@@ -181,37 +200,67 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
         }
     }
     let mut fixes: Vec<&str> = Vec::new();
-    for f in &r.findings {
-        // Notes without a fix, and hardening notes (advice, #6), only with -v.
-        let quiet = f.fix.is_none() || f.id.category() == Category::Hardening;
-        if f.severity == Severity::Note && !opts.verbose && quiet {
-            continue;
-        }
-        let accepted = match &f.suppressed {
-            Some(s) if s.kind == SuppressionKind::Allow => format!("  [allowed: {}]", s.reason),
-            Some(_) => "  [baselined]".to_string(),
-            None => String::new(),
-        };
-        let _ = writeln!(
-            out,
-            "  {} {:<22} {}{}",
-            p.severity(f.severity),
-            f.id.id(),
-            f.message,
-            p.wrap("2", &accepted)
-        );
-        // The fixes that change the verdict: those of findings at the verdict's level, plus the
-        // packages to install when the binary can run at all.
-        // Hardening advice is not about running at all: its messages say what Alpine does instead.
-        let v = r.gate_verdict();
-        let relevant = f.suppressed.is_none()
-            && (f.impact == v || (f.impact == Verdict::Native && v <= Verdict::Gcompat))
-            && f.id.category() != Category::Hardening;
-        if let Some(fix) = f.fix.as_deref().filter(|_| relevant) {
-            if !fixes.contains(&fix) {
-                fixes.push(fix);
+    let shown: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| {
+            // Notes without a fix, and hardening notes (advice, #6), only with -v.
+            let quiet = f.fix.is_none() || f.id.category() == Category::Hardening;
+            opts.verbose || f.severity != Severity::Note || !quiet
+        })
+        .collect();
+    let mut i = 0;
+    while i < shown.len() {
+        let f = shown[i];
+        // Without -v, a run of more than GROUP findings of one ID and severity is one line;
+        // errors (what blocks the binary) are always listed in full.
+        let run = shown[i..]
+            .iter()
+            .take_while(|g| {
+                g.id == f.id
+                    && g.severity == f.severity
+                    && g.suppressed.is_none() == f.suppressed.is_none()
+            })
+            .count();
+        if !opts.verbose && run > GROUP && f.severity != Severity::Error {
+            let names: Vec<&str> = shown[i..i + run]
+                .iter()
+                .filter_map(|g| g.symbol.as_deref().or(g.library.as_deref()))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {} {:<22} {} findings: {}, … and {} more (-v lists them)",
+                p.severity(f.severity),
+                f.id.id(),
+                run,
+                names
+                    .iter()
+                    .take(GROUP)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                run.saturating_sub(GROUP)
+            );
+        } else {
+            for g in &shown[i..i + run] {
+                line(out, g, p);
             }
         }
+        for g in &shown[i..i + run] {
+            // The fixes that change the verdict: those of findings at the verdict's level, plus
+            // the packages to install when the binary can run at all. Hardening advice is not
+            // about running at all: its messages say what Alpine does instead.
+            let v = r.gate_verdict();
+            let relevant = g.suppressed.is_none()
+                && (g.impact == v || (g.impact == Verdict::Native && v <= Verdict::Gcompat))
+                && g.id.category() != Category::Hardening;
+            if let Some(fix) = g.fix.as_deref().filter(|_| relevant) {
+                if !fixes.contains(&fix) {
+                    fixes.push(fix);
+                }
+            }
+        }
+        i += run;
     }
     for fix in fixes {
         let _ = writeln!(out, "  {} {fix}", p.wrap("1", "fix:"));
