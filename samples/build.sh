@@ -7,6 +7,7 @@
 #   gcc-multilib                       (hello-i386; skipped if `gcc -m32` cannot link)
 #   gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 #                                      (hello-glibc-aarch64, hello-aarch64-nolibc; skipped if absent)
+#   gcc-riscv64-linux-gnu              (hello-riscv64; skipped if absent)
 # Run `apt-get update` first; gcc-aarch64-linux-gnu is not installable from a stale list.
 #
 # Usage: sh samples/build.sh        (from anywhere; idempotent: every output is rebuilt
@@ -86,6 +87,13 @@ if command -v "$AARCH64CC" >/dev/null 2>&1; then
         -o "$OUT/hello-aarch64-nolibc" "$SRC/hello-aarch64-nolibc.c" && ok hello-aarch64-nolibc
 else
     skip "hello-glibc-aarch64 hello-aarch64-nolibc" "$AARCH64CC not found"
+fi
+RISCVCC=${RISCVCC:-riscv64-linux-gnu-gcc}
+if command -v "$RISCVCC" >/dev/null 2>&1; then
+    # A glibc riscv64 program: an architecture muslcheck does not judge (unsupported-arch).
+    run "$RISCVCC" $BASE -O2 $EXE -o "$OUT/hello-riscv64" "$SRC/hello.c" && ok hello-riscv64
+else
+    skip hello-riscv64 "$RISCVCC not found (gcc-riscv64-linux-gnu)"
 fi
 if echo 'int main(void){return 0;}' | "$CC" -m32 -x c -o /dev/null - >/dev/null 2>&1; then
     run "$CC" $BASE -O2 -m32 $EXE -o "$OUT/hello-i386" "$SRC/hello.c" && ok hello-i386

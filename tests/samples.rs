@@ -91,6 +91,7 @@ fn default_target() {
             ),
             // 32-bit glibc: musl's 64-bit time_t breaks the ABI (#6).
             ("hello-i386", "rebuild", &["time64-abi"]),
+            ("hello-riscv64", "skipped", &["unsupported-arch"]),
             ("not-elf.txt", "skipped", &["not-elf"]),
             ("truncated-elf", "error", &["malformed-elf"]),
         ],

@@ -52,7 +52,9 @@ pub fn render_text(report: &Report, opts: TextOptions) -> String {
         record(&mut out, r, &p, opts);
     }
     let sum = &report.summary;
-    if sum.artifacts.len() > 1 {
+    // Worth a section only when some artifact holds several files (archives, trees).
+    let files = |t: &super::Totals| t.native + t.gcompat + t.rebuild + t.skipped + t.error;
+    if sum.artifacts.len() > 1 && sum.artifacts.iter().any(|a| files(&a.totals) > 1) {
         let _ = writeln!(out, "\n{}", p.wrap("1", "Artifacts:"));
         for a in &sum.artifacts {
             let t = &a.totals;
@@ -172,7 +174,11 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
         );
     }
     let _ = writeln!(out, "{head}");
-    if let Some(reason) = r.reason.as_ref().filter(|_| r.findings.is_empty()) {
+    // Why a file was skipped or is an error, unless a finding below already says it.
+    let said = r.findings.iter().any(|f| {
+        Some(&f.message) == r.reason.as_ref() && (opts.verbose || f.severity != Severity::Note)
+    });
+    if let Some(reason) = r.reason.as_ref().filter(|_| !said) {
         let _ = writeln!(out, "  {reason}");
     }
     if opts.verbose {
