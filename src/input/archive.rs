@@ -15,6 +15,7 @@ use std::path::Path;
 use std::rc::Rc;
 
 use super::detect::{HEAD, Kind, detect};
+use super::limits::{Counted, TarHeaders, is_limit, limit_error};
 use super::{Data, Item, Options, Source, UnitId, Units, image, join_link, normalize};
 
 /// Where members of the archive being read go.
@@ -65,6 +66,38 @@ pub(crate) fn visit_archive_file(
     if kind == Kind::Tar && image::visit_image_tar(path, name, opts, units, sink) {
         return;
     }
+    read_top(name, named, opts, units, sink, |ctx, sink| {
+        let f = BufReader::with_capacity(1 << 16, File::open(path)?);
+        read_archive(f, kind, ctx, sink)
+    });
+}
+
+/// An archive in memory (tests and fuzzing; the same readers as for files).
+pub(crate) fn visit_archive_bytes(
+    data: &[u8],
+    kind: Kind,
+    name: &str,
+    opts: &Options,
+    units: &Units,
+    sink: &mut dyn FnMut(Item),
+) {
+    if kind == Kind::Tar && image::visit_image_bytes(Rc::from(data), name, opts, units, sink) {
+        return;
+    }
+    read_top(name, true, opts, units, sink, |ctx, sink| {
+        read_archive(Cursor::new(data), kind, ctx, sink)
+    });
+}
+
+/// A top-level archive: announce its unit, read it, report what stopped the reading.
+fn read_top(
+    name: &str,
+    named: bool,
+    opts: &Options,
+    units: &Units,
+    sink: &mut dyn FnMut(Item),
+    read: impl FnOnce(&Ctx<'_>, &mut dyn FnMut(Item)) -> io::Result<()>,
+) {
     let unit = units.next();
     sink(Item::Unit {
         id: unit,
@@ -80,46 +113,30 @@ pub(crate) fn visit_archive_file(
         inflated: Rc::new(Cell::new(0)),
         named,
     };
-    let result = File::open(path).and_then(|f| {
-        if kind == Kind::Zip {
-            zip(f, &ctx, sink)
-        } else {
-            stream(BufReader::with_capacity(1 << 16, f), kind, &ctx, sink)
-        }
-    });
-    if let Err(e) = result {
-        ctx.problem(sink, name, format!("archive: {e}"), is_limit(&e));
+    if let Err(e) = read(&ctx, sink) {
+        ctx.problem(sink, name, archive_error(&e), is_limit(&e));
     }
 }
 
-/// Errors that mean "a limit was hit" rather than "the input is damaged".
-fn is_limit(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::FileTooLarge
+fn read_archive<R: Read + Seek>(
+    r: R,
+    kind: Kind,
+    ctx: &Ctx<'_>,
+    sink: &mut dyn FnMut(Item),
+) -> io::Result<()> {
+    if kind == Kind::Zip {
+        zip(r, ctx, sink)
+    } else {
+        stream(r, kind, ctx, sink)
+    }
 }
 
-fn limit_error(msg: String) -> io::Error {
-    io::Error::new(io::ErrorKind::FileTooLarge, msg)
-}
-
-/// Counts decompressed bytes against the artifact's limit.
-struct Counted<R> {
-    inner: R,
-    total: Rc<Cell<u64>>,
-    max: u64,
-}
-
-impl<R: Read> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let total = self.total.get().saturating_add(n as u64);
-        self.total.set(total);
-        if total > self.max {
-            return Err(limit_error(format!(
-                "more than {} bytes decompressed from this artifact (--max-artifact-size); possible decompression bomb",
-                self.max
-            )));
-        }
-        Ok(n)
+/// How a failed archive read is reported.
+pub(crate) fn archive_error(e: &io::Error) -> String {
+    if e.kind() == io::ErrorKind::UnexpectedEof && !e.to_string().starts_with("truncated") {
+        format!("archive: truncated ({e})")
+    } else {
+        format!("archive: {e}")
     }
 }
 
@@ -236,6 +253,7 @@ pub(crate) fn member(
     }
     let (head, r) = peek(r)?;
     let kind = detect(&head);
+    let compressed = matches!(kind, Kind::Gzip | Kind::Xz | Kind::Zstd | Kind::Bzip2);
     // Compressed members: look inside before deciding (a gzip'd man page is just a document).
     let (r, kind): (Box<dyn Read + '_>, Kind) = match kind {
         Kind::Gzip | Kind::Xz | Kind::Zstd | Kind::Bzip2 => match peel(Box::new(r), kind, ctx) {
@@ -249,6 +267,12 @@ pub(crate) fn member(
     };
     match kind {
         Kind::Elf => match read_bounded(r, ctx.opts.limits.max_file_bytes, size) {
+            // The archive ended inside the member: judging the bytes that are there would give
+            // a verdict about a different file.
+            Ok(data) if !compressed && (data.len() as u64) < size => {
+                let msg = format!("member truncated: {} of {size} bytes", data.len());
+                ctx.problem(sink, &name, msg, false);
+            }
             Ok(data) => emit_elf(ctx, name, normalize(path), data, sink),
             Err(e) => ctx.problem(sink, &name, e.to_string(), is_limit(&e)),
         },
@@ -286,7 +310,7 @@ pub(crate) fn member(
                 ..ctx.clone()
             };
             if let Err(e) = stream(r, nested, &inner, sink) {
-                inner.problem(sink, &name, format!("archive: {e}"), is_limit(&e));
+                inner.problem(sink, &name, archive_error(&e), is_limit(&e));
             }
         }
     }
@@ -294,10 +318,15 @@ pub(crate) fn member(
 }
 
 fn tar(r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+    let (r, header_bytes) = TarHeaders::new(r);
     let mut archive = tar::Archive::new(r);
     // Alpine .apk files are tar segments without end-of-archive blocks between them.
     archive.set_ignore_zeros(true);
-    for entry in archive.entries()? {
+    let mut entries = archive.entries()?;
+    loop {
+        // Count only what the tar crate reads to find the next member (see `TarHeaders`).
+        header_bytes.reset();
+        let Some(entry) = entries.next() else { break };
         let mut entry = entry?;
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let path = normalize(&raw);
@@ -318,9 +347,11 @@ fn tar(r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()
                 });
             }
         } else if kind.is_file() || kind == tar::EntryType::Continuous {
-            let size = entry.header().size().unwrap_or(0);
+            let size = entry.size();
             member(&mut entry, &raw, size, ctx, sink)?;
         }
+        // Drain what the member did not need, so that it is not counted as header bytes.
+        io::copy(&mut entry, &mut io::sink())?;
     }
     Ok(())
 }
@@ -356,9 +387,36 @@ fn zip<R: Read + Seek>(r: R, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::R
             continue;
         }
         let size = file.size();
-        member(&mut file, &raw, size, ctx, sink)?;
+        // Zip members decompress inside the zip crate: count them against the artifact too
+        // (overlapping entries can make a small zip expand without bound).
+        let counted = Counted {
+            inner: &mut file,
+            total: ctx.inflated.clone(),
+            max: ctx.opts.limits.max_artifact_bytes,
+        };
+        // Zip members are independent: a damaged one is reported and the others are read; a
+        // limit ends the archive.
+        if let Err(e) = member(counted, &raw, size, ctx, sink) {
+            if is_limit(&e) {
+                return Err(e);
+            }
+            ctx.problem(
+                sink,
+                &ctx.member_name(&raw),
+                format!("zip member: {e}"),
+                false,
+            );
+        }
     }
     Ok(())
+}
+
+/// The error for a member whose data ends before its header said.
+fn truncated(member: &str, size: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("truncated: member {member} claims {size} bytes but the archive ends first"),
+    )
 }
 
 /// Unix ar. Only Debian packages get here: their data tarball is flattened into the package.
@@ -389,6 +447,9 @@ fn ar(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result
             stream(replay, detect(&head), ctx, sink)?;
         }
         io::copy(&mut body, &mut io::sink())?;
+        if body.limit() > 0 {
+            return Err(truncated(&name, size));
+        }
         if size % 2 == 1 {
             io::copy(&mut (&mut r).take(1), &mut io::sink())?;
         }
@@ -462,6 +523,9 @@ fn cpio(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Resu
             _ => {}
         }
         io::copy(&mut body, &mut io::sink())?;
+        if body.limit() > 0 {
+            return Err(truncated(&raw, size));
+        }
         io::copy(&mut (&mut r).take((4 - size % 4) % 4), &mut io::sink())?;
     }
 }
