@@ -325,14 +325,19 @@ pub fn sha256_file(path: &Path, max: u64) -> std::io::Result<([u8; 32], u64)> {
         if n == 0 {
             break;
         }
-        total += n as u64;
+        total = total.saturating_add(n as u64);
+        // A file that grows while it is read is still held to the limit.
+        if total > max {
+            return Err(too_large(total, max));
+        }
         hasher.update(buf.get(..n).unwrap_or_default());
     }
     Ok((hasher.finalize().into(), total))
 }
 
+/// A limit (a `skipped` record), not damage.
 fn too_large(len: u64, max: u64) -> std::io::Error {
-    std::io::Error::other(format!(
+    limits::limit_error(format!(
         "file is {len} bytes, over the {max}-byte limit (--max-file-size)"
     ))
 }
@@ -358,10 +363,7 @@ pub fn read(path: &Path, max: u64) -> std::io::Result<Bytes> {
         return Err(std::io::Error::other("not a regular file"));
     }
     if meta.len() > max {
-        return Err(limits::limit_error(format!(
-            "file is {} bytes, over the {max}-byte limit (--max-file-size)",
-            meta.len()
-        )));
+        return Err(too_large(meta.len(), max));
     }
     if meta.len() >= MAP_THRESHOLD {
         // SAFETY: see above: a private read-only mapping, only ever read with checked bounds.
