@@ -186,6 +186,20 @@ fn read<Elf: FileHeader<Endian = Endianness>>(
     let endian = header
         .endian()
         .map_err(|e| bad(format!("ELF header: {e}")))?;
+    // The kernel and musl's loader take e_phnum as it is: PN_XNUM (the count kept in section
+    // 0, which object would follow) and zero both mean nothing they can map.
+    let e_type = header.e_type(endian);
+    match header.e_phnum(endian) {
+        elf::PN_XNUM => {
+            return Err(bad(
+                "e_phnum is PN_XNUM (0xffff): the loader does not read a count from section 0",
+            ));
+        }
+        0 if matches!(e_type, elf::ET_EXEC | elf::ET_DYN) => {
+            return Err(bad("no program headers: nothing for the loader to map"));
+        }
+        _ => {}
+    }
     let phdrs = header
         .program_headers(endian, data)
         .map_err(|e| bad(format!("program headers: {e}")))?;
@@ -247,7 +261,6 @@ fn read<Elf: FileHeader<Endian = Endianness>>(
         }
     }
 
-    let e_type = header.e_type(endian);
     let image = Image { data, loads };
     let mut info = DynInfo::default();
     if let Some(bytes) = dynamic {
