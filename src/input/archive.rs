@@ -172,7 +172,13 @@ fn peel<'r>(
         kind = detect(&head);
         r = Box::new(replay);
     }
-    Ok((r, Kind::Other))
+    // Four layers of compression around one stream is no packaging tool's output.
+    match kind {
+        Kind::Gzip | Kind::Xz | Kind::Zstd | Kind::Bzip2 => Err(limit_error(
+            "compressed more than 4 times over; not read further".into(),
+        )),
+        _ => Ok((r, kind)),
+    }
 }
 
 /// A stream that is an archive (possibly compressed) whose members belong to `ctx.unit`.
@@ -323,10 +329,8 @@ fn tar(r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()
     // Alpine .apk files are tar segments without end-of-archive blocks between them.
     archive.set_ignore_zeros(true);
     let mut entries = archive.entries()?;
-    loop {
-        // Count only what the tar crate reads to find the next member (see `TarHeaders`).
-        header_bytes.reset();
-        let Some(entry) = entries.next() else { break };
+    // Count only what the tar crate reads to find the next member (see `TarHeaders`).
+    while let Some(entry) = header_bytes.next(|| entries.next()) {
         let mut entry = entry?;
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let path = normalize(&raw);
@@ -356,8 +360,18 @@ fn tar(r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()
     Ok(())
 }
 
-fn zip<R: Read + Seek>(r: R, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+fn zip<R: Read + Seek>(mut r: R, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+    let declared = zip_declared_entries(&mut r)?;
     let mut archive = zip::ZipArchive::new(r).map_err(io::Error::other)?;
+    // The zip crate keeps one entry per name: members whose name comes again later would be
+    // dropped without a word.
+    if let Some(n) = declared.filter(|&n| n > archive.len() as u64) {
+        let msg = format!(
+            "central directory lists {n} members under {} names: members whose name repeats were not read",
+            archive.len()
+        );
+        ctx.problem(sink, &ctx.prefix, msg, false);
+    }
     for i in 0..archive.len() {
         let mut file = match archive.by_index(i) {
             Ok(f) => f,
@@ -411,6 +425,27 @@ fn zip<R: Read + Seek>(r: R, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::R
     Ok(())
 }
 
+/// Fill `buf` from `r`: false at a clean end (no byte left), an error when only part is there.
+fn read_header(r: &mut impl Read, buf: &mut [u8]) -> io::Result<bool> {
+    let mut got = 0;
+    while let Some(rest) = buf.get_mut(got..).filter(|b| !b.is_empty()) {
+        match r.read(rest) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    match got {
+        0 => Ok(false),
+        n if n == buf.len() => Ok(true),
+        n => Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("truncated: member header cut after {n} bytes"),
+        )),
+    }
+}
+
 /// The error for a member whose data ends before its header said.
 fn truncated(member: &str, size: u64) -> io::Error {
     io::Error::new(
@@ -419,16 +454,42 @@ fn truncated(member: &str, size: u64) -> io::Error {
     )
 }
 
+/// The member count of a zip's end-of-central-directory record (None for zip64 or when it is
+/// not found: the zip crate then decides). Leaves the reader at the start.
+fn zip_declared_entries<R: Read + Seek>(r: &mut R) -> io::Result<Option<u64>> {
+    const EOCD: &[u8] = b"PK\x05\x06";
+    let len = r.seek(io::SeekFrom::End(0))?;
+    // The record is 22 bytes plus a comment of at most 65535.
+    let tail_len = len.min(22 + 65535);
+    r.seek(io::SeekFrom::Start(len - tail_len))?;
+    let mut tail = Vec::with_capacity(tail_len as usize);
+    r.by_ref().take(tail_len).read_to_end(&mut tail)?;
+    r.seek(io::SeekFrom::Start(0))?;
+    let count = tail
+        .windows(EOCD.len())
+        .rposition(|w| w == EOCD)
+        .and_then(|at| tail.get(at + 10..at + 12))
+        .and_then(|b| <[u8; 2]>::try_from(b).ok())
+        .map(u16::from_le_bytes);
+    Ok(count.filter(|&n| n != u16::MAX).map(u64::from))
+}
+
 /// Unix ar. Only Debian packages get here: their data tarball is flattened into the package.
 fn ar(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
     let mut magic = [0u8; 8];
     r.read_exact(&mut magic)?;
+    let mut data_seen = false;
     loop {
         let mut h = [0u8; 60];
-        match r.read_exact(&mut h) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
-            Err(e) => return Err(e),
+        if !read_header(&mut r, &mut h)? {
+            // A package without its data tarball is damaged, not empty.
+            return match data_seen {
+                true => Ok(()),
+                false => Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "truncated: Debian package without a data.tar member",
+                )),
+            };
         }
         if &h[58..60] != b"`\n" {
             return Err(io::Error::other("bad ar member header"));
@@ -443,6 +504,7 @@ fn ar(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result
             .map_err(|_| io::Error::other("bad ar member size"))?;
         let mut body = (&mut r).take(size);
         if name.starts_with("data.tar") {
+            data_seen = true;
             let (head, replay) = peek(&mut body)?;
             stream(replay, detect(&head), ctx, sink)?;
         }
@@ -505,6 +567,9 @@ fn cpio(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Resu
         let raw = String::from_utf8_lossy(name.split(|&b| b == 0).next().unwrap_or_default())
             .into_owned();
         if raw == "TRAILER!!!" {
+            // Read to the end so that a damaged compressed payload (its checksum, a cut
+            // trailer) is reported even though every member was read.
+            io::copy(&mut r, &mut io::sink())?;
             return Ok(());
         }
         let mut body = (&mut r).take(size);

@@ -176,10 +176,8 @@ fn index_tar<R: Read + Seek>(r: R) -> io::Result<HashMap<String, (u64, u64)>> {
     let mut archive = tar::Archive::new(file);
     let mut index = HashMap::new();
     let mut entries = archive.entries_with_seek()?;
-    loop {
-        // Member data is seeked over, so only headers, long names and pax records are read.
-        header_bytes.reset();
-        let Some(entry) = entries.next() else { break };
+    // Member data is seeked over, so only headers, long names and pax records are read.
+    while let Some(entry) = header_bytes.next(|| entries.next()) {
         let entry = entry?;
         if entry.header().entry_type().is_file() {
             let p = normalize(&String::from_utf8_lossy(&entry.path_bytes()));
@@ -395,7 +393,7 @@ fn remove_under(tree: &mut BTreeMap<String, Node>, dir: &str, with_self: bool) {
 type LayerTar<'a> = tar::Archive<TarHeaders<Box<dyn Read + 'a>>>;
 
 /// A layer's tar stream, decompressed and counted against the artifact's budget; the returned
-/// handle resets the count of tar header bytes (see `TarHeaders`).
+/// handle counts the tar crate's reads between members (see `TarHeaders`).
 fn layer_entries<'a>(
     blobs: &Blobs,
     layer: &str,
@@ -421,6 +419,12 @@ fn layer_entries<'a>(
     });
     let (guarded, header_bytes) = TarHeaders::new(counted);
     Ok((tar::Archive::new(guarded), header_bytes))
+}
+
+/// Read a layer to its end after its end-of-archive blocks, so that a damaged compressed layer
+/// (a cut stream, a bad checksum) is reported even when every member was read.
+fn drain(archive: LayerTar<'_>) -> io::Result<()> {
+    io::copy(&mut archive.into_inner(), &mut io::sink()).map(|_| ())
 }
 
 /// Apply one layer entry to the tree (whiteouts remove, anything else replaces).
@@ -481,9 +485,7 @@ fn apply_layers(
     for (li, layer) in img.layers.iter().enumerate() {
         let (mut archive, header_bytes) = layer_entries(blobs, layer, ctx)?;
         let mut entries = archive.entries()?;
-        loop {
-            header_bytes.reset();
-            let Some(entry) = entries.next() else { break };
+        while let Some(entry) = header_bytes.next(|| entries.next()) {
             let mut entry = entry?;
             if tree.len() >= MAX_TREE_ENTRIES {
                 return Err(io::Error::other(format!(
@@ -494,6 +496,7 @@ fn apply_layers(
             // Drain the rest so that it is not counted as header bytes.
             io::copy(&mut entry, &mut io::sink())?;
         }
+        drain(archive)?;
     }
     for (path, node) in &tree {
         if let Node::Link(target) = node {
@@ -522,9 +525,7 @@ fn apply_layers(
         }
         let (mut archive, header_bytes) = layer_entries(blobs, layer, ctx)?;
         let mut entries = archive.entries()?;
-        loop {
-            header_bytes.reset();
-            let Some(entry) = entries.next() else { break };
+        while let Some(entry) = header_bytes.next(|| entries.next()) {
             let mut entry = entry?;
             let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             if entry.header().entry_type().is_file() && wanted(&normalize(&raw)) {
@@ -533,6 +534,7 @@ fn apply_layers(
             }
             io::copy(&mut entry, &mut io::sink())?;
         }
+        drain(archive)?;
     }
     Ok(())
 }

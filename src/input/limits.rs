@@ -79,49 +79,61 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-/// Wraps the stream under a `tar::Archive` and counts the bytes read since [`TarHeaders::reset`].
-///
-/// Callers reset the count before asking for the next entry and read (or drain) each entry they
-/// get, so what is counted is only what the tar crate reads on its own: headers, long names, pax
-/// records and padding. Seeks are free (an indexed image tarball seeks over member data).
+/// Wraps the stream under a `tar::Archive` and counts the bytes read while the tar crate looks
+/// for the next member ([`TarHeaderCount::next`]): headers, GNU long names, pax records, padding
+/// and the skipped rest of the previous member (callers drain each member they are handed, so
+/// that is only padding). Member data read by the caller is not counted, and seeks are free (an
+/// indexed image tarball seeks over member data).
 pub(crate) struct TarHeaders<R> {
     inner: R,
-    used: Rc<Cell<u64>>,
+    state: Rc<HeaderCount>,
+}
+
+#[derive(Default)]
+struct HeaderCount {
+    used: Cell<u64>,
+    counting: Cell<bool>,
 }
 
 impl<R> TarHeaders<R> {
-    /// The wrapper, and the handle that resets its count.
+    /// The wrapper, and the handle that counts through it.
     pub(crate) fn new(inner: R) -> (TarHeaders<R>, TarHeaderCount) {
-        let used = Rc::new(Cell::new(0));
+        let state = Rc::new(HeaderCount::default());
         (
             TarHeaders {
                 inner,
-                used: used.clone(),
+                state: state.clone(),
             },
-            TarHeaderCount(used),
+            TarHeaderCount(state),
         )
     }
 }
 
-/// Resets a [`TarHeaders`] count.
-pub(crate) struct TarHeaderCount(Rc<Cell<u64>>);
+/// Counts what a [`TarHeaders`] reads during one step of the tar crate.
+pub(crate) struct TarHeaderCount(Rc<HeaderCount>);
 
 impl TarHeaderCount {
-    /// Start counting afresh (call before asking for the next entry).
-    pub(crate) fn reset(&self) {
-        self.0.set(0);
+    /// Run `step` (the tar crate's search for the next member) with a fresh count.
+    pub(crate) fn next<T>(&self, step: impl FnOnce() -> T) -> T {
+        self.0.used.set(0);
+        self.0.counting.set(true);
+        let out = step();
+        self.0.counting.set(false);
+        out
     }
 }
 
 impl<R: Read> Read for TarHeaders<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let used = self.used.get().saturating_add(n as u64);
-        self.used.set(used);
-        if used > MAX_TAR_HEADER_BYTES {
-            return Err(io::Error::other(format!(
-                "more than {MAX_TAR_HEADER_BYTES} bytes of tar headers, long names or pax records before one member"
-            )));
+        if self.state.counting.get() {
+            let used = self.state.used.get().saturating_add(n as u64);
+            self.state.used.set(used);
+            if used > MAX_TAR_HEADER_BYTES {
+                return Err(io::Error::other(format!(
+                    "more than {MAX_TAR_HEADER_BYTES} bytes of tar headers, long names or pax records before one member"
+                )));
+            }
         }
         Ok(n)
     }
@@ -151,14 +163,20 @@ mod tests {
     }
 
     #[test]
-    fn tar_headers_count_reads_between_resets_only() {
-        let (mut r, count) = TarHeaders::new(io::repeat(1).take(4 * MAX_TAR_HEADER_BYTES));
+    fn tar_headers_count_only_the_search_for_the_next_member() {
+        let (mut r, count) = TarHeaders::new(io::repeat(1).take(6 * MAX_TAR_HEADER_BYTES));
+        // Member data read outside a step is free.
         let mut buf = vec![0u8; 1 << 20];
         for _ in 0..40 {
             r.read_exact(&mut buf).unwrap();
-            count.reset();
         }
-        let err = io::copy(&mut r, &mut io::sink()).unwrap_err();
+        // Small steps are fine; a step that reads too much fails.
+        for _ in 0..10 {
+            count.next(|| r.read_exact(&mut buf)).unwrap();
+        }
+        let err = count
+            .next(|| io::copy(&mut r, &mut io::sink()))
+            .unwrap_err();
         assert!(!is_limit(&err));
         assert!(err.to_string().contains("tar headers"), "{err}");
     }
