@@ -518,3 +518,67 @@ mod fault {
     #[inline(always)]
     pub(super) fn hit(_site: &str, _name: &str) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file named to trigger `fault::hit` panics at every site; the batch still gives each
+    /// input its record, in order, and judges the healthy one.
+    #[test]
+    fn a_panic_anywhere_becomes_an_error_record_and_the_batch_goes_on() {
+        let dir = std::env::temp_dir().join(format!("muslcheck-fault-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let elf = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/bin/hello-musl"),
+        )
+        .unwrap();
+        let walk = dir.join("tree-muslcheck-panic-walk");
+        std::fs::create_dir_all(&walk).unwrap();
+        std::fs::write(walk.join("app"), &elf).unwrap();
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(elf.len() as u64);
+        h.set_mode(0o755);
+        b.append_data(&mut h, "bin/app", elf.as_slice()).unwrap();
+        let archive = dir.join("pkg-muslcheck-panic-archive.tar");
+        std::fs::write(&archive, b.into_inner().unwrap()).unwrap();
+        let bad = dir.join("app-muslcheck-panic-analyse");
+        std::fs::write(&bad, &elf).unwrap();
+        let good = dir.join("app-good");
+        std::fs::write(&good, &elf).unwrap();
+
+        let db = Db::get().unwrap();
+        let target = Target::resolve(db, None, None, None).unwrap();
+        let paths = vec![walk.clone(), archive.clone(), bad.clone(), good.clone()];
+        for jobs in [1, 4] {
+            let opts = ScanOptions {
+                jobs,
+                ..ScanOptions::default()
+            };
+            let mut records = Vec::new();
+            scan(&paths, db, &target, &opts, &Quiet, &mut |r| records.push(r)).unwrap();
+            let got: Vec<(String, Verdict)> = records
+                .iter()
+                .map(|r| (r.path.clone(), r.verdict))
+                .collect();
+            let name = |p: &std::path::Path| p.display().to_string();
+            assert_eq!(
+                got,
+                vec![
+                    (name(&walk), Verdict::Error),
+                    (name(&archive), Verdict::Error),
+                    (name(&bad), Verdict::Error),
+                    (name(&good), Verdict::Native),
+                ],
+                "jobs {jobs}"
+            );
+            for r in records.iter().take(3) {
+                let why = r.reason.as_deref().unwrap_or_default();
+                assert!(why.contains("internal error"), "{why}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
