@@ -15,7 +15,7 @@ use std::path::Path;
 use std::rc::Rc;
 
 use super::detect::{HEAD, Kind, detect};
-use super::limits::{Counted, TarHeaders, is_limit, limit_error};
+use super::limits::{Counted, TarHeaders, is_limit, limit_error, xz_decoder};
 use super::{Data, Item, Options, Source, UnitId, Units, image, join_link, normalize};
 
 /// Where members of the archive being read go.
@@ -158,7 +158,7 @@ fn peel<'r>(
     for _ in 0..4 {
         let decoded: Box<dyn Read + 'r> = match kind {
             Kind::Gzip => Box::new(flate2::read::MultiGzDecoder::new(r)),
-            Kind::Xz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(r)),
+            Kind::Xz => Box::new(xz_decoder(r)?),
             Kind::Zstd => Box::new(zstd::stream::read::Decoder::new(r)?),
             Kind::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(r)),
             _ => return Ok((r, kind)),

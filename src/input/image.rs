@@ -409,7 +409,7 @@ fn layer_entries<'a>(
     let decoded: Box<dyn Read> = match detect(&head) {
         Kind::Gzip => Box::new(flate2::read::MultiGzDecoder::new(replay)),
         Kind::Zstd => Box::new(zstd::stream::read::Decoder::new(replay)?),
-        Kind::Xz => Box::new(liblzma::read::XzDecoder::new(replay)),
+        Kind::Xz => Box::new(super::limits::xz_decoder(replay)?),
         _ => Box::new(replay),
     };
     let counted: Box<dyn Read> = Box::new(Counted {

@@ -47,6 +47,10 @@ impl Default for Limits {
 /// records in memory whole, so this bounds that allocation.
 pub const MAX_TAR_HEADER_BYTES: u64 = 16 << 20;
 
+/// Most memory one xz decoder may use. `xz -9` streams need 65 MiB; the format allows
+/// dictionaries of 1.5 GiB, which a hostile header could ask for in every archive at once.
+pub const MAX_XZ_MEMORY: u64 = 256 << 20;
+
 /// An error that means "a limit was hit" (a `skipped` record), not "the input is damaged".
 pub(crate) fn limit_error(msg: String) -> io::Error {
     io::Error::new(io::ErrorKind::FileTooLarge, msg)
@@ -55,6 +59,38 @@ pub(crate) fn limit_error(msg: String) -> io::Error {
 /// True for errors made by [`limit_error`].
 pub(crate) fn is_limit(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::FileTooLarge
+}
+
+/// A decoder for concatenated xz streams that refuses, as a limit, streams needing more than
+/// [`MAX_XZ_MEMORY`].
+pub(crate) fn xz_decoder<R: Read>(r: R) -> io::Result<XzLimited<R>> {
+    let stream = liblzma::stream::Stream::new_stream_decoder(
+        MAX_XZ_MEMORY,
+        liblzma::stream::CONCATENATED,
+    )
+    .map_err(io::Error::from)?;
+    Ok(XzLimited(liblzma::read::XzDecoder::new_stream(r, stream)))
+}
+
+/// An xz decoder whose memory-limit error is a limit error.
+pub(crate) struct XzLimited<R: Read>(liblzma::read::XzDecoder<R>);
+
+impl<R: Read> Read for XzLimited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            let over = e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<liblzma::stream::Error>())
+                .is_some_and(|x| matches!(x, liblzma::stream::Error::MemLimit));
+            match over {
+                true => limit_error(format!(
+                    "xz stream needs more than {} MiB to decode",
+                    MAX_XZ_MEMORY >> 20
+                )),
+                false => e,
+            }
+        })
+    }
 }
 
 /// Counts bytes read (decompressed) against an artifact's limit, shared by all its readers.
@@ -148,6 +184,31 @@ impl<R: Seek> Seek for TarHeaders<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xz_streams_that_want_too_much_memory_are_a_limit() {
+        // A 512 MiB dictionary: refused at the header, before any allocation.
+        let mut opts = liblzma::stream::LzmaOptions::new_preset(0).unwrap();
+        opts.dict_size(512 << 20);
+        let mut filters = liblzma::stream::Filters::new();
+        filters.lzma2(&opts);
+        let stream =
+            liblzma::stream::Stream::new_stream_encoder(&filters, liblzma::stream::Check::Crc32)
+                .unwrap();
+        let mut enc = liblzma::write::XzEncoder::new_stream(Vec::new(), stream);
+        io::Write::write_all(&mut enc, b"hello").unwrap();
+        let big = enc.finish().unwrap();
+        let err = io::copy(&mut xz_decoder(big.as_slice()).unwrap(), &mut io::sink()).unwrap_err();
+        assert!(is_limit(&err), "{err}");
+        assert!(err.to_string().contains("256 MiB"), "{err}");
+        // An ordinary stream decodes.
+        let mut enc = liblzma::write::XzEncoder::new(Vec::new(), 6);
+        io::Write::write_all(&mut enc, b"hello").unwrap();
+        let small = enc.finish().unwrap();
+        let mut out = Vec::new();
+        xz_decoder(small.as_slice()).unwrap().read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"hello");
+    }
 
     #[test]
     fn counted_stops_at_the_artifact_limit() {
