@@ -935,3 +935,34 @@ fn libc_flavour(f: &Facts, dynamic: bool) -> Libc {
     }
     Libc::Unknown
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn sample(name: &str) -> Vec<u8> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(root.join("samples/bin").join(name)).unwrap()
+    }
+
+    /// The deadline is looked at inside the reading, not only on entry: with a deadline already
+    /// past and the entry check skipped, reading stops with TimedOut.
+    #[test]
+    fn reading_stops_at_the_deadline() {
+        let past = Instant::now().checked_sub(Duration::from_millis(1));
+        let big = sample("hello-static-glibc");
+        let work = Work::new(big.len(), past);
+        assert_eq!(
+            inspect_with(&big, &work).err(),
+            Some(InspectError::TimedOut)
+        );
+        let small = sample("hello-aarch64-nolibc");
+        assert_eq!(
+            inspect_until(&small, past).err(),
+            Some(InspectError::TimedOut),
+            "the entry check"
+        );
+        assert!(inspect_until(&big, None).is_ok());
+    }
+}
