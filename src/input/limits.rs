@@ -64,11 +64,9 @@ pub(crate) fn is_limit(e: &io::Error) -> bool {
 /// A decoder for concatenated xz streams that refuses, as a limit, streams needing more than
 /// [`MAX_XZ_MEMORY`].
 pub(crate) fn xz_decoder<R: Read>(r: R) -> io::Result<XzLimited<R>> {
-    let stream = liblzma::stream::Stream::new_stream_decoder(
-        MAX_XZ_MEMORY,
-        liblzma::stream::CONCATENATED,
-    )
-    .map_err(io::Error::from)?;
+    let stream =
+        liblzma::stream::Stream::new_stream_decoder(MAX_XZ_MEMORY, liblzma::stream::CONCATENATED)
+            .map_err(io::Error::from)?;
     Ok(XzLimited(liblzma::read::XzDecoder::new_stream(r, stream)))
 }
 
@@ -206,7 +204,10 @@ mod tests {
         io::Write::write_all(&mut enc, b"hello").unwrap();
         let small = enc.finish().unwrap();
         let mut out = Vec::new();
-        xz_decoder(small.as_slice()).unwrap().read_to_end(&mut out).unwrap();
+        xz_decoder(small.as_slice())
+            .unwrap()
+            .read_to_end(&mut out)
+            .unwrap();
         assert_eq!(out, b"hello");
     }
 
