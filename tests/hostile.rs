@@ -716,3 +716,69 @@ fn fuzz_seeds() {
         .concat(),
     );
 }
+
+/// An OCI layout directory is read through its blobs: a blob that is a link out of the layout
+/// is not followed unless asked, and one that is a FIFO is refused instead of blocking.
+#[test]
+fn oci_layout_blobs_that_are_links_or_fifos() {
+    use std::os::unix::fs::symlink;
+    let t = Tmp::new("oci-links");
+    let layout = t.path("layout");
+    let blobs = layout.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let outside = t.path("outside-layer");
+    std::fs::write(
+        &outside,
+        forge::gz(&forge::tar(
+            &[forge::file("usr/bin/x", forge::sample("fcntl64"))],
+            true,
+        )),
+    )
+    .unwrap();
+    symlink(&outside, blobs.join("layer")).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(blobs.join("fifo"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::fs::write(
+        blobs.join("m1"),
+        r#"{"schemaVersion":2,"layers":[{"digest":"sha256:layer"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        blobs.join("m2"),
+        r#"{"schemaVersion":2,"layers":[{"digest":"sha256:fifo"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let index = r#"{"schemaVersion":2,"manifests":[
+        {"digest":"sha256:m1","annotations":{"org.opencontainers.image.ref.name":"linked"}},
+        {"digest":"sha256:m2","annotations":{"org.opencontainers.image.ref.name":"fifo"}}]}"#;
+    std::fs::write(layout.join("index.json"), index).unwrap();
+
+    let reasons = |follow: bool| -> Vec<(String, String)> {
+        let mut args = vec!["scan", "--format", "json", "--fail-on", "never"];
+        if follow {
+            args.push("--follow-symlinks");
+        }
+        let (out, code) = run(&args, std::slice::from_ref(&layout), &t.0);
+        assert_eq!(code, Some(0));
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+        doc["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (verdict(r).to_string(), reason(r).to_string()))
+            .collect()
+    };
+    let plain = reasons(false);
+    assert_eq!(plain.len(), 2, "{plain:?}");
+    assert!(plain[0].0 == "error" && plain[0].1.contains("symbolic link"), "{plain:?}");
+    assert!(plain[1].0 == "error" && plain[1].1.contains("not a regular file"), "{plain:?}");
+    let followed = reasons(true);
+    assert_eq!(followed[0].0, "rebuild", "{followed:?}");
+    assert!(followed[1].1.contains("not a regular file"), "{followed:?}");
+}
