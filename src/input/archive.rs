@@ -172,7 +172,7 @@ fn peel<'r>(
         kind = detect(&head);
         r = Box::new(replay);
     }
-    // Four layers of compression around one stream is no packaging tool's output.
+    // More than four layers of compression around one stream is no packaging tool's output.
     match kind {
         Kind::Gzip | Kind::Xz | Kind::Zstd | Kind::Bzip2 => Err(limit_error(
             "compressed more than 4 times over; not read further".into(),
