@@ -753,7 +753,11 @@ fn oci_layout_blobs_that_are_links_or_fifos() {
         r#"{"schemaVersion":2,"layers":[{"digest":"sha256:fifo"}]}"#,
     )
     .unwrap();
-    std::fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    std::fs::write(
+        layout.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
     let index = r#"{"schemaVersion":2,"manifests":[
         {"digest":"sha256:m1","annotations":{"org.opencontainers.image.ref.name":"linked"}},
         {"digest":"sha256:m2","annotations":{"org.opencontainers.image.ref.name":"fifo"}}]}"#;
@@ -776,8 +780,14 @@ fn oci_layout_blobs_that_are_links_or_fifos() {
     };
     let plain = reasons(false);
     assert_eq!(plain.len(), 2, "{plain:?}");
-    assert!(plain[0].0 == "error" && plain[0].1.contains("symbolic link"), "{plain:?}");
-    assert!(plain[1].0 == "error" && plain[1].1.contains("not a regular file"), "{plain:?}");
+    assert!(
+        plain[0].0 == "error" && plain[0].1.contains("symbolic link"),
+        "{plain:?}"
+    );
+    assert!(
+        plain[1].0 == "error" && plain[1].1.contains("not a regular file"),
+        "{plain:?}"
+    );
     let followed = reasons(true);
     assert_eq!(followed[0].0, "rebuild", "{followed:?}");
     assert!(followed[1].1.contains("not a regular file"), "{followed:?}");
