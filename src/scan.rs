@@ -206,9 +206,18 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
             out.push(Produced::Nested(slot.clone()));
             s.spawn(move |s| {
                 let mut sub = Vec::new();
-                tree.visit(&shared.opts.input, &shared.units, &mut |it| {
-                    handle(it, &mut sub, s, shared)
-                });
+                let (name, artifact) = (tree.name(), tree.artifact().to_string());
+                // As for whole inputs: what was found stays, and the directory gets a record.
+                let walked = catch_unwind(AssertUnwindSafe(|| {
+                    fault::hit("subtree", &name);
+                    tree.visit(&shared.opts.input, &shared.units, &mut |it| {
+                        handle(it, &mut sub, s, shared)
+                    });
+                }));
+                if walked.is_err() {
+                    let r = internal_error(&name, &artifact, "reading this directory");
+                    sub.push(Produced::Record(r));
+                }
                 let _ = slot.set(sub);
             });
         }
@@ -537,6 +546,12 @@ mod tests {
         let walk = dir.join("tree-muslcheck-panic-walk");
         std::fs::create_dir_all(&walk).unwrap();
         std::fs::write(walk.join("app"), &elf).unwrap();
+        // A tree whose subdirectory (walked as a task of its own) panics; its sibling is judged.
+        let tree = dir.join("tree");
+        let sub = tree.join("sub-muslcheck-panic-subtree");
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(sub.join("app"), &elf).unwrap();
+        std::fs::write(tree.join("app"), &elf).unwrap();
         let mut b = tar::Builder::new(Vec::new());
         let mut h = tar::Header::new_gnu();
         h.set_size(elf.len() as u64);
@@ -551,7 +566,13 @@ mod tests {
 
         let db = Db::get().unwrap();
         let target = Target::resolve(db, None, None, None).unwrap();
-        let paths = vec![walk.clone(), archive.clone(), bad.clone(), good.clone()];
+        let paths = vec![
+            walk.clone(),
+            archive.clone(),
+            bad.clone(),
+            good.clone(),
+            tree.clone(),
+        ];
         for jobs in [1, 4] {
             let opts = ScanOptions {
                 jobs,
@@ -571,10 +592,12 @@ mod tests {
                     (name(&archive), Verdict::Error),
                     (name(&bad), Verdict::Error),
                     (name(&good), Verdict::Native),
+                    (name(&tree.join("app")), Verdict::Native),
+                    (name(&sub), Verdict::Error),
                 ],
                 "jobs {jobs}"
             );
-            for r in records.iter().take(3) {
+            for r in records.iter().take(3).chain(records.last()) {
                 let why = r.reason.as_deref().unwrap_or_default();
                 assert!(why.contains("internal error"), "{why}");
             }

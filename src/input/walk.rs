@@ -34,6 +34,16 @@ pub struct Subtree {
 }
 
 impl Subtree {
+    /// The directory, as it is named in the report.
+    pub fn name(&self) -> String {
+        self.dir.display().to_string()
+    }
+
+    /// The artifact (top-level input) it belongs to.
+    pub fn artifact(&self) -> &str {
+        &self.artifact
+    }
+
     /// Walk this directory, handing its items (and deeper subtrees) to `sink`.
     pub fn visit(self, opts: &Options, units: &Units, sink: &mut dyn FnMut(Item)) {
         let Subtree {
