@@ -101,6 +101,7 @@ pub fn scan_bytes(data: &[u8]) {
             assert!(in_input(&name), "{name:?}");
         }
         Item::Archive { .. } => panic!("an in-memory input announced an archive file"),
+        Item::Subtree(_) => panic!("an in-memory input announced a directory"),
     };
     input::visit_bytes(data, NAME, &opts, &units, &mut sink);
 }
