@@ -1,10 +1,14 @@
 //! The command-line definition (clap). Raw arguments only: validation happens in `main` and
 //! `settings`. Shell completions and man pages are generated from this definition.
 
+use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use muslcheck::input::Limits;
 
 /// Will these prebuilt binaries run on Alpine Linux (musl)?
 #[derive(Parser, Debug)]
@@ -221,6 +225,115 @@ pub struct ScanArgs {
     /// Show ELF facts and informational findings in text output.
     #[arg(long, short, help_heading = "Report")]
     pub verbose: bool,
+    /// Resource limits for untrusted input.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// What one input may cost (#5). An input that hits a limit gets a `skipped` record that names
+/// the limit; the rest of the batch goes on. The defaults are `Limits::default()`.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Limits (an input over one is skipped with the reason)")]
+pub struct LimitArgs {
+    /// How deep archives may nest inside archives (a wheel in a tarball is depth 1).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_depth)]
+    pub max_depth: u32,
+    /// Largest file analysed: a file on disk, or an archive member once decompressed (it is
+    /// held in memory while analysed). SIZE takes K, M, G, T suffixes (powers of 1024).
+    #[arg(long, value_name = "SIZE", default_value_t = Size(Limits::default().max_file_bytes))]
+    pub max_file_size: Size,
+    /// Most bytes decompressed from one artifact, all its members and nesting levels together
+    /// (stops decompression bombs).
+    #[arg(long, value_name = "SIZE", default_value_t = Size(Limits::default().max_artifact_bytes))]
+    pub max_artifact_size: Size,
+    /// Most bytes of archive members waiting in memory for a worker, across the run (past it,
+    /// the reader analyses members itself instead of queueing them).
+    #[arg(long, value_name = "SIZE", default_value_t = Size(Limits::default().max_in_flight_bytes))]
+    pub max_buffered: Size,
+    /// Longest time the analysis of one file may take, in seconds (fractions allowed); 0 means
+    /// no limit.
+    #[arg(long, value_name = "SECONDS", default_value_t = Seconds(Limits::default().timeout))]
+    pub timeout: Seconds,
+}
+
+impl LimitArgs {
+    /// The limits these flags ask for.
+    pub fn to_limits(&self) -> Limits {
+        Limits {
+            max_depth: self.max_depth,
+            max_file_bytes: self.max_file_size.0,
+            max_artifact_bytes: self.max_artifact_size.0,
+            max_in_flight_bytes: self.max_buffered.0,
+            timeout: self.timeout.0,
+        }
+    }
+}
+
+/// A byte count written as `4096`, `64K`, `512M`, `1G`, `2T` (powers of 1024; `KiB`, `MB`…
+/// are read the same way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size(pub u64);
+
+impl FromStr for Size {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (num, unit) = t.split_at(digits);
+        let n: u64 = num
+            .parse()
+            .map_err(|_| format!("'{s}' is not a size such as 4096, 64K, 512M or 1G"))?;
+        let shift = match unit.trim().to_ascii_uppercase().as_str() {
+            "" | "B" => 0,
+            "K" | "KB" | "KIB" => 10,
+            "M" | "MB" | "MIB" => 20,
+            "G" | "GB" | "GIB" => 30,
+            "T" | "TB" | "TIB" => 40,
+            _ => return Err(format!("unknown size unit in '{s}' (use K, M, G or T)")),
+        };
+        n.checked_mul(1u64 << shift)
+            .map(Size)
+            .ok_or_else(|| format!("size '{s}' is too large"))
+    }
+}
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let units = [(40, "T"), (30, "G"), (20, "M"), (10, "K")];
+        match units
+            .iter()
+            .find(|(shift, _)| self.0 != 0 && self.0 % (1u64 << shift) == 0)
+        {
+            Some((shift, unit)) => write!(f, "{}{unit}", self.0 >> shift),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+/// A duration in seconds (`60`, `0.5`); `0` means none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seconds(pub Option<Duration>);
+
+impl FromStr for Seconds {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let secs: f64 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+        if secs == 0.0 {
+            return Ok(Seconds(None));
+        }
+        Duration::try_from_secs_f64(secs)
+            .map(|d| Seconds(Some(d)))
+            .map_err(|_| format!("'{s}' is not a usable number of seconds"))
+    }
+}
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.map_or(0.0, |d| d.as_secs_f64()))
+    }
 }
 
 /// `db` subcommands.
@@ -355,5 +468,57 @@ mod tests {
         assert!(parse_report_spec("sarif").is_err());
         assert!(parse_report_spec("pdf=x").unwrap_err().contains("markdown"));
         assert!(parse_report_spec("json=").is_err());
+    }
+
+    #[test]
+    fn sizes_parse_and_print_in_powers_of_1024() {
+        assert_eq!("4096".parse(), Ok(Size(4096)));
+        assert_eq!("64K".parse(), Ok(Size(64 << 10)));
+        assert_eq!("512MiB".parse(), Ok(Size(512 << 20)));
+        assert_eq!("1g".parse(), Ok(Size(1 << 30)));
+        assert!("1.5G".parse::<Size>().is_err());
+        assert!("12Q".parse::<Size>().is_err());
+        assert!("99999999999T".parse::<Size>().is_err());
+        assert_eq!(Size(16 << 30).to_string(), "16G");
+        assert_eq!(Size(1536).to_string(), "1536");
+        assert_eq!(Size(0).to_string(), "0");
+    }
+
+    #[test]
+    fn seconds_parse_with_zero_as_none() {
+        assert_eq!("0".parse(), Ok(Seconds(None)));
+        assert_eq!(
+            "2.5".parse(),
+            Ok(Seconds(Some(Duration::from_millis(2500))))
+        );
+        assert!("-1".parse::<Seconds>().is_err());
+        assert!("soon".parse::<Seconds>().is_err());
+        assert_eq!(Seconds(Some(Duration::from_secs(60))).to_string(), "60");
+    }
+
+    #[test]
+    fn limit_flags_default_to_the_library_defaults() {
+        let cli = Cli::parse_from(["muslcheck", "scan", "x"]);
+        let Command::Scan(args) = cli.command else {
+            panic!("not scan");
+        };
+        let l = args.limits.to_limits();
+        let d = Limits::default();
+        assert_eq!(
+            (
+                l.max_depth,
+                l.max_file_bytes,
+                l.max_artifact_bytes,
+                l.max_in_flight_bytes,
+                l.timeout
+            ),
+            (
+                d.max_depth,
+                d.max_file_bytes,
+                d.max_artifact_bytes,
+                d.max_in_flight_bytes,
+                d.timeout
+            )
+        );
     }
 }

@@ -59,6 +59,33 @@ pub fn analyse_hashed(
     db: &Db,
     target: &Target,
 ) -> (Record, Option<judge::closure::Node>) {
+    analyse_hashed_until(name, artifact, data, digest, db, target, None)
+}
+
+/// Like [`analyse_with_node`], giving up at `deadline` (`--timeout`): the file then gets a
+/// `skipped` record saying so, and the worker is free for the rest of the batch.
+pub fn analyse_until(
+    name: &str,
+    artifact: &str,
+    data: &[u8],
+    db: &Db,
+    target: &Target,
+    deadline: Option<std::time::Instant>,
+) -> (Record, Option<judge::closure::Node>) {
+    let digest = Sha256::digest(data).into();
+    analyse_hashed_until(name, artifact, data, digest, db, target, deadline)
+}
+
+/// [`analyse_hashed`] with a deadline, as [`analyse_until`].
+pub fn analyse_hashed_until(
+    name: &str,
+    artifact: &str,
+    data: &[u8],
+    digest: [u8; 32],
+    db: &Db,
+    target: &Target,
+    deadline: Option<std::time::Instant>,
+) -> (Record, Option<judge::closure::Node>) {
     let sha256 = Some(hex(&digest));
     let mut record = Record {
         path: name.to_string(),
@@ -75,7 +102,7 @@ pub fn analyse_hashed(
         gate: None,
     };
     let mut node = None;
-    match inspect::inspect(data) {
+    match inspect::inspect_until(data, deadline) {
         Err(InspectError::NotElf) => {
             record.reason = Some("not an ELF file".into());
             record.findings.push(Finding::new(
@@ -83,6 +110,9 @@ pub fn analyse_hashed(
                 Verdict::Skipped,
                 "not an ELF file",
             ));
+        }
+        Err(InspectError::TimedOut) => {
+            record.reason = Some(TIMED_OUT.into());
         }
         Err(e @ InspectError::Malformed(_)) => {
             record.verdict = Verdict::Error;
@@ -114,6 +144,9 @@ pub fn analyse_hashed(
     }
     (record, node)
 }
+
+/// Why a file whose inspection passed its deadline is `skipped`.
+pub const TIMED_OUT: &str = "time limit reached while reading this file (--timeout)";
 
 /// The `skipped` record of a file that is not ELF.
 pub fn not_elf(name: &str, artifact: &str) -> Record {

@@ -107,6 +107,7 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
         opts.jobs = j.max(1);
     }
     opts.input.follow_symlinks = args.follow_symlinks;
+    opts.input.limits = args.limits.to_limits();
     opts.input.exclude = exclude_set(&args.exclude)?;
 
     // jsonl streams records as each input is finished; other formats are written at the end.

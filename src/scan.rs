@@ -12,6 +12,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
@@ -138,9 +139,39 @@ fn produce<'s>(
     s: &rayon::Scope<'s>,
     shared: &'s Shared<'s>,
 ) {
-    input::visit(path, &shared.opts.input, &shared.units, &mut |item| {
-        handle(item, out, s, shared)
-    });
+    let name = path.display().to_string();
+    // A panic while walking keeps what was found so far and adds an error record for the input.
+    let walked = catch_unwind(AssertUnwindSafe(|| {
+        fault::hit("walk", &name);
+        input::visit(path, &shared.opts.input, &shared.units, &mut |item| {
+            handle(item, out, s, shared)
+        });
+    }));
+    if walked.is_err() {
+        out.push(Produced::Record(internal_error(
+            &name,
+            &name,
+            "reading this input",
+        )));
+    }
+}
+
+/// The record of a file that could not be read: `skipped` for a limit, `error` otherwise.
+fn read_failed(name: &str, artifact: &str, e: &std::io::Error) -> Record {
+    if input::is_limit(e) {
+        crate::skipped(name, artifact, &e.to_string())
+    } else {
+        crate::unreadable(name, artifact, &e.to_string())
+    }
+}
+
+/// The `error` record for an input whose reading or analysis panicked (a bug in muslcheck).
+fn internal_error(name: &str, artifact: &str, what: &str) -> Record {
+    let mut r = crate::unreadable(name, artifact, what);
+    r.reason = Some(format!(
+        "internal error while {what} (a bug in muslcheck: please report it)"
+    ));
+    r
 }
 
 /// Record one produced item; ELF files and archives become tasks on the pool.
@@ -175,9 +206,18 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
             out.push(Produced::Nested(slot.clone()));
             s.spawn(move |s| {
                 let mut sub = Vec::new();
-                tree.visit(&shared.opts.input, &shared.units, &mut |it| {
-                    handle(it, &mut sub, s, shared)
-                });
+                let (name, artifact) = (tree.name(), tree.artifact().to_string());
+                // As for whole inputs: what was found stays, and the directory gets a record.
+                let walked = catch_unwind(AssertUnwindSafe(|| {
+                    fault::hit("subtree", &name);
+                    tree.visit(&shared.opts.input, &shared.units, &mut |it| {
+                        handle(it, &mut sub, s, shared)
+                    });
+                }));
+                if walked.is_err() {
+                    let r = internal_error(&name, &artifact, "reading this directory");
+                    sub.push(Produced::Record(r));
+                }
                 let _ = slot.set(sub);
             });
         }
@@ -193,13 +233,23 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
             s.spawn(move |s| {
                 let mut sub = Vec::new();
                 let read = catch_unwind(AssertUnwindSafe(|| {
-                    input::visit_archive(&path, kind, &name, named, &shared.opts.input, &shared.units, &mut |it| {
-                        handle(it, &mut sub, s, shared)
-                    })
+                    fault::hit("archive", &name);
+                    input::visit_archive(
+                        &path,
+                        kind,
+                        &name,
+                        named,
+                        &shared.opts.input,
+                        &shared.units,
+                        &mut |it| handle(it, &mut sub, s, shared),
+                    )
                 }));
                 if read.is_err() {
-                    let why = "internal error while reading this archive (a bug in muslcheck: please report it)";
-                    sub.push(Produced::Record(crate::unreadable(&name, &name, why)));
+                    sub.push(Produced::Record(internal_error(
+                        &name,
+                        &name,
+                        "reading this archive",
+                    )));
                 }
                 let _ = slot.set(sub);
             });
@@ -255,8 +305,12 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
         data,
         ..
     } = src;
+    let limits = &shared.opts.input.limits;
+    // The clock starts when a worker takes the file (reading and hashing count).
+    let deadline = limits.timeout.and_then(|t| Instant::now().checked_add(t));
     let result = catch_unwind(AssertUnwindSafe(|| {
-        let max = shared.opts.input.limits.max_file_bytes;
+        fault::hit("analyse", &name);
+        let max = limits.max_file_bytes;
         // Hash first (files on disk are streamed through a buffer, so hashing never maps the
         // whole file into memory); only a content not seen before is mapped and inspected.
         let hashed = match &data {
@@ -267,7 +321,7 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
             Ok(h) => h,
             Err(e) => {
                 return Analysed {
-                    record: crate::unreadable(&name, &artifact, &e.to_string()),
+                    record: read_failed(&name, &artifact, &e),
                     node: None,
                 };
             }
@@ -286,14 +340,21 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
                     Ok(b) => b,
                     Err(e) => {
                         return Analysed {
-                            record: crate::unreadable(&name, &artifact, &e.to_string()),
+                            record: read_failed(&name, &artifact, &e),
                             node: None,
                         };
                     }
                 },
             };
-            let (record, node) =
-                crate::analyse_hashed(&name, &artifact, &bytes, key, shared.db, shared.target);
+            let (record, node) = crate::analyse_hashed_until(
+                &name,
+                &artifact,
+                &bytes,
+                key,
+                shared.db,
+                shared.target,
+                deadline,
+            );
             Analysed { record, node }
         });
         let mut a = judged.clone();
@@ -301,20 +362,9 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
         a.record.artifact = artifact.clone();
         a
     }));
-    result.unwrap_or_else(|_| {
-        let mut r = crate::unreadable(
-            &name,
-            &artifact,
-            "internal error while analysing (please report this file)",
-        );
-        r.reason = Some(
-            "internal error while analysing this file (a bug in muslcheck: please report it)"
-                .into(),
-        );
-        Analysed {
-            record: r,
-            node: None,
-        }
+    result.unwrap_or_else(|_| Analysed {
+        record: internal_error(&name, &artifact, "analysing this file"),
+        node: None,
     })
 }
 
@@ -363,10 +413,11 @@ fn finish(nested: Vec<Produced>, db: &Db) -> Vec<Record> {
     }
     for (idx, nodes, links) in units.values() {
         let resolver = Resolver::new(nodes, links, db);
-        for (i, &ri) in idx.iter().enumerate() {
-            if (Verdict::Native..=Verdict::Rebuild).contains(&records[ri].own_verdict)
-                && !nodes[i].needed.is_empty()
-            {
+        for (i, (&ri, node)) in idx.iter().zip(nodes).enumerate() {
+            let judged = records
+                .get(ri)
+                .is_some_and(|r| (Verdict::Native..=Verdict::Rebuild).contains(&r.own_verdict));
+            if judged && !node.needed.is_empty() {
                 let edges = resolver.closure(i);
                 apply_closure(ri, &edges, idx, &mut records);
             }
@@ -387,19 +438,23 @@ fn apply_closure(
     idx: &[usize],
     records: &mut [Record],
 ) {
-    let mut worst = records[ri].own_verdict;
+    let Some(mut worst) = records.get(ri).map(|r| r.own_verdict) else {
+        return;
+    };
     let mut entries = Vec::new();
     let mut blame = Vec::new();
     let mut bundled_direct = Vec::new();
     for e in edges {
-        let found = e.node.map(|n| idx[n]);
-        let lib = found.map(|f| &records[f]);
+        let lib = e
+            .node
+            .and_then(|n| idx.get(n))
+            .and_then(|&f| records.get(f));
         entries.push(ClosureEntry {
             library: e.library.clone(),
             found: lib.map(|l| l.path.clone()),
             verdict: lib.map(|l| l.own_verdict),
         });
-        if e.node.is_some() && idx[e.requester] == ri {
+        if e.node.is_some() && idx.get(e.requester) == Some(&ri) {
             bundled_direct.push(e.library.clone());
         }
         if let Some(l) = lib {
@@ -431,7 +486,9 @@ fn apply_closure(
             }
         }
     }
-    let r = &mut records[ri];
+    let Some(r) = records.get_mut(ri) else {
+        return;
+    };
     if !blame.is_empty() {
         // The judge's "the loader is the only gap" hint no longer holds once a bundled library blocks.
         for f in r.findings.iter_mut().filter(|f| f.id == Code::GlibcLoader) {
@@ -452,4 +509,99 @@ fn apply_closure(
         .sort_by(|a, b| b.impact.cmp(&a.impact).then(b.severity.cmp(&a.severity)));
     r.closure = entries;
     r.verdict = worst;
+}
+
+/// Test-only fault injection: a name containing `muslcheck-panic-SITE` panics at that site, to
+/// prove that a panic becomes an `error` record. Release builds have no panic path here.
+#[cfg(test)]
+mod fault {
+    pub(super) fn hit(site: &str, name: &str) {
+        if name.contains(&format!("muslcheck-panic-{site}")) {
+            panic!("fault injected at {site} for {name}");
+        }
+    }
+}
+
+#[cfg(not(test))]
+mod fault {
+    #[inline(always)]
+    pub(super) fn hit(_site: &str, _name: &str) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file named to trigger `fault::hit` panics at every site; the batch still gives each
+    /// input its record, in order, and judges the healthy one.
+    #[test]
+    fn a_panic_anywhere_becomes_an_error_record_and_the_batch_goes_on() {
+        let dir = std::env::temp_dir().join(format!("muslcheck-fault-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let elf = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/bin/hello-musl"),
+        )
+        .unwrap();
+        let walk = dir.join("tree-muslcheck-panic-walk");
+        std::fs::create_dir_all(&walk).unwrap();
+        std::fs::write(walk.join("app"), &elf).unwrap();
+        // A tree whose subdirectory (walked as a task of its own) panics; its sibling is judged.
+        let tree = dir.join("tree");
+        let sub = tree.join("sub-muslcheck-panic-subtree");
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(sub.join("app"), &elf).unwrap();
+        std::fs::write(tree.join("app"), &elf).unwrap();
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(elf.len() as u64);
+        h.set_mode(0o755);
+        b.append_data(&mut h, "bin/app", elf.as_slice()).unwrap();
+        let archive = dir.join("pkg-muslcheck-panic-archive.tar");
+        std::fs::write(&archive, b.into_inner().unwrap()).unwrap();
+        let bad = dir.join("app-muslcheck-panic-analyse");
+        std::fs::write(&bad, &elf).unwrap();
+        let good = dir.join("app-good");
+        std::fs::write(&good, &elf).unwrap();
+
+        let db = Db::get().unwrap();
+        let target = Target::resolve(db, None, None, None).unwrap();
+        let paths = vec![
+            walk.clone(),
+            archive.clone(),
+            bad.clone(),
+            good.clone(),
+            tree.clone(),
+        ];
+        for jobs in [1, 4] {
+            let opts = ScanOptions {
+                jobs,
+                ..ScanOptions::default()
+            };
+            let mut records = Vec::new();
+            scan(&paths, db, &target, &opts, &Quiet, &mut |r| records.push(r)).unwrap();
+            let got: Vec<(String, Verdict)> = records
+                .iter()
+                .map(|r| (r.path.clone(), r.verdict))
+                .collect();
+            let name = |p: &std::path::Path| p.display().to_string();
+            assert_eq!(
+                got,
+                vec![
+                    (name(&walk), Verdict::Error),
+                    (name(&archive), Verdict::Error),
+                    (name(&bad), Verdict::Error),
+                    (name(&good), Verdict::Native),
+                    (name(&tree.join("app")), Verdict::Native),
+                    (name(&sub), Verdict::Error),
+                ],
+                "jobs {jobs}"
+            );
+            for r in records.iter().take(3).chain(records.last()) {
+                let why = r.reason.as_deref().unwrap_or_default();
+                assert!(why.contains("internal error"), "{why}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -15,6 +15,7 @@ use std::path::Path;
 use std::rc::Rc;
 
 use super::detect::{HEAD, Kind, detect};
+use super::limits::{Counted, TarHeaders, is_limit, limit_error, xz_decoder};
 use super::{Data, Item, Options, Source, UnitId, Units, image, join_link, normalize};
 
 /// Where members of the archive being read go.
@@ -65,6 +66,38 @@ pub(crate) fn visit_archive_file(
     if kind == Kind::Tar && image::visit_image_tar(path, name, opts, units, sink) {
         return;
     }
+    read_top(name, named, opts, units, sink, |ctx, sink| {
+        let f = BufReader::with_capacity(1 << 16, File::open(path)?);
+        read_archive(f, kind, ctx, sink)
+    });
+}
+
+/// An archive in memory (tests and fuzzing; the same readers as for files).
+pub(crate) fn visit_archive_bytes(
+    data: &[u8],
+    kind: Kind,
+    name: &str,
+    opts: &Options,
+    units: &Units,
+    sink: &mut dyn FnMut(Item),
+) {
+    if kind == Kind::Tar && image::visit_image_bytes(Rc::from(data), name, opts, units, sink) {
+        return;
+    }
+    read_top(name, true, opts, units, sink, |ctx, sink| {
+        read_archive(Cursor::new(data), kind, ctx, sink)
+    });
+}
+
+/// A top-level archive: announce its unit, read it, report what stopped the reading.
+fn read_top(
+    name: &str,
+    named: bool,
+    opts: &Options,
+    units: &Units,
+    sink: &mut dyn FnMut(Item),
+    read: impl FnOnce(&Ctx<'_>, &mut dyn FnMut(Item)) -> io::Result<()>,
+) {
     let unit = units.next();
     sink(Item::Unit {
         id: unit,
@@ -80,46 +113,30 @@ pub(crate) fn visit_archive_file(
         inflated: Rc::new(Cell::new(0)),
         named,
     };
-    let result = File::open(path).and_then(|f| {
-        if kind == Kind::Zip {
-            zip(f, &ctx, sink)
-        } else {
-            stream(BufReader::with_capacity(1 << 16, f), kind, &ctx, sink)
-        }
-    });
-    if let Err(e) = result {
-        ctx.problem(sink, name, format!("archive: {e}"), is_limit(&e));
+    if let Err(e) = read(&ctx, sink) {
+        ctx.problem(sink, name, archive_error(&e), is_limit(&e));
     }
 }
 
-/// Errors that mean "a limit was hit" rather than "the input is damaged".
-fn is_limit(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::FileTooLarge
+fn read_archive<R: Read + Seek>(
+    r: R,
+    kind: Kind,
+    ctx: &Ctx<'_>,
+    sink: &mut dyn FnMut(Item),
+) -> io::Result<()> {
+    if kind == Kind::Zip {
+        zip(r, ctx, sink)
+    } else {
+        stream(r, kind, ctx, sink)
+    }
 }
 
-fn limit_error(msg: String) -> io::Error {
-    io::Error::new(io::ErrorKind::FileTooLarge, msg)
-}
-
-/// Counts decompressed bytes against the artifact's limit.
-struct Counted<R> {
-    inner: R,
-    total: Rc<Cell<u64>>,
-    max: u64,
-}
-
-impl<R: Read> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let total = self.total.get().saturating_add(n as u64);
-        self.total.set(total);
-        if total > self.max {
-            return Err(limit_error(format!(
-                "more than {} bytes decompressed from this artifact (--max-artifact-size); possible decompression bomb",
-                self.max
-            )));
-        }
-        Ok(n)
+/// How a failed archive read is reported.
+pub(crate) fn archive_error(e: &io::Error) -> String {
+    if e.kind() == io::ErrorKind::UnexpectedEof && !e.to_string().starts_with("truncated") {
+        format!("archive: truncated ({e})")
+    } else {
+        format!("archive: {e}")
     }
 }
 
@@ -141,7 +158,7 @@ fn peel<'r>(
     for _ in 0..4 {
         let decoded: Box<dyn Read + 'r> = match kind {
             Kind::Gzip => Box::new(flate2::read::MultiGzDecoder::new(r)),
-            Kind::Xz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(r)),
+            Kind::Xz => Box::new(xz_decoder(r)?),
             Kind::Zstd => Box::new(zstd::stream::read::Decoder::new(r)?),
             Kind::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(r)),
             _ => return Ok((r, kind)),
@@ -155,7 +172,13 @@ fn peel<'r>(
         kind = detect(&head);
         r = Box::new(replay);
     }
-    Ok((r, Kind::Other))
+    // More than four layers of compression around one stream is no packaging tool's output.
+    match kind {
+        Kind::Gzip | Kind::Xz | Kind::Zstd | Kind::Bzip2 => Err(limit_error(
+            "compressed more than 4 times over; not read further".into(),
+        )),
+        _ => Ok((r, kind)),
+    }
 }
 
 /// A stream that is an archive (possibly compressed) whose members belong to `ctx.unit`.
@@ -236,6 +259,7 @@ pub(crate) fn member(
     }
     let (head, r) = peek(r)?;
     let kind = detect(&head);
+    let compressed = matches!(kind, Kind::Gzip | Kind::Xz | Kind::Zstd | Kind::Bzip2);
     // Compressed members: look inside before deciding (a gzip'd man page is just a document).
     let (r, kind): (Box<dyn Read + '_>, Kind) = match kind {
         Kind::Gzip | Kind::Xz | Kind::Zstd | Kind::Bzip2 => match peel(Box::new(r), kind, ctx) {
@@ -249,6 +273,12 @@ pub(crate) fn member(
     };
     match kind {
         Kind::Elf => match read_bounded(r, ctx.opts.limits.max_file_bytes, size) {
+            // The archive ended inside the member: judging the bytes that are there would give
+            // a verdict about a different file.
+            Ok(data) if !compressed && (data.len() as u64) < size => {
+                let msg = format!("member truncated: {} of {size} bytes", data.len());
+                ctx.problem(sink, &name, msg, false);
+            }
             Ok(data) => emit_elf(ctx, name, normalize(path), data, sink),
             Err(e) => ctx.problem(sink, &name, e.to_string(), is_limit(&e)),
         },
@@ -286,7 +316,7 @@ pub(crate) fn member(
                 ..ctx.clone()
             };
             if let Err(e) = stream(r, nested, &inner, sink) {
-                inner.problem(sink, &name, format!("archive: {e}"), is_limit(&e));
+                inner.problem(sink, &name, archive_error(&e), is_limit(&e));
             }
         }
     }
@@ -294,10 +324,13 @@ pub(crate) fn member(
 }
 
 fn tar(r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+    let (r, header_bytes) = TarHeaders::new(r);
     let mut archive = tar::Archive::new(r);
     // Alpine .apk files are tar segments without end-of-archive blocks between them.
     archive.set_ignore_zeros(true);
-    for entry in archive.entries()? {
+    let mut entries = archive.entries()?;
+    // Count only what the tar crate reads to find the next member (see `TarHeaders`).
+    while let Some(entry) = header_bytes.next(|| entries.next()) {
         let mut entry = entry?;
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let path = normalize(&raw);
@@ -318,15 +351,27 @@ fn tar(r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()
                 });
             }
         } else if kind.is_file() || kind == tar::EntryType::Continuous {
-            let size = entry.header().size().unwrap_or(0);
+            let size = entry.size();
             member(&mut entry, &raw, size, ctx, sink)?;
         }
+        // Drain what the member did not need, so that it is not counted as header bytes.
+        io::copy(&mut entry, &mut io::sink())?;
     }
     Ok(())
 }
 
-fn zip<R: Read + Seek>(r: R, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+fn zip<R: Read + Seek>(mut r: R, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+    let declared = zip_declared_entries(&mut r)?;
     let mut archive = zip::ZipArchive::new(r).map_err(io::Error::other)?;
+    // The zip crate keeps one entry per name: members whose name comes again later would be
+    // dropped without a word.
+    if let Some(n) = declared.filter(|&n| n > archive.len() as u64) {
+        let msg = format!(
+            "central directory lists {n} members under {} names: members whose name repeats were not read",
+            archive.len()
+        );
+        ctx.problem(sink, &ctx.prefix, msg, false);
+    }
     for i in 0..archive.len() {
         let mut file = match archive.by_index(i) {
             Ok(f) => f,
@@ -356,21 +401,95 @@ fn zip<R: Read + Seek>(r: R, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::R
             continue;
         }
         let size = file.size();
-        member(&mut file, &raw, size, ctx, sink)?;
+        // Zip members decompress inside the zip crate: count them against the artifact too
+        // (overlapping entries can make a small zip expand without bound).
+        let counted = Counted {
+            inner: &mut file,
+            total: ctx.inflated.clone(),
+            max: ctx.opts.limits.max_artifact_bytes,
+        };
+        // Zip members are independent: a damaged one is reported and the others are read; a
+        // limit ends the archive.
+        if let Err(e) = member(counted, &raw, size, ctx, sink) {
+            if is_limit(&e) {
+                return Err(e);
+            }
+            ctx.problem(
+                sink,
+                &ctx.member_name(&raw),
+                format!("zip member: {e}"),
+                false,
+            );
+        }
     }
     Ok(())
+}
+
+/// Fill `buf` from `r`: false at a clean end (no byte left), an error when only part is there.
+fn read_header(r: &mut impl Read, buf: &mut [u8]) -> io::Result<bool> {
+    let mut got = 0;
+    while let Some(rest) = buf.get_mut(got..).filter(|b| !b.is_empty()) {
+        match r.read(rest) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    match got {
+        0 => Ok(false),
+        n if n == buf.len() => Ok(true),
+        n => Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("truncated: member header cut after {n} bytes"),
+        )),
+    }
+}
+
+/// The error for a member whose data ends before its header said.
+fn truncated(member: &str, size: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("truncated: member {member} claims {size} bytes but the archive ends first"),
+    )
+}
+
+/// The member count of a zip's end-of-central-directory record (None for zip64 or when it is
+/// not found: the zip crate then decides). Leaves the reader at the start.
+fn zip_declared_entries<R: Read + Seek>(r: &mut R) -> io::Result<Option<u64>> {
+    const EOCD: &[u8] = b"PK\x05\x06";
+    let len = r.seek(io::SeekFrom::End(0))?;
+    // The record is 22 bytes plus a comment of at most 65535.
+    let tail_len = len.min(22 + 65535);
+    r.seek(io::SeekFrom::Start(len - tail_len))?;
+    let mut tail = Vec::with_capacity(tail_len as usize);
+    r.by_ref().take(tail_len).read_to_end(&mut tail)?;
+    r.seek(io::SeekFrom::Start(0))?;
+    let count = tail
+        .windows(EOCD.len())
+        .rposition(|w| w == EOCD)
+        .and_then(|at| tail.get(at + 10..at + 12))
+        .and_then(|b| <[u8; 2]>::try_from(b).ok())
+        .map(u16::from_le_bytes);
+    Ok(count.filter(|&n| n != u16::MAX).map(u64::from))
 }
 
 /// Unix ar. Only Debian packages get here: their data tarball is flattened into the package.
 fn ar(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
     let mut magic = [0u8; 8];
     r.read_exact(&mut magic)?;
+    let mut data_seen = false;
     loop {
         let mut h = [0u8; 60];
-        match r.read_exact(&mut h) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
-            Err(e) => return Err(e),
+        if !read_header(&mut r, &mut h)? {
+            // A package without its data tarball is damaged, not empty.
+            return match data_seen {
+                true => Ok(()),
+                false => Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "truncated: Debian package without a data.tar member",
+                )),
+            };
         }
         if &h[58..60] != b"`\n" {
             return Err(io::Error::other("bad ar member header"));
@@ -385,10 +504,14 @@ fn ar(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result
             .map_err(|_| io::Error::other("bad ar member size"))?;
         let mut body = (&mut r).take(size);
         if name.starts_with("data.tar") {
+            data_seen = true;
             let (head, replay) = peek(&mut body)?;
             stream(replay, detect(&head), ctx, sink)?;
         }
         io::copy(&mut body, &mut io::sink())?;
+        if body.limit() > 0 {
+            return Err(truncated(&name, size));
+        }
         if size % 2 == 1 {
             io::copy(&mut (&mut r).take(1), &mut io::sink())?;
         }
@@ -444,6 +567,9 @@ fn cpio(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Resu
         let raw = String::from_utf8_lossy(name.split(|&b| b == 0).next().unwrap_or_default())
             .into_owned();
         if raw == "TRAILER!!!" {
+            // Read to the end so that a damaged compressed payload (its checksum, a cut
+            // trailer) is reported even though every member was read.
+            io::copy(&mut r, &mut io::sink())?;
             return Ok(());
         }
         let mut body = (&mut r).take(size);
@@ -462,6 +588,9 @@ fn cpio(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Resu
             _ => {}
         }
         io::copy(&mut body, &mut io::sink())?;
+        if body.limit() > 0 {
+            return Err(truncated(&raw, size));
+        }
         io::copy(&mut (&mut r).take((4 - size % 4) % 4), &mut io::sink())?;
     }
 }

@@ -18,12 +18,19 @@ use serde_json::Value;
 
 use super::archive::{Ctx, member};
 use super::detect::{HEAD, Kind, detect};
+use super::limits::{Counted, TarHeaderCount, TarHeaders};
 use super::{Item, Options, Units, join_link, normalize};
 
 /// Most bytes of a manifest or index we parse.
 const MAX_JSON: u64 = 16 << 20;
 /// How deep image indexes may nest.
 const MAX_INDEX_DEPTH: u32 = 4;
+/// Most manifests and indexes read for one artifact (nested indexes that name the same blobs
+/// many times would otherwise multiply: 1000 × 1000 × …).
+const MAX_MANIFESTS: usize = 1024;
+/// Most paths in one image's final tree (a tar entry takes at least 512 bytes, so this is
+/// reached only by layers of several GiB of empty entries).
+const MAX_TREE_ENTRIES: usize = 4 << 20;
 
 /// True for an OCI image layout directory.
 pub(crate) fn is_oci_layout(dir: &Path) -> bool {
@@ -32,28 +39,55 @@ pub(crate) fn is_oci_layout(dir: &Path) -> bool {
 
 /// Where blobs and manifests are read from.
 enum Blobs {
-    Dir(PathBuf),
+    /// An OCI layout directory; `follow` allows blobs that are symbolic links.
+    Dir { dir: PathBuf, follow: bool },
+    /// A tarball (on disk or in memory), indexed by member path.
     Tar {
-        file: PathBuf,
+        src: TarSource,
         index: HashMap<String, (u64, u64)>,
     },
+}
+
+/// Where an image tarball's bytes are.
+enum TarSource {
+    File(PathBuf),
+    Bytes(Rc<[u8]>),
 }
 
 impl Blobs {
     fn open(&self, path: &str) -> io::Result<Box<dyn Read>> {
         let path = path.trim_start_matches("./");
         match self {
-            Blobs::Dir(d) => Ok(Box::new(BufReader::with_capacity(
-                1 << 16,
-                File::open(d.join(path))?,
-            ))),
-            Blobs::Tar { file, index } => {
+            Blobs::Dir { dir, follow } => {
+                let p = dir.join(path);
+                // Never leave the layout through a link unless asked, and never open a FIFO
+                // (it would block) or a device.
+                if !follow && std::fs::symlink_metadata(&p)?.file_type().is_symlink() {
+                    return Err(io::Error::other(format!(
+                        "{path} is a symbolic link (--follow-symlinks reads it)"
+                    )));
+                }
+                if !std::fs::metadata(&p)?.is_file() {
+                    return Err(io::Error::other(format!("{path} is not a regular file")));
+                }
+                Ok(Box::new(BufReader::with_capacity(1 << 16, File::open(p)?)))
+            }
+            Blobs::Tar { src, index } => {
                 let &(offset, size) = index.get(path).ok_or_else(|| {
                     io::Error::other(format!("{path} is not in the image tarball"))
                 })?;
-                let mut f = File::open(file)?;
-                f.seek(SeekFrom::Start(offset))?;
-                Ok(Box::new(BufReader::with_capacity(1 << 16, f).take(size)))
+                match src {
+                    TarSource::File(file) => {
+                        let mut f = File::open(file)?;
+                        f.seek(SeekFrom::Start(offset))?;
+                        Ok(Box::new(BufReader::with_capacity(1 << 16, f).take(size)))
+                    }
+                    TarSource::Bytes(b) => {
+                        let mut c = io::Cursor::new(b.clone());
+                        c.set_position(offset);
+                        Ok(Box::new(c.take(size)))
+                    }
+                }
             }
         }
     }
@@ -78,7 +112,11 @@ pub(crate) fn visit_layout_dir(
     units: &Units,
     sink: &mut dyn FnMut(Item),
 ) {
-    visit_images(Blobs::Dir(dir.to_path_buf()), name, opts, units, sink);
+    let blobs = Blobs::Dir {
+        dir: dir.to_path_buf(),
+        follow: opts.follow_symlinks,
+    };
+    visit_images(blobs, name, opts, units, sink);
 }
 
 /// If the tarball is an image (docker save or OCI layout), read it as one and return true.
@@ -89,31 +127,57 @@ pub(crate) fn visit_image_tar(
     units: &Units,
     sink: &mut dyn FnMut(Item),
 ) -> bool {
-    let Ok(index) = index_tar(path) else {
+    let Ok(index) = File::open(path).and_then(index_tar) else {
         return false;
     };
+    visit_indexed(
+        TarSource::File(path.to_path_buf()),
+        index,
+        name,
+        opts,
+        units,
+        sink,
+    )
+}
+
+/// Like [`visit_image_tar`], for a tarball in memory.
+pub(crate) fn visit_image_bytes(
+    data: Rc<[u8]>,
+    name: &str,
+    opts: &Options,
+    units: &Units,
+    sink: &mut dyn FnMut(Item),
+) -> bool {
+    let Ok(index) = index_tar(io::Cursor::new(data.clone())) else {
+        return false;
+    };
+    visit_indexed(TarSource::Bytes(data), index, name, opts, units, sink)
+}
+
+fn visit_indexed(
+    src: TarSource,
+    index: HashMap<String, (u64, u64)>,
+    name: &str,
+    opts: &Options,
+    units: &Units,
+    sink: &mut dyn FnMut(Item),
+) -> bool {
     let is_image = index.contains_key("manifest.json")
         || (index.contains_key("oci-layout") && index.contains_key("index.json"));
     if is_image {
-        visit_images(
-            Blobs::Tar {
-                file: path.to_path_buf(),
-                index,
-            },
-            name,
-            opts,
-            units,
-            sink,
-        );
+        visit_images(Blobs::Tar { src, index }, name, opts, units, sink);
     }
     is_image
 }
 
 /// Member path → (data offset, size), reading only headers (seeking over data).
-fn index_tar(path: &Path) -> io::Result<HashMap<String, (u64, u64)>> {
-    let mut archive = tar::Archive::new(File::open(path)?);
+fn index_tar<R: Read + Seek>(r: R) -> io::Result<HashMap<String, (u64, u64)>> {
+    let (file, header_bytes) = TarHeaders::new(r);
+    let mut archive = tar::Archive::new(file);
     let mut index = HashMap::new();
-    for entry in archive.entries_with_seek()? {
+    let mut entries = archive.entries_with_seek()?;
+    // Member data is seeked over, so only headers, long names and pax records are read.
+    while let Some(entry) = header_bytes.next(|| entries.next()) {
         let entry = entry?;
         if entry.header().entry_type().is_file() {
             let p = normalize(&String::from_utf8_lossy(&entry.path_bytes()));
@@ -149,6 +213,8 @@ fn visit_images(
         }
     };
     let single = images.len() == 1;
+    // All images of one artifact share its decompression budget.
+    let inflated = Rc::new(Cell::new(0));
     for img in images {
         let prefix = if single {
             name.to_string()
@@ -167,7 +233,7 @@ fn visit_images(
             depth: 0,
             opts,
             units,
-            inflated: Rc::new(Cell::new(0)),
+            inflated: inflated.clone(),
             named: true,
         };
         if let Err(e) = apply_layers(&blobs, &img, &ctx, sink) {
@@ -194,11 +260,13 @@ fn list_images(blobs: &Blobs) -> io::Result<Vec<Image>> {
                 .flatten()
                 .enumerate()
             {
-                let label = m["RepoTags"][0]
-                    .as_str()
+                let label = m
+                    .pointer("/RepoTags/0")
+                    .and_then(Value::as_str)
                     .map_or_else(|| format!("image-{i}"), str::to_string);
-                let layers = m["Layers"]
-                    .as_array()
+                let layers = m
+                    .get("Layers")
+                    .and_then(Value::as_array)
                     .into_iter()
                     .flatten()
                     .filter_map(|l| l.as_str().map(str::to_string))
@@ -209,8 +277,14 @@ fn list_images(blobs: &Blobs) -> io::Result<Vec<Image>> {
         }
     }
     let index = blobs.json("index.json")?;
-    collect_manifests(blobs, &index, None, 0, &mut images)?;
+    let mut budget = MAX_MANIFESTS;
+    collect_manifests(blobs, &index, None, 0, &mut images, &mut budget)?;
     Ok(images)
+}
+
+/// The string at a JSON pointer (`/a/b`), if there is one.
+fn str_at<'v>(v: &'v Value, pointer: &str) -> Option<&'v str> {
+    v.pointer(pointer).and_then(Value::as_str)
 }
 
 fn blob_path(digest: &str) -> Option<String> {
@@ -227,47 +301,52 @@ fn collect_manifests(
     label: Option<String>,
     depth: u32,
     out: &mut Vec<Image>,
+    budget: &mut usize,
 ) -> io::Result<()> {
     if depth > MAX_INDEX_DEPTH {
         return Err(io::Error::other("image index nested too deeply"));
     }
-    for (i, d) in index["manifests"]
-        .as_array()
+    for (i, d) in index
+        .get("manifests")
+        .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .enumerate()
     {
-        let Some(path) = d["digest"].as_str().and_then(blob_path) else {
+        let Some(path) = str_at(d, "/digest").and_then(blob_path) else {
             continue;
         };
+        *budget = budget.checked_sub(1).ok_or_else(|| {
+            io::Error::other(format!(
+                "image index names more than {MAX_MANIFESTS} manifests"
+            ))
+        })?;
         let doc = blobs.json(&path)?;
-        let label = d["annotations"]["org.opencontainers.image.ref.name"]
-            .as_str()
-            .or_else(|| d["annotations"]["io.containerd.image.name"].as_str())
+        let label = str_at(d, "/annotations/org.opencontainers.image.ref.name")
+            .or_else(|| str_at(d, "/annotations/io.containerd.image.name"))
             .map(str::to_string)
             .or_else(|| label.clone())
             .unwrap_or_else(|| {
-                d["digest"]
-                    .as_str()
+                str_at(d, "/digest")
                     .unwrap_or("image")
                     .chars()
                     .take(19)
                     .collect()
             });
         let label = match (
-            d["platform"]["os"].as_str(),
-            d["platform"]["architecture"].as_str(),
+            str_at(d, "/platform/os"),
+            str_at(d, "/platform/architecture"),
         ) {
             (Some(os), Some(arch)) => format!("{label} ({os}/{arch})"),
             _ if i > 0 && label.is_empty() => format!("image-{i}"),
             _ => label,
         };
         if doc.get("manifests").is_some() {
-            collect_manifests(blobs, &doc, Some(label), depth + 1, out)?;
-        } else if let Some(layers) = doc["layers"].as_array() {
+            collect_manifests(blobs, &doc, Some(label), depth + 1, out, budget)?;
+        } else if let Some(layers) = doc.get("layers").and_then(Value::as_array) {
             let layers = layers
                 .iter()
-                .filter_map(|l| l["digest"].as_str().and_then(blob_path))
+                .filter_map(|l| str_at(l, "/digest").and_then(blob_path))
                 .collect();
             out.push(Image { label, layers });
         }
@@ -311,11 +390,15 @@ fn remove_under(tree: &mut BTreeMap<String, Node>, dir: &str, with_self: bool) {
     }
 }
 
+type LayerTar<'a> = tar::Archive<TarHeaders<Box<dyn Read + 'a>>>;
+
+/// A layer's tar stream, decompressed and counted against the artifact's budget; the returned
+/// handle counts the tar crate's reads between members (see `TarHeaders`).
 fn layer_entries<'a>(
     blobs: &Blobs,
     layer: &str,
     ctx: &Ctx<'_>,
-) -> io::Result<tar::Archive<Box<dyn Read + 'a>>> {
+) -> io::Result<(LayerTar<'a>, TarHeaderCount)> {
     let r = blobs.open(layer)?;
     let (head, replay) = {
         let mut r = r;
@@ -326,11 +409,70 @@ fn layer_entries<'a>(
     let decoded: Box<dyn Read> = match detect(&head) {
         Kind::Gzip => Box::new(flate2::read::MultiGzDecoder::new(replay)),
         Kind::Zstd => Box::new(zstd::stream::read::Decoder::new(replay)?),
-        Kind::Xz => Box::new(liblzma::read::XzDecoder::new(replay)),
+        Kind::Xz => Box::new(super::limits::xz_decoder(replay)?),
         _ => Box::new(replay),
     };
-    let _ = ctx;
-    Ok(tar::Archive::new(decoded))
+    let counted: Box<dyn Read> = Box::new(Counted {
+        inner: decoded,
+        total: ctx.inflated.clone(),
+        max: ctx.opts.limits.max_artifact_bytes,
+    });
+    let (guarded, header_bytes) = TarHeaders::new(counted);
+    Ok((tar::Archive::new(guarded), header_bytes))
+}
+
+/// Read a layer to its end after its end-of-archive blocks, so that a damaged compressed layer
+/// (a cut stream, a bad checksum) is reported even when every member was read.
+fn drain(archive: LayerTar<'_>) -> io::Result<()> {
+    io::copy(&mut archive.into_inner(), &mut io::sink()).map(|_| ())
+}
+
+/// Apply one layer entry to the tree (whiteouts remove, anything else replaces).
+fn place<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    layer: usize,
+    tree: &mut BTreeMap<String, Node>,
+) -> io::Result<()> {
+    let path = normalize(&String::from_utf8_lossy(&entry.path_bytes()));
+    let (dir, base) = path.rsplit_once('/').unwrap_or(("", &path));
+    let dir = if dir.is_empty() { "/" } else { dir };
+    if base == ".wh..wh..opq" {
+        remove_under(tree, dir, false);
+        return Ok(());
+    }
+    if let Some(hidden) = base.strip_prefix(".wh.") {
+        let target = normalize(&format!("{dir}/{hidden}"));
+        remove_under(tree, &target, true);
+        return Ok(());
+    }
+    let kind = entry.header().entry_type();
+    let node = if kind.is_dir() {
+        Node::Dir
+    } else if kind.is_symlink() || kind.is_hard_link() {
+        let Ok(Some(t)) = entry.link_name() else {
+            return Ok(());
+        };
+        let t = t.to_string_lossy();
+        Node::Link(if kind.is_hard_link() {
+            normalize(&t)
+        } else {
+            join_link(&path, &t)
+        })
+    } else if kind.is_file() {
+        let mut head = Vec::with_capacity(HEAD);
+        entry.take(HEAD as u64).read_to_end(&mut head)?;
+        Node::File {
+            layer,
+            kind: detect(&head),
+        }
+    } else {
+        return Ok(());
+    };
+    if !matches!(node, Node::Dir) {
+        remove_under(tree, &path, false);
+    }
+    tree.insert(path, node);
+    Ok(())
 }
 
 fn apply_layers(
@@ -341,49 +483,20 @@ fn apply_layers(
 ) -> io::Result<()> {
     let mut tree: BTreeMap<String, Node> = BTreeMap::new();
     for (li, layer) in img.layers.iter().enumerate() {
-        let mut archive = layer_entries(blobs, layer, ctx)?;
-        for entry in archive.entries()? {
+        let (mut archive, header_bytes) = layer_entries(blobs, layer, ctx)?;
+        let mut entries = archive.entries()?;
+        while let Some(entry) = header_bytes.next(|| entries.next()) {
             let mut entry = entry?;
-            let path = normalize(&String::from_utf8_lossy(&entry.path_bytes()));
-            let (dir, base) = path.rsplit_once('/').unwrap_or(("", &path));
-            let dir = if dir.is_empty() { "/" } else { dir };
-            if base == ".wh..wh..opq" {
-                remove_under(&mut tree, dir, false);
-                continue;
+            if tree.len() >= MAX_TREE_ENTRIES {
+                return Err(io::Error::other(format!(
+                    "image has more than {MAX_TREE_ENTRIES} paths"
+                )));
             }
-            if let Some(hidden) = base.strip_prefix(".wh.") {
-                let target = normalize(&format!("{dir}/{hidden}"));
-                remove_under(&mut tree, &target, true);
-                continue;
-            }
-            let kind = entry.header().entry_type();
-            let node = if kind.is_dir() {
-                Node::Dir
-            } else if kind.is_symlink() || kind.is_hard_link() {
-                let Ok(Some(t)) = entry.link_name() else {
-                    continue;
-                };
-                let t = t.to_string_lossy();
-                Node::Link(if kind.is_hard_link() {
-                    normalize(&t)
-                } else {
-                    join_link(&path, &t)
-                })
-            } else if kind.is_file() {
-                let mut head = Vec::with_capacity(HEAD);
-                (&mut entry).take(HEAD as u64).read_to_end(&mut head)?;
-                Node::File {
-                    layer: li,
-                    kind: detect(&head),
-                }
-            } else {
-                continue;
-            };
-            if !matches!(node, Node::Dir) {
-                remove_under(&mut tree, &path, false);
-            }
-            tree.insert(path, node);
+            place(&mut entry, li, &mut tree)?;
+            // Drain the rest so that it is not counted as header bytes.
+            io::copy(&mut entry, &mut io::sink())?;
         }
+        drain(archive)?;
     }
     for (path, node) in &tree {
         if let Node::Link(target) = node {
@@ -410,15 +523,18 @@ fn apply_layers(
         if !tree.values().any(|n| n.layer() == Some(li)) {
             continue;
         }
-        let mut archive = layer_entries(blobs, layer, ctx)?;
-        for entry in archive.entries()? {
+        let (mut archive, header_bytes) = layer_entries(blobs, layer, ctx)?;
+        let mut entries = archive.entries()?;
+        while let Some(entry) = header_bytes.next(|| entries.next()) {
             let mut entry = entry?;
             let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             if entry.header().entry_type().is_file() && wanted(&normalize(&raw)) {
                 let size = entry.size();
                 member(&mut entry, &raw, size, ctx, sink)?;
             }
+            io::copy(&mut entry, &mut io::sink())?;
         }
+        drain(archive)?;
     }
     Ok(())
 }

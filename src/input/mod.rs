@@ -17,7 +17,13 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub use detect::{Kind, detect};
-pub use limits::Limits;
+pub use limits::{Limits, MAX_TAR_HEADER_BYTES};
+
+/// True if an I/O error from this module means a limit was hit (the input gets a `skipped`
+/// record) rather than damage (an `error` record).
+pub fn is_limit(e: &std::io::Error) -> bool {
+    limits::is_limit(e)
+}
 
 /// Bytes of one input: memory-mapped for large files, read for small ones.
 pub enum Bytes {
@@ -182,6 +188,47 @@ pub fn visit_archive(
     archive::visit_archive_file(path, kind, name, named, opts, units, sink);
 }
 
+/// Expand an input held in memory — an ELF file, an archive or an image tarball — into items,
+/// as [`visit`] and [`visit_archive`] do for a file called `name`. Nothing touches the
+/// filesystem. The fuzz targets and the hostile-input tests use it.
+pub fn visit_bytes(
+    data: &[u8],
+    name: &str,
+    opts: &Options,
+    units: &Units,
+    sink: &mut dyn FnMut(Item),
+) {
+    let head = data.get(..detect::HEAD).unwrap_or(data);
+    match detect(head) {
+        Kind::Elf => {
+            let id = units.next();
+            sink(Item::Unit {
+                id,
+                name: name.to_string(),
+            });
+            let base = name.rsplit('/').next().unwrap_or(name);
+            sink(Item::Elf(Source {
+                name: name.to_string(),
+                artifact: name.to_string(),
+                unit: id,
+                unit_path: normalize(base),
+                data: Data::Bytes(data.to_vec()),
+            }));
+        }
+        Kind::Ar if !detect::is_deb(head) => sink(Item::Other {
+            name: name.into(),
+            artifact: name.into(),
+            named: true,
+        }),
+        Kind::Other => sink(Item::Other {
+            name: name.into(),
+            artifact: name.into(),
+            named: true,
+        }),
+        kind => archive::visit_archive_bytes(data, kind, name, opts, units, sink),
+    }
+}
+
 /// A regular file on disk: ELF, archive, image tarball or something else.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn visit_file(
@@ -278,14 +325,19 @@ pub fn sha256_file(path: &Path, max: u64) -> std::io::Result<([u8; 32], u64)> {
         if n == 0 {
             break;
         }
-        total += n as u64;
+        total = total.saturating_add(n as u64);
+        // A file that grows while it is read is still held to the limit.
+        if total > max {
+            return Err(too_large(total, max));
+        }
         hasher.update(buf.get(..n).unwrap_or_default());
     }
     Ok((hasher.finalize().into(), total))
 }
 
+/// A limit (a `skipped` record), not damage.
 fn too_large(len: u64, max: u64) -> std::io::Error {
-    std::io::Error::other(format!(
+    limits::limit_error(format!(
         "file is {len} bytes, over the {max}-byte limit (--max-file-size)"
     ))
 }
@@ -294,6 +346,16 @@ fn too_large(len: u64, max: u64) -> std::io::Error {
 const MAP_THRESHOLD: u64 = 64 * 1024;
 
 /// Read a file's bytes, refusing files larger than `max`.
+///
+/// The one `unsafe` block of the crate (the lint `unsafe_code` denies any other) maps large
+/// files. Why it is sound: the mapping is private and read-only, muslcheck never writes through
+/// it or hands out mutable access, and every read of the bytes is bounds-checked against the
+/// length the mapping had when it was made, so no input value can make us read outside it.
+/// What it cannot rule out is another process changing the file while it is scanned: changed
+/// bytes are just other hostile bytes to the checked parsers, but a file truncated under us
+/// makes the kernel send SIGBUS on access past the new end (the trade every mmap-based
+/// scanner, e.g. ripgrep, makes for speed). Scan snapshots, not files being rewritten.
+#[allow(unsafe_code)]
 pub fn read(path: &Path, max: u64) -> std::io::Result<Bytes> {
     let file = fs::File::open(path)?;
     let meta = file.metadata()?;
@@ -301,15 +363,10 @@ pub fn read(path: &Path, max: u64) -> std::io::Result<Bytes> {
         return Err(std::io::Error::other("not a regular file"));
     }
     if meta.len() > max {
-        return Err(std::io::Error::other(format!(
-            "file is {} bytes, over the {max}-byte limit (--max-file-size)",
-            meta.len()
-        )));
+        return Err(too_large(meta.len(), max));
     }
     if meta.len() >= MAP_THRESHOLD {
-        // SAFETY: the mapping is private and read-only and never written through. If another
-        // process truncates the file while we read it, access past the new end raises SIGBUS;
-        // that is the documented risk of mmap, accepted for speed on large trees.
+        // SAFETY: see above: a private read-only mapping, only ever read with checked bounds.
         let map = unsafe { memmap2::Mmap::map(&file)? };
         return Ok(Bytes::Mapped(map));
     }

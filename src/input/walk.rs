@@ -14,6 +14,9 @@ use std::sync::Arc;
 
 use super::{Item, Options, UnitId, Units, join_link, normalize, problem, visit_file};
 
+/// errno for "too many levels of symbolic links" (Linux: x86, arm, riscv, …; not mips).
+const ELOOP: i32 = 40;
+
 /// Directories this close to the root become subtrees of their own; deeper ones are walked
 /// inline (enough tasks to keep every core busy, few enough to stay cheap).
 const SPLIT_DEPTH: u32 = 3;
@@ -31,6 +34,16 @@ pub struct Subtree {
 }
 
 impl Subtree {
+    /// The directory, as it is named in the report.
+    pub fn name(&self) -> String {
+        self.dir.display().to_string()
+    }
+
+    /// The artifact (top-level input) it belongs to.
+    pub fn artifact(&self) -> &str {
+        &self.artifact
+    }
+
     /// Walk this directory, handing its items (and deeper subtrees) to `sink`.
     pub fn visit(self, opts: &Options, units: &Units, sink: &mut dyn FnMut(Item)) {
         let Subtree {
@@ -171,6 +184,14 @@ impl Walk<'_> {
             Ok(m) if m.is_dir() => self.subdir(path.to_path_buf(), depth + 1, sink),
             Ok(m) if m.is_file() => self.file(path, sink),
             Ok(_) => {}
+            // ELOOP: links that point at each other lead nowhere; like a directory loop, that
+            // is a limit of following links, not a damaged input.
+            Err(e) if e.raw_os_error() == Some(ELOOP) => sink(Item::Problem {
+                name: path.display().to_string(),
+                artifact: self.artifact.to_string(),
+                error: format!("symbolic link loop: {e}"),
+                limit: true,
+            }),
             Err(e) => problem(
                 sink,
                 &path.display().to_string(),

@@ -14,6 +14,9 @@ use regex::bytes::Regex;
 use serde::Serialize;
 use std::sync::OnceLock;
 
+use super::reader::InspectError;
+use super::work::{Work, read_name};
+
 /// Most library-name strings kept per file.
 const MAX_LIBRARY_STRINGS: usize = 256;
 /// Longest C string we consider (beyond this it is data, not a name or a message).
@@ -170,7 +173,12 @@ fn printable(b: u8) -> bool {
 }
 
 /// Scan read-only file ranges for library names and markers.
-pub(crate) fn scan_strings(data: &[u8], ranges: Vec<(u64, u64)>, extra: &mut Extra) {
+pub(crate) fn scan_strings(
+    data: &[u8],
+    ranges: Vec<(u64, u64)>,
+    extra: &mut Extra,
+    work: &Work,
+) -> Result<(), InspectError> {
     let ranges: Vec<(usize, usize)> = ranges
         .into_iter()
         .filter_map(|(off, len)| {
@@ -182,18 +190,22 @@ pub(crate) fn scan_strings(data: &[u8], ranges: Vec<(u64, u64)>, extra: &mut Ext
     let mut markers = std::collections::BTreeSet::new();
     let mut libs: Vec<LibraryString> = Vec::new();
     let (Some(marker_re), Some(library_re)) = (marker_regex(), library_regex()) else {
-        return;
+        return Ok(());
     };
     for (start, end) in merge(ranges) {
+        // Each regex pass is linear in the range; the clock is read between ranges.
+        work.check()?;
         let Some(bytes) = data.get(start..end) else {
             continue;
         };
         for m in marker_re.find_iter(bytes) {
+            work.tick()?;
             if let Some((_, marker)) = MARKERS.iter().find(|(t, _)| t.as_bytes() == m.as_bytes()) {
                 markers.insert(*marker);
             }
         }
         for m in library_re.find_iter(bytes) {
+            work.tick()?;
             if libs.len() >= MAX_LIBRARY_STRINGS {
                 break;
             }
@@ -207,6 +219,7 @@ pub(crate) fn scan_strings(data: &[u8], ranges: Vec<(u64, u64)>, extra: &mut Ext
     }
     extra.markers = markers.into_iter().collect();
     extra.library_strings = libs;
+    Ok(())
 }
 
 /// True if `bytes[start..end]` is a whole NUL-terminated string, or the file-name part of a path
@@ -231,37 +244,52 @@ fn is_whole_string(bytes: &[u8], start: usize, end: usize) -> bool {
 }
 
 /// Defined function and object names of `.symtab`, if the file has one.
+///
+/// Names are read from the linked string section with the file's name budget (object's own
+/// lookup scans to the end of the table for every name: quadratic on a hostile file).
 pub(crate) fn read_symtab<Elf: FileHeader<Endian = Endianness>>(
     header: &Elf,
     endian: Endianness,
     data: &[u8],
     extra: &mut Extra,
     warnings: &mut Vec<String>,
-) {
+    work: &Work,
+) -> Result<(), InspectError> {
     let sections = match header.sections(endian, data) {
         Ok(s) => s,
         Err(e) => {
             warnings.push(format!(
                 "section headers unreadable ({e}); .symtab not used"
             ));
-            return;
+            return Ok(());
         }
     };
     if !sections
         .iter()
         .any(|s| s.sh_type(endian) == elf::SHT_SYMTAB)
     {
-        return;
+        return Ok(());
     }
     let symbols = match sections.symbols(endian, data, elf::SHT_SYMTAB) {
         Ok(s) => s,
         Err(e) => {
             warnings.push(format!(".symtab unreadable ({e}); not used"));
-            return;
+            return Ok(());
+        }
+    };
+    let strings = match sections
+        .section(symbols.string_section())
+        .and_then(|s| s.data(endian, data))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            warnings.push(format!(".symtab string table unreadable ({e}); not used"));
+            return Ok(());
         }
     };
     let mut names = Vec::new();
     for sym in symbols.iter().take(MAX_SYMTAB) {
+        work.tick()?;
         let defined = sym.st_shndx(endian) != elf::SHN_UNDEF;
         let kind = matches!(
             sym.st_type(),
@@ -270,9 +298,13 @@ pub(crate) fn read_symtab<Elf: FileHeader<Endian = Endianness>>(
         if !defined || !kind {
             continue;
         }
-        if let Ok(name) = symbols.symbol_name(endian, sym) {
-            if !name.is_empty() {
-                names.push(String::from_utf8_lossy(name).into_owned());
+        match read_name(work, strings, sym.st_name(endian) as usize) {
+            Ok(Some(name)) if !name.is_empty() => names.push(name),
+            Ok(_) => {}
+            Err(e) => {
+                // Advisory evidence only: keep what was read, say why the rest is missing.
+                warnings.push(format!(".symtab names: {e}; the rest were not read"));
+                break;
             }
         }
     }
@@ -280,6 +312,7 @@ pub(crate) fn read_symtab<Elf: FileHeader<Endian = Endianness>>(
     names.dedup();
     extra.symtab = names;
     extra.symtab_read = true;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -288,7 +321,8 @@ mod tests {
 
     fn scan(bytes: &[u8]) -> Extra {
         let mut e = Extra::default();
-        scan_strings(bytes, vec![(0, bytes.len() as u64)], &mut e);
+        let work = Work::new(bytes.len(), None);
+        scan_strings(bytes, vec![(0, bytes.len() as u64)], &mut e, &work).unwrap();
         e
     }
 
@@ -319,7 +353,7 @@ mod tests {
         let data = b"\0libz.so.1\0".repeat(3);
         let mut e = Extra::default();
         let ranges = vec![(0, 1 << 40), (u64::MAX, 5), (5, 10), (0, 33)];
-        scan_strings(&data, ranges, &mut e);
+        scan_strings(&data, ranges, &mut e, &Work::new(0, None)).unwrap();
         assert_eq!(e.library_strings.len(), 1);
         assert_eq!(
             merge(vec![(0, 5), (3, 9), (20, 30)]),

@@ -11,14 +11,17 @@
 //!
 //! Input is untrusted: every offset, size and count is checked against the file before use, no
 //! allocation is sized by a header field without a bound, and loops over linked structures are
-//! capped. Only this module uses the `object` crate (chosen over goblin because its low-level
+//! capped. Names are charged to a per-file budget and loops check a cooperative deadline
+//! (`work`), so shared string tables cannot make the work quadratic and no file holds a worker
+//! past `--timeout`. Only this module uses the `object` crate (chosen over goblin because its low-level
 //! `read::elf` API is zero-copy and lets us parse exactly the loader's view lazily; goblin's
 //! `Elf::parse` eagerly builds vectors of every section, symbol and relocation).
 
 mod extra;
 mod facts;
 mod reader;
+mod work;
 
 pub use extra::{Extra, LibraryString, Marker};
 pub use facts::*;
-pub use reader::{InspectError, inspect, is_elf, is_irelative};
+pub use reader::{InspectError, inspect, inspect_until, is_elf, is_irelative};

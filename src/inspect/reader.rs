@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Instant;
 
 use object::elf;
 use object::read::elf::{Dyn as _, FileHeader, ProgramHeader as _, Rel as _, Rela as _, Sym as _};
@@ -9,6 +10,7 @@ use object::{Endianness, Pod};
 
 use super::extra::{self, Extra};
 use super::facts::*;
+use super::work::{Work, read_name};
 
 /// Most symbols we read from one file (a large libLLVM has ~100k dynamic symbols).
 const MAX_SYMBOLS: usize = 4 << 20;
@@ -16,6 +18,9 @@ const MAX_SYMBOLS: usize = 4 << 20;
 const MAX_VERSION_ENTRIES: usize = 1 << 16;
 /// Most relocations we classify per table (the rest are counted as a warning).
 const MAX_RELOCS: usize = 64 << 20;
+
+/// Index of the class byte in `e_ident`.
+const EI_CLASS: usize = 4;
 
 /// DT_RELR tags (gABI 2022; not yet named by object 0.37).
 const DT_RELRSZ: u32 = 35;
@@ -28,6 +33,8 @@ pub enum InspectError {
     NotElf,
     /// ELF, but truncated or malformed where the loader needs it (an `error` record).
     Malformed(String),
+    /// The deadline passed before the file was read (a limit: a `skipped` record).
+    TimedOut,
 }
 
 impl fmt::Display for InspectError {
@@ -35,6 +42,7 @@ impl fmt::Display for InspectError {
         match self {
             InspectError::NotElf => f.write_str("not an ELF file"),
             InspectError::Malformed(m) => write!(f, "malformed ELF: {m}"),
+            InspectError::TimedOut => f.write_str("inspection did not finish in time"),
         }
     }
 }
@@ -52,16 +60,33 @@ pub fn is_elf(data: &[u8]) -> bool {
 
 /// Read the loader-relevant facts of one ELF file.
 pub fn inspect(data: &[u8]) -> Result<Facts, InspectError> {
+    inspect_until(data, None)
+}
+
+/// Like [`inspect`], giving up with [`InspectError::TimedOut`] once `deadline` has passed.
+///
+/// The deadline is checked on entry and every thousand steps of the loops over symbols,
+/// relocations, versions, hash chains and strings, so a hostile file cannot hold a worker.
+pub fn inspect_until(data: &[u8], deadline: Option<Instant>) -> Result<Facts, InspectError> {
+    let work = Work::new(data.len(), deadline);
+    work.check()?;
+    inspect_with(data, &work)
+}
+
+fn inspect_with(data: &[u8], work: &Work) -> Result<Facts, InspectError> {
     if !is_elf(data) {
         return Err(InspectError::NotElf);
     }
     if data.len() < 16 {
         return Err(bad("truncated ELF identification"));
     }
-    match data[4] {
-        elf::ELFCLASS64 => read::<elf::FileHeader64<Endianness>>(data),
-        elf::ELFCLASS32 => read::<elf::FileHeader32<Endianness>>(data),
-        c => Err(bad(format!("unknown ELF class {c}"))),
+    match data.get(EI_CLASS) {
+        Some(&elf::ELFCLASS64) => read::<elf::FileHeader64<Endianness>>(data, work),
+        Some(&elf::ELFCLASS32) => read::<elf::FileHeader32<Endianness>>(data, work),
+        c => Err(bad(format!(
+            "unknown ELF class {}",
+            c.copied().unwrap_or(0)
+        ))),
     }
 }
 
@@ -103,20 +128,20 @@ impl<'a> Image<'a> {
     }
 }
 
-/// A string table: NUL-terminated names at offsets.
-struct Strings<'a>(&'a [u8]);
+/// A string table: NUL-terminated names at offsets, read within the file's name budget.
+struct Strings<'a> {
+    bytes: &'a [u8],
+    work: &'a Work,
+}
 
 impl Strings<'_> {
     fn get(&self, off: u64) -> Result<String, InspectError> {
-        let rest = usize::try_from(off)
-            .ok()
-            .and_then(|o| self.0.get(o..))
-            .ok_or_else(|| bad(format!("string offset {off} outside DT_STRTAB")))?;
-        let end = rest
-            .iter()
-            .position(|&b| b == 0)
-            .ok_or_else(|| bad(format!("unterminated string at DT_STRTAB offset {off}")))?;
-        Ok(String::from_utf8_lossy(&rest[..end]).into_owned())
+        let at = usize::try_from(off).unwrap_or(usize::MAX);
+        match read_name(self.work, self.bytes, at) {
+            Ok(Some(name)) => Ok(name),
+            Ok(None) => Err(bad(format!("string offset {off} outside DT_STRTAB"))),
+            Err(e) => Err(bad(format!("DT_STRTAB: {e}"))),
+        }
     }
 }
 
@@ -153,11 +178,28 @@ struct DynInfo {
     textrel: bool,
 }
 
-fn read<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Facts, InspectError> {
+fn read<Elf: FileHeader<Endian = Endianness>>(
+    data: &[u8],
+    work: &Work,
+) -> Result<Facts, InspectError> {
     let header = Elf::parse(data).map_err(|e| bad(format!("ELF header: {e}")))?;
     let endian = header
         .endian()
         .map_err(|e| bad(format!("ELF header: {e}")))?;
+    // The kernel and musl's loader take e_phnum as it is: PN_XNUM (the count kept in section
+    // 0, which object would follow) and zero both mean nothing they can map.
+    let e_type = header.e_type(endian);
+    match header.e_phnum(endian) {
+        elf::PN_XNUM => {
+            return Err(bad(
+                "e_phnum is PN_XNUM (0xffff): the loader does not read a count from section 0",
+            ));
+        }
+        0 if matches!(e_type, elf::ET_EXEC | elf::ET_DYN) => {
+            return Err(bad("no program headers: nothing for the loader to map"));
+        }
+        _ => {}
+    }
     let phdrs = header
         .program_headers(endian, data)
         .map_err(|e| bad(format!("program headers: {e}")))?;
@@ -180,6 +222,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Facts, Insp
     let mut gnu_abi_tag = false;
     let mut warnings = Vec::new();
     for ph in phdrs {
+        work.tick()?;
         match ph.p_type(endian) {
             elf::PT_LOAD => loads.push(Load {
                 vaddr: ph.p_vaddr(endian).into(),
@@ -218,11 +261,10 @@ fn read<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Facts, Insp
         }
     }
 
-    let e_type = header.e_type(endian);
     let image = Image { data, loads };
     let mut info = DynInfo::default();
     if let Some(bytes) = dynamic {
-        info = read_dynamic::<Elf>(endian, bytes)?;
+        info = read_dynamic::<Elf>(endian, bytes, work)?;
     }
     let kind = match (e_type, interpreter.is_some(), dynamic.is_some()) {
         (elf::ET_EXEC, true, _) => Kind::Executable,
@@ -266,7 +308,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Facts, Insp
     };
 
     if dynamic.is_some() && kind != Kind::NotLoadable {
-        read_linking::<Elf>(endian, &image, &info, &mut facts, &mut warnings)?;
+        read_linking::<Elf>(endian, &image, &info, &mut facts, &mut warnings, work)?;
     }
     facts.libc = libc_flavour(&facts, dynamic.is_some());
     // Heuristic evidence for the advisory findings (#6), never for the verdict.
@@ -274,9 +316,10 @@ fn read<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Facts, Insp
         data,
         string_ranges(header, endian, data, &image),
         &mut facts.extra,
-    );
+        work,
+    )?;
     if facts.kind.is_static() {
-        extra::read_symtab(header, endian, data, &mut facts.extra, &mut warnings);
+        extra::read_symtab(header, endian, data, &mut facts.extra, &mut warnings, work)?;
     }
     facts.warnings = warnings;
     Ok(facts)
@@ -327,12 +370,14 @@ fn string_ranges<Elf: FileHeader<Endian = Endianness>>(
 fn read_dynamic<Elf: FileHeader<Endian = Endianness>>(
     endian: Endianness,
     bytes: &[u8],
+    work: &Work,
 ) -> Result<DynInfo, InspectError> {
     let count = bytes.len() / std::mem::size_of::<Elf::Dyn>();
     let (dyns, _) = object::pod::slice_from_bytes::<Elf::Dyn>(bytes, count)
         .map_err(|_| bad("PT_DYNAMIC is not a table of Elf_Dyn"))?;
     let mut d = DynInfo::default();
     for entry in dyns {
+        work.tick()?;
         let tag: u64 = entry.d_tag(endian).into();
         let val: u64 = entry.d_val(endian).into();
         // Tags are signed in the ABI; compare the low 32 bits for the standard ones.
@@ -391,19 +436,27 @@ fn read_linking<Elf: FileHeader<Endian = Endianness>>(
     info: &DynInfo,
     facts: &mut Facts,
     warnings: &mut Vec<String>,
+    work: &Work,
 ) -> Result<(), InspectError> {
     let strtab = match info.strtab {
         Some(addr) => {
             let all = image
                 .at(addr)
                 .ok_or_else(|| bad("DT_STRTAB is not in a loaded segment"))?;
-            let len = info.strsz.unwrap_or(all.len() as u64).min(all.len() as u64);
-            Strings(&all[..len as usize])
+            let len = info
+                .strsz
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(all.len());
+            Strings {
+                bytes: all.get(..len).unwrap_or(all),
+                work,
+            }
         }
-        None if info.needed.is_empty() && info.symtab.is_none() => Strings(&[]),
+        None if info.needed.is_empty() && info.symtab.is_none() => Strings { bytes: &[], work },
         None => return Err(bad("dynamic segment has no DT_STRTAB")),
     };
     for &off in &info.needed {
+        work.tick()?;
         facts.needed.push(strtab.get(off)?);
     }
     if let Some(off) = info.soname {
@@ -430,10 +483,10 @@ fn read_linking<Elf: FileHeader<Endian = Endianness>>(
         .at(symtab_addr)
         .ok_or_else(|| bad("DT_SYMTAB is not in a loaded segment"))?;
 
-    let relocs = read_relocs::<Elf>(endian, image, info, facts.arch, warnings)?;
+    let relocs = read_relocs::<Elf>(endian, image, info, facts.arch, warnings, work)?;
     // The loader never knows the symbol count either: it follows the hash table, and
     // relocations name indices directly. Take the largest index either can reach.
-    let mut nsyms = symbol_count::<Elf>(endian, image, info, warnings);
+    let mut nsyms = symbol_count::<Elf>(endian, image, info, warnings, work)?;
     nsyms = nsyms.max(relocs.max_sym.map_or(0, |m| m as usize + 1));
     let available = sym_bytes.len() / sym_size;
     if nsyms > available {
@@ -450,17 +503,16 @@ fn read_linking<Elf: FileHeader<Endian = Endianness>>(
     if info.versym.is_some() && versym.is_none() {
         warnings.push("DT_VERSYM is not in a loaded segment; versions unknown".into());
     }
-    let needs = read_verneed::<Elf>(endian, image, info, &strtab, facts, warnings);
-    let defs = read_verdef(endian, image, info, &strtab, warnings);
+    let needs = read_verneed(endian, image, info, &strtab, facts, warnings)?;
+    let defs = read_verdef(endian, image, info, &strtab, warnings)?;
 
     for (idx, sym) in syms.iter().enumerate().skip(1) {
+        work.tick()?;
         let name = strtab.get(sym.st_name(endian).into())?;
         if name.is_empty() {
             continue;
         }
-        let raw_ver = versym
-            .and_then(|v| v.get(idx * 2..idx * 2 + 2))
-            .map(|b| read_u16(endian, b));
+        let raw_ver = versym.and_then(|v| read_u16(endian, v, idx.saturating_mul(2)));
         let bind = sym.st_bind();
         let sym_type = SymType::from_st_type(sym.st_type());
         let copied = relocs.copy.contains(&(idx as u32));
@@ -515,16 +567,16 @@ fn read_linking<Elf: FileHeader<Endian = Endianness>>(
     Ok(())
 }
 
-fn read_u16(endian: Endianness, b: &[u8]) -> u16 {
-    let arr = [b[0], b[1]];
-    match endian {
+fn read_u16(endian: Endianness, b: &[u8], at: usize) -> Option<u16> {
+    let arr: [u8; 2] = b.get(at..at.checked_add(2)?)?.try_into().ok()?;
+    Some(match endian {
         Endianness::Little => u16::from_le_bytes(arr),
         Endianness::Big => u16::from_be_bytes(arr),
-    }
+    })
 }
 
 fn read_u32(endian: Endianness, b: &[u8], at: usize) -> Option<u32> {
-    let arr: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
+    let arr: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
     Some(match endian {
         Endianness::Little => u32::from_le_bytes(arr),
         Endianness::Big => u32::from_be_bytes(arr),
@@ -537,17 +589,18 @@ fn symbol_count<Elf: FileHeader<Endian = Endianness>>(
     image: &Image<'_>,
     info: &DynInfo,
     warnings: &mut Vec<String>,
-) -> usize {
+    work: &Work,
+) -> Result<usize, InspectError> {
     if let Some(h) = info.hash.and_then(|a| image.at(a)) {
         if let Some(nchain) = read_u32(endian, h, 4) {
-            return nchain as usize;
+            return Ok(nchain as usize);
         }
     }
     let Some(g) = info.gnu_hash.and_then(|a| image.at(a)) else {
         if info.hash.is_some() || info.gnu_hash.is_some() {
             warnings.push("hash table is not in a loaded segment".into());
         }
-        return 0;
+        return Ok(0);
     };
     let (Some(nbuckets), Some(symoffset), Some(bloom_size)) = (
         read_u32(endian, g, 0),
@@ -555,57 +608,71 @@ fn symbol_count<Elf: FileHeader<Endian = Endianness>>(
         read_u32(endian, g, 8),
     ) else {
         warnings.push("DT_GNU_HASH truncated".into());
-        return 0;
+        return Ok(0);
     };
-    let word = if Elf::is_type_64_sized() { 8 } else { 4 };
-    let buckets_at = 16 + bloom_size as usize * word;
+    let word: usize = if Elf::is_type_64_sized() { 8 } else { 4 };
+    let buckets_at = (bloom_size as usize)
+        .saturating_mul(word)
+        .saturating_add(16);
     let mut max = 0u32;
+    // Bounded by the table's bytes: a bucket past the file ends the loop.
     for i in 0..nbuckets as usize {
-        match read_u32(endian, g, buckets_at + i * 4) {
+        work.tick()?;
+        match read_u32(endian, g, buckets_at.saturating_add(i.saturating_mul(4))) {
             Some(b) => max = max.max(b),
             None => {
                 warnings.push("DT_GNU_HASH buckets truncated".into());
-                return 0;
+                return Ok(0);
             }
         }
     }
     if max < symoffset {
-        return symoffset as usize;
+        return Ok(symoffset as usize);
     }
-    let chains_at = buckets_at + nbuckets as usize * 4;
-    let mut idx = max;
+    let chains_at = buckets_at.saturating_add((nbuckets as usize).saturating_mul(4));
+    let mut idx = max as usize;
     // Follow the last chain to its end marker (low bit set); bounded by the table's size.
     loop {
-        let Some(h) = read_u32(endian, g, chains_at + (idx - symoffset) as usize * 4) else {
+        work.tick()?;
+        let at = (idx - symoffset as usize)
+            .saturating_mul(4)
+            .saturating_add(chains_at);
+        let Some(h) = read_u32(endian, g, at) else {
             warnings.push("DT_GNU_HASH chain runs past the file".into());
-            return idx as usize;
+            return Ok(idx);
         };
-        if h & 1 == 1 || idx as usize >= MAX_SYMBOLS {
-            return idx as usize + 1;
+        if h & 1 == 1 || idx >= MAX_SYMBOLS {
+            return Ok(idx + 1);
         }
         idx += 1;
     }
 }
 
 /// Version index → (library, version name), from DT_VERNEED.
-fn read_verneed<Elf: FileHeader<Endian = Endianness>>(
+///
+/// Chains only move forward (`vn_next`/`vna_next` are unsigned offsets), so they cannot loop;
+/// every step is still counted and capped, and each name is charged to the file's budget.
+fn read_verneed(
     endian: Endianness,
     image: &Image<'_>,
     info: &DynInfo,
     strtab: &Strings<'_>,
     facts: &mut Facts,
     warnings: &mut Vec<String>,
-) -> BTreeMap<u16, (String, String)> {
+) -> Result<BTreeMap<u16, (String, String)>, InspectError> {
     let mut out = BTreeMap::new();
-    let Some(base) = info.verneed else { return out };
+    let Some(base) = info.verneed else {
+        return Ok(out);
+    };
     let Some(bytes) = image.at(base) else {
         warnings.push("DT_VERNEED is not in a loaded segment".into());
-        return out;
+        return Ok(out);
     };
-    let count = info.verneednum.unwrap_or(0) as usize;
+    let count = usize::try_from(info.verneednum.unwrap_or(0)).unwrap_or(usize::MAX);
     let mut off = 0usize;
     let mut steps = 0usize;
     for _ in 0..count.min(MAX_VERSION_ENTRIES) {
+        strtab.work.tick()?;
         let Some(vn) = pod_at::<elf::Verneed<Endianness>>(bytes, off) else {
             warnings.push("DT_VERNEED entry outside the file".into());
             break;
@@ -616,14 +683,16 @@ fn read_verneed<Elf: FileHeader<Endian = Endianness>>(
         let mut versions = Vec::new();
         let mut aux = off.checked_add(vn.vn_aux.get(endian) as usize);
         for _ in 0..vn.vn_cnt.get(endian) {
+            strtab.work.tick()?;
             steps += 1;
+            if steps > MAX_VERSION_ENTRIES {
+                warnings.push("DT_VERNEED has too many entries; the rest were not read".into());
+                break;
+            }
             let Some(a) = aux.and_then(|a| pod_at::<elf::Vernaux<Endianness>>(bytes, a)) else {
                 warnings.push("DT_VERNEED auxiliary entry outside the file".into());
                 break;
             };
-            if steps > MAX_VERSION_ENTRIES {
-                break;
-            }
             let name = strtab
                 .get(a.vna_name.get(endian).into())
                 .unwrap_or_default();
@@ -648,7 +717,7 @@ fn read_verneed<Elf: FileHeader<Endian = Endianness>>(
             None => break,
         }
     }
-    out
+    Ok(out)
 }
 
 /// Version index → version name, from DT_VERDEF (the first Verdaux names the version).
@@ -658,15 +727,19 @@ fn read_verdef(
     info: &DynInfo,
     strtab: &Strings<'_>,
     warnings: &mut Vec<String>,
-) -> BTreeMap<u16, String> {
+) -> Result<BTreeMap<u16, String>, InspectError> {
     let mut out = BTreeMap::new();
-    let Some(base) = info.verdef else { return out };
+    let Some(base) = info.verdef else {
+        return Ok(out);
+    };
     let Some(bytes) = image.at(base) else {
         warnings.push("DT_VERDEF is not in a loaded segment".into());
-        return out;
+        return Ok(out);
     };
+    let count = usize::try_from(info.verdefnum.unwrap_or(0)).unwrap_or(usize::MAX);
     let mut off = 0usize;
-    for _ in 0..(info.verdefnum.unwrap_or(0) as usize).min(MAX_VERSION_ENTRIES) {
+    for _ in 0..count.min(MAX_VERSION_ENTRIES) {
+        strtab.work.tick()?;
         let Some(vd) = pod_at::<elf::Verdef<Endianness>>(bytes, off) else {
             warnings.push("DT_VERDEF entry outside the file".into());
             break;
@@ -688,7 +761,7 @@ fn read_verdef(
             None => break,
         }
     }
-    out
+    Ok(out)
 }
 
 fn pod_at<T: Pod>(bytes: &[u8], off: usize) -> Option<&T> {
@@ -712,6 +785,7 @@ fn read_relocs<Elf: FileHeader<Endian = Endianness>>(
     info: &DynInfo,
     arch: Arch,
     warnings: &mut Vec<String>,
+    work: &Work,
 ) -> Result<Relocs, InspectError> {
     let mut out = Relocs::default();
     let mut unsupported: BTreeMap<u32, u64> = BTreeMap::new();
@@ -754,6 +828,7 @@ fn read_relocs<Elf: FileHeader<Endian = Endianness>>(
             let (rs, _) = object::pod::slice_from_bytes::<Elf::Rela>(bytes, n.min(MAX_RELOCS))
                 .map_err(|_| bad("relocation table truncated"))?;
             for r in rs {
+                work.tick()?;
                 note(r.r_type(endian, false), r.r_sym(endian, false), &mut out);
             }
         } else {
@@ -761,6 +836,7 @@ fn read_relocs<Elf: FileHeader<Endian = Endianness>>(
             let (rs, _) = object::pod::slice_from_bytes::<Elf::Rel>(bytes, n.min(MAX_RELOCS))
                 .map_err(|_| bad("relocation table truncated"))?;
             for r in rs {
+                work.tick()?;
                 note(r.r_type(endian), r.r_sym(endian), &mut out);
             }
         }
@@ -858,4 +934,35 @@ fn libc_flavour(f: &Facts, dynamic: bool) -> Libc {
         return Libc::Static;
     }
     Libc::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn sample(name: &str) -> Vec<u8> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(root.join("samples/bin").join(name)).unwrap()
+    }
+
+    /// The deadline is looked at inside the reading, not only on entry: with a deadline already
+    /// past and the entry check skipped, reading stops with TimedOut.
+    #[test]
+    fn reading_stops_at_the_deadline() {
+        let past = Instant::now().checked_sub(Duration::from_millis(1));
+        let big = sample("hello-static-glibc");
+        let work = Work::new(big.len(), past);
+        assert_eq!(
+            inspect_with(&big, &work).err(),
+            Some(InspectError::TimedOut)
+        );
+        let small = sample("hello-aarch64-nolibc");
+        assert_eq!(
+            inspect_until(&small, past).err(),
+            Some(InspectError::TimedOut),
+            "the entry check"
+        );
+        assert!(inspect_until(&big, None).is_ok());
+    }
 }

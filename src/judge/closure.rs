@@ -6,6 +6,7 @@
 //! `/lib:/usr/local/lib:/usr/lib` (inside the unit's root). Names musl treats as itself and the
 //! names only gcompat provides are not searched. Pure: no I/O.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::db::Db;
@@ -38,6 +39,19 @@ pub struct Edge {
 const SYSTEM_DIRS: &[&str] = &["/lib", "/usr/local/lib", "/usr/lib"];
 /// Symbolic link hops followed before giving up (loops).
 const MAX_LINK_HOPS: usize = 16;
+/// Longest path resolved (Linux's PATH_MAX); longer links and paths resolve to nothing.
+const MAX_PATH: usize = 4096;
+/// Bounds on one binary's closure, so that a hostile unit (thousands of libraries needing each
+/// other, huge rpath lists) cannot make resolution quadratic or worse. Real closures are tens
+/// of libraries deep and wide; past these bounds the closure lists what it found so far.
+/// Requesters up the chain whose rpaths are searched (musl searches all; real chains are short).
+const MAX_CHAIN: usize = 32;
+/// rpath/runpath entries searched per requester.
+const MAX_SEARCH_DIRS: usize = 64;
+/// Libraries listed in one closure.
+const MAX_EDGES: usize = 512;
+/// Path lookups made for one closure.
+const MAX_LOOKUPS: usize = 1 << 13;
 
 /// Resolves library names inside one unit.
 pub struct Resolver<'a> {
@@ -76,16 +90,22 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    /// The node at `path`, following links inside the unit.
-    fn lookup(&self, path: &str) -> Option<usize> {
+    /// The node at `path`, following links inside the unit; `lookups` is the closure's budget.
+    fn lookup(&self, path: &str, lookups: &Cell<usize>) -> Option<usize> {
+        let left = lookups.get().checked_sub(1)?;
+        lookups.set(left);
         let mut p = crate::input::normalize(path);
         for _ in 0..MAX_LINK_HOPS {
+            if p.len() > MAX_PATH {
+                return None;
+            }
             if let Some(&i) = self.by_path.get(p.as_str()) {
                 return Some(i);
             }
             // A link anywhere along the path (e.g. /lib64 -> usr/lib64) redirects it.
             let (prefix, target) = self.link_prefix(&p)?;
-            p = crate::input::normalize(&format!("{target}{}", &p[prefix..]));
+            let rest = p.get(prefix..).unwrap_or_default();
+            p = crate::input::normalize(&format!("{target}{rest}"));
         }
         None
     }
@@ -94,34 +114,34 @@ impl<'a> Resolver<'a> {
     fn link_prefix(&self, p: &str) -> Option<(usize, String)> {
         let mut end = p.len();
         loop {
-            if let Some(t) = self.links.get(&p[..end]) {
+            let head = p.get(..end)?;
+            if let Some(t) = self.links.get(head) {
                 return Some((end, t.clone()));
             }
-            end = p[..end].rfind('/').filter(|&i| i > 0)?;
+            end = head.rfind('/').filter(|&i| i > 0)?;
         }
     }
 
-    fn search(&self, name: &str, chain: &[usize]) -> Option<usize> {
+    fn search(&self, name: &str, chain: &[usize], lookups: &Cell<usize>) -> Option<usize> {
         if name.contains('/') {
             return None; // loaded relative to the process's working directory: unknowable
         }
-        for &req in chain {
-            let n = &self.nodes[req];
+        for n in chain.iter().filter_map(|&req| self.nodes.get(req)) {
             let paths = if n.runpath.is_empty() {
                 &n.rpath
             } else {
                 &n.runpath
             };
-            for entry in paths.iter().filter(|e| !e.is_empty()) {
+            for entry in paths.iter().filter(|e| !e.is_empty()).take(MAX_SEARCH_DIRS) {
                 let dir = expand_origin(entry, dirname(&n.path));
-                if let Some(i) = self.lookup(&format!("{dir}/{name}")) {
+                if let Some(i) = self.lookup(&format!("{dir}/{name}"), lookups) {
                     return Some(i);
                 }
             }
         }
         SYSTEM_DIRS
             .iter()
-            .find_map(|d| self.lookup(&format!("{d}/{name}")))
+            .find_map(|d| self.lookup(&format!("{d}/{name}"), lookups))
     }
 
     fn is_system(&self, name: &str) -> bool {
@@ -141,12 +161,19 @@ impl<'a> Resolver<'a> {
         let mut seen_nodes: HashSet<usize> = HashSet::from([root]);
         // (node, chain of requesters from it up to the root)
         let mut queue: VecDeque<(usize, Vec<usize>)> = VecDeque::from([(root, vec![root])]);
+        let lookups = Cell::new(MAX_LOOKUPS);
         while let Some((n, chain)) = queue.pop_front() {
-            for name in &self.nodes[n].needed {
+            let Some(node) = self.nodes.get(n) else {
+                continue;
+            };
+            for name in &node.needed {
                 if self.is_system(name) || !seen_names.insert(name) {
                     continue;
                 }
-                let found = self.search(name, &chain);
+                if edges.len() >= MAX_EDGES || lookups.get() == 0 {
+                    return edges;
+                }
+                let found = self.search(name, &chain, &lookups);
                 edges.push(Edge {
                     library: name.clone(),
                     node: found,
@@ -155,7 +182,7 @@ impl<'a> Resolver<'a> {
                 if let Some(f) = found {
                     if seen_nodes.insert(f) {
                         let mut c = vec![f];
-                        c.extend(&chain);
+                        c.extend(chain.iter().take(MAX_CHAIN - 1));
                         queue.push_back((f, c));
                     }
                 }
@@ -207,6 +234,30 @@ mod tests {
                 ("libbar.so", Some(2))
             ]
         );
+    }
+
+    #[test]
+    fn hostile_units_stay_bounded() {
+        let db = Db::get().unwrap();
+        // 5000 libraries, each needing the next, each with a long runpath: without bounds the
+        // closure of each would be 5000 deep and search every requester's every entry.
+        let n = 5000;
+        let runpath: Vec<String> = (0..200).map(|i| format!("/nowhere/{i}")).collect();
+        let nodes: Vec<Node> = (0..n)
+            .map(|i| Node {
+                path: format!("/usr/lib/lib{i}.so"),
+                needed: vec![format!("lib{}.so", i + 1)],
+                rpath: Vec::new(),
+                runpath: runpath.clone(),
+            })
+            .collect();
+        let long = format!("/{}", "x/".repeat(4000));
+        let links = HashMap::from([("/lib".to_string(), long)]);
+        let r = Resolver::new(&nodes, &links, db);
+        let edges = r.closure(0);
+        assert!(!edges.is_empty());
+        assert!(edges.len() <= MAX_EDGES, "{}", edges.len());
+        assert_eq!(edges.first().and_then(|e| e.node), Some(1));
     }
 
     #[test]

@@ -64,22 +64,34 @@ pub fn render_sarif(report: &Report) -> String {
         .collect();
     let mut invocation = json!({"executionSuccessful": true});
     if !unreadable.is_empty() {
-        invocation["toolExecutionNotifications"] = Value::Array(unreadable);
+        set(
+            &mut invocation,
+            "toolExecutionNotifications",
+            Value::Array(unreadable),
+        );
     }
     if !expired.is_empty() {
-        invocation["toolConfigurationNotifications"] = Value::Array(expired);
+        set(
+            &mut invocation,
+            "toolConfigurationNotifications",
+            Value::Array(expired),
+        );
     }
     let mut properties = json!({
         "target": report.target,
         "totals": report.totals,
     });
     if let Some(g) = &report.gate {
-        properties["gate"] = json!({
-            "failOn": g.fail_on,
-            "status": g.status,
-            "failing": g.failing,
-            "unreadable": g.unreadable,
-        });
+        set(
+            &mut properties,
+            "gate",
+            json!({
+                "failOn": g.fail_on,
+                "status": g.status,
+                "failing": g.failing,
+                "unreadable": g.unreadable,
+            }),
+        );
     }
     let log = json!({
         "$schema": SARIF_SCHEMA,
@@ -140,19 +152,31 @@ fn rule(c: Code) -> Value {
     })
 }
 
+/// Set `key` of a JSON object (checked access: `value[key] = …` panics on a non-object).
+fn set(object: &mut Value, key: &str, value: Value) {
+    if let Some(o) = object.as_object_mut() {
+        o.insert(key.to_string(), value);
+    }
+}
+
 fn artifact(r: &Record) -> Value {
     let mut a = json!({"location": {"uri": uri(&r.path)}});
     if let Some(size) = r.size {
-        a["length"] = json!(size);
+        set(&mut a, "length", json!(size));
     }
     if let Some(sha) = &r.sha256 {
-        a["hashes"] = json!({"sha-256": sha});
+        set(&mut a, "hashes", json!({"sha-256": sha}));
     }
-    a["properties"] = json!({"verdict": r.verdict, "artifact": r.artifact});
+    let mut properties = json!({"verdict": r.verdict, "artifact": r.artifact});
     if let Some(g) = r.gate {
-        a["properties"]["effectiveVerdict"] = json!(g.effective_verdict);
-        a["properties"]["fails"] = json!(g.fails);
+        set(
+            &mut properties,
+            "effectiveVerdict",
+            json!(g.effective_verdict),
+        );
+        set(&mut properties, "fails", json!(g.fails));
     }
+    set(&mut a, "properties", properties);
     a
 }
 
@@ -191,8 +215,8 @@ fn result(r: &Record, index: usize, f: &Finding, baseline_used: bool) -> Value {
         ("library", &f.library),
         ("fix", &f.fix),
     ] {
-        if let Some(value) = value {
-            v["properties"][key] = json!(value);
+        if let (Some(value), Some(props)) = (value, v.get_mut("properties")) {
+            set(props, key, json!(value));
         }
     }
     if let Some(s) = &f.suppressed {
@@ -200,18 +224,26 @@ fn result(r: &Record, index: usize, f: &Finding, baseline_used: bool) -> Value {
             (SuppressionKind::Allow, Some(n)) => format!("allow rule {n}: {}", s.reason),
             _ => s.reason.clone(),
         };
-        v["suppressions"] = json!([{
-            "kind": "external",
-            "status": "accepted",
-            "justification": justification,
-        }]);
+        set(
+            &mut v,
+            "suppressions",
+            json!([{
+                "kind": "external",
+                "status": "accepted",
+                "justification": justification,
+            }]),
+        );
     }
     if baseline_used {
         let known = f
             .suppressed
             .as_ref()
             .is_some_and(|s| s.kind == SuppressionKind::Baseline);
-        v["baselineState"] = json!(if known { "unchanged" } else { "new" });
+        set(
+            &mut v,
+            "baselineState",
+            json!(if known { "unchanged" } else { "new" }),
+        );
     }
     v
 }

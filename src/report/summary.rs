@@ -61,18 +61,18 @@ impl BatchSummary {
         }
         let artifacts = order
             .iter()
-            .map(|a| {
-                let rs = &per[a];
+            .filter_map(|a| {
+                let rs = per.get(a)?;
                 let verdict = rs
                     .iter()
                     .map(|r| r.verdict)
                     .max()
                     .unwrap_or(Verdict::Skipped);
-                ArtifactRollup {
+                Some(ArtifactRollup {
                     artifact: a.to_string(),
                     verdict,
                     totals: Totals::of(rs),
-                }
+                })
             })
             .collect();
 

@@ -216,11 +216,13 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
         })
         .collect();
     let mut i = 0;
-    while i < shown.len() {
-        let f = shown[i];
+    while let Some((&f, rest)) = shown
+        .get(i..)
+        .and_then(|r| r.split_first().map(|(f, _)| (f, r)))
+    {
         // Without -v, a run of more than GROUP findings of one ID and severity is one line;
         // errors (what blocks the binary) are always listed in full.
-        let run = shown[i..]
+        let run = rest
             .iter()
             .take_while(|g| {
                 g.id == f.id
@@ -228,8 +230,9 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
                     && g.suppressed.is_none() == f.suppressed.is_none()
             })
             .count();
+        let group = rest.get(..run).unwrap_or(rest);
         if !opts.verbose && run > GROUP && f.severity != Severity::Error {
-            let names: Vec<&str> = shown[i..i + run]
+            let names: Vec<&str> = group
                 .iter()
                 .filter_map(|g| g.symbol.as_deref().or(g.library.as_deref()))
                 .collect();
@@ -248,11 +251,11 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
                 run.saturating_sub(GROUP)
             );
         } else {
-            for g in &shown[i..i + run] {
+            for g in group {
                 line(out, g, p);
             }
         }
-        for g in &shown[i..i + run] {
+        for g in group {
             // The fixes that change the verdict: those of findings at the verdict's level, plus
             // the packages to install when the binary can run at all. Hardening advice is not
             // about running at all: its messages say what Alpine does instead.

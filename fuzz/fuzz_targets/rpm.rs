@@ -1,0 +1,8 @@
+//! RPM packages and bare cpio archives (newc/crc): any bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    muslcheck_fuzz::scan_bytes(data);
+});

@@ -1,0 +1,8 @@
+//! Zip family (zip, whl, jar): any bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    muslcheck_fuzz::scan_bytes(data);
+});
