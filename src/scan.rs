@@ -60,22 +60,28 @@ struct Analysed {
     node: Option<Node>,
 }
 
+/// One unit's ELF files (their record indices and closure nodes) and links.
+type UnitFiles = (Vec<usize>, Vec<Node>, HashMap<String, String>);
+
+/// An ELF file whose analysis a task will fill in.
+struct PendingElf {
+    unit: UnitId,
+    unit_path: String,
+    name: String,
+    artifact: String,
+    slot: Arc<OnceLock<Analysed>>,
+}
+
 /// What a producer saw, in order.
 enum Produced {
     Unit(UnitId),
-    Elf {
-        unit: UnitId,
-        unit_path: String,
-        name: String,
-        artifact: String,
-        slot: Arc<OnceLock<Analysed>>,
-    },
+    Elf(Box<PendingElf>),
     Link {
         unit: UnitId,
         path: String,
         target: String,
     },
-    Record(Record),
+    Record(Box<Record>),
     /// The items of an archive read by another task.
     Nested(Arc<OnceLock<Vec<Produced>>>),
 }
@@ -148,11 +154,11 @@ fn produce<'s>(
         });
     }));
     if walked.is_err() {
-        out.push(Produced::Record(internal_error(
+        out.push(Produced::Record(Box::new(internal_error(
             &name,
             &name,
             "reading this input",
-        )));
+        ))));
     }
 }
 
@@ -186,7 +192,7 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
         } => {
             // Non-ELF files inside trees and archives are not reported (like scanelf -R).
             if named {
-                out.push(Produced::Record(crate::not_elf(&name, &artifact)));
+                out.push(Produced::Record(Box::new(crate::not_elf(&name, &artifact))));
             }
         }
         Item::Problem {
@@ -194,13 +200,13 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
             artifact,
             error,
             limit,
-        } => out.push(Produced::Record(if limit {
+        } => out.push(Produced::Record(Box::new(if limit {
             crate::skipped(&name, &artifact, &error)
         } else {
             let mut r = crate::unreadable(&name, &artifact, &error);
             r.reason = Some(error);
             r
-        })),
+        }))),
         Item::Subtree(tree) => {
             let slot = Arc::new(OnceLock::new());
             out.push(Produced::Nested(slot.clone()));
@@ -216,7 +222,7 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
                 }));
                 if walked.is_err() {
                     let r = internal_error(&name, &artifact, "reading this directory");
-                    sub.push(Produced::Record(r));
+                    sub.push(Produced::Record(Box::new(r)));
                 }
                 let _ = slot.set(sub);
             });
@@ -245,24 +251,24 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
                     )
                 }));
                 if read.is_err() {
-                    sub.push(Produced::Record(internal_error(
+                    sub.push(Produced::Record(Box::new(internal_error(
                         &name,
                         &name,
                         "reading this archive",
-                    )));
+                    ))));
                 }
                 let _ = slot.set(sub);
             });
         }
         Item::Elf(src) => {
             let slot = Arc::new(OnceLock::new());
-            out.push(Produced::Elf {
+            out.push(Produced::Elf(Box::new(PendingElf {
                 unit: src.unit,
                 unit_path: src.unit_path.clone(),
                 name: src.name.clone(),
                 artifact: src.artifact.clone(),
                 slot: slot.clone(),
-            });
+            })));
             let held = match &src.data {
                 Data::Bytes(b) => b.len() as u64,
                 Data::Path(_) => 0,
@@ -375,8 +381,7 @@ fn finish(nested: Vec<Produced>, db: &Db) -> Vec<Record> {
     let mut records: Vec<Record> = Vec::new();
     let mut named: Vec<bool> = Vec::new();
     // unit → (record indices of its ELF files, their nodes, links)
-    let mut units: HashMap<UnitId, (Vec<usize>, Vec<Node>, HashMap<String, String>)> =
-        HashMap::new();
+    let mut units: HashMap<UnitId, UnitFiles> = HashMap::new();
     for p in out {
         match p {
             Produced::Unit(id) => {
@@ -387,16 +392,17 @@ fn finish(nested: Vec<Produced>, db: &Db) -> Vec<Record> {
             }
             Produced::Record(r) => {
                 named.push(true);
-                records.push(r);
+                records.push(*r);
             }
             Produced::Nested(_) => {}
-            Produced::Elf {
-                unit,
-                unit_path,
-                name,
-                artifact,
-                slot,
-            } => {
+            Produced::Elf(pending) => {
+                let PendingElf {
+                    unit,
+                    unit_path,
+                    name,
+                    artifact,
+                    slot,
+                } = *pending;
                 let a = slot.get().cloned().unwrap_or_else(|| Analysed {
                     record: crate::unreadable(&name, &artifact, "not analysed (internal error)"),
                     node: None,

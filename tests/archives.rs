@@ -406,7 +406,7 @@ fn oci_layout(dir: &Path, layers: &[Vec<u8>]) {
     use sha2::Digest;
     let blobs = dir.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).unwrap();
-    let mut put = |data: &[u8]| {
+    let put = |data: &[u8]| {
         let d = hex(&sha2::Sha256::digest(data));
         std::fs::write(blobs.join(&d), data).unwrap();
         (format!("sha256:{d}"), data.len())
@@ -520,7 +520,7 @@ fn identical_files_are_analysed_once() {
     let count = Count(AtomicUsize::new(0), AtomicUsize::new(0));
     let mut records = Vec::new();
     scan(
-        &[t.0.clone()],
+        std::slice::from_ref(&t.0),
         db,
         &target,
         &ScanOptions::default(),

@@ -140,8 +140,11 @@ pub(crate) fn archive_error(e: &io::Error) -> String {
     }
 }
 
+/// A stream whose first bytes were read for detection, then put back in front.
+type Replay<R> = io::Chain<Cursor<Vec<u8>>, R>;
+
 /// Read up to HEAD bytes and give back a reader that replays them.
-fn peek<R: Read>(mut r: R) -> io::Result<(Vec<u8>, io::Chain<Cursor<Vec<u8>>, R>)> {
+fn peek<R: Read>(mut r: R) -> io::Result<(Vec<u8>, Replay<R>)> {
     let mut head = Vec::with_capacity(HEAD);
     (&mut r).take(HEAD as u64).read_to_end(&mut head)?;
     Ok((head.clone(), Cursor::new(head).chain(r)))

@@ -354,7 +354,7 @@ fn string_ranges<Elf: FileHeader<Endian = Endianness>>(
         ranges = image
             .loads
             .iter()
-            .filter(|l| !l.writable && !(rodata_only && l.exec))
+            .filter(|l| !l.writable && (!rodata_only || !l.exec))
             .map(|l| (l.offset, l.filesz))
             .collect();
     }

@@ -45,6 +45,9 @@ pub struct BatchSummary {
     pub install: Vec<String>,
 }
 
+/// The binaries and artifacts one blocker stops.
+type Blocked<'a> = (BTreeSet<&'a str>, BTreeSet<&'a str>);
+
 /// How many blockers to keep.
 const TOP_BLOCKERS: usize = 20;
 
@@ -76,8 +79,8 @@ impl BatchSummary {
             })
             .collect();
 
-        let mut blocks: BTreeMap<(&'static str, String, Code), (BTreeSet<&str>, BTreeSet<&str>)> =
-            BTreeMap::new();
+        // (kind, name, id) → (binaries, artifacts) it blocks
+        let mut blocks: BTreeMap<(&'static str, String, Code), Blocked> = BTreeMap::new();
         let mut install = BTreeSet::new();
         for r in records {
             for f in &r.findings {
