@@ -29,54 +29,13 @@ use crate::report::{ElfSummary, Record};
 
 /// Analyse one input's bytes: inspect, judge, and wrap the result in a record.
 pub fn analyse(name: &str, artifact: &str, data: &[u8], db: &Db, target: &Target) -> Record {
-    analyse_with_node(name, artifact, data, db, target).0
-}
-
-/// Like [`analyse`], also returning what closure resolution needs (for ELF files).
-pub fn analyse_with_node(
-    name: &str,
-    artifact: &str,
-    data: &[u8],
-    db: &Db,
-    target: &Target,
-) -> (Record, Option<judge::closure::Node>) {
-    analyse_hashed(
-        name,
-        artifact,
-        data,
-        Sha256::digest(data).into(),
-        db,
-        target,
-    )
-}
-
-/// Like [`analyse_with_node`], for bytes whose SHA-256 the caller already computed.
-pub fn analyse_hashed(
-    name: &str,
-    artifact: &str,
-    data: &[u8],
-    digest: [u8; 32],
-    db: &Db,
-    target: &Target,
-) -> (Record, Option<judge::closure::Node>) {
-    analyse_hashed_until(name, artifact, data, digest, db, target, None)
-}
-
-/// Like [`analyse_with_node`], giving up at `deadline` (`--timeout`): the file then gets a
-/// `skipped` record saying so, and the worker is free for the rest of the batch.
-pub fn analyse_until(
-    name: &str,
-    artifact: &str,
-    data: &[u8],
-    db: &Db,
-    target: &Target,
-    deadline: Option<std::time::Instant>,
-) -> (Record, Option<judge::closure::Node>) {
     let digest = Sha256::digest(data).into();
-    analyse_hashed_until(name, artifact, data, digest, db, target, deadline)
+    analyse_hashed_until(name, artifact, data, digest, db, target, None).0
 }
 
-/// [`analyse_hashed`] with a deadline, as [`analyse_until`].
+/// [`analyse`] for bytes whose SHA-256 the caller already computed, also returning what closure
+/// resolution needs (for ELF files), and giving up at `deadline` (`--timeout`): the file then
+/// gets a `skipped` record saying so, and the worker is free for the rest of the batch.
 pub fn analyse_hashed_until(
     name: &str,
     artifact: &str,
