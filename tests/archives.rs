@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::forge;
 use crate::util::{muslcheck, root, scan_json};
 
 /// A temporary directory removed on drop.
@@ -52,149 +53,42 @@ fn vendor_tree(prefix: &'static str) -> Vec<Entry> {
     ]
 }
 
+// Archive builders: the forge's (tests/forge/archive.rs), fed from this file's entries.
+
 fn tar_bytes(entries: &[Entry], end_marker: bool) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for e in entries {
-        let mut h = tar::Header::new_gnu();
-        h.set_mode(0o755);
-        match e {
-            Entry::File(path, data) => {
-                h.set_size(data.len() as u64);
-                h.set_entry_type(tar::EntryType::Regular);
-                b.append_data(&mut h, path, data.as_slice()).unwrap();
-            }
-            Entry::Link(path, target) => {
-                h.set_size(0);
-                h.set_entry_type(tar::EntryType::Symlink);
-                b.append_link(&mut h, path, target).unwrap();
-            }
-        }
-    }
-    if end_marker {
-        b.into_inner().unwrap()
-    } else {
-        // An .apk segment: the tar stream without its two zero end blocks.
-        let mut v = b.get_ref().clone();
-        v.truncate(v.len());
-        v
-    }
+    let members: Vec<forge::Member> = entries
+        .iter()
+        .map(|e| match e {
+            Entry::File(path, data) => forge::file(path, data.clone()),
+            Entry::Link(path, target) => forge::link(path, target),
+        })
+        .collect();
+    forge::tar(&members, end_marker)
 }
 
-fn gz(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
-}
-
-fn xz(data: &[u8]) -> Vec<u8> {
-    let mut e = liblzma::write::XzEncoder::new(Vec::new(), 1);
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
-}
-
-fn zst(data: &[u8]) -> Vec<u8> {
-    zstd::encode_all(data, 1).unwrap()
-}
-
-fn bz2(data: &[u8]) -> Vec<u8> {
-    let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
-}
+use forge::{bz2, gz, xz, zst};
 
 fn zip_bytes(entries: &[Entry]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for e in entries {
-        if let Entry::File(path, data) = e {
-            w.start_file(*path, opts).unwrap();
-            w.write_all(data).unwrap();
-        }
-    }
-    w.finish().unwrap().into_inner()
+    let files: Vec<(&str, Vec<u8>)> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::File(path, data) => Some((*path, data.clone())),
+            Entry::Link(..) => None,
+        })
+        .collect();
+    forge::zip(&files)
 }
 
 fn ar_bytes(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
-    let mut out = b"!<arch>\n".to_vec();
-    for (name, data) in members {
-        let header = format!(
-            "{:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
-            format!("{name}/"),
-            0,
-            0,
-            0,
-            100644,
-            data.len()
-        );
-        out.extend_from_slice(header.as_bytes());
-        out.extend_from_slice(data);
-        if data.len() % 2 == 1 {
-            out.push(b'\n');
-        }
-    }
-    out
+    forge::ar(members)
 }
 
 fn cpio_newc(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut put = |name: &str, mode: u32, data: &[u8]| {
-        let namesize = name.len() + 1;
-        let h = format!(
-            "070701{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
-            1,
-            mode,
-            0,
-            0,
-            1,
-            0,
-            data.len(),
-            0,
-            0,
-            0,
-            0,
-            namesize,
-            0
-        );
-        out.extend_from_slice(h.as_bytes());
-        out.extend_from_slice(name.as_bytes());
-        out.push(0);
-        while out.len() % 4 != 0 {
-            out.push(0);
-        }
-        out.extend_from_slice(data);
-        while out.len() % 4 != 0 {
-            out.push(0);
-        }
-    };
-    for (name, data) in entries {
-        put(name, 0o100755, data);
-    }
-    put("TRAILER!!!", 0, &[]);
-    out
+    forge::cpio(entries, None)
 }
 
 fn rpm_bytes(payload: &[u8]) -> Vec<u8> {
-    let mut lead = vec![0u8; 96];
-    lead[..4].copy_from_slice(&[0xed, 0xab, 0xee, 0xdb]);
-    let header = |n: u32, size: u32| {
-        let mut h = vec![0x8e, 0xad, 0xe8, 0x01, 0, 0, 0, 0];
-        h.extend_from_slice(&n.to_be_bytes());
-        h.extend_from_slice(&size.to_be_bytes());
-        // one index entry (16 bytes) and `size` bytes of store
-        h.extend_from_slice(&[0u8; 16]);
-        h.extend(std::iter::repeat_n(0u8, size as usize));
-        h
-    };
-    let mut out = lead;
-    let sig = header(1, 5);
-    out.extend_from_slice(&sig);
-    while out.len() % 8 != 0 {
-        out.push(0);
-    }
-    out.extend_from_slice(&header(1, 3));
-    out.extend_from_slice(payload);
-    out
+    forge::rpm(payload, 1, 5)
 }
 
 fn verdicts(doc: &serde_json::Value) -> Vec<(String, String)> {
