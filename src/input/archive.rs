@@ -53,8 +53,9 @@ impl Ctx<'_> {
     }
 }
 
-/// An archive on disk: a unit and an artifact of its own.
-pub(crate) fn visit_archive_file(
+/// Read an archive file (announced by [`Item::Archive`]) into items: a unit and an artifact of
+/// its own.
+pub fn visit_archive(
     path: &Path,
     kind: Kind,
     name: &str,

@@ -16,6 +16,7 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+pub use archive::visit_archive;
 pub use detect::{Kind, detect};
 pub use limits::{Limits, MAX_TAR_HEADER_BYTES};
 
@@ -173,19 +174,6 @@ pub fn visit(input: &Path, opts: &Options, units: &Units, sink: &mut dyn FnMut(I
         return problem(sink, &name, &name, "not a regular file or directory".into());
     }
     visit_file(input, &name, &name, None, units, sink, true);
-}
-
-/// Read an archive file (announced by [`Item::Archive`]) into items.
-pub fn visit_archive(
-    path: &Path,
-    kind: Kind,
-    name: &str,
-    named: bool,
-    opts: &Options,
-    units: &Units,
-    sink: &mut dyn FnMut(Item),
-) {
-    archive::visit_archive_file(path, kind, name, named, opts, units, sink);
 }
 
 /// Expand an input held in memory — an ELF file, an archive or an image tarball — into items,
