@@ -59,6 +59,13 @@ pub enum Command {
     /// Query the embedded symbol database.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Join the `--format jsonl` reports of `scan --shard K/N` runs into one report, with the
+    /// totals, gate and exit status of one run over everything (PATHS are the JSONL files;
+    /// report and gate options as for scan).
+    Merge(Box<ScanArgs>),
+    /// Inspect or empty the results cache.
+    #[command(subcommand)]
+    Cache(CacheCommand),
     /// Print a shell completion script (e.g. `muslcheck completions bash > /etc/bash_completion.d/muslcheck`).
     Completions {
         /// The shell.
@@ -228,6 +235,48 @@ pub struct ScanArgs {
     /// Resource limits for untrusted input.
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// The results cache.
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    /// Scan only share K of N of the inputs (0 <= K < N; by a fixed hash of each input's name,
+    /// never splitting an input); `muslcheck merge` joins the shards' `--format jsonl` reports.
+    #[arg(long, value_name = "K/N", help_heading = "Scale")]
+    pub shard: Option<muslcheck::shard::Shard>,
+}
+
+/// Where the results cache is (#13, docs/scale.md).
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Results cache")]
+pub struct CacheArgs {
+    /// Cache directory [default: $XDG_CACHE_HOME/muslcheck, else ~/.cache/muslcheck].
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Neither read nor write the results cache.
+    #[arg(long, conflicts_with = "cache")]
+    pub no_cache: bool,
+    /// Size bound of the cache: past it, the least recently used entries are evicted.
+    #[arg(long, value_name = "SIZE", default_value_t = Size(muslcheck::cache::DEFAULT_MAX_BYTES))]
+    pub cache_max_size: Size,
+}
+
+/// `muslcheck cache …`.
+#[derive(Subcommand, Debug)]
+pub enum CacheCommand {
+    /// Where the results cache is, how big, and what it holds.
+    Info {
+        /// Cache directory [default: as for scan].
+        #[arg(long, value_name = "DIR")]
+        cache: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Empty the results cache (only a muslcheck cache is touched).
+    Clear {
+        /// Cache directory [default: as for scan].
+        #[arg(long, value_name = "DIR")]
+        cache: Option<PathBuf>,
+    },
 }
 
 /// What one input may cost (#5). An input that hits a limit gets a `skipped` record that names

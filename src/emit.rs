@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 
 use muslcheck::judge::Target;
 use muslcheck::policy::Policy;
+use muslcheck::shard::Part;
 use muslcheck::report::{
     Record, Report, TextOptions, gate, render_html, render_json, render_jsonl, render_jsonl_header,
     render_jsonl_record, render_jsonl_summary, render_junit, render_markdown, render_sarif,
@@ -57,11 +58,16 @@ pub struct Stream {
 impl Stream {
     /// Open the destination. jsonl streams unless the run writes a baseline (records are then
     /// judged against the new baseline, known only at the end, and written at once).
-    pub fn open(args: &ScanArgs, target: &Target, writes_baseline: bool) -> Result<Stream> {
+    pub fn open(
+        args: &ScanArgs,
+        target: &Target,
+        shard: Option<&Part>,
+        writes_baseline: bool,
+    ) -> Result<Stream> {
         let mut out = destination(args)?;
         let streaming = args.format == Format::Jsonl && !writes_baseline;
         if streaming {
-            writeln!(out, "{}", render_jsonl_header(target))?;
+            writeln!(out, "{}", render_jsonl_header(target, shard))?;
         }
         Ok(Stream {
             out,

@@ -18,7 +18,10 @@ pub mod inspect;
 pub mod judge;
 pub mod policy;
 pub mod report;
+pub mod cache;
+pub mod merge;
 pub mod scan;
+pub mod shard;
 
 use sha2::{Digest, Sha256};
 
@@ -45,12 +48,27 @@ pub fn analyse_hashed_until(
     target: &Target,
     deadline: Option<std::time::Instant>,
 ) -> (Record, Option<judge::closure::Node>) {
+    let inspected = inspect::inspect_until(data, deadline);
+    judge_inspected(name, artifact, data.len() as u64, digest, inspected, db, target)
+}
+
+/// Judge what inspection found (fresh, or from the results cache: facts do not depend on the
+/// target) and wrap it in a record; also returns what closure resolution needs.
+pub fn judge_inspected(
+    name: &str,
+    artifact: &str,
+    size: u64,
+    digest: [u8; 32],
+    inspected: Result<inspect::Facts, InspectError>,
+    db: &Db,
+    target: &Target,
+) -> (Record, Option<judge::closure::Node>) {
     let sha256 = Some(hex(&digest));
     let mut record = Record {
         path: name.to_string(),
         artifact: artifact.to_string(),
         sha256,
-        size: Some(data.len() as u64),
+        size: Some(size),
         verdict: Verdict::Skipped,
         own_verdict: Verdict::Skipped,
         reason: None,
@@ -61,7 +79,7 @@ pub fn analyse_hashed_until(
         gate: None,
     };
     let mut node = None;
-    match inspect::inspect_until(data, deadline) {
+    match inspected {
         Err(InspectError::NotElf) => {
             record.reason = Some("not an ELF file".into());
             record.findings.push(Finding::new(

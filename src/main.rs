@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 
-use cli::{Cli, Command, DbCommand, ScanArgs};
+use cli::{CacheArgs, CacheCommand, Cli, Command, DbCommand, ScanArgs};
 use muslcheck::db::Db;
 use muslcheck::judge::Code;
 use muslcheck::report::Report;
@@ -51,6 +51,9 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> Result<exit::Status> {
     match cli.command {
         Command::Scan(args) => scan(*args),
+        Command::Merge(args) => merge(*args),
+        Command::Cache(CacheCommand::Info { cache, json }) => cache_info(cache, json),
+        Command::Cache(CacheCommand::Clear { cache }) => cache_clear(cache),
         Command::Explain { id } => explain(id.as_deref()),
         Command::Db(DbCommand::Extract { glibc, file }) => {
             let bytes = input::read(&file, u64::MAX)
@@ -101,27 +104,169 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
     let db = database()?;
     let mut settings = Settings::resolve(&args)?;
     let target = settings.target(db)?;
-    let paths = expand_stdin(&args.paths)?;
+    let mut paths = expand_stdin(&args.paths)?;
+    let part = args.shard.map(|shard| {
+        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        let part = muslcheck::shard::Part::of(shard, &names);
+        paths = part.inputs.iter().map(|(_, n)| PathBuf::from(n)).collect();
+        part
+    });
     let mut opts = ScanOptions::default();
     if let Some(j) = args.jobs {
-        opts.jobs = j.max(1);
+        opts.jobs = cap_jobs(j, args.quiet);
     }
     opts.input.follow_symlinks = args.follow_symlinks;
     opts.input.limits = args.limits.to_limits();
     opts.input.exclude = exclude_set(&args.exclude)?;
+    opts.expansion = format!("{:?} follow {}", args.exclude, args.follow_symlinks);
+    opts.cache = open_cache(&args.cache, args.quiet);
 
     // jsonl streams records as each input is finished; other formats are written at the end.
     // The destination is opened first, so that an unwritable --output fails before the scan.
-    let mut stream = emit::Stream::open(&args, &target, settings.writes_baseline())?;
-    let progress =
-        progress::Bar::new(!args.quiet && !args.no_progress && std::io::stderr().is_terminal());
+    let mut stream =
+        emit::Stream::open(&args, &target, part.as_ref(), settings.writes_baseline())?;
+    let show = !args.quiet && !args.no_progress && std::io::stderr().is_terminal();
+    let progress = progress::Bar::new(show, paths.len(), opts.cache.is_some());
     let mut records = Vec::new();
     scan::scan(&paths, db, &target, &opts, &progress, &mut |r| {
         stream.push(r, &settings.policy, &mut records)
     })?;
     progress.finish();
+    if let Some(c) = &opts.cache {
+        for w in c.take_warnings() {
+            if !args.quiet {
+                warn(&w);
+            }
+        }
+    }
     stream.flush(&settings.policy, &mut records)?;
     let mut report = Report::new(target, records);
+    report.shard = part;
+    settings.gate(&mut report)?;
+    emit::write_all(&report, &args, stream)?;
+    Ok(exit::status(&report))
+}
+
+/// At most this many worker threads per core: more only adds scheduling and memory.
+const MAX_JOBS_PER_CORE: usize = 4;
+
+/// `--jobs N`, capped at a sane multiple of the cores (with a message when capped).
+fn cap_jobs(asked: usize, quiet: bool) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cap = cores.saturating_mul(MAX_JOBS_PER_CORE);
+    if asked > cap {
+        if !quiet {
+            warn(&format!(
+                "--jobs {asked} capped at {cap} ({MAX_JOBS_PER_CORE} per core on {cores} cores)"
+            ));
+        }
+        return cap;
+    }
+    asked.max(1)
+}
+
+/// The results cache this run uses, if any. A cache that cannot be used is reported and the
+/// run goes on without it.
+fn open_cache(args: &CacheArgs, quiet: bool) -> Option<std::sync::Arc<muslcheck::cache::Cache>> {
+    if args.no_cache {
+        return None;
+    }
+    let Some(dir) = args.cache.clone().or_else(muslcheck::cache::default_dir) else {
+        if !quiet {
+            warn("no cache directory (set XDG_CACHE_HOME or HOME, or pass --cache DIR); scanning without the results cache");
+        }
+        return None;
+    };
+    match muslcheck::cache::Cache::open(&dir, args.cache_max_size.0) {
+        Ok(c) => Some(std::sync::Arc::new(c)),
+        Err(e) => {
+            if !quiet {
+                warn(&format!("{e}; scanning without the results cache"));
+            }
+            None
+        }
+    }
+}
+
+fn cache_file(dir: Option<PathBuf>) -> Result<PathBuf> {
+    let dir = dir
+        .or_else(muslcheck::cache::default_dir)
+        .context("no cache directory: set XDG_CACHE_HOME or HOME, or pass --cache DIR")?;
+    Ok(dir.join(muslcheck::cache::FILE_NAME))
+}
+
+fn cache_info(dir: Option<PathBuf>, json: bool) -> Result<exit::Status> {
+    let file = cache_file(dir)?;
+    let mut out = std::io::stdout().lock();
+    if !file.exists() {
+        if json {
+            writeln!(out, "{}", serde_json::json!({"path": file.display().to_string(), "exists": false}))?;
+        } else {
+            writeln!(out, "no results cache at {} yet", file.display())?;
+        }
+        return Ok(exit::Status::Success);
+    }
+    let info = muslcheck::cache::info_at(&file).map_err(anyhow::Error::msg)?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&info)?)?;
+    } else {
+        writeln!(
+            out,
+            "path:     {}\nsize:     {} on disk, {} of entries\nentries:  {} inspected contents, {} archives, {} file digests\nversion:  {}",
+            info.path,
+            indicatif::HumanBytes(info.file_bytes),
+            indicatif::HumanBytes(info.stored_bytes),
+            info.facts,
+            info.archives,
+            info.files,
+            info.version
+        )?;
+    }
+    Ok(exit::Status::Success)
+}
+
+fn cache_clear(dir: Option<PathBuf>) -> Result<exit::Status> {
+    let file = cache_file(dir)?;
+    if file.exists() {
+        muslcheck::cache::clear_at(&file).map_err(anyhow::Error::msg)?;
+        println!("cleared {}", file.display());
+    } else {
+        println!("no results cache at {}", file.display());
+    }
+    Ok(exit::Status::Success)
+}
+
+/// `muslcheck merge`: shards' JSONL → one report, gated as one run.
+fn merge(args: ScanArgs) -> Result<exit::Status> {
+    if args.shard.is_some() {
+        bail!("--shard is for scan; merge takes the shards' reports");
+    }
+    let mut files = Vec::new();
+    for p in expand_stdin(&args.paths)? {
+        let text = std::fs::read_to_string(&p)
+            .with_context(|| format!("cannot read {}", p.display()))?;
+        files.push((p.display().to_string(), text));
+    }
+    let merged = muslcheck::merge::merge(&files)?;
+    let mut settings = Settings::resolve(&args)?;
+    if args.target.is_some() || args.musl.is_some() || args.gcompat.is_some() {
+        let asked = settings.target(database()?)?;
+        if asked != merged.target {
+            bail!(
+                "the shards judged for {}, not {}",
+                merged.target.describe(),
+                asked.describe()
+            );
+        }
+    }
+    let stream = emit::Stream::open(&args, &merged.target, None, settings.writes_baseline())?;
+    let mut records = Vec::new();
+    let mut stream = stream;
+    for r in merged.records {
+        stream.push(r, &settings.policy, &mut records);
+    }
+    stream.flush(&settings.policy, &mut records)?;
+    let mut report = Report::new(merged.target, records);
     settings.gate(&mut report)?;
     emit::write_all(&report, &args, stream)?;
     Ok(exit::status(&report))

@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
+use crate::cache::Cache;
 use crate::db::Db;
 use crate::input::{self, Data, Item, Source, UnitId, Units};
 use crate::judge::closure::{Node, Resolver};
@@ -29,6 +30,11 @@ pub struct ScanOptions {
     pub jobs: usize,
     /// Input expansion options and limits.
     pub input: input::Options,
+    /// The results cache (#13), if one is used.
+    pub cache: Option<Arc<Cache>>,
+    /// What else shapes how an archive expands besides the limits (the `--exclude` patterns):
+    /// part of an archive's cache key.
+    pub expansion: String,
 }
 
 impl Default for ScanOptions {
@@ -37,6 +43,8 @@ impl Default for ScanOptions {
         ScanOptions {
             jobs,
             input: input::Options::default(),
+            cache: None,
+            expansion: String::new(),
         }
     }
 }
@@ -47,6 +55,12 @@ pub trait Observer: Sync {
     fn analysed(&self, _bytes: u64) {}
     /// One distinct file content was inspected and judged (identical files count once).
     fn inspected(&self) {}
+    /// The facts of one content came from the results cache (it was not read).
+    fn cache_hit(&self) {}
+    /// An archive was opened (`cached`: answered from the results cache, not decompressed).
+    fn archive(&self, _cached: bool) {}
+    /// One top-level input is finished (its records were handed out).
+    fn input_done(&self) {}
 }
 
 /// An observer that ignores everything.
@@ -94,6 +108,14 @@ struct Shared<'a> {
     cache: Mutex<HashMap<[u8; 32], Arc<OnceLock<Analysed>>>>,
     in_flight: AtomicU64,
     units: Units,
+    /// Archives read this window, to remember once their members are analysed.
+    archives: Mutex<Vec<cached::Recording>>,
+}
+
+impl Shared<'_> {
+    fn results(&self) -> Option<&Cache> {
+        self.opts.cache.as_deref()
+    }
 }
 
 /// Scan `paths` and hand every record to `emit`, in input order.
@@ -118,6 +140,7 @@ pub fn scan(
         cache: Mutex::new(HashMap::new()),
         in_flight: AtomicU64::new(0),
         units: Units::default(),
+        archives: Mutex::default(),
     };
     for window in paths.chunks(jobs) {
         let mut outs: Vec<Vec<Produced>> = window.iter().map(|_| Vec::new()).collect();
@@ -127,6 +150,7 @@ pub fn scan(
                 s.spawn(move |s| produce(path, out, s, shared));
             }
         });
+        cached::remember_archives(&shared);
         for (path, out) in window.iter().zip(outs) {
             let records = finish(out, db);
             if records.is_empty() {
@@ -134,7 +158,11 @@ pub fn scan(
                 emit(crate::skipped(&name, &name, "no ELF files inside"));
             }
             records.into_iter().for_each(&mut *emit);
+            observer.input_done();
         }
+    }
+    if let Some(c) = shared.results() {
+        c.finish();
     }
     Ok(())
 }
@@ -240,15 +268,7 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
                 let mut sub = Vec::new();
                 let read = catch_unwind(AssertUnwindSafe(|| {
                     fault::hit("archive", &name);
-                    input::visit_archive(
-                        &path,
-                        kind,
-                        &name,
-                        named,
-                        &shared.opts.input,
-                        &shared.units,
-                        &mut |it| handle(it, &mut sub, s, shared),
-                    )
+                    cached::archive(&path, kind, &name, named, &mut sub, s, shared)
                 }));
                 if read.is_err() {
                     sub.push(Produced::Record(Box::new(internal_error(
@@ -318,10 +338,12 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
         fault::hit("analyse", &name);
         let max = limits.max_file_bytes;
         // Hash first (files on disk are streamed through a buffer, so hashing never maps the
-        // whole file into memory); only a content not seen before is mapped and inspected.
-        let hashed = match &data {
-            Data::Bytes(b) => Ok((Sha256::digest(b).into(), b.len() as u64)),
-            Data::Path(p) => input::sha256_file(p, max),
+        // whole file into memory; the results cache knows unchanged files without hashing);
+        // only a content not seen before is mapped and inspected.
+        let hashed = match (&data, shared.results()) {
+            (Data::Bytes(b), _) => Ok((Sha256::digest(b).into(), b.len() as u64)),
+            (Data::Path(p), Some(c)) => c.hash_file(p, max),
+            (Data::Path(p), None) => input::sha256_file(p, max),
         };
         let (key, len): ([u8; 32], u64) = match hashed {
             Ok(h) => h,
@@ -333,45 +355,75 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
             }
         };
         shared.observer.analysed(len);
-        // The first task to see a content judges it; identical files wait for that result.
-        let cell = match shared.cache.lock() {
-            Ok(mut c) => c.entry(key).or_default().clone(),
-            Err(_) => Arc::default(),
+        let load = || match data {
+            Data::Bytes(b) => Ok(input::Bytes::Owned(b)),
+            Data::Path(p) => input::read(&p, max),
         };
-        let judged = cell.get_or_init(|| {
-            shared.observer.inspected();
-            let bytes = match data {
-                Data::Bytes(b) => input::Bytes::Owned(b),
-                Data::Path(p) => match input::read(&p, max) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        return Analysed {
-                            record: read_failed(&name, &artifact, &e),
-                            node: None,
-                        };
-                    }
-                },
-            };
-            let (record, node) = crate::analyse_hashed_until(
-                &name,
-                &artifact,
-                &bytes,
-                key,
-                shared.db,
-                shared.target,
-                deadline,
-            );
-            Analysed { record, node }
-        });
-        let mut a = judged.clone();
-        a.record.path = name.clone();
-        a.record.artifact = artifact.clone();
-        a
+        judged(key, len, &name, &artifact, shared, deadline, None, load)
     }));
     result.unwrap_or_else(|_| Analysed {
         record: internal_error(&name, &artifact, "analysing this file"),
         node: None,
     })
+}
+
+/// The analysis of one content, once per run: inspected (or taken from `known`, or from the
+/// results cache) and judged by the first task to see it; identical files wait for that result.
+#[allow(clippy::too_many_arguments)]
+fn judged(
+    key: [u8; 32],
+    len: u64,
+    name: &str,
+    artifact: &str,
+    shared: &Shared<'_>,
+    deadline: Option<Instant>,
+    known: Option<crate::cache::Inspected>,
+    load: impl FnOnce() -> std::io::Result<input::Bytes>,
+) -> Analysed {
+    let cell = match shared.cache.lock() {
+        Ok(mut c) => c.entry(key).or_default().clone(),
+        Err(_) => Arc::default(),
+    };
+    let judged = cell.get_or_init(|| {
+        shared.observer.inspected();
+        let cached = known.or_else(|| shared.results().and_then(|c| c.facts(&key)));
+        let inspected = match cached {
+            Some(i) => {
+                shared.observer.cache_hit();
+                i.into_result()
+            }
+            None => {
+                let bytes = match load() {
+                    Ok(b) => b,
+                    Err(e) => {
+                        return Analysed {
+                            record: read_failed(name, artifact, &e),
+                            node: None,
+                        };
+                    }
+                };
+                let r = crate::inspect::inspect_until(&bytes, deadline);
+                if let Some(c) = shared.results() {
+                    c.store_facts(&key, &r);
+                }
+                r
+            }
+        };
+        let (record, node) = crate::judge_inspected(
+            name,
+            artifact,
+            len,
+            key,
+            inspected,
+            shared.db,
+            shared.target,
+        );
+        Analysed { record, node }
+    });
+    let mut a = judged.clone();
+    a.record.path = name.to_string();
+    a.record.artifact = artifact.to_string();
+    a
 }
 
 /// Turn one input's production into records: closure per unit, then drop what is not reported.
@@ -519,6 +571,8 @@ fn apply_closure(
 
 /// Test-only fault injection: a name containing `muslcheck-panic-SITE` panics at that site, to
 /// prove that a panic becomes an `error` record. Release builds have no panic path here.
+mod cached;
+
 #[cfg(test)]
 mod fault {
     pub(super) fn hit(site: &str, name: &str) {

@@ -211,6 +211,24 @@ impl Db {
         self.lfs64.get(name).copied()
     }
 
+    /// A short digest of every embedded file (names and contents): the database's version, as
+    /// far as anything derived from it is concerned (the results cache keys on it, merge checks it).
+    pub fn fingerprint() -> &'static str {
+        use sha2::{Digest, Sha256};
+        static FP: OnceLock<String> = OnceLock::new();
+        FP.get_or_init(|| {
+            let mut h = Sha256::new();
+            for (name, text) in parse::FILES {
+                h.update(name.as_bytes());
+                h.update([0]);
+                h.update(text.as_bytes());
+                h.update([0]);
+            }
+            let d: [u8; 32] = h.finalize().into();
+            d.iter().take(8).map(|b| format!("{b:02x}")).collect()
+        })
+    }
+
     /// Alpine releases, in file order.
     pub fn releases(&self) -> &[Release] {
         &self.releases

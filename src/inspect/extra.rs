@@ -11,7 +11,7 @@ use object::Endianness;
 use object::elf;
 use object::read::elf::{FileHeader, SectionHeader as _, Sym as _};
 use regex::bytes::Regex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
 use super::reader::InspectError;
@@ -25,7 +25,7 @@ const MAX_STRING: usize = 4096;
 const MAX_SYMTAB: usize = 1 << 20;
 
 /// A text marker that identifies a bundled runtime component.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Marker {
     /// glibc's own runtime messages or tunables (`GLIBC_TUNABLES`, `Fatal glibc error`): glibc is linked in.
@@ -63,7 +63,7 @@ const MARKERS: &[(&str, Marker)] = &[
 ];
 
 /// A string in read-only data that names a shared library (a dlopen candidate).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LibraryString {
     /// The library's file name, e.g. `libnss_files.so.2` (may hold `%s` when built at run time).
     pub name: String,
@@ -73,7 +73,7 @@ pub struct LibraryString {
 }
 
 /// Heuristic evidence read outside the loader's view.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Extra {
     /// PT_NOTE holds NT_GNU_ABI_TAG ("GNU"): glibc's csu/crt1.o put it there; musl's crt does not.
     pub gnu_abi_tag: bool,

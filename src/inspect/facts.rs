@@ -2,10 +2,10 @@
 //!
 //! Nothing here knows about musl versions, gcompat or verdicts; `judge` does that.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// CPU architecture of the file. Only x86_64 and aarch64 are judged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Arch {
     /// x86_64 (EM_X86_64, 64-bit, little-endian).
@@ -49,7 +49,7 @@ fn machine_name(m: u16) -> Option<&'static str> {
 }
 
 /// How the kernel and loader treat the file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     /// ET_EXEC with PT_INTERP.
@@ -89,7 +89,7 @@ impl Kind {
 }
 
 /// Which C library the file was built against, from evidence in the file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Libc {
     /// glibc loader, `GLIBC_*` version needs or `libc.so.6`.
@@ -115,7 +115,7 @@ impl Libc {
 }
 
 /// Symbol type, as far as the loader cares.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SymType {
     /// STT_NOTYPE.
@@ -150,7 +150,7 @@ impl SymType {
 }
 
 /// An undefined dynamic symbol: something the loader must find elsewhere.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Import {
     /// Symbol name.
     pub name: String,
@@ -180,7 +180,7 @@ impl Import {
 }
 
 /// A defined, global or weak dynamic symbol.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Export {
     /// Symbol name.
     pub name: String,
@@ -197,7 +197,7 @@ pub struct Export {
 }
 
 /// A relocation type musl's loader does not implement, with how often it occurs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RelocCount {
     /// Raw r_type.
     pub r_type: u32,
@@ -208,7 +208,7 @@ pub struct RelocCount {
 }
 
 /// PT_GNU_STACK: musl raises its default thread stack to p_memsz when larger.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stack {
     /// p_memsz (0 = unspecified).
     pub size: u64,
@@ -217,7 +217,7 @@ pub struct Stack {
 }
 
 /// Everything the later stages need to know about one ELF file.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Facts {
     /// 32 or 64.
     pub bits: u8,
@@ -238,10 +238,10 @@ pub struct Facts {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub soname: Option<String>,
     /// DT_RPATH entries (split on ':').
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rpath: Vec<String>,
     /// DT_RUNPATH entries (split on ':').
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub runpath: Vec<String>,
     /// DT_FLAGS.
     pub flags: u64,
@@ -263,24 +263,21 @@ pub struct Facts {
     /// Undefined dynamic symbols.
     pub imports: Vec<Import>,
     /// Defined global/weak dynamic symbols.
-    #[serde(skip)]
     pub exports: Vec<Export>,
     /// Relocation types musl rejects, e.g. IRELATIVE.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unsupported_relocs: Vec<RelocCount>,
     /// Names of symbols with copy relocations.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub copy_relocs: Vec<String>,
     /// Names of exported symbols some relocation of this file refers to (self-references).
-    #[serde(skip)]
     pub self_referenced: Vec<String>,
     /// Libraries named by DT_VERNEED with the versions asked of each.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub version_needs: Vec<(String, Vec<String>)>,
     /// Problems found while reading that did not stop the analysis.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     /// Heuristic evidence outside the loader's view (strings, notes, `.symtab`), for advice only.
-    #[serde(skip)]
     pub extra: super::Extra,
 }

@@ -3,7 +3,7 @@
 //! Renaming or removing an ID is a breaking change. Each has a default severity, a one-line
 //! summary and a long explanation shown by `muslcheck explain ID`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 macro_rules! codes {
     ($( $variant:ident = $id:literal, $sev:ident, $summary:literal, $explain:literal; )*) => {
@@ -31,6 +31,14 @@ macro_rules! codes {
 impl Serialize for Code {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.id())
+    }
+}
+
+/// Read back from a report (`muslcheck merge`): an unknown ID is an error, never guessed.
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let id = String::deserialize(d)?;
+        Code::from_id(&id).ok_or_else(|| serde::de::Error::custom(format!("unknown finding ID '{id}'")))
     }
 }
 
@@ -75,7 +83,7 @@ impl Code {
 }
 
 /// How much a finding matters on its own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Informational.

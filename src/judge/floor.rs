@@ -3,7 +3,7 @@
 //! DT_VERNEED asks for a version node its libraries do not define; musl ignores versions entirely
 //! (facts §2b), so this answers "which glibc hosts can run it", not "does it run on Alpine".
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::inspect::Facts;
 
@@ -11,7 +11,7 @@ use crate::inspect::Facts;
 const DT_RELR_MARKER: &str = "GLIBC_ABI_DT_RELR";
 
 /// The oldest glibc that provides every version node a file asks for.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GlibcFloor {
     /// glibc version, e.g. `2.34`.
     pub version: String,

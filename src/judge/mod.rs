@@ -15,7 +15,7 @@ mod target;
 
 use std::collections::HashSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use codes::{Category, Code, Severity};
 pub use floor::GlibcFloor;
@@ -26,7 +26,7 @@ use crate::db::{Db, GcompatLib};
 use crate::inspect::{Arch, Facts, Import, Kind, SymType, is_irelative};
 
 /// The answer for one binary. Ordered: a later variant is worse.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Not an ELF file, or not judged (other architecture, object file).
@@ -55,7 +55,7 @@ impl Verdict {
 }
 
 /// One reason behind a verdict.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable ID.
     pub id: Code,

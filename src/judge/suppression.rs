@@ -3,10 +3,10 @@
 //! The judge never sets this; the policy stage does (see `crate::policy`). It lives here because
 //! it is part of a [`Finding`](super::Finding), so every report format sees it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What accepted a finding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SuppressionKind {
     /// An `[[allow]]` rule of the configuration file.
@@ -26,7 +26,7 @@ impl SuppressionKind {
 }
 
 /// A finding that stays visible in reports but does not count toward `--fail-on`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Suppression {
     /// Allow rule or baseline.
     pub kind: SuppressionKind,

@@ -2,17 +2,17 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::db::{Db, GCOMPAT_VERSION, MuslVersion};
 
 /// A target system: musl version and whether gcompat is installed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Target {
     /// `alpine:3.22`, `alpine:edge`, or `musl` for an explicit version.
     pub name: String,
     /// musl version whose exports and loader rules apply.
-    #[serde(serialize_with = "ser_version")]
+    #[serde(serialize_with = "ser_version", deserialize_with = "de_version")]
     pub musl: MuslVersion,
     /// gcompat version, or None for plain musl.
     pub gcompat: Option<String>,
@@ -20,6 +20,11 @@ pub struct Target {
 
 fn ser_version<S: serde::Serializer>(v: &MuslVersion, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&v.to_string())
+}
+
+fn de_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<MuslVersion, D::Error> {
+    let s = String::deserialize(d)?;
+    MuslVersion::parse(&s).map_err(serde::de::Error::custom)
 }
 
 /// A target that cannot be built from the user's words.

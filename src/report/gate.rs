@@ -10,7 +10,7 @@ use crate::judge::{Code, SuppressionKind, Verdict};
 use crate::policy::{self, Baseline, BaselineEntry, Date, FailOn, Policy, effective_verdict};
 
 /// A record's standing under the policy (flattened into the record in JSON).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RecordGate {
     /// The verdict when accepted (allowed or baselined) findings do not count.
     pub effective_verdict: Verdict,

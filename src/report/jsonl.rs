@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::{Gate, Record, Report, SCHEMA, SCHEMA_VERSION, Tool, Totals, summary::BatchSummary};
 use crate::judge::Target;
+use crate::shard::Part;
 
 #[derive(Serialize)]
 struct Header<'a> {
@@ -17,6 +18,10 @@ struct Header<'a> {
     schema_version: u32,
     tool: Tool,
     target: &'a Target,
+    /// Fingerprint of the symbol database the records were judged with.
+    symbol_db: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<&'a Part>,
 }
 
 #[derive(Serialize)]
@@ -43,14 +48,17 @@ fn line<T: Serialize>(value: &T) -> String {
     })
 }
 
-/// The first line: what the records are judged against. No trailing newline.
-pub fn render_jsonl_header(target: &Target) -> String {
+/// The first line: what the records are judged against (and, for a shard, which inputs it
+/// took). No trailing newline.
+pub fn render_jsonl_header(target: &Target, shard: Option<&Part>) -> String {
     line(&Header {
         kind: "header",
         schema: SCHEMA,
         schema_version: SCHEMA_VERSION,
         tool: Tool::default(),
         target,
+        symbol_db: crate::db::Db::fingerprint(),
+        shard,
     })
 }
 
@@ -74,7 +82,7 @@ pub fn render_jsonl_summary(report: &Report) -> String {
 
 /// The whole report as JSON Lines, each line ending in a newline.
 pub fn render_jsonl(report: &Report) -> String {
-    let mut out = render_jsonl_header(&report.target);
+    let mut out = render_jsonl_header(&report.target, report.shard.as_ref());
     out.push('\n');
     for r in &report.results {
         out.push_str(&render_jsonl_record(r));

@@ -13,7 +13,7 @@ mod sarif;
 pub mod summary;
 mod text;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::inspect::{Arch, Kind, Libc};
 use crate::judge::{Finding, GlibcFloor, Target, Verdict};
@@ -28,7 +28,7 @@ pub use sarif::render_sarif;
 pub use text::{TextOptions, render_text};
 
 /// The short facts shown next to a verdict.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ElfSummary {
     /// Architecture.
     pub arch: String,
@@ -64,7 +64,7 @@ impl ElfSummary {
 }
 
 /// One input's result. Every input gets exactly one record.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Record {
     /// The input as given (archive members: `artifact!/member`).
     pub path: String,
@@ -84,7 +84,7 @@ pub struct Record {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Libraries this file needs that were resolved inside the same scanned unit (closure).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub closure: Vec<ClosureEntry>,
     /// Short ELF facts.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,7 +112,7 @@ impl Record {
 }
 
 /// A DT_NEEDED library resolved (or not) inside the scanned unit, the way musl searches.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ClosureEntry {
     /// The DT_NEEDED name.
     pub library: String,
@@ -125,7 +125,7 @@ pub struct ClosureEntry {
 }
 
 /// Count of records per verdict.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Totals {
     /// Records judged native.
     pub native: usize,
@@ -210,6 +210,9 @@ pub struct Report {
     /// The CI gate's outcome, once a policy is applied ([`Report::apply_policy`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gate: Option<Gate>,
+    /// For `scan --shard`: which share of the inputs this report covers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::Part>,
 }
 
 impl Report {
@@ -226,6 +229,7 @@ impl Report {
             totals,
             summary,
             gate: None,
+            shard: None,
         }
     }
 }

@@ -1,0 +1,393 @@
+//! The results cache (#13): what inspection learnt about a content, what an archive held, and
+//! which content an unchanged file on disk has, kept between runs in one SQLite database.
+//!
+//! - `facts`: SHA-256 of a file's bytes → its inspection outcome ([`Inspected`]). Facts do not
+//!   depend on the target, so a cached file is judged again (cheaply) for whatever target the run
+//!   asks for.
+//! - `archives`: SHA-256 of an archive file (and how it was expanded) → its members in order
+//!   ([`Member`]): a known archive is answered without decompressing it.
+//! - `files`: (device, inode) with size, mtime and ctime → SHA-256, as git's index does, so an
+//!   unchanged file is not hashed again. An entry is only written when the file's timestamps are
+//!   clearly older than the moment it was hashed ("racy git"): a file changed again within the
+//!   same timestamp tick would otherwise keep its old digest.
+//!
+//! Every key carries [`version`] (muslcheck, cache format, symbol-db fingerprint): another
+//! version's entries are never read and age out. Every value carries a checksum of key and
+//! value; one that does not match is a miss. The database runs in WAL mode so that several
+//! processes share it (readers never block; writers queue on SQLite's lock, `busy_timeout`).
+//! Writes are batched into one transaction per few MiB. A file that is not SQLite, or another
+//! program's database, is reported once and ignored: the run goes on without a cache. Any
+//! error later on turns the cache off for the rest of the run. docs/scale.md explains the
+//! choices.
+
+mod store;
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::inspect::{Facts, InspectError};
+
+pub use store::{Info, clear_at, info_at};
+
+/// Bumped whenever a stored value's shape changes (old entries are then never read).
+pub const FORMAT: u32 = 1;
+
+/// The database file inside the cache directory.
+pub const FILE_NAME: &str = "muslcheck-cache.sqlite3";
+
+/// Default size bound (`--cache-max-size`).
+pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
+
+/// Entries whose timestamps are this close to the moment of hashing are not remembered (coarse
+/// filesystem timestamps: FAT has 2-second mtimes, ext3 1 second).
+const RACY_NS: i128 = 2_000_000_000;
+
+/// The version every key is scoped to.
+pub fn version() -> &'static str {
+    static V: OnceLock<String> = OnceLock::new();
+    V.get_or_init(|| {
+        format!(
+            "muslcheck {} cache {FORMAT} symbol-db {}",
+            env!("CARGO_PKG_VERSION"),
+            crate::db::Db::fingerprint()
+        )
+    })
+}
+
+/// The default cache directory: `$XDG_CACHE_HOME/muslcheck`, else `~/.cache/muslcheck`.
+pub fn default_dir() -> Option<PathBuf> {
+    let absolute = |v: std::ffi::OsString| Some(PathBuf::from(v)).filter(|p| p.is_absolute());
+    std::env::var_os("XDG_CACHE_HOME")
+        .and_then(absolute)
+        .or_else(|| std::env::var_os("HOME").and_then(absolute).map(|h| h.join(".cache")))
+        .map(|d| d.join("muslcheck"))
+}
+
+/// What inspecting one content found, as stored.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Inspected {
+    /// The ELF facts.
+    Facts(Box<Facts>),
+    /// Not an ELF file.
+    NotElf,
+    /// Malformed where the loader needs it.
+    Malformed(String),
+}
+
+/// [`Inspected`] borrowed, for storing without a copy (serialises the same way).
+#[derive(Serialize)]
+enum InspectedRef<'a> {
+    Facts(&'a Facts),
+    NotElf,
+    Malformed(&'a str),
+}
+
+impl Inspected {
+
+    /// Back to what inspection returns.
+    pub fn into_result(self) -> Result<Facts, InspectError> {
+        match self {
+            Inspected::Facts(f) => Ok(*f),
+            Inspected::NotElf => Err(InspectError::NotElf),
+            Inspected::Malformed(m) => Err(InspectError::Malformed(m)),
+        }
+    }
+}
+
+/// One item of an archive, as remembered: names are relative to the archive's own name, unit
+/// numbers to the archive's first unit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Member {
+    /// A unit (the archive itself, or an archive nested in it).
+    Unit {
+        /// Index among the archive's units.
+        unit: usize,
+        /// Name after the archive's name.
+        suffix: String,
+    },
+    /// An ELF member, by content.
+    Elf {
+        /// Name after the archive's name.
+        suffix: String,
+        /// Its unit.
+        unit: usize,
+        /// Path inside the unit.
+        unit_path: String,
+        /// SHA-256 of its bytes (the `facts` key).
+        sha256: [u8; 32],
+        /// Its length.
+        size: u64,
+    },
+    /// A link inside a unit.
+    Link {
+        /// Its unit.
+        unit: usize,
+        /// Link path.
+        path: String,
+        /// Where it points.
+        target: String,
+    },
+    /// A member that is not ELF (only a `named` one gets a record).
+    Other {
+        /// Name after the archive's name.
+        suffix: String,
+        /// Named by the user.
+        named: bool,
+    },
+    /// A member that could not be read, or a limit.
+    Problem {
+        /// Name after the archive's name.
+        suffix: String,
+        /// What went wrong.
+        error: String,
+        /// A limit rather than damage.
+        limit: bool,
+    },
+}
+
+/// Counters for the progress display and `--verbose` runs.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Contents whose facts came from the cache.
+    pub facts_hits: AtomicU64,
+    /// Files whose digest came from the cache (not hashed).
+    pub digest_hits: AtomicU64,
+    /// Archives answered from the cache (not decompressed).
+    pub archive_hits: AtomicU64,
+}
+
+/// An open cache, shared by the threads of one run.
+#[derive(Debug)]
+pub struct Cache {
+    store: Mutex<Option<store::Store>>,
+    pending: Mutex<store::Pending>,
+    max_bytes: u64,
+    warnings: Mutex<Vec<String>>,
+    /// What the cache saved this run.
+    pub stats: Stats,
+}
+
+/// When the `files` table's answer can be trusted: same inode, same size, same times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stat {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+}
+
+impl Stat {
+    /// The identity of a file as the kernel reports it.
+    pub fn of(m: &std::fs::Metadata) -> Stat {
+        Stat {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+            ctime_ns: i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec()),
+        }
+    }
+}
+
+/// Nanoseconds since the epoch (0 if the clock is before it).
+fn now_ns() -> i128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128)
+}
+
+/// Seconds since the epoch, for "last used".
+fn now_s() -> i64 {
+    (now_ns() / 1_000_000_000) as i64
+}
+
+fn keyed(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(version().as_bytes());
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+impl Cache {
+    /// Open (creating if needed) the cache in `dir`. A problem is not fatal: the result is
+    /// `None` and the reason is in the returned message, to be shown as a warning.
+    pub fn open(dir: &Path, max_bytes: u64) -> Result<Cache, String> {
+        let store = store::Store::open(&dir.join(FILE_NAME))?;
+        Ok(Cache {
+            store: Mutex::new(Some(store)),
+            pending: Mutex::default(),
+            max_bytes,
+            warnings: Mutex::default(),
+            stats: Stats::default(),
+        })
+    }
+
+    /// Messages about the cache (each once), for standard error.
+    pub fn take_warnings(&self) -> Vec<String> {
+        self.warnings
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default()
+    }
+
+    /// Run `f` on the store; an error turns the cache off for the rest of the run, with a warning.
+    fn with<T>(&self, f: impl FnOnce(&mut store::Store) -> rusqlite::Result<T>) -> Option<T> {
+        let mut guard = self.store.lock().ok()?;
+        let store = guard.as_mut()?;
+        match f(store) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let path = store.path.display().to_string();
+                *guard = None;
+                if let Ok(mut w) = self.warnings.lock() {
+                    w.push(format!(
+                        "results cache {path} failed ({e}); going on without it"
+                    ));
+                }
+                None
+            }
+        }
+    }
+
+    /// The SHA-256 of the file at `path` with metadata `meta`, if it is known and unchanged.
+    pub fn digest(&self, stat: &Stat) -> Option<[u8; 32]> {
+        let row = self.with(|s| s.file(stat.dev, stat.ino))??;
+        let fresh = row.size == stat.size
+            && row.mtime_ns == stat.mtime_ns
+            && row.ctime_ns == stat.ctime_ns
+            && row.check == store::file_check(stat, &row.sha256);
+        if !fresh {
+            return None;
+        }
+        self.stats.digest_hits.fetch_add(1, Ordering::Relaxed);
+        self.pending(|p| p.touch_file(stat.dev, stat.ino));
+        Some(row.sha256)
+    }
+
+    /// Remember the digest of a file whose metadata was `stat` before it was hashed at
+    /// `hashed_at_ns`. Files changed less than two seconds before that are not remembered.
+    pub fn remember_digest(&self, stat: &Stat, sha256: [u8; 32], hashed_at_ns: i128) {
+        if stat.mtime_ns.max(stat.ctime_ns) + RACY_NS > hashed_at_ns {
+            return;
+        }
+        let check = store::file_check(stat, &sha256);
+        self.pending(|p| p.file(*stat, sha256, check));
+    }
+
+    /// SHA-256 and length of the file at `path` (at most `max` bytes): from the `files` table
+    /// when the file is unchanged, else hashed and remembered.
+    pub fn hash_file(&self, path: &Path, max: u64) -> std::io::Result<([u8; 32], u64)> {
+        let stat = Stat::of(&std::fs::metadata(path)?);
+        if stat.size <= max {
+            if let Some(sha) = self.digest(&stat) {
+                return Ok((sha, stat.size));
+            }
+        }
+        let started = now_ns();
+        let (sha, len) = crate::input::sha256_file(path, max)?;
+        if len == stat.size {
+            self.remember_digest(&stat, sha, started);
+        }
+        Ok((sha, len))
+    }
+
+    /// The cached inspection of a content.
+    pub fn facts(&self, sha256: &[u8; 32]) -> Option<Inspected> {
+        let key = keyed(&[b"facts", sha256]);
+        let blob = self.with(|s| s.get(store::Table::Facts, &key))??;
+        let v: Inspected = store::open_value(&key, &blob)?;
+        self.stats.facts_hits.fetch_add(1, Ordering::Relaxed);
+        self.pending(|p| p.touch(store::Table::Facts, key));
+        Some(v)
+    }
+
+    /// Store the inspection of a content (a timeout is not stored: it says nothing of the file).
+    pub fn store_facts(&self, sha256: &[u8; 32], inspected: &Result<Facts, InspectError>) {
+        let value = match inspected {
+            Ok(f) => InspectedRef::Facts(f),
+            Err(InspectError::NotElf) => InspectedRef::NotElf,
+            Err(InspectError::Malformed(m)) => InspectedRef::Malformed(m),
+            Err(InspectError::TimedOut) => return,
+        };
+        let key = keyed(&[b"facts", sha256]);
+        if let Some(blob) = store::seal_value(&key, &value) {
+            self.pending(|p| p.put(store::Table::Facts, key, blob));
+        }
+    }
+
+    /// The key of an archive: its content and everything that shapes its expansion.
+    pub fn archive_key(sha256: &[u8; 32], expansion: &str, named: bool) -> [u8; 32] {
+        keyed(&[b"archive", sha256, expansion.as_bytes(), &[u8::from(named)]])
+    }
+
+    /// The remembered members of an archive, only if the facts of every ELF member are still
+    /// there too (returned alongside, in member order).
+    pub fn archive(&self, key: &[u8; 32]) -> Option<(Vec<Member>, Vec<Inspected>)> {
+        let blob = self.with(|s| s.get(store::Table::Archives, key))??;
+        let members: Vec<Member> = store::open_value(key, &blob)?;
+        let mut facts = Vec::new();
+        for m in &members {
+            if let Member::Elf { sha256, .. } = m {
+                let k = keyed(&[b"facts", sha256]);
+                let b = self.with(|s| s.get(store::Table::Facts, &k))??;
+                facts.push(store::open_value(&k, &b)?);
+                self.pending(|p| p.touch(store::Table::Facts, k));
+            }
+        }
+        self.stats.archive_hits.fetch_add(1, Ordering::Relaxed);
+        self.pending(|p| p.touch(store::Table::Archives, *key));
+        Some((members, facts))
+    }
+
+    /// Remember an archive's members.
+    pub fn store_archive(&self, key: &[u8; 32], members: &[Member]) {
+        if let Some(blob) = store::seal_value(key, &members) {
+            self.pending(|p| p.put(store::Table::Archives, *key, blob));
+        }
+    }
+
+    fn pending(&self, f: impl FnOnce(&mut store::Pending)) {
+        let full = match self.pending.lock() {
+            Ok(mut p) => {
+                f(&mut p);
+                p.is_full()
+            }
+            Err(_) => false,
+        };
+        if full {
+            self.flush();
+        }
+    }
+
+    /// Write what is pending, in one transaction.
+    pub fn flush(&self) {
+        let batch = match self.pending.lock() {
+            Ok(mut p) => std::mem::take(&mut *p),
+            Err(_) => return,
+        };
+        if !batch.is_empty() {
+            let used = now_s();
+            self.with(|s| s.write(batch, used));
+        }
+    }
+
+    /// Flush, then evict the least recently used entries past the size bound.
+    pub fn finish(&self) {
+        self.flush();
+        let max = self.max_bytes;
+        self.with(|s| s.evict(max));
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,461 @@
+//! The SQLite side of the cache: schema, validation of an existing file, batched writes,
+//! eviction by last use.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use super::{FORMAT, Stat};
+
+/// `PRAGMA application_id` of a muslcheck cache ("musl"): anything else is not ours.
+const APPLICATION_ID: i64 = 0x6d75_736c;
+
+/// Pending writes past this many bytes are flushed.
+const FLUSH_BYTES: usize = 8 << 20;
+
+/// Bytes a `files` row is counted as, for the size bound.
+const FILE_ROW_BYTES: i64 = 96;
+
+const SCHEMA: &str = "
+CREATE TABLE facts (key BLOB PRIMARY KEY, data BLOB NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE archives (key BLOB PRIMARY KEY, data BLOB NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE files (dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, sha256 BLOB NOT NULL, chk BLOB NOT NULL,
+  used INTEGER NOT NULL, PRIMARY KEY (dev, ino)) WITHOUT ROWID;
+CREATE INDEX facts_used ON facts(used);
+CREATE INDEX archives_used ON archives(used);
+CREATE INDEX files_used ON files(used);
+";
+
+/// The two content-keyed tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Table {
+    Facts,
+    Archives,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Facts => "facts",
+            Table::Archives => "archives",
+        }
+    }
+}
+
+/// A `files` row.
+pub(super) struct FileRow {
+    pub size: u64,
+    pub mtime_ns: i128,
+    pub ctime_ns: i128,
+    pub sha256: [u8; 32],
+    pub check: [u8; 8],
+}
+
+/// Writes waiting for the next transaction.
+#[derive(Debug, Default)]
+pub(super) struct Pending {
+    puts: Vec<(Table, [u8; 32], Vec<u8>)>,
+    files: Vec<(Stat, [u8; 32], [u8; 8])>,
+    touches: Vec<(Table, [u8; 32])>,
+    file_touches: Vec<(u64, u64)>,
+    bytes: usize,
+}
+
+impl Pending {
+    pub fn put(&mut self, t: Table, key: [u8; 32], blob: Vec<u8>) {
+        self.bytes += blob.len() + 32;
+        self.puts.push((t, key, blob));
+    }
+    pub fn file(&mut self, stat: Stat, sha256: [u8; 32], check: [u8; 8]) {
+        self.bytes += 96;
+        self.files.push((stat, sha256, check));
+    }
+    pub fn touch(&mut self, t: Table, key: [u8; 32]) {
+        self.bytes += 40;
+        self.touches.push((t, key));
+    }
+    pub fn touch_file(&mut self, dev: u64, ino: u64) {
+        self.bytes += 16;
+        self.file_touches.push((dev, ino));
+    }
+    pub fn is_full(&self) -> bool {
+        self.bytes >= FLUSH_BYTES
+    }
+    pub fn is_empty(&self) -> bool {
+        self.puts.is_empty()
+            && self.files.is_empty()
+            && self.touches.is_empty()
+            && self.file_touches.is_empty()
+    }
+}
+
+/// An open, validated cache database.
+#[derive(Debug)]
+pub(super) struct Store {
+    conn: Connection,
+    pub path: PathBuf,
+}
+
+/// The checksum of a `files` row: a damaged row is a miss, never a wrong digest.
+pub(super) fn file_check(s: &Stat, sha256: &[u8; 32]) -> [u8; 8] {
+    let mut h = Sha256::new();
+    for n in [s.dev, s.ino, s.size] {
+        h.update(n.to_le_bytes());
+    }
+    h.update(s.mtime_ns.to_le_bytes());
+    h.update(s.ctime_ns.to_le_bytes());
+    h.update(sha256);
+    first8(h.finalize().into())
+}
+
+fn first8(d: [u8; 32]) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    for (o, b) in out.iter_mut().zip(d) {
+        *o = b;
+    }
+    out
+}
+
+fn value_check(key: &[u8; 32], json: &[u8]) -> [u8; 8] {
+    let mut h = Sha256::new();
+    h.update(key);
+    h.update(json);
+    first8(h.finalize().into())
+}
+
+/// A value as stored: 8 bytes of checksum (over key and JSON), then the JSON.
+pub(super) fn seal_value<T: Serialize + ?Sized>(key: &[u8; 32], v: &T) -> Option<Vec<u8>> {
+    let json = serde_json::to_vec(v).ok()?;
+    let mut out = value_check(key, &json).to_vec();
+    out.extend_from_slice(&json);
+    Some(out)
+}
+
+/// A stored value, if its checksum matches and it parses.
+pub(super) fn open_value<T: DeserializeOwned>(key: &[u8; 32], blob: &[u8]) -> Option<T> {
+    let (check, json) = blob.split_at_checked(8)?;
+    if check != value_check(key, json) {
+        return None;
+    }
+    serde_json::from_slice(json).ok()
+}
+
+fn i64_of(n: i128) -> Option<i64> {
+    i64::try_from(n).ok()
+}
+
+fn sha_of(v: Vec<u8>) -> Option<[u8; 32]> {
+    v.try_into().ok()
+}
+
+/// Open the database at `path` without creating anything: for `cache info` and `cache clear`.
+fn open_existing(path: &Path) -> Result<Connection, String> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    conn.busy_timeout(Duration::from_secs(30))
+        .map_err(|e| e.to_string())?;
+    check_ours(&conn, path)?;
+    Ok(conn)
+}
+
+/// Refuse a database that is not a muslcheck cache of this format.
+fn check_ours(conn: &Connection, path: &Path) -> Result<(), String> {
+    let bad = |e: rusqlite::Error| format!("{} is not a usable cache ({e})", path.display());
+    let app: i64 = conn
+        .pragma_query_value(None, "application_id", |r| r.get(0))
+        .map_err(bad)?;
+    let ver: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(bad)?;
+    if app != APPLICATION_ID {
+        return Err(format!(
+            "{} is not a muslcheck cache (another program's database); not using or changing it",
+            path.display()
+        ));
+    }
+    if ver != i64::from(FORMAT) {
+        return Err(format!(
+            "{} is a muslcheck cache of format {ver}, this muslcheck uses format {FORMAT}; \
+             `muslcheck cache clear` starts it afresh",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Open or create the cache database at `path`.
+    pub fn open(path: &Path) -> Result<Store, String> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create cache directory {}: {e}", dir.display()))?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|e| format!("cannot open cache {}: {e}", path.display()))?;
+        let bad = |e: rusqlite::Error| format!("{} is not a usable cache ({e})", path.display());
+        conn.busy_timeout(Duration::from_secs(30)).map_err(bad)?;
+        // Reading the header is where a file that is not SQLite fails ("file is not a database").
+        let app: i64 = conn
+            .pragma_query_value(None, "application_id", |r| r.get(0))
+            .map_err(bad)?;
+        if app == 0 {
+            init(&conn).map_err(bad)?;
+        }
+        check_ours(&conn, path)?;
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .map_err(bad)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(format!(
+                "{}: cannot switch to WAL mode (got {mode}); the cache needs a local filesystem",
+                path.display()
+            ));
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(bad)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn get(&mut self, t: Table, key: &[u8; 32]) -> rusqlite::Result<Option<Vec<u8>>> {
+        let sql = match t {
+            Table::Facts => "SELECT data FROM facts WHERE key = ?1",
+            Table::Archives => "SELECT data FROM archives WHERE key = ?1",
+        };
+        self.conn
+            .prepare_cached(sql)?
+            .query_row(params![key.as_slice()], |r| r.get(0))
+            .optional()
+    }
+
+    pub fn file(&mut self, dev: u64, ino: u64) -> rusqlite::Result<Option<FileRow>> {
+        let row = self
+            .conn
+            .prepare_cached(
+                "SELECT size, mtime_ns, ctime_ns, sha256, chk FROM files WHERE dev = ?1 AND ino = ?2",
+            )?
+            .query_row(params![dev as i64, ino as i64], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                    r.get::<_, Vec<u8>>(4)?,
+                ))
+            })
+            .optional()?;
+        Ok(row.and_then(|(size, m, c, sha, chk)| {
+            Some(FileRow {
+                size: size as u64,
+                mtime_ns: i128::from(m),
+                ctime_ns: i128::from(c),
+                sha256: sha_of(sha)?,
+                check: chk.try_into().ok()?,
+            })
+        }))
+    }
+
+    /// Apply a batch in one transaction (`BEGIN IMMEDIATE`: take the write lock up front, so two
+    /// writers queue instead of failing on upgrade).
+    pub fn write(&mut self, batch: Pending, used: i64) -> rusqlite::Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for (t, key, blob) in &batch.puts {
+            let sql = format!(
+                "INSERT OR REPLACE INTO {} (key, data, used) VALUES (?1, ?2, ?3)",
+                t.name()
+            );
+            tx.prepare_cached(&sql)?
+                .execute(params![key.as_slice(), blob, used])?;
+        }
+        for (s, sha, chk) in &batch.files {
+            let (Some(m), Some(c)) = (i64_of(s.mtime_ns), i64_of(s.ctime_ns)) else {
+                continue;
+            };
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO files (dev, ino, size, mtime_ns, ctime_ns, sha256, chk, used) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                s.dev as i64,
+                s.ino as i64,
+                s.size as i64,
+                m,
+                c,
+                sha.as_slice(),
+                chk.as_slice(),
+                used
+            ])?;
+        }
+        for (t, key) in &batch.touches {
+            let sql = format!("UPDATE {} SET used = ?1 WHERE key = ?2", t.name());
+            tx.prepare_cached(&sql)?
+                .execute(params![used, key.as_slice()])?;
+        }
+        for (dev, ino) in &batch.file_touches {
+            tx.prepare_cached("UPDATE files SET used = ?1 WHERE dev = ?2 AND ino = ?3")?
+                .execute(params![used, *dev as i64, *ino as i64])?;
+        }
+        tx.commit()
+    }
+
+    /// Delete the least recently used entries until what is stored fits in 90% of `max`.
+    pub fn evict(&mut self, max: u64) -> rusqlite::Result<()> {
+        let total = stored_bytes(&self.conn)?;
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
+        if total <= max {
+            return Ok(());
+        }
+        let mut excess = total - max / 10 * 9;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let victims: Vec<(String, Vec<u8>, i64, i64, i64)> = {
+            // One list over the three tables, oldest use first.
+            let mut stmt = tx.prepare(&format!(
+                "SELECT t, k, d, i, n FROM ( \
+                 SELECT 'facts' AS t, key AS k, 0 AS d, 0 AS i, length(data) + 48 AS n, used AS u \
+                 FROM facts \
+                 UNION ALL SELECT 'archives', key, 0, 0, length(data) + 48, used FROM archives \
+                 UNION ALL SELECT 'files', x'', dev, ino, {FILE_ROW_BYTES}, used FROM files) \
+                 ORDER BY u"
+            ))?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })?;
+            let mut v = Vec::new();
+            for row in rows {
+                let row = row?;
+                excess -= row.4;
+                v.push(row);
+                if excess <= 0 {
+                    break;
+                }
+            }
+            v
+        };
+        for (t, k, d, i, _) in victims {
+            match t.as_str() {
+                "facts" => {
+                    tx.prepare_cached("DELETE FROM facts WHERE key = ?1")?
+                        .execute(params![k])?;
+                }
+                "archives" => {
+                    tx.prepare_cached("DELETE FROM archives WHERE key = ?1")?
+                        .execute(params![k])?;
+                }
+                _ => {
+                    tx.prepare_cached("DELETE FROM files WHERE dev = ?1 AND ino = ?2")?
+                        .execute(params![d, i])?;
+                }
+            }
+        }
+        tx.commit()?;
+        self.conn.execute_batch("PRAGMA incremental_vacuum;")
+    }
+}
+
+/// Create the schema in an empty database. Done under the write lock and re-checked, so that
+/// two processes creating the cache at once do not both create it.
+fn init(conn: &Connection) -> rusqlite::Result<()> {
+    // Only takes effect before the first table exists; lets eviction give pages back.
+    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let result = (|| {
+        let app: i64 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
+        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+        if app == 0 && tables == 0 {
+            conn.execute_batch(SCHEMA)?;
+            conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+            conn.pragma_update(None, "user_version", i64::from(FORMAT))?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => conn.execute_batch("COMMIT"),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+fn stored_bytes(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row(
+        &format!(
+            "SELECT (SELECT COALESCE(SUM(length(data) + 48), 0) FROM facts) \
+             + (SELECT COALESCE(SUM(length(data) + 48), 0) FROM archives) \
+             + (SELECT count(*) * {FILE_ROW_BYTES} FROM files)"
+        ),
+        [],
+        |r| r.get(0),
+    )
+}
+
+/// What `muslcheck cache info` shows.
+#[derive(Debug, Serialize)]
+pub struct Info {
+    /// The database file.
+    pub path: String,
+    /// Its size on disk (with the WAL), in bytes.
+    pub file_bytes: u64,
+    /// Bytes of stored entries (what the size bound counts).
+    pub stored_bytes: u64,
+    /// Inspection results.
+    pub facts: u64,
+    /// Archives.
+    pub archives: u64,
+    /// Remembered file digests.
+    pub files: u64,
+    /// The version entries are written for.
+    pub version: String,
+}
+
+/// Describe the cache at `path`.
+pub fn info_at(path: &Path) -> Result<Info, String> {
+    let conn = open_existing(path)?;
+    let count = |t: &str| -> Result<u64, String> {
+        conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map(|n| n as u64)
+        .map_err(|e| e.to_string())
+    };
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    Ok(Info {
+        path: path.display().to_string(),
+        file_bytes: size(path) + size(&wal),
+        stored_bytes: stored_bytes(&conn).map_err(|e| e.to_string())? as u64,
+        facts: count("facts")?,
+        archives: count("archives")?,
+        files: count("files")?,
+        version: super::version().to_string(),
+    })
+}
+
+/// Empty the cache at `path` (only a muslcheck cache; anything else is left alone).
+pub fn clear_at(path: &Path) -> Result<(), String> {
+    let conn = open_existing(path)?;
+    conn.execute_batch(
+        "BEGIN IMMEDIATE; DELETE FROM facts; DELETE FROM archives; DELETE FROM files; COMMIT; VACUUM;",
+    )
+    .map_err(|e| e.to_string())
+}

@@ -1,0 +1,298 @@
+//! Archives and the results cache (#13): a known archive (by SHA-256 of the file and how it
+//! expands) is replayed from its remembered members without decompressing it; an unknown one is
+//! read while its items are recorded, and remembered once its ELF members are analysed.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use super::{Analysed, PendingElf, Produced, Shared, handle, judged};
+use crate::cache::{Cache, Inspected, Member};
+use crate::input::{self, Item, Kind, UnitId};
+
+/// An archive's items as read, waiting for its ELF members' digests.
+pub(super) struct Recording {
+    key: [u8; 32],
+    items: Vec<Recorded>,
+}
+
+enum Recorded {
+    Member(Member),
+    /// An ELF member: its analysis slot gives the digest once the window is done.
+    Elf {
+        suffix: String,
+        unit: usize,
+        unit_path: String,
+        slot: Arc<OnceLock<Analysed>>,
+    },
+}
+
+/// Read (or replay) an archive found as [`Item::Archive`], handing its productions to `sub`.
+pub(super) fn archive<'s>(
+    path: &Path,
+    kind: Kind,
+    name: &str,
+    named: bool,
+    sub: &mut Vec<Produced>,
+    s: &rayon::Scope<'s>,
+    shared: &'s Shared<'s>,
+) {
+    let opts = &shared.opts.input;
+    let Some(cache) = shared.results() else {
+        shared.observer.archive(false);
+        let sink = &mut |it| handle(it, sub, s, shared);
+        return input::visit_archive(path, kind, name, named, opts, &shared.units, sink);
+    };
+    // The archive's own digest (unchanged files: from the cache, not hashed again).
+    let key = cache
+        .hash_file(path, u64::MAX)
+        .ok()
+        .map(|(sha, _)| Cache::archive_key(&sha, &expansion(shared), named));
+    if let Some(key) = key {
+        if let Some((members, facts)) = cache.archive(&key) {
+            shared.observer.archive(true);
+            return replay(name, members, facts, sub, s, shared);
+        }
+    }
+    shared.observer.archive(false);
+    let mut rec = Recorder {
+        name,
+        units: Vec::new(),
+        items: Vec::new(),
+        whole: true,
+    };
+    input::visit_archive(
+        path,
+        kind,
+        name,
+        named,
+        opts,
+        &shared.units,
+        &mut |it| {
+            let elf = rec.note(&it);
+            handle(it, sub, s, shared);
+            if let (Some((suffix, unit, unit_path)), Some(Produced::Elf(p))) = (elf, sub.last()) {
+                rec.items.push(Recorded::Elf {
+                    suffix,
+                    unit,
+                    unit_path,
+                    slot: p.slot.clone(),
+                });
+            }
+        },
+    );
+    if let (Some(key), true) = (key, rec.whole) {
+        if let Ok(mut pending) = shared.archives.lock() {
+            pending.push(Recording {
+                key,
+                items: rec.items,
+            });
+        }
+    }
+}
+
+/// Everything besides the archive's bytes that decides what it expands to.
+fn expansion(shared: &Shared<'_>) -> String {
+    let l = &shared.opts.input.limits;
+    format!(
+        "depth {} file {} artifact {} exclude {}",
+        l.max_depth, l.max_file_bytes, l.max_artifact_bytes, shared.opts.expansion
+    )
+}
+
+struct Recorder<'n> {
+    name: &'n str,
+    /// Global unit ids of the archive's units, in order of appearance.
+    units: Vec<UnitId>,
+    items: Vec<Recorded>,
+    /// False once an item cannot be expressed relative to the archive: not remembered then.
+    whole: bool,
+}
+
+impl Recorder<'_> {
+    fn suffix(&mut self, name: &str, artifact: &str) -> String {
+        match name.strip_prefix(self.name) {
+            Some(s) if artifact == self.name => s.to_string(),
+            _ => {
+                self.whole = false;
+                String::new()
+            }
+        }
+    }
+
+    fn unit(&mut self, id: UnitId) -> usize {
+        self.units.iter().position(|&u| u == id).unwrap_or_else(|| {
+            self.whole = false;
+            0
+        })
+    }
+
+    /// Record one item; for an ELF member, return what the caller completes with its slot.
+    fn note(&mut self, it: &Item) -> Option<(String, usize, String)> {
+        let member = match it {
+            Item::Unit { id, name } => {
+                self.units.push(*id);
+                let name = name.clone();
+                Member::Unit {
+                    unit: self.units.len() - 1,
+                    suffix: self.suffix(&name, self.name),
+                }
+            }
+            Item::Elf(src) => {
+                let suffix = self.suffix(&src.name, &src.artifact);
+                let unit = self.unit(src.unit);
+                return Some((suffix, unit, src.unit_path.clone()));
+            }
+            Item::Link { unit, path, target } => Member::Link {
+                unit: self.unit(*unit),
+                path: path.clone(),
+                target: target.clone(),
+            },
+            Item::Other {
+                name,
+                artifact,
+                named,
+            } => Member::Other {
+                suffix: self.suffix(name, artifact),
+                named: *named,
+            },
+            Item::Problem {
+                name,
+                artifact,
+                error,
+                limit,
+            } => Member::Problem {
+                suffix: self.suffix(name, artifact),
+                error: error.clone(),
+                limit: *limit,
+            },
+            Item::Archive { .. } | Item::Subtree(_) => {
+                self.whole = false;
+                return None;
+            }
+        };
+        self.items.push(Recorded::Member(member));
+        None
+    }
+}
+
+/// Produce what reading the archive would have produced, from the cache.
+fn replay<'s>(
+    name: &str,
+    members: Vec<Member>,
+    facts: Vec<Inspected>,
+    sub: &mut Vec<Produced>,
+    s: &rayon::Scope<'s>,
+    shared: &'s Shared<'s>,
+) {
+    let mut units: Vec<UnitId> = Vec::new();
+    let mut facts = facts.into_iter();
+    let unit = |units: &Vec<UnitId>, i: usize| units.get(i).copied().unwrap_or_default();
+    for m in members {
+        let item = match m {
+            Member::Unit { suffix, .. } => {
+                let id = shared.units.next();
+                units.push(id);
+                Item::Unit {
+                    id,
+                    name: format!("{name}{suffix}"),
+                }
+            }
+            Member::Link {
+                unit: u,
+                path,
+                target,
+            } => Item::Link {
+                unit: unit(&units, u),
+                path,
+                target,
+            },
+            Member::Other { suffix, named } => Item::Other {
+                name: format!("{name}{suffix}"),
+                artifact: name.to_string(),
+                named,
+            },
+            Member::Problem {
+                suffix,
+                error,
+                limit,
+            } => Item::Problem {
+                name: format!("{name}{suffix}"),
+                artifact: name.to_string(),
+                error,
+                limit,
+            },
+            Member::Elf {
+                suffix,
+                unit: u,
+                unit_path,
+                sha256,
+                size,
+            } => {
+                let member = format!("{name}{suffix}");
+                shared.observer.analysed(size);
+                let gone = || Err(std::io::Error::other("archive member no longer in the cache"));
+                let a = judged(sha256, size, &member, name, shared, None, facts.next(), gone);
+                sub.push(Produced::Elf(Box::new(PendingElf {
+                    unit: unit(&units, u),
+                    unit_path,
+                    name: member,
+                    artifact: name.to_string(),
+                    slot: Arc::new(OnceLock::from(a)),
+                })));
+                continue;
+            }
+        };
+        handle(item, sub, s, shared);
+    }
+}
+
+/// Remember the archives read in the window just finished (every slot is filled by now). An
+/// archive with a member that was not analysed to a digest is not remembered.
+pub(super) fn remember_archives(shared: &Shared<'_>) {
+    let Some(cache) = shared.results() else {
+        return;
+    };
+    let recordings = match shared.archives.lock() {
+        Ok(mut r) => std::mem::take(&mut *r),
+        Err(_) => return,
+    };
+    'archives: for r in recordings {
+        let mut members = Vec::with_capacity(r.items.len());
+        for item in r.items {
+            members.push(match item {
+                Recorded::Member(m) => m,
+                Recorded::Elf {
+                    suffix,
+                    unit,
+                    unit_path,
+                    slot,
+                } => {
+                    let record = slot.get().map(|a| &a.record);
+                    let sha = record.and_then(|r| r.sha256.as_deref()).and_then(unhex);
+                    let (Some(sha256), Some(size)) = (sha, record.and_then(|r| r.size)) else {
+                        continue 'archives;
+                    };
+                    Member::Elf {
+                        suffix,
+                        unit,
+                        unit_path,
+                        sha256,
+                        size,
+                    }
+                }
+            });
+        }
+        cache.store_archive(&r.key, &members);
+    }
+}
+
+fn unhex(s: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if s.len() != 64 {
+        return None;
+    }
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
