@@ -8,12 +8,12 @@ use anyhow::{Context, Result};
 
 use muslcheck::judge::Target;
 use muslcheck::policy::Policy;
-use muslcheck::shard::Part;
 use muslcheck::report::{
     Record, Report, TextOptions, gate, render_html, render_json, render_jsonl, render_jsonl_header,
     render_jsonl_record, render_jsonl_summary, render_junit, render_markdown, render_sarif,
     render_text,
 };
+use muslcheck::shard::Part;
 
 use crate::cli::{Color, Format, ScanArgs};
 

@@ -12,14 +12,14 @@
 //! [`scan`] drives the stages in parallel for a batch.
 #![deny(missing_docs)]
 
+pub mod cache;
 pub mod db;
 pub mod input;
 pub mod inspect;
 pub mod judge;
+pub mod merge;
 pub mod policy;
 pub mod report;
-pub mod cache;
-pub mod merge;
 pub mod scan;
 pub mod shard;
 
@@ -49,7 +49,15 @@ pub fn analyse_hashed_until(
     deadline: Option<std::time::Instant>,
 ) -> (Record, Option<judge::closure::Node>) {
     let inspected = inspect::inspect_until(data, deadline);
-    judge_inspected(name, artifact, data.len() as u64, digest, inspected, db, target)
+    judge_inspected(
+        name,
+        artifact,
+        data.len() as u64,
+        digest,
+        inspected,
+        db,
+        target,
+    )
 }
 
 /// Judge what inspection found (fresh, or from the results cache: facts do not depend on the

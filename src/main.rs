@@ -123,8 +123,7 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
 
     // jsonl streams records as each input is finished; other formats are written at the end.
     // The destination is opened first, so that an unwritable --output fails before the scan.
-    let mut stream =
-        emit::Stream::open(&args, &target, part.as_ref(), settings.writes_baseline())?;
+    let mut stream = emit::Stream::open(&args, &target, part.as_ref(), settings.writes_baseline())?;
     let show = !args.quiet && !args.no_progress && std::io::stderr().is_terminal();
     let progress = progress::Bar::new(show, paths.len(), opts.cache.is_some());
     let mut records = Vec::new();
@@ -137,6 +136,16 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
             if !args.quiet {
                 warn(&w);
             }
+        }
+        if args.verbose && !args.quiet {
+            let n = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+            eprintln!(
+                "muslcheck: results cache: {} contents not inspected again, {} files not hashed \
+                 again, {} archives not decompressed again",
+                n(&c.stats.facts_hits),
+                n(&c.stats.digest_hits),
+                n(&c.stats.archive_hits)
+            );
         }
     }
     stream.flush(&settings.policy, &mut records)?;
@@ -173,7 +182,9 @@ fn open_cache(args: &CacheArgs, quiet: bool) -> Option<std::sync::Arc<muslcheck:
     }
     let Some(dir) = args.cache.clone().or_else(muslcheck::cache::default_dir) else {
         if !quiet {
-            warn("no cache directory (set XDG_CACHE_HOME or HOME, or pass --cache DIR); scanning without the results cache");
+            warn(
+                "no cache directory (set XDG_CACHE_HOME or HOME, or pass --cache DIR); scanning without the results cache",
+            );
         }
         return None;
     };
@@ -200,7 +211,11 @@ fn cache_info(dir: Option<PathBuf>, json: bool) -> Result<exit::Status> {
     let mut out = std::io::stdout().lock();
     if !file.exists() {
         if json {
-            writeln!(out, "{}", serde_json::json!({"path": file.display().to_string(), "exists": false}))?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({"path": file.display().to_string(), "exists": false})
+            )?;
         } else {
             writeln!(out, "no results cache at {} yet", file.display())?;
         }
@@ -243,8 +258,8 @@ fn merge(args: ScanArgs) -> Result<exit::Status> {
     }
     let mut files = Vec::new();
     for p in expand_stdin(&args.paths)? {
-        let text = std::fs::read_to_string(&p)
-            .with_context(|| format!("cannot read {}", p.display()))?;
+        let text =
+            std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
         files.push((p.display().to_string(), text));
     }
     let merged = muslcheck::merge::merge(&files)?;

@@ -54,8 +54,8 @@ fn err(file: &str, msg: impl fmt::Display) -> MergeError {
 fn read(name: &str, text: &str) -> Result<Shard, MergeError> {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty()).enumerate();
     let (_, first) = lines.next().ok_or_else(|| err(name, "empty file"))?;
-    let header: Value = serde_json::from_str(first)
-        .map_err(|e| err(name, format!("line 1 is not JSON ({e})")))?;
+    let header: Value =
+        serde_json::from_str(first).map_err(|e| err(name, format!("line 1 is not JSON ({e})")))?;
     if header["type"] != "header" {
         return Err(err(
             name,
@@ -268,8 +268,18 @@ mod tests {
 
     #[test]
     fn records_are_cut_at_their_inputs() {
-        let inputs = vec![(3, "a".to_string()), (7, "b".to_string()), (9, "ab".to_string())];
-        let recs = vec![rec("a/x"), rec("a!/y"), rec("b"), rec("ab!/z"), rec("ab!/w")];
+        let inputs = vec![
+            (3, "a".to_string()),
+            (7, "b".to_string()),
+            (9, "ab".to_string()),
+        ];
+        let recs = vec![
+            rec("a/x"),
+            rec("a!/y"),
+            rec("b"),
+            rec("ab!/z"),
+            rec("ab!/w"),
+        ];
         let got: Vec<(usize, Vec<String>)> = split_by_input(&inputs, recs)
             .into_iter()
             .map(|(i, r)| (i, r.into_iter().map(|r| r.path).collect()))

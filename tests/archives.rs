@@ -500,6 +500,7 @@ fn stdin_list_exclude_symlink_loop_and_jsonl() {
     // `-` reads paths from standard input; jsonl has a header, one line per record, a summary
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_muslcheck"))
         .args(["scan", "--format", "jsonl", "-"])
+        .env("XDG_CACHE_HOME", crate::util::own_cache())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

@@ -36,6 +36,7 @@ fn run(args: &[&str], paths: &[PathBuf], cwd: &Path) -> (String, Option<i32>) {
         .args(paths)
         .current_dir(cwd)
         .env("NO_COLOR", "1")
+        .env("XDG_CACHE_HOME", crate::util::own_cache())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

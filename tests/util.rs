@@ -13,6 +13,18 @@ pub fn sample(name: &str) -> PathBuf {
     root().join("samples/bin").join(name)
 }
 
+/// A results-cache home of its own for one muslcheck run (#13): no test sees another's cache or
+/// the user's, and each run starts from an empty cache. Tests of the cache pass `--cache`.
+pub fn own_cache() -> PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("xdg-cache")
+        .join(format!("{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
 /// Run `muslcheck` with arguments, from the repository root.
 pub fn muslcheck<I, S>(args: I) -> Output
 where
@@ -23,6 +35,7 @@ where
         .args(args)
         .current_dir(root())
         .env("NO_COLOR", "1")
+        .env("XDG_CACHE_HOME", own_cache())
         .output()
         .expect("run muslcheck")
 }
@@ -76,6 +89,7 @@ where
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
+        .env("XDG_CACHE_HOME", own_cache())
         .output()
         .expect("run muslcheck")
 }

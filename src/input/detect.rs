@@ -30,6 +30,33 @@ pub enum Kind {
     Other,
 }
 
+/// How many leading bytes of a file are read to sniff it: enough to inflate a gzip file's first
+/// [`HEAD`] bytes without a second read.
+pub const SNIFF: usize = 4096;
+
+/// What a gzip stream holds, decided from its first compressed bytes (`head`, at most [`SNIFF`])
+/// by inflating at most [`HEAD`] bytes: `None` when those bytes do not tell (the caller then
+/// reads the file as an archive, which decides for sure). Trees are full of small `.gz`
+/// documents (man pages, changelogs); this keeps them at one short read each.
+pub fn sniff_gzip(head: &[u8]) -> Option<Kind> {
+    use std::io::Read;
+    let mut out = Vec::with_capacity(HEAD);
+    let mut z = flate2::read::GzDecoder::new(head).take(HEAD as u64);
+    let mut buf = [0u8; HEAD];
+    let ended = loop {
+        match z.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => out.extend_from_slice(buf.get(..n)?),
+            // The sniffed bytes end inside the stream (or it is damaged): what was inflated so
+            // far is all we have.
+            Err(_) => break false,
+        }
+    };
+    // Tar is recognised at bytes 257..262: fewer inflated bytes than HEAD decide nothing unless
+    // the whole (small) stream inflated cleanly. Damage is left to the archive reader to report.
+    (out.len() >= HEAD || ended).then(|| detect(&out))
+}
+
 /// True for an ar archive whose first member is `debian-binary` (a .deb).
 pub fn is_deb(head: &[u8]) -> bool {
     head.get(8..)
@@ -67,6 +94,36 @@ pub fn detect(head: &[u8]) -> Kind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gzip_is_sniffed_from_its_first_bytes() {
+        use std::io::Write;
+        let gz = |data: &[u8]| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        };
+        let text = gz(b".TH LS 1\nsome man page text\n");
+        assert_eq!(sniff_gzip(&text), Some(Kind::Other));
+        assert_eq!(sniff_gzip(&gz(b"\x7fELF\x02\x01\x01")), Some(Kind::Elf));
+        let mut tar = vec![0u8; 1024];
+        tar[257..262].copy_from_slice(b"ustar");
+        assert_eq!(sniff_gzip(&gz(&tar)), Some(Kind::Tar));
+        // Incompressible data is stored 1:1, so its first 4 KiB still give HEAD bytes.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let noise: Vec<u8> = (0..20_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 32) as u8
+            })
+            .collect();
+        let big = gz(&noise);
+        assert_eq!(sniff_gzip(&big[..SNIFF]), Some(detect(&noise)));
+        // A cut or damaged stream decides nothing (the archive reader reports it).
+        assert_eq!(sniff_gzip(&text[..12]), None);
+    }
 
     #[test]
     fn magic_numbers() {

@@ -255,6 +255,12 @@ pub(crate) fn visit_file(
             artifact: artifact.into(),
             named,
         }),
+        // A gzip'd document (man pages, changelogs) is decided from the bytes already read.
+        Kind::Gzip if detect::sniff_gzip(&head) == Some(Kind::Other) => sink(Item::Other {
+            name: name.into(),
+            artifact: artifact.into(),
+            named,
+        }),
         // Static libraries (.a) hold relocatable objects the loader never sees; among ar
         // archives only Debian packages are read.
         Kind::Ar if !detect::is_deb(&head) => sink(Item::Other {
@@ -290,9 +296,9 @@ pub(crate) fn problem(sink: &mut dyn FnMut(Item), name: &str, artifact: &str, er
 
 /// The first bytes of a file, for content detection.
 fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
-    let mut head = Vec::with_capacity(detect::HEAD);
+    let mut head = Vec::with_capacity(detect::SNIFF);
     fs::File::open(path)?
-        .take(detect::HEAD as u64)
+        .take(detect::SNIFF as u64)
         .read_to_end(&mut head)?;
     Ok(head)
 }

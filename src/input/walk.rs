@@ -3,8 +3,9 @@
 //! Symbolic links are not followed unless asked (then loops are detected by device and inode);
 //! without following, links are still reported as [`Item::Link`] so that closure resolution can
 //! find `libfoo.so.1 -> libfoo.so.1.2.3`. FIFOs, sockets and devices are never opened.
-//! Directories near the top are handed back as [`Item::Subtree`]s, so that the caller can walk
-//! them in parallel and stitch their items back in order.
+//! Directories are handed back as [`Item::Subtree`]s, and so are runs of files of a large
+//! directory, so that the caller can walk and sniff them in parallel (rayon's work stealing
+//! keeps every core busy even on one huge directory) and stitch their items back in order.
 
 use std::collections::HashSet;
 use std::fs;
@@ -19,7 +20,10 @@ const ELOOP: i32 = 40;
 
 /// Directories this close to the root become subtrees of their own; deeper ones are walked
 /// inline (enough tasks to keep every core busy, few enough to stay cheap).
-const SPLIT_DEPTH: u32 = 3;
+const SPLIT_DEPTH: u32 = 8;
+
+/// Files of one directory sniffed by one task: a directory with more becomes several tasks.
+const FILE_BATCH: usize = 128;
 
 /// A directory still to be walked, as part of a unit.
 #[derive(Debug)]
@@ -31,6 +35,8 @@ pub struct Subtree {
     depth: u32,
     /// (device, inode) of the directories above it, for loop detection.
     ancestors: HashSet<(u64, u64)>,
+    /// A run of `dir`'s files to sniff, instead of the whole directory.
+    files: Vec<PathBuf>,
 }
 
 impl Subtree {
@@ -53,6 +59,7 @@ impl Subtree {
             dir,
             depth,
             ancestors,
+            files,
         } = self;
         let mut w = Walk {
             root,
@@ -62,7 +69,13 @@ impl Subtree {
             units,
             ancestors,
         };
-        w.dir(&dir, depth, sink);
+        if files.is_empty() {
+            w.dir(&dir, depth, sink);
+        } else {
+            for f in files {
+                w.file(&f, sink);
+            }
+        }
     }
 }
 
@@ -95,6 +108,7 @@ pub(crate) fn visit_dir(
         dir: root.to_path_buf(),
         depth: 0,
         ancestors: HashSet::new(),
+        files: Vec::new(),
     };
     tree.visit(opts, units, sink);
 }
@@ -129,22 +143,50 @@ impl Walk<'_> {
             }
         };
         entries.sort_by_key(|e| e.file_name());
+        let mut files = Vec::new();
         for e in entries {
             let path = e.path();
             if self.opts.excluded(&path.display().to_string()) {
                 continue;
             }
             let Ok(ft) = e.file_type() else { continue };
+            if ft.is_file() {
+                files.push(path);
+                if files.len() == FILE_BATCH {
+                    self.files(dir, std::mem::take(&mut files), sink);
+                }
+                continue;
+            }
+            // Items stay in name order: the files before this entry go first.
+            self.files(dir, std::mem::take(&mut files), sink);
             if ft.is_symlink() {
                 self.link(&path, depth, sink);
             } else if ft.is_dir() {
                 self.subdir(path, depth + 1, sink);
-            } else if ft.is_file() {
-                self.file(&path, sink);
             }
             // FIFOs, sockets and devices: never opened (a FIFO would block).
         }
+        self.files(dir, files, sink);
         self.ancestors.remove(&key);
+    }
+
+    /// A run of files: sniffed here when short, else handed out as a task of its own.
+    fn files(&mut self, dir: &Path, files: Vec<PathBuf>, sink: &mut dyn FnMut(Item)) {
+        if files.len() < FILE_BATCH {
+            for f in files {
+                self.file(&f, sink);
+            }
+            return;
+        }
+        sink(Item::Subtree(Subtree {
+            root: self.root.clone(),
+            artifact: self.artifact.clone(),
+            unit: self.unit,
+            dir: dir.to_path_buf(),
+            depth: 0,
+            ancestors: HashSet::new(),
+            files,
+        }));
     }
 
     fn subdir(&mut self, path: PathBuf, depth: u32, sink: &mut dyn FnMut(Item)) {
@@ -158,6 +200,7 @@ impl Walk<'_> {
             dir: path,
             depth,
             ancestors: self.ancestors.clone(),
+            files: Vec::new(),
         }));
     }
 

@@ -60,26 +60,18 @@ pub(super) fn archive<'s>(
         items: Vec::new(),
         whole: true,
     };
-    input::visit_archive(
-        path,
-        kind,
-        name,
-        named,
-        opts,
-        &shared.units,
-        &mut |it| {
-            let elf = rec.note(&it);
-            handle(it, sub, s, shared);
-            if let (Some((suffix, unit, unit_path)), Some(Produced::Elf(p))) = (elf, sub.last()) {
-                rec.items.push(Recorded::Elf {
-                    suffix,
-                    unit,
-                    unit_path,
-                    slot: p.slot.clone(),
-                });
-            }
-        },
-    );
+    input::visit_archive(path, kind, name, named, opts, &shared.units, &mut |it| {
+        let elf = rec.note(&it);
+        handle(it, sub, s, shared);
+        if let (Some((suffix, unit, unit_path)), Some(Produced::Elf(p))) = (elf, sub.last()) {
+            rec.items.push(Recorded::Elf {
+                suffix,
+                unit,
+                unit_path,
+                slot: p.slot.clone(),
+            });
+        }
+    });
     if let (Some(key), true) = (key, rec.whole) {
         if let Ok(mut pending) = shared.archives.lock() {
             pending.push(Recording {
@@ -230,8 +222,21 @@ fn replay<'s>(
             } => {
                 let member = format!("{name}{suffix}");
                 shared.observer.analysed(size);
-                let gone = || Err(std::io::Error::other("archive member no longer in the cache"));
-                let a = judged(sha256, size, &member, name, shared, None, facts.next(), gone);
+                let gone = || {
+                    Err(std::io::Error::other(
+                        "archive member no longer in the cache",
+                    ))
+                };
+                let a = judged(
+                    sha256,
+                    size,
+                    &member,
+                    name,
+                    shared,
+                    None,
+                    facts.next(),
+                    gone,
+                );
                 sub.push(Produced::Elf(Box::new(PendingElf {
                     unit: unit(&units, u),
                     unit_path,

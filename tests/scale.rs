@@ -1,0 +1,300 @@
+//! Fleet scale (#13): the results cache (second runs, two processes at once, a corrupt or
+//! foreign cache file) and `scan --shard` + `merge` (equal to one run, refusals).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::forge;
+use crate::util::{copy_samples, json_of, sample, temp_dir};
+
+/// Run muslcheck in `dir` with no cache of its own unless `args` names one.
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("XDG_CACHE_HOME", crate::util::own_cache())
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A tree, a gzip'd tarball and two loose files: four inputs of three kinds.
+fn inputs(dir: &Path) -> Vec<String> {
+    copy_samples(dir, "tree/bin", &["hello-glibc", "hello-musl", "fcntl64"]);
+    copy_samples(dir, "tree/lib", &["libifunc.so", "liblfs64.so"]);
+    let tar = forge::tar(
+        &[
+            forge::file("usr/bin/app", std::fs::read(sample("needs-zlib")).unwrap()),
+            forge::file(
+                "usr/lib/plugin.so",
+                std::fs::read(sample("plugin-fortify.so")).unwrap(),
+            ),
+            forge::file("usr/share/doc/readme", b"text".to_vec()),
+        ],
+        true,
+    );
+    std::fs::write(dir.join("pkg.tar.gz"), forge::gz(&tar)).unwrap();
+    std::fs::copy(sample("weak-missing"), dir.join("weak-missing")).unwrap();
+    std::fs::copy(sample("not-elf.txt"), dir.join("notes.txt")).unwrap();
+    ["tree", "pkg.tar.gz", "weak-missing", "notes.txt"]
+        .map(String::from)
+        .to_vec()
+}
+
+#[test]
+fn a_second_run_answers_from_the_cache_with_the_same_report() {
+    let dir = temp_dir("scale-cache-rerun");
+    let names = inputs(&dir);
+    // Timestamps are trusted only when clearly older than the hashing (racy git).
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let mut args = vec!["scan", "--format", "json", "--verbose", "--cache", "c"];
+    args.extend(names.iter().map(String::as_str));
+    let first = run(&dir, &args);
+    let second = run(&dir, &args);
+    let fresh = run(
+        &dir,
+        &[&["scan", "--format", "json", "--no-cache"][..], &args[6..]].concat(),
+    );
+    assert_eq!(json_of(&first), json_of(&fresh), "{}", stderr(&first));
+    assert_eq!(json_of(&second), json_of(&fresh));
+    assert_eq!(first.status.code(), fresh.status.code());
+    assert_eq!(second.status.code(), fresh.status.code());
+    assert!(
+        stderr(&first)
+            .contains("0 contents not inspected again, 0 files not hashed again, 0 archives"),
+        "{}",
+        stderr(&first)
+    );
+    // Second run: 5 tree files + 1 loose ELF known by inode and times; the tarball too; its
+    // two members' facts come with it.
+    assert!(
+        stderr(&second).contains("7 files not hashed again, 1 archives not decompressed again"),
+        "{}",
+        stderr(&second)
+    );
+    // Judged again for another target from the same facts: same as a fresh run for it.
+    let mut other = args.clone();
+    other.splice(0..1, ["scan", "--target", "alpine:3.17"]);
+    let cached = run(&dir, &other);
+    other.retain(|a| *a != "--cache" && *a != "c");
+    other.insert(1, "--no-cache");
+    let uncached = run(&dir, &other);
+    assert_eq!(json_of(&cached), json_of(&uncached));
+    // `cache info` sees what was stored; `cache clear` empties it.
+    let info = run(&dir, &["cache", "info", "--json", "--cache", "c"]);
+    let info = json_of(&info);
+    assert_eq!(info["archives"], 1, "{info}");
+    assert!(info["facts"].as_u64().unwrap() >= 7, "{info}");
+    assert!(
+        run(&dir, &["cache", "clear", "--cache", "c"])
+            .status
+            .success()
+    );
+    let info = json_of(&run(&dir, &["cache", "info", "--json", "--cache", "c"]));
+    assert_eq!(
+        (info["facts"].as_u64(), info["files"].as_u64()),
+        (Some(0), Some(0))
+    );
+}
+
+#[test]
+fn two_scans_at_once_neither_corrupt_nor_lose_the_cache() {
+    let dir = temp_dir("scale-cache-concurrent");
+    copy_samples(
+        &dir,
+        "a",
+        &[
+            "hello-glibc",
+            "hello-musl",
+            "fcntl64",
+            "libifunc.so",
+            "relr",
+        ],
+    );
+    copy_samples(
+        &dir,
+        "b",
+        &[
+            "needs-zlib",
+            "hello-cxx",
+            "uses-crypt",
+            "res-init",
+            "fortify",
+        ],
+    );
+    for round in 0..2 {
+        // Both start together on an empty cache (round 0: both create it), then on a full one.
+        let spawn = |sub: &str| {
+            Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+                .args([
+                    "scan",
+                    "--format",
+                    "json",
+                    "--fail-on",
+                    "never",
+                    "--cache",
+                    "c",
+                    sub,
+                ])
+                .current_dir(&dir)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn("a"), spawn("b"));
+        for out in [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()] {
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "round {round}: {}",
+                stderr(&out)
+            );
+            assert!(
+                !stderr(&out).contains("warning"),
+                "round {round}: {}",
+                stderr(&out)
+            );
+        }
+    }
+    let conn = rusqlite::Connection::open(dir.join("c/muslcheck-cache.sqlite3")).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let facts: i64 = conn
+        .query_row("SELECT count(*) FROM facts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(facts, 10, "every content of both scans is there");
+}
+
+#[test]
+fn a_corrupt_or_foreign_cache_file_is_reported_and_ignored() {
+    let dir = temp_dir("scale-cache-corrupt");
+    copy_samples(&dir, "t", &["hello-glibc", "hello-musl"]);
+    let expected = run(&dir, &["scan", "--format", "json", "--no-cache", "t"]);
+    std::fs::create_dir_all(dir.join("c")).unwrap();
+    let file = dir.join("c/muslcheck-cache.sqlite3");
+    let foreign = {
+        let p = dir.join("foreign.db");
+        let conn = rusqlite::Connection::open(&p).unwrap();
+        conn.execute_batch("CREATE TABLE facts (key BLOB, data BLOB);")
+            .unwrap();
+        drop(conn);
+        std::fs::read(p).unwrap()
+    };
+    let garbage = b"SQLite format 3\0 but then nothing that makes sense ".repeat(100);
+    for bytes in [garbage, foreign] {
+        std::fs::write(&file, &bytes).unwrap();
+        let out = run(&dir, &["scan", "--format", "json", "--cache", "c", "t"]);
+        assert_eq!(
+            out.status.code(),
+            expected.status.code(),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(json_of(&out), json_of(&expected));
+        let err = stderr(&out);
+        assert!(
+            err.contains("warning") && err.contains("muslcheck-cache.sqlite3"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), bytes, "never changed");
+    }
+}
+
+/// `scan --shard K/N --format jsonl` for every K, into files; returns their names.
+fn shards(dir: &Path, n: u32, extra: &[&str], names: &[String]) -> Vec<String> {
+    (0..n)
+        .map(|k| {
+            let file = format!("shard-{k}.jsonl");
+            let shard = format!("{k}/{n}");
+            let mut args = vec!["scan", "--format", "jsonl", "-o", &file, "--shard", &shard];
+            args.extend_from_slice(extra);
+            args.extend(names.iter().map(String::as_str));
+            let out = run(dir, &args);
+            assert!(out.status.code().is_some_and(|c| c < 2), "{}", stderr(&out));
+            file
+        })
+        .collect()
+}
+
+#[test]
+fn a_merge_of_shards_equals_one_run_over_everything() {
+    let dir = temp_dir("scale-merge");
+    let names = inputs(&dir);
+    for gate in [&["--fail-on", "gcompat"][..], &["--fail-on", "rebuild"][..]] {
+        let mut one = vec!["scan", "--format", "json"];
+        one.extend_from_slice(gate);
+        one.extend(names.iter().map(String::as_str));
+        let single = run(&dir, &one);
+        // Eight shards for four inputs: at least four shards get no input at all.
+        let files = shards(&dir, 8, &[], &names);
+        let empty = files
+            .iter()
+            .filter(|f| {
+                let text = std::fs::read_to_string(dir.join(f)).unwrap();
+                let header: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+                header["shard"]["inputs"].as_array().unwrap().is_empty()
+            })
+            .count();
+        assert!(empty >= 4, "{empty}");
+        let mut m = vec!["merge", "--format", "json"];
+        m.extend_from_slice(gate);
+        m.extend(files.iter().map(String::as_str));
+        let merged = run(&dir, &m);
+        assert_eq!(
+            merged.status.code(),
+            single.status.code(),
+            "{}",
+            stderr(&merged)
+        );
+        assert_eq!(json_of(&merged), json_of(&single));
+        // Any format: the text report's totals line is the single run's.
+        let text = |o: &Output| String::from_utf8_lossy(&o.stdout).into_owned();
+        let mut m = vec!["merge", "--format", "markdown"];
+        m.extend_from_slice(gate);
+        m.extend(files.iter().map(String::as_str));
+        let mut one = vec!["scan", "--format", "markdown"];
+        one.extend_from_slice(gate);
+        one.extend(names.iter().map(String::as_str));
+        assert_eq!(text(&run(&dir, &m)), text(&run(&dir, &one)));
+    }
+}
+
+#[test]
+fn merge_refuses_shards_that_do_not_make_one_run() {
+    let dir = temp_dir("scale-merge-refuse");
+    let names = inputs(&dir);
+    let files = shards(&dir, 2, &[], &names);
+    let refused = |args: &[&str], what: &str| {
+        let out = run(&dir, &[&["merge", "--format", "json"][..], args].concat());
+        assert_eq!(out.status.code(), Some(2), "{what}: {}", stderr(&out));
+        assert!(stderr(&out).contains(what), "{what}: {}", stderr(&out));
+    };
+    refused(&[&files[0]], "shard 1/2 missing");
+    refused(&[&files[0], &files[0]], "both shard 0/2");
+    // A shard judged for another target.
+    let other: Vec<PathBuf> = shards(&dir, 2, &["--target", "alpine:3.17"], &names)
+        .into_iter()
+        .map(PathBuf::from)
+        .collect();
+    std::fs::rename(dir.join(&other[1]), dir.join("other-1.jsonl")).unwrap();
+    let files = shards(&dir, 2, &[], &names);
+    refused(&[&files[0], "other-1.jsonl"], "one target");
+    // A shard that died before its summary line.
+    let text = std::fs::read_to_string(dir.join(&files[1])).unwrap();
+    let cut: Vec<&str> = text.lines().collect();
+    std::fs::write(dir.join("cut.jsonl"), cut[..cut.len() - 1].join("\n")).unwrap();
+    refused(&[&files[0], "cut.jsonl"], "did not finish");
+    // Made by another symbol database.
+    let forged = text.replacen("\"symbol_db\":\"", "\"symbol_db\":\"0", 1);
+    std::fs::write(dir.join("forged.jsonl"), forged).unwrap();
+    refused(&[&files[0], "forged.jsonl"], "symbol database");
+}
