@@ -13,7 +13,7 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::judge::Target;
-use crate::report::{Record, SCHEMA_VERSION, Totals};
+use crate::report::{FindingParts, Record, SCHEMA_VERSION, Totals};
 use crate::shard::Part;
 
 /// Why shards cannot be merged.
@@ -94,11 +94,26 @@ fn read(name: &str, text: &str) -> Result<Shard, MergeError> {
                 // The gate is applied again to the whole: one shard's standing is not the run's.
                 obj.remove("effective_verdict");
                 obj.remove("fails");
+                let parts = obj.remove("finding_parts").unwrap_or_default();
+                let parts: Vec<FindingParts> = serde_json::from_value(parts)
+                    .map_err(|e| err(name, format!("line {}: bad finding_parts ({e})", i + 1)))?;
                 let mut r: Record = serde_json::from_value(v)
                     .map_err(|e| err(name, format!("line {}: bad record ({e})", i + 1)))?;
                 r.gate = None;
-                for f in &mut r.findings {
+                if parts.len() != r.findings.len() {
+                    return Err(err(
+                        name,
+                        format!("line {}: finding_parts do not match the findings", i + 1),
+                    ));
+                }
+                for (f, p) in r.findings.iter_mut().zip(parts) {
                     f.suppressed = None;
+                    if !p.restore(f) {
+                        return Err(err(
+                            name,
+                            format!("line {}: finding_parts do not match the findings", i + 1),
+                        ));
+                    }
                 }
                 records.push(r);
             }

@@ -3,8 +3,14 @@
 //! Line 1 is `{"type":"header", schema, schema_version, tool, target}`, then one
 //! `{"type":"record", ...}` per input (the fields of a `results[]` record of the JSON report),
 //! then `{"type":"summary", totals, summary, gate?}`. Documented in docs/json.md.
+//!
+//! A record line also carries `finding_parts`: each finding's symbol and fix as data (the
+//! record's `symbol` and `fix` are their rendered text), so that `muslcheck merge` rebuilds the
+//! findings exactly, without parsing text.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::judge::{Finding, Fix, ShimFix, Symbol};
 
 use super::{Gate, Record, Report, SCHEMA, SCHEMA_VERSION, Tool, Totals, summary::BatchSummary};
 use crate::judge::Target;
@@ -30,6 +36,72 @@ struct RecordLine<'a> {
     kind: &'static str,
     #[serde(flatten)]
     record: &'a Record,
+    finding_parts: Vec<FindingParts>,
+}
+
+/// A finding's symbol and fix as data, in a JSONL record line.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingParts {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    symbol: Option<SymbolParts>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fix: Option<FixParts>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct SymbolParts {
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct FixParts {
+    install: Vec<String>,
+    step: Option<String>,
+    alternatives: Vec<String>,
+    shim: Option<(Vec<String>, Vec<String>)>,
+    within: Vec<String>,
+}
+
+impl FindingParts {
+    fn of(f: &Finding) -> Self {
+        FindingParts {
+            symbol: f.symbol.as_ref().map(|s| SymbolParts {
+                name: s.name.clone(),
+                version: s.version.clone(),
+            }),
+            fix: f.fix.as_ref().map(|x| FixParts {
+                install: x.install.clone(),
+                step: x.step.clone(),
+                alternatives: x.alternatives.clone(),
+                shim: x
+                    .shim
+                    .as_ref()
+                    .map(|s| (s.packages.clone(), s.sonames.clone())),
+                within: x.within.clone(),
+            }),
+        }
+    }
+
+    /// Put the parts back into a finding read from a record line. False if they do not belong
+    /// to it (a symbol or fix on one side only).
+    pub fn restore(self, f: &mut Finding) -> bool {
+        if self.symbol.is_some() != f.symbol.is_some() || self.fix.is_some() != f.fix.is_some() {
+            return false;
+        }
+        f.symbol = self.symbol.map(|s| Symbol::new(s.name, s.version));
+        f.fix = self.fix.map(|x| Fix {
+            install: x.install,
+            step: x.step,
+            alternatives: x.alternatives,
+            shim: x
+                .shim
+                .map(|(packages, sonames)| ShimFix { packages, sonames }),
+            within: x.within,
+        });
+        true
+    }
 }
 
 #[derive(Serialize)]
@@ -67,6 +139,7 @@ pub fn render_jsonl_record(record: &Record) -> String {
     line(&RecordLine {
         kind: "record",
         record,
+        finding_parts: record.findings.iter().map(FindingParts::of).collect(),
     })
 }
 
