@@ -36,7 +36,7 @@ use crate::inspect::{Facts, InspectError};
 pub use store::{Info, clear_at, info_at};
 
 /// Bumped whenever a stored value's shape changes (old entries are then never read).
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// The database file inside the cache directory.
 pub const FILE_NAME: &str = "muslcheck-cache.sqlite3";

@@ -53,12 +53,14 @@ fn a_damaged_value_is_a_miss_not_a_wrong_answer() {
         c.finish();
     }
     let conn = rusqlite::Connection::open(d.join(FILE_NAME)).unwrap();
-    // Flip one byte of the JSON (after the 8-byte checksum): still valid JSON, wrong content.
+    // Flip one bit of the stored value, after the 8-byte checksum.
+    let data: Vec<u8> = conn
+        .query_row("SELECT data FROM facts", [], |r| r.get(0))
+        .unwrap();
+    let mut bad = data.clone();
+    bad[20] ^= 1;
     let n = conn
-        .execute(
-            "UPDATE facts SET data = CAST(replace(CAST(data AS TEXT), '\"bits\":64', '\"bits\":32') AS BLOB)",
-            [],
-        )
+        .execute("UPDATE facts SET data = ?1", rusqlite::params![bad])
         .unwrap();
     assert_eq!(n, 1);
     drop(conn);

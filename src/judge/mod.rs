@@ -16,7 +16,7 @@ mod verdict;
 
 use std::collections::HashSet;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub use codes::{Category, Code, Severity};
 #[cfg(test)]
