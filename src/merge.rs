@@ -56,18 +56,19 @@ fn read(name: &str, text: &str) -> Result<Shard, MergeError> {
     let (_, first) = lines.next().ok_or_else(|| err(name, "empty file"))?;
     let header: Value =
         serde_json::from_str(first).map_err(|e| err(name, format!("line 1 is not JSON ({e})")))?;
-    if header["type"] != "header" {
+    let field = |p: &str| header.pointer(p).cloned().unwrap_or(Value::Null);
+    if field("/type") != "header" {
         return Err(err(
             name,
             "not a muslcheck JSONL report (`scan --format jsonl`): no header line",
         ));
     }
-    if header["schema_version"] != SCHEMA_VERSION {
+    if field("/schema_version") != SCHEMA_VERSION {
         return Err(err(
             name,
             format!(
                 "report schema version {} cannot be merged by this muslcheck (version {SCHEMA_VERSION})",
-                header["schema_version"]
+                field("/schema_version")
             ),
         ));
     }
@@ -143,13 +144,13 @@ fn read(name: &str, text: &str) -> Result<Shard, MergeError> {
         ));
     }
     let agree = vec![
-        ("muslcheck version", header["tool"]["version"].clone()),
-        ("symbol database", header["symbol_db"].clone()),
+        ("muslcheck version", field("/tool/version")),
+        ("symbol database", field("/symbol_db")),
     ];
     Ok(Shard {
         name: name.to_string(),
         agree,
-        target: header["target"].clone(),
+        target: field("/target"),
         part,
         records,
     })
