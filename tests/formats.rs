@@ -208,7 +208,18 @@ fn jsonl_has_header_records_and_summary_matching_the_schema() {
         assert_valid(&record, line, "record line");
         let mut expected = r.clone();
         expected["type"] = Value::String("record".into());
-        assert_eq!(line, &expected);
+        // #13: a record line also carries its findings' parts as data, one per finding.
+        let mut line = line.clone();
+        let parts = line
+            .as_object_mut()
+            .unwrap()
+            .remove("finding_parts")
+            .unwrap();
+        assert_eq!(
+            parts.as_array().unwrap().len(),
+            r["findings"].as_array().unwrap().len()
+        );
+        assert_eq!(line, expected);
     }
     let last = &lines[results.len() + 1];
     assert_valid(&summary, last, "summary line");

@@ -321,7 +321,10 @@ pub fn sha256_file(path: &Path, max: u64) -> std::io::Result<([u8; 32], u64)> {
         return Err(too_large(len, max));
     }
     if len >= MAP_THRESHOLD {
-        return sha256_mapped(&file, len);
+        // A filesystem that cannot map the file is read through the buffer instead.
+        if let Ok(hashed) = sha256_mapped(&file, len) {
+            return Ok(hashed);
+        }
     }
     let mut hasher = sha2::Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
