@@ -7,6 +7,7 @@
 mod advice;
 pub mod lookup;
 mod parse;
+mod stub;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
@@ -14,6 +15,7 @@ use std::sync::OnceLock;
 use crate::inspect::Arch;
 pub use advice::{DlopenPattern, GnuSemantics, Shim};
 pub use parse::ParseError;
+pub use stub::{StubBuild, StubNeighbours};
 
 /// A musl release the database knows, e.g. 1.2.5.
 pub type MuslVersion = semver::Version;
@@ -103,6 +105,8 @@ pub struct Db {
     shims: HashMap<&'static str, Shim>,
     gnu_semantics: HashMap<&'static str, GnuSemantics>,
     dlopen_patterns: Vec<DlopenPattern>,
+    stub_builds: Vec<StubBuild>,
+    stub_neighbours: Vec<StubNeighbours>,
 }
 
 /// The gcompat version the database describes.
@@ -214,6 +218,16 @@ impl Db {
     /// Alpine releases, in file order.
     pub fn releases(&self) -> &[Release] {
         &self.releases
+    }
+
+    /// The known builds of gcompat's loader stub for `arch` (#10).
+    pub fn stub_builds(&self, arch: Arch) -> impl Iterator<Item = &StubBuild> {
+        self.stub_builds.iter().filter(move |b| b.arch == arch)
+    }
+
+    /// What the kernel may map directly below the loader stub on `arch` (#10).
+    pub fn stub_neighbours(&self, arch: Arch) -> Option<&StubNeighbours> {
+        self.stub_neighbours.iter().find(|n| n.arch == arch)
     }
 
     /// The Alpine package providing `soname`, if curated.

@@ -51,6 +51,7 @@ pub(crate) const FILES: &[(&str, &str)] = &[
     db_file!("gcompat/libucontext-1.3.2-aarch64.txt"),
     db_file!("gcompat/musl-obstack-1.2.3-aarch64.txt"),
     db_file!("gcompat/stubs.txt"),
+    db_file!("gcompat/loader-stub.txt"),
     db_file!("glibc/glibc-2.41-x86_64.txt"),
     db_file!("glibc/glibc-2.41-aarch64.txt"),
     db_file!("loader/musl-reserved-prefixes.txt"),
@@ -163,6 +164,9 @@ pub(crate) fn embedded() -> Result<Db, ParseError> {
                         },
                     );
                 }
+            }
+            "gcompat" if file.ends_with("loader-stub.txt") => {
+                (db.stub_builds, db.stub_neighbours) = super::stub::parse(file, text)?;
             }
             "gcompat" => {
                 let (_, a) = version_arch(file).ok_or_else(bad_name)?;

@@ -216,6 +216,17 @@ pub struct Stack {
     pub exec: bool,
 }
 
+/// PT_TLS: the thread-local storage image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct TlsSegment {
+    /// p_vaddr of the image.
+    pub vaddr: u64,
+    /// p_filesz: initialised TLS (`.tdata`), copied into each thread's block.
+    pub filesz: u64,
+    /// p_memsz: `.tdata` plus zeroed `.tbss`.
+    pub memsz: u64,
+}
+
 /// Everything the later stages need to know about one ELF file.
 #[derive(Clone, Debug, Serialize)]
 pub struct Facts {
@@ -260,6 +271,13 @@ pub struct Facts {
     pub textrel: bool,
     /// PT_TLS present.
     pub tls: bool,
+    /// PT_TLS as the loader sees it: where the initialisation image is and how much of it is
+    /// `.tdata` (copied) rather than `.tbss` (zeroed).
+    #[serde(skip)]
+    pub tls_segment: Option<TlsSegment>,
+    /// PT_DYNAMIC's p_vaddr.
+    #[serde(skip)]
+    pub dynamic_vaddr: Option<u64>,
     /// Undefined dynamic symbols.
     pub imports: Vec<Import>,
     /// Defined global/weak dynamic symbols.

@@ -218,7 +218,8 @@ fn read<Elf: FileHeader<Endian = Endianness>>(
     let mut dynamic = None;
     let mut stack = None;
     let mut relro = false;
-    let mut tls = false;
+    let mut tls = None;
+    let mut dynamic_vaddr = None;
     let mut gnu_abi_tag = false;
     let mut warnings = Vec::new();
     for ph in phdrs {
@@ -248,6 +249,7 @@ fn read<Elf: FileHeader<Endian = Endianness>>(
                     .data(endian, data)
                     .map_err(|_| bad("PT_DYNAMIC outside the file"))?;
                 dynamic = Some(bytes);
+                dynamic_vaddr = Some(ph.p_vaddr(endian).into());
             }
             elf::PT_GNU_STACK => {
                 stack = Some(Stack {
@@ -256,7 +258,13 @@ fn read<Elf: FileHeader<Endian = Endianness>>(
                 })
             }
             elf::PT_GNU_RELRO => relro = true,
-            elf::PT_TLS => tls = true,
+            elf::PT_TLS => {
+                tls = Some(TlsSegment {
+                    vaddr: ph.p_vaddr(endian).into(),
+                    filesz: ph.p_filesz(endian).into(),
+                    memsz: ph.p_memsz(endian).into(),
+                })
+            }
             _ => {}
         }
     }
@@ -293,7 +301,9 @@ fn read<Elf: FileHeader<Endian = Endianness>>(
         bind_now: info.bind_now,
         relr: info.relr,
         textrel: info.textrel,
-        tls,
+        tls: tls.is_some(),
+        tls_segment: tls,
+        dynamic_vaddr,
         imports: Vec::new(),
         exports: Vec::new(),
         unsupported_relocs: Vec::new(),

@@ -7,9 +7,11 @@
 
 pub mod closure;
 mod codes;
+mod evidence;
 mod floor;
 mod hardening;
 mod runtime;
+mod stub;
 mod suppression;
 mod target;
 
@@ -18,6 +20,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 pub use codes::{Category, Code, Severity};
+pub use evidence::{Confidence, Detail, Evidence, InitArgs, StubTls};
 pub use floor::GlibcFloor;
 pub use suppression::{Suppression, SuppressionKind};
 pub use target::{DEFAULT_MUSL, Target, TargetError};
@@ -75,6 +78,9 @@ pub struct Finding {
     /// What to do about it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// The measured facts and confidence behind a run-time prediction (#10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
     /// Set when an allow rule or the baseline accepted this finding: it stays in the report but
     /// no longer counts toward `--fail-on`. Never set by the judge.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -92,6 +98,7 @@ impl Finding {
             library: None,
             message: message.into(),
             fix: None,
+            evidence: None,
             suppressed: None,
         }
     }
@@ -241,6 +248,9 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
     };
     let mut findings = Vec::new();
     ctx.loader(&mut findings);
+    if ctx.is_glibc_program() {
+        findings.extend(stub::loader_crash(facts, db, ctx.musl_loader()));
+    }
     ctx.libraries(&mut findings);
     ctx.relocations(&mut findings);
     ctx.imports(&mut findings);

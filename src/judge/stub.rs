@@ -1,0 +1,140 @@
+//! `gcompat-loader-crash` (#10): gcompat's loader stub dies before it can start the program.
+//!
+//! gcompat answers glibc's PT_INTERP with a musl static-pie (gcompat loader/loader.c). Its
+//! start-up (musl src/env/__init_tls.c, `static_init_tls`) walks the program headers the kernel
+//! passes in AT_PHDR, which are the *program's*, but computes the load base from its own
+//! `_DYNAMIC`. It then copies the program's `.tdata` (PT_TLS.p_filesz bytes) from
+//! `stub base + stub _DYNAMIC - (program PT_DYNAMIC - program PT_TLS)`. When that range leaves the
+//! stub's mapping, the stub faults with no message, before musl's loader runs. The windows of the
+//! known stub builds are in `symbol-db/gcompat/loader-stub.txt`.
+
+use super::evidence::{Confidence, Detail, Evidence, StubTls};
+use super::{Code, Finding, Severity, Verdict};
+use crate::db::{Db, StubBuild};
+use crate::inspect::Facts;
+
+/// Where a read of `len` bytes starting `distance` bytes below `_DYNAMIC` lands in one build.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Landing {
+    /// Inside the stub's mapping: the copy succeeds.
+    Inside,
+    /// Starts in the kernel pages that may sit directly below the stub.
+    Neighbours,
+    /// Outside everything that may be mapped: the copy faults.
+    Outside,
+}
+
+fn landing(b: &StubBuild, distance: i128, len: i128, neighbours: u64) -> Landing {
+    let start = i128::from(b.dynamic) - distance;
+    let end = start + len;
+    let (lo, hi) = (i128::from(b.lo), i128::from(b.hi));
+    if start >= lo && end <= hi {
+        Landing::Inside
+    } else if end > hi || start < lo - i128::from(neighbours) {
+        Landing::Outside
+    } else {
+        Landing::Neighbours
+    }
+}
+
+/// The finding, for a program started through gcompat's stub whose `.tdata` copy leaves it.
+pub(super) fn loader_crash(facts: &Facts, db: &Db, musl_loader: &str) -> Option<Finding> {
+    let tls = facts.tls_segment?;
+    let dynamic = facts.dynamic_vaddr?;
+    if tls.filesz == 0 {
+        return None; // .tbss only: nothing is copied
+    }
+    let builds: Vec<&StubBuild> = db.stub_builds(facts.arch).collect();
+    if builds.is_empty() {
+        return None;
+    }
+    let neighbours = db.stub_neighbours(facts.arch);
+    let below = neighbours.map_or(0, |n| n.bytes);
+    let distance = i128::from(dynamic) - i128::from(tls.vaddr);
+    let len = i128::from(tls.filesz);
+    let landings: Vec<Landing> = builds
+        .iter()
+        .map(|b| landing(b, distance, len, below))
+        .collect();
+    let faulting = landings.iter().filter(|l| **l != Landing::Inside).count();
+    if faulting == 0 {
+        return None;
+    }
+    let measured = builds.iter().any(|b| b.gcompat) && neighbours.is_some_and(|n| n.measured);
+    let mut confidence = if landings.iter().all(|l| *l == Landing::Outside) {
+        Confidence::Certain
+    } else if faulting == builds.len() {
+        Confidence::Likely
+    } else {
+        Confidence::Possible
+    };
+    if !measured {
+        // The windows are those of stand-in builds: one step less sure.
+        confidence = match confidence {
+            Confidence::Certain => Confidence::Likely,
+            _ => Confidence::Possible,
+        };
+    }
+    let evidence = StubTls {
+        tdata_size: tls.filesz,
+        distance: i64::try_from(distance).unwrap_or(i64::MAX),
+        window_below: builds
+            .iter()
+            .map(|b| b.dynamic - b.lo)
+            .min()
+            .unwrap_or(0),
+        window_above: builds
+            .iter()
+            .map(|b| b.hi - b.dynamic)
+            .min()
+            .unwrap_or(0),
+        neighbours: below,
+        builds_faulting: faulting,
+        builds: builds.len(),
+        measured,
+    };
+    let interp = facts.interpreter.as_deref().unwrap_or("glibc's loader");
+    let how = match confidence {
+        Confidence::Certain => "crashes (SIGSEGV, no message) on every known build of the stub",
+        Confidence::Likely => {
+            "leaves the stub's mapping on every known build of the stub: it crashes unless the kernel happens to map readable pages there"
+        }
+        Confidence::Possible => {
+            "leaves the stub's mapping on some builds of the stub or page sizes: it may crash"
+        }
+    };
+    let measured_note = if measured {
+        ""
+    } else {
+        " (windows of stand-in stub builds; gcompat's own stub for this architecture was not measured)"
+    };
+    let message = format!(
+        "gcompat's loader stub ({interp}) copies this program's {} bytes of .tdata from {:#x} bytes below its own _DYNAMIC (PT_DYNAMIC − PT_TLS), \
+         outside its {:#x}-byte window: it {how}{measured_note}",
+        tls.filesz, distance, evidence.window_below
+    );
+    let (impact, severity) = if confidence == Confidence::Possible {
+        (Verdict::Gcompat, Severity::Warning)
+    } else {
+        (Verdict::Rebuild, Severity::Error)
+    };
+    let mut steps = format!("patchelf --set-interpreter {musl_loader} --add-needed libgcompat.so.0");
+    for lib in facts.needed.iter().filter(|l| l.starts_with("ld-linux")) {
+        steps.push_str(&format!(" --remove-needed {lib}"));
+    }
+    let fix = format!(
+        "apk add gcompat; then start it without the stub: {steps} FILE (musl's loader, with libgcompat ahead of musl as the stub's --preload puts it), \
+         or after `patchelf --set-interpreter {musl_loader} FILE` run it as LD_PRELOAD=/lib/libgcompat.so.0 FILE; \
+         never the interpreter change alone (musl treats libc.so.6 as itself, so libgcompat would not load)"
+    );
+    Some(Finding {
+        evidence: Some(Evidence {
+            confidence,
+            detail: Detail::StubTls(evidence),
+        }),
+        ..Finding::new(Code::GcompatLoaderCrash, impact, message)
+            .severity(severity)
+            .library(interp)
+            .fix(fix)
+    })
+}
