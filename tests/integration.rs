@@ -21,4 +21,5 @@ mod hostile;
 mod html;
 mod loader;
 mod lookup;
+mod runtime;
 mod samples;
