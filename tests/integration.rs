@@ -23,3 +23,4 @@ mod loader;
 mod lookup;
 mod runtime;
 mod samples;
+mod verneed;

@@ -302,3 +302,24 @@ pub struct Facts {
     #[serde(skip)]
     pub extra: super::Extra,
 }
+
+/// Libraries whose versioned symbols are glibc's (the C library, its split-out parts, the loader
+/// and libxcrypt's libcrypt, which glibc used to ship). A version node belongs to the library its
+/// DT_VERNEED entry names, whatever it is called: libgcc_s defines `GLIBC_2.0` on i386.
+pub fn is_glibc_library(lib: &str) -> bool {
+    lib.starts_with("libc.so.")
+        || lib.starts_with("ld-linux")
+        || [
+            "libm.so.6",
+            "libpthread.so.0",
+            "libdl.so.2",
+            "librt.so.1",
+            "libutil.so.1",
+            "libresolv.so.2",
+            "libcrypt.so.1",
+            "libanl.so.1",
+            "libnsl.so.1",
+            "libmvec.so.1",
+        ]
+        .contains(&lib)
+}

@@ -930,7 +930,7 @@ fn libc_flavour(f: &Facts, dynamic: bool) -> Libc {
     let glibc_versions = f
         .version_needs
         .iter()
-        .any(|(_, vs)| vs.iter().any(|v| v.starts_with("GLIBC_")));
+        .any(|(lib, vs)| is_glibc_library(lib) && vs.iter().any(|v| v.starts_with("GLIBC_")));
     if glibc_versions || f.needed.iter().any(|n| n == "libc.so.6") {
         return Libc::Glibc;
     }

@@ -26,7 +26,7 @@ pub use suppression::{Suppression, SuppressionKind};
 pub use target::{DEFAULT_MUSL, Target, TargetError};
 
 use crate::db::{Db, GcompatLib};
-use crate::inspect::{Arch, Facts, Import, Kind, SymType, is_irelative};
+use crate::inspect::{Arch, Facts, Import, Kind, SymType, is_glibc_library, is_irelative};
 
 /// The answer for one binary. Ordered: a later variant is worse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -133,26 +133,6 @@ pub struct Judgement {
     pub findings: Vec<Finding>,
     /// The oldest glibc that can run the file, for glibc-built files (#6).
     pub glibc_floor: Option<GlibcFloor>,
-}
-
-/// Libraries whose versioned symbols are glibc's (the C library, its split-out parts, the loader
-/// and libxcrypt's libcrypt, which glibc used to ship).
-fn is_glibc_library(lib: &str) -> bool {
-    lib.starts_with("libc.so.")
-        || lib.starts_with("ld-linux")
-        || [
-            "libm.so.6",
-            "libpthread.so.0",
-            "libdl.so.2",
-            "librt.so.1",
-            "libutil.so.1",
-            "libresolv.so.2",
-            "libcrypt.so.1",
-            "libanl.so.1",
-            "libnsl.so.1",
-            "libmvec.so.1",
-        ]
-        .contains(&lib)
 }
 
 fn is_glibc_version(v: &str) -> bool {
@@ -515,8 +495,12 @@ impl Ctx<'_> {
             if imp.weak || !imp.referenced {
                 continue;
             }
-            let glibc_versioned = imp.library.as_deref().is_some_and(is_glibc_library)
-                || imp.version.as_deref().is_some_and(is_glibc_version);
+            // The Verneed entry says whose version it is (libgcc_s versions __register_frame
+            // GLIBC_2.0 on i386); the spelling decides only when no library is named.
+            let glibc_versioned = match imp.library.as_deref() {
+                Some(lib) => is_glibc_library(lib),
+                None => imp.version.as_deref().is_some_and(is_glibc_version),
+            };
             if imp.version.is_some() && !glibc_versioned {
                 if imp
                     .library
