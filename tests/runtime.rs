@@ -303,3 +303,101 @@ fn a_ci_gate_at_the_default_fail_on_fails_the_crash() {
     assert!(out.status.success());
     assert!(text.contains("--add-needed libgcompat.so.0") && text.contains("static_init_tls"));
 }
+
+/// Build `initargs.c` with `flags` into the shared build directory.
+fn initargs(name: &str, flags: &[&str]) -> PathBuf {
+    let path = built().join(name);
+    ok(Command::new("gcc")
+        .args(["-O2", "-o"])
+        .arg(&path)
+        .args(flags)
+        .arg(fixture("initargs.c")));
+    path
+}
+
+fn init_args_finding(result: &serde_json::Value) -> Option<serde_json::Value> {
+    result["findings"]
+        .as_array()?
+        .iter()
+        .find(|f| f["id"] == "init-array-args")
+        .cloned()
+}
+
+#[test]
+fn init_array_arguments_vanish_under_musl_and_old_rust_std_is_flagged() {
+    let old = initargs("ia-old", &["-DRUSTC=\"1.70.0\""]);
+    let fixed = initargs("ia-fixed", &["-DRUSTC=\"1.80.0\"", "-DFIXED"]);
+    for p in [&old, &fixed] {
+        // glibc passes (argc, argv, envp) to .init_array functions.
+        let out = run(Command::new(p).args(["a", "b"]));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "args:3 last=b\n");
+    }
+    // Started the gcompat way (stub → musl's loader), the init function receives nothing.
+    let stub = built().join("stub");
+    let old_stub = patched("ia-old", "stub", &["--set-interpreter", stub.to_str().unwrap()]);
+    let out = run(Command::new(&old_stub).args(["a", "b"]));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "args lost (main has 3)\n",
+        "{out:?}"
+    );
+    // The fixed start-up takes them from main and keeps them.
+    let fixed_stub = patched("ia-fixed", "stub", &["--set-interpreter", stub.to_str().unwrap()]);
+    let out = run(Command::new(&fixed_stub).args(["a", "b"]));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "args:3 last=b\n");
+
+    let r = judged(&old);
+    assert_eq!(r["verdict"], "gcompat", "it loads; the finding is a runtime warning");
+    let f = init_args_finding(&r).expect("init-array-args");
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(f["evidence"]["confidence"], "certain");
+    assert_eq!(f["evidence"]["runtime"], "rust-std");
+    assert_eq!(f["evidence"]["toolchain"], "rustc 1.70.0");
+    assert!(f["fix"].as_str().unwrap().contains("Rust 1.80"));
+    assert!(init_args_finding(&judged(&fixed)).is_none());
+    // Without a recorded version, std's old module path still dates it.
+    let nover = initargs("ia-nover", &[]);
+    let f = init_args_finding(&judged(&nover)).expect("init-array-args without .comment");
+    assert_eq!(f["evidence"]["confidence"], "certain");
+}
+
+#[test]
+fn todays_rust_std_is_not_flagged() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let prog = built().join("rust-args");
+    ok(Command::new(rustc)
+        .args(["-O", "--target", "x86_64-unknown-linux-gnu", "-o"])
+        .arg(&prog)
+        .arg(fixture("args.rs")));
+    let facts = inspect(&std::fs::read(&prog).unwrap()).unwrap();
+    let version = facts.extra.startup.rustc_version().expect(".comment: rustc version");
+    assert!(
+        facts.extra.startup.markers.iter().any(|m| m.contains("ARGV_INIT_ARRAY")),
+        "{:?}",
+        facts.extra.startup
+    );
+    let r = judged(&prog);
+    assert!(init_args_finding(&r).is_none(), "rustc {version}: {r}");
+}
+
+#[test]
+fn go_c_shared_libraries_are_flagged() {
+    let lib = built().join("libgo.so");
+    ok(Command::new("gcc")
+        .args(["-shared", "-fPIC", "-O2", "-o"])
+        .arg(&lib)
+        .arg(fixture("go-cshared.c")));
+    let r = judged(&lib);
+    assert_eq!(r["verdict"], "rebuild", "{r}");
+    let f = init_args_finding(&r).expect("init-array-args");
+    assert_eq!(f["severity"], "error");
+    assert_eq!(f["evidence"]["runtime"], "go");
+    assert_eq!(f["evidence"]["toolchain"], "go1.22.1");
+    // A glibc C library without Go build info is not.
+    let plain = built().join("libplain.so");
+    ok(Command::new("gcc")
+        .args(["-shared", "-fPIC", "-O2", "-o"])
+        .arg(&plain)
+        .arg(fixture("gcompat-standin.c")));
+    assert!(init_args_finding(&judged(&plain)).is_none());
+}

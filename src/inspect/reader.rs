@@ -328,6 +328,9 @@ fn read<Elf: FileHeader<Endian = Endianness>>(
         &mut facts.extra,
         work,
     )?;
+    if dynamic.is_some() && matches!(facts.libc, Libc::Glibc | Libc::Unknown) {
+        facts.extra.startup = super::startup::read(header, endian, data, work)?;
+    }
     if facts.kind.is_static() {
         extra::read_symtab(header, endian, data, &mut facts.extra, &mut warnings, work)?;
     }

@@ -5,6 +5,7 @@
 //! weak undefined references never block, every relocation is processed before the program
 //! starts, IRELATIVE is fatal and IFUNC definitions are invisible. No I/O, no printing.
 
+mod argv;
 pub mod closure;
 mod codes;
 mod evidence;
@@ -256,6 +257,8 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
         gcompat_in_process: ctx.gcompat() && ctx.is_glibc_program(),
     }
     .findings(&mut findings);
+    findings.extend(argv::init_args(facts));
+    verdict = verdict.max(findings.iter().map(|f| f.impact).max().unwrap_or(Verdict::Native));
     hardening::findings(facts, &mut findings);
     sort(&mut findings);
     verdict = verdict.min(Verdict::Rebuild);
