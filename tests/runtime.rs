@@ -23,10 +23,8 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn run(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (gcc, musl-tools and patchelf: .ci/run)"));
-    out
+    cmd.output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (gcc, musl-tools and patchelf: .ci/run)"))
 }
 
 fn ok(cmd: &mut Command) {
