@@ -23,14 +23,16 @@ pub struct StubBuild {
     pub gcompat: bool,
 }
 
-/// Readable or partly readable pages the kernel may map directly below the stub (`[vdso]`,
-/// `[vvar]`): a read that starts there may survive.
+/// The kernel pages directly below the stub (`[vdso]`, `[vvar]`): a read that starts in them
+/// may survive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StubNeighbours {
     /// Architecture.
     pub arch: Arch,
-    /// Bytes below the stub's first page.
-    pub bytes: u64,
+    /// Bytes directly below the stub that are readable (`[vdso]`).
+    pub readable: u64,
+    /// Bytes directly below the stub that are mapped, readable or not (`[vdso]` + `[vvar]`).
+    pub mapped: u64,
     /// True when measured, false when assumed.
     pub measured: bool,
 }
@@ -86,11 +88,12 @@ pub(crate) fn parse(
                 }
                 builds.push(build);
             }
-            ["neighbours", a, bytes, source] => {
+            ["neighbours", a, readable, mapped, source] => {
                 let entry = (|| {
                     Some(StubNeighbours {
                         arch: arch(a)?,
-                        bytes: hex(bytes)?,
+                        readable: hex(readable)?,
+                        mapped: hex(mapped)?,
                         measured: match source {
                             "measured" => true,
                             "assumed" => false,

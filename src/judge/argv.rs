@@ -89,14 +89,17 @@ fn rust(facts: &Facts) -> Option<Finding> {
         return None;
     }
     // std's module path dates the code: sys::unix::args (legacy mangling `3sys4unix4args`) is
-    // older than 1.77, long before the fix.
+    // older than 1.77, long before the fix. Without a recorded version the file is most likely
+    // old too: rustc records `rustc version` in .comment since about 1.75 (uv 0.1.0, built by
+    // 1.75.0, has it; ruff 0.1.0 and Debian 12's Rust programs, built by 1.63 to 1.73, do not),
+    // and every such program started in docs/validation.md lost its arguments.
     let old_path = symbol.is_some_and(|m| m.contains("3sys4unix4args"));
     let confidence = match rustc.map(rust_minor) {
         Some(Some(m)) if m >= RUST_FIXED_MINOR => return None,
         Some(Some(m)) if m == RUST_UNSURE_MINOR => Confidence::Possible,
         Some(Some(_)) => Confidence::Certain,
         _ if old_path => Confidence::Certain,
-        _ => Confidence::Possible,
+        _ => Confidence::Likely,
     };
     let mut seen: Vec<String> = s
         .comments
@@ -110,7 +113,7 @@ fn rust(facts: &Facts) -> Option<Finding> {
     }
     let built = match rustc {
         Some(v) => format!("built by rustc {v}"),
-        None => "Rust (the file does not record which rustc built it)".to_string(),
+        None => "Rust with no recorded rustc version (rustc records it since about 1.75, so most likely older)".to_string(),
     };
     let message = format!(
         "{built}: its std for glibc targets takes the command line only from .init_array arguments, which musl's loader does not pass, \

@@ -445,7 +445,9 @@ Severity: for Rust programs a warning (the program runs, but without its argumen
 tool does its default action or prints usage; a service ignores its flags); the verdict stays what
 loading says. For Go c-shared/c-archive code an error with verdict rebuild (the runtime crashes).
 The evidence names the runtime, the toolchain version when the file records it, what was seen, and a
-confidence (certain with a version below the fix, possible when the version is unknown or 1.79).
+confidence: certain with a recorded version below 1.79 or std's pre-1.77 module path; likely with Rust
+std but no recorded version (rustc writes `rustc version` to .comment since about 1.75; every such
+program muslcheck's validation started under musl lost its arguments); possible for 1.79 (a note).
 
 Fix: rebuild with a fixed toolchain (Rust >= 1.80), or for musl (x86_64-unknown-linux-musl, Go
 with CGO against musl); for Go c-shared there is no glibc-target fix: build the library on Alpine.";

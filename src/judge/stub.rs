@@ -10,7 +10,7 @@
 
 use super::evidence::{Confidence, Detail, Evidence, StubTls};
 use super::{Code, Finding, Severity, Verdict};
-use crate::db::{Db, StubBuild};
+use crate::db::{Db, StubBuild, StubNeighbours};
 use crate::inspect::Facts;
 
 /// Where a read of `len` bytes starting `distance` bytes below `_DYNAMIC` lands in one build.
@@ -18,22 +18,30 @@ use crate::inspect::Facts;
 enum Landing {
     /// Inside the stub's mapping: the copy succeeds.
     Inside,
-    /// Starts in the kernel pages that may sit directly below the stub.
-    Neighbours,
+    /// Starts in the readable kernel pages directly below the stub (`[vdso]`): survives where the
+    /// kernel puts them there.
+    Readable,
+    /// Starts in the partly readable kernel pages below those (`[vvar]`): usually faults.
+    Mapped,
     /// Outside everything that may be mapped: the copy faults.
     Outside,
 }
 
-fn landing(b: &StubBuild, distance: i128, len: i128, neighbours: u64) -> Landing {
+fn landing(b: &StubBuild, distance: i128, len: i128, below: Option<&StubNeighbours>) -> Landing {
     let start = i128::from(b.dynamic) - distance;
     let end = start + len;
     let (lo, hi) = (i128::from(b.lo), i128::from(b.hi));
-    if start >= lo && end <= hi {
-        Landing::Inside
-    } else if end > hi || start < lo - i128::from(neighbours) {
+    let (readable, mapped) = below.map_or((0, 0), |n| (i128::from(n.readable), i128::from(n.mapped)));
+    if end > hi {
         Landing::Outside
+    } else if start >= lo {
+        Landing::Inside
+    } else if start >= lo - readable {
+        Landing::Readable
+    } else if start >= lo - mapped {
+        Landing::Mapped
     } else {
-        Landing::Neighbours
+        Landing::Outside
     }
 }
 
@@ -49,12 +57,11 @@ pub(super) fn loader_crash(facts: &Facts, db: &Db, musl_loader: &str) -> Option<
         return None;
     }
     let neighbours = db.stub_neighbours(facts.arch);
-    let below = neighbours.map_or(0, |n| n.bytes);
     let distance = i128::from(dynamic) - i128::from(tls.vaddr);
     let len = i128::from(tls.filesz);
     let landings: Vec<Landing> = builds
         .iter()
-        .map(|b| landing(b, distance, len, below))
+        .map(|b| landing(b, distance, len, neighbours))
         .collect();
     let faulting = landings.iter().filter(|l| **l != Landing::Inside).count();
     if faulting == 0 {
@@ -63,7 +70,7 @@ pub(super) fn loader_crash(facts: &Facts, db: &Db, musl_loader: &str) -> Option<
     let measured = builds.iter().any(|b| b.gcompat) && neighbours.is_some_and(|n| n.measured);
     let mut confidence = if landings.iter().all(|l| *l == Landing::Outside) {
         Confidence::Certain
-    } else if faulting == builds.len() {
+    } else if landings.iter().all(|l| *l >= Landing::Mapped) {
         Confidence::Likely
     } else {
         Confidence::Possible
@@ -88,7 +95,7 @@ pub(super) fn loader_crash(facts: &Facts, db: &Db, musl_loader: &str) -> Option<
             .map(|b| b.hi - b.dynamic)
             .min()
             .unwrap_or(0),
-        neighbours: below,
+        neighbours: neighbours.map_or(0, |n| n.mapped),
         builds_faulting: faulting,
         builds: builds.len(),
         measured,
@@ -97,10 +104,10 @@ pub(super) fn loader_crash(facts: &Facts, db: &Db, musl_loader: &str) -> Option<
     let how = match confidence {
         Confidence::Certain => "crashes (SIGSEGV, no message) on every known build of the stub",
         Confidence::Likely => {
-            "leaves the stub's mapping on every known build of the stub: it crashes unless the kernel happens to map readable pages there"
+            "leaves the stub's mapping on every known build of the stub and may at most start in the kernel's [vvar] pages: it crashes unless those happen to be readable"
         }
         Confidence::Possible => {
-            "leaves the stub's mapping on some builds of the stub or page sizes: it may crash"
+            "leaves the stub's mapping on some builds of the stub, or only reaches into the kernel's [vdso] pages below it: it may crash, depending on gcompat's exact build and the kernel"
         }
     };
     let measured_note = if measured {
