@@ -8,12 +8,12 @@ use serde_json::Value;
 
 use crate::util::{copy_samples, json_of, muslcheck, muslcheck_in, root, temp_dir};
 
-fn load(path: &Path) -> Value {
+pub(crate) fn load(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn validator(schema: &Value, draft: jsonschema::Draft) -> jsonschema::Validator {
+pub(crate) fn validator(schema: &Value, draft: jsonschema::Draft) -> jsonschema::Validator {
     jsonschema::options()
         .with_draft(draft)
         .should_validate_formats(true)
@@ -21,7 +21,7 @@ fn validator(schema: &Value, draft: jsonschema::Draft) -> jsonschema::Validator 
         .unwrap_or_else(|e| panic!("schema does not compile: {e}"))
 }
 
-fn assert_valid(v: &jsonschema::Validator, doc: &Value, what: &str) {
+pub(crate) fn assert_valid(v: &jsonschema::Validator, doc: &Value, what: &str) {
     let errors: Vec<String> = v
         .iter_errors(doc)
         .map(|e| format!("{} at {}", e, e.instance_path()))
@@ -52,7 +52,7 @@ fn def_schema(name: &str) -> Value {
 
 /// Keys of `value` that the schema node does not list: the schema stays open for forward
 /// compatibility, so completeness is checked here.
-fn undocumented(root: &Value, node: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
+pub(crate) fn undocumented(root: &Value, node: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
     let node = match node.get("$ref").and_then(Value::as_str) {
         Some(r) => {
             let name = r.trim_start_matches("#/$defs/");

@@ -399,3 +399,26 @@ fn go_c_shared_libraries_are_flagged() {
         .arg(fixture("gcompat-standin.c")));
     assert!(init_args_finding(&judged(&plain)).is_none());
 }
+
+#[test]
+fn evidence_matches_the_schema_and_is_documented() {
+    let old = initargs("ia-schema", &["-DRUSTC=\"1.70.0\""]);
+    let (doc, _) = crate::util::scan_json(&[], &[&built().join("big-tdata"), &old]);
+    let schema = crate::formats::load(&crate::util::root().join("docs/schema/report.schema.json"));
+    let v = crate::formats::validator(&schema, jsonschema::Draft::Draft202012);
+    crate::formats::assert_valid(&v, &doc, "runtime findings");
+    let mut missing = Vec::new();
+    crate::formats::undocumented(&schema, &schema, &doc, "", &mut missing);
+    assert!(
+        missing.iter().all(|m| !m.contains("evidence")),
+        "{missing:?}"
+    );
+    let kinds: Vec<&str> = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["findings"].as_array().unwrap())
+        .filter_map(|f| f["evidence"]["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"stub-tls") && kinds.contains(&"init-args"), "{kinds:?}");
+}
