@@ -3,7 +3,7 @@
 //! (ldso/dynlink.c do_init_fini), so such code sees an empty or garbage command line.
 //!
 //! Known cases, from what the file carries (inspect's `Startup`):
-//! - Rust std for `*-linux-gnu` before rust-lang/rust#124447 (first in Rust 1.80) read
+//! - Rust std for `*-linux-gnu` before rust-lang/rust#124447 (certainly in Rust 1.80) read
 //!   `std::env::args` only that way: the program runs with no arguments (rust-lang/rust#124126).
 //! - Go `-buildmode=c-shared`/`c-archive` code: the runtime's `_rt0_<arch>_linux_lib` reads them and
 //!   is reported to crash (golang/go#13492, open).
@@ -14,7 +14,7 @@ use crate::inspect::{Facts, Kind, Libc, Marker};
 
 /// The first Rust release whose std also takes the arguments from `main` on glibc targets.
 const RUST_FIXED_MINOR: u64 = 80;
-/// The release that may or may not have it (the fix merged as 1.79 branched).
+/// The release that may or may not have it (the fix was approved as 1.79 branched).
 const RUST_UNSURE_MINOR: u64 = 79;
 
 /// The finding for a glibc-built dynamic file whose start-up code needs `.init_array` arguments.

@@ -430,11 +430,13 @@ Alpine through gcompat or musl's loader:
 
   - Rust std for *-linux-gnu targets (library/std/src/sys/.../args, `ARGV_INIT_ARRAY` /
     `really_init`) read the arguments only that way in programs built before rust-lang/rust#124447
-    (merged 2024-04, first in Rust 1.80; 1.79 is uncertain): std::env::args() is empty, so the
-    program ignores every command-line argument (rust-lang/rust#124126). Evidence: the `.comment`
-    string `rustc version 1.xx` and std's ARGV_INIT_ARRAY symbol in .symtab. Later Rust programs also
-    take the arguments from main and are not affected. A Rust cdylib (a shared library) still depends
-    on the .init_array arguments, so std::env::args() in it is empty under musl (a note).
+    (approved 2024-04-27 at the 1.79 branch point: certainly in 1.80, perhaps in 1.79):
+    std::env::args() is empty, so the program ignores every command-line argument
+    (rust-lang/rust#124126). Evidence: the `.comment` string `rustc version 1.xx`, std's
+    ARGV_INIT_ARRAY symbol in .symtab, Rust std's RUST_BACKTRACE string. Later Rust programs also
+    take the arguments from main and are not affected. A Rust cdylib (a shared library) still
+    captures them only this way, but that matters only if it calls std::env::args, which the file
+    does not show: not reported.
   - Go -buildmode=c-shared libraries and c-archive code linked into a program: the Go runtime's
     .init_array entry (_rt0_<arch>_linux_lib) reads argc/argv and the environment behind them; under
     musl these are garbage and the runtime is reported to crash (golang/go#13492, #19016; open).
