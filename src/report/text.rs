@@ -149,12 +149,17 @@ fn line(out: &mut String, f: &Finding, p: &Paint) {
         Some(_) => "  [baselined]".to_string(),
         None => String::new(),
     };
+    let confidence = f
+        .evidence
+        .as_ref()
+        .map_or(String::new(), |e| format!(" [{}]", e.confidence.as_str()));
     let _ = writeln!(
         out,
-        "  {} {:<22} {}{}",
+        "  {} {:<22} {}{}{}",
         p.severity(f.severity),
         f.id.id(),
         f.message,
+        confidence,
         p.wrap("2", &accepted)
     );
 }
