@@ -52,7 +52,13 @@ fn def_schema(name: &str) -> Value {
 
 /// Keys of `value` that the schema node does not list: the schema stays open for forward
 /// compatibility, so completeness is checked here.
-pub(crate) fn undocumented(root: &Value, node: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
+pub(crate) fn undocumented(
+    root: &Value,
+    node: &Value,
+    value: &Value,
+    at: &str,
+    out: &mut Vec<String>,
+) {
     let node = match node.get("$ref").and_then(Value::as_str) {
         Some(r) => {
             let name = r.trim_start_matches("#/$defs/");

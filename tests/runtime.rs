@@ -19,7 +19,9 @@ const LDSO: &str = "/lib/ld-musl-x86_64.so.1";
 const MUSL_LIB: &str = "/usr/lib/x86_64-linux-musl";
 
 fn fixture(name: &str) -> PathBuf {
-    crate::util::root().join("tests/fixtures/runtime").join(name)
+    crate::util::root()
+        .join("tests/fixtures/runtime")
+        .join(name)
 }
 
 fn run(cmd: &mut Command) -> Output {
@@ -53,7 +55,13 @@ fn built() -> &'static Path {
         );
         let standin = dir.join("libgcompat.so.0");
         ok(Command::new("musl-gcc")
-            .args(["-shared", "-fPIC", "-O2", "-Wl,-soname,libgcompat.so.0", "-o"])
+            .args([
+                "-shared",
+                "-fPIC",
+                "-O2",
+                "-Wl,-soname,libgcompat.so.0",
+                "-o",
+            ])
             .arg(&standin)
             .arg(fixture("gcompat-standin.c")));
         // The stub: compiled with musl's headers, linked by hand with rcrt1.o, because musl-gcc's
@@ -166,8 +174,14 @@ fn programs_run_under_glibc() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{name}");
         let tl = if name.contains("tbss") { "0" } else { "42" };
-        assert!(stdout.starts_with(&format!("ran tl={tl} libc=")), "{name}: {stdout}");
-        assert!(!stdout.contains("libc=2.8"), "glibc answers for itself: {stdout}");
+        assert!(
+            stdout.starts_with(&format!("ran tl={tl} libc=")),
+            "{name}: {stdout}"
+        );
+        assert!(
+            !stdout.contains("libc=2.8"),
+            "glibc answers for itself: {stdout}"
+        );
     }
 }
 
@@ -202,7 +216,10 @@ fn controls_run_under_the_stub_and_are_not_flagged() {
             "{name}: {out:?}"
         );
         // Started by musl's loader with the stand-in preloaded: gcompat's answer.
-        assert!(stdout.contains("libc=2.8 argc=2 last=x"), "{name}: {stdout}");
+        assert!(
+            stdout.contains("libc=2.8 argc=2 last=x"),
+            "{name}: {stdout}"
+        );
         let result = judged(&built().join(name));
         assert_eq!(result["verdict"], "gcompat", "{name}");
         assert!(crash_finding(&result).is_none(), "{name}: {result}");
@@ -248,7 +265,10 @@ fn the_documented_fix_runs_the_program_and_the_interpreter_alone_does_not() {
     let out = run(Command::new(&interp_only).arg("x"));
     assert_eq!(out.status.code(), Some(127), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("__printf_chk: symbol not found"), "{stderr}");
+    assert!(
+        stderr.contains("__printf_chk: symbol not found"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -300,6 +320,10 @@ fn a_ci_gate_at_the_default_fail_on_fails_the_crash() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
     assert!(text.contains("--add-needed libgcompat.so.0") && text.contains("static_init_tls"));
+    // And `db info` names the windows' file and its provenance.
+    let out = crate::util::muslcheck(["db", "info"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("gcompat/loader-stub.txt"), "{text}");
 }
 
 /// Build `initargs.c` with `flags` into the shared build directory.
@@ -332,7 +356,11 @@ fn init_array_arguments_vanish_under_musl_and_old_rust_std_is_flagged() {
     }
     // Started the gcompat way (stub → musl's loader), the init function receives nothing.
     let stub = built().join("stub");
-    let old_stub = patched("ia-old", "stub", &["--set-interpreter", stub.to_str().unwrap()]);
+    let old_stub = patched(
+        "ia-old",
+        "stub",
+        &["--set-interpreter", stub.to_str().unwrap()],
+    );
     let out = run(Command::new(&old_stub).args(["a", "b"]));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
@@ -340,12 +368,19 @@ fn init_array_arguments_vanish_under_musl_and_old_rust_std_is_flagged() {
         "{out:?}"
     );
     // The fixed start-up takes them from main and keeps them.
-    let fixed_stub = patched("ia-fixed", "stub", &["--set-interpreter", stub.to_str().unwrap()]);
+    let fixed_stub = patched(
+        "ia-fixed",
+        "stub",
+        &["--set-interpreter", stub.to_str().unwrap()],
+    );
     let out = run(Command::new(&fixed_stub).args(["a", "b"]));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "args:3 last=b\n");
 
     let r = judged(&old);
-    assert_eq!(r["verdict"], "gcompat", "it loads; the finding is a runtime warning");
+    assert_eq!(
+        r["verdict"], "gcompat",
+        "it loads; the finding is a runtime warning"
+    );
     let f = init_args_finding(&r).expect("init-array-args");
     assert_eq!(f["severity"], "warning");
     assert_eq!(f["evidence"]["confidence"], "certain");
@@ -359,6 +394,66 @@ fn init_array_arguments_vanish_under_musl_and_old_rust_std_is_flagged() {
     assert_eq!(f["evidence"]["confidence"], "certain");
 }
 
+/// A musl-built libgcc_s.so.1 (what Alpine's libgcc package provides, which Rust programs need):
+/// libgcc_eh.a's objects with their hidden `_Unwind_*` made default-visible, linked against musl,
+/// plus a `_dl_find_object` that always fails (libgcc then uses dl_iterate_phdr).
+fn musl_libgcc_s() -> PathBuf {
+    let dir = built().join("libgcc");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    ok(Command::new("ar")
+        .arg("x")
+        .arg(gcc_file("libgcc_eh.a"))
+        .current_dir(&dir));
+    let mut objects = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "o") {
+            unhide_globals(&path);
+            objects.push(path);
+        }
+    }
+    let dlfo = dir.join("dlfo.c");
+    std::fs::write(
+        &dlfo,
+        "int _dl_find_object(void *pc, void *r) { (void)pc; (void)r; return -1; }\n",
+    )
+    .unwrap();
+    ok(Command::new("musl-gcc")
+        .args(["-shared", "-fPIC", "-O2", "-Wl,-soname,libgcc_s.so.1", "-o"])
+        .arg(dir.join("libgcc_s.so.1"))
+        .arg(&dlfo)
+        .args(&objects));
+    dir
+}
+
+/// Make the hidden global symbols of an ELF64 little-endian object default-visible.
+fn unhide_globals(path: &Path) {
+    let mut b = std::fs::read(path).unwrap();
+    let u16_at = |b: &[u8], o: usize| u16::from_le_bytes(b[o..o + 2].try_into().unwrap()) as usize;
+    let u32_at = |b: &[u8], o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap());
+    let u64_at = |b: &[u8], o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap()) as usize;
+    let (shoff, shentsize, shnum) = (u64_at(&b, 0x28), u16_at(&b, 0x3a), u16_at(&b, 0x3c));
+    for i in 0..shnum {
+        let sh = shoff + i * shentsize;
+        if u32_at(&b, sh + 4) != 2 {
+            continue; // not SHT_SYMTAB
+        }
+        let (off, size, entsize) = (
+            u64_at(&b, sh + 0x18),
+            u64_at(&b, sh + 0x20),
+            u64_at(&b, sh + 0x38),
+        );
+        for j in 0..size / entsize {
+            let sym = off + j * entsize;
+            if b[sym + 4] >> 4 == 1 && b[sym + 5] & 3 == 2 {
+                b[sym + 5] &= !3; // STB_GLOBAL + STV_HIDDEN → STV_DEFAULT
+            }
+        }
+    }
+    std::fs::write(path, b).unwrap();
+}
+
 #[test]
 fn todays_rust_std_is_not_flagged() {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
@@ -368,14 +463,39 @@ fn todays_rust_std_is_not_flagged() {
         .arg(&prog)
         .arg(fixture("args.rs")));
     let facts = inspect(&std::fs::read(&prog).unwrap()).unwrap();
-    let version = facts.extra.startup.rustc_version().expect(".comment: rustc version");
+    let version = facts
+        .extra
+        .startup
+        .rustc_version()
+        .expect(".comment: rustc version");
     assert!(
-        facts.extra.startup.markers.iter().any(|m| m.contains("ARGV_INIT_ARRAY")),
+        facts
+            .extra
+            .startup
+            .markers
+            .iter()
+            .any(|m| m.contains("ARGV_INIT_ARRAY")),
         "{:?}",
         facts.extra.startup
     );
     let r = judged(&prog);
     assert!(init_args_finding(&r).is_none(), "rustc {version}: {r}");
+    assert!(crash_finding(&r).is_none(), "{r}");
+    // Through the stub it starts and keeps its arguments (std takes them from main too).
+    let stub = built().join("stub");
+    let started = patched(
+        "rust-args",
+        "stub",
+        &["--set-interpreter", stub.to_str().unwrap()],
+    );
+    let out = run(Command::new(&started)
+        .args(["a", "b"])
+        .env("LD_LIBRARY_PATH", musl_libgcc_s()));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "args:3 last=b\n",
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -420,5 +540,8 @@ fn evidence_matches_the_schema_and_is_documented() {
         .flat_map(|r| r["findings"].as_array().unwrap())
         .filter_map(|f| f["evidence"]["kind"].as_str())
         .collect();
-    assert!(kinds.contains(&"stub-tls") && kinds.contains(&"init-args"), "{kinds:?}");
+    assert!(
+        kinds.contains(&"stub-tls") && kinds.contains(&"init-args"),
+        "{kinds:?}"
+    );
 }

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn fixture(name: &str) -> PathBuf {
-    crate::util::root().join("tests/fixtures/verneed").join(name)
+    crate::util::root()
+        .join("tests/fixtures/verneed")
+        .join(name)
 }
 
 fn ok(cmd: &mut Command) {
@@ -21,9 +23,19 @@ fn ok(cmd: &mut Command) {
 /// libgcc_s.so.1 (glibc-named versions), a glibc program and a musl library that use it.
 fn build(name: &str) -> PathBuf {
     let dir = crate::util::temp_dir(name);
-    let map = format!("-Wl,--version-script={}", fixture("glibc-named.map").display());
+    let map = format!(
+        "-Wl,--version-script={}",
+        fixture("glibc-named.map").display()
+    );
     ok(Command::new("gcc")
-        .args(["-shared", "-fPIC", "-O2", "-Wl,-soname,libgcc_s.so.1", &map, "-o"])
+        .args([
+            "-shared",
+            "-fPIC",
+            "-O2",
+            "-Wl,-soname,libgcc_s.so.1",
+            &map,
+            "-o",
+        ])
         .arg(dir.join("libgcc_s.so.1"))
         .arg(fixture("libgcc-like.c")));
     let link = |cc: &str, out: &str, extra: &[&str]| {

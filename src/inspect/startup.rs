@@ -185,7 +185,9 @@ mod tests {
     #[test]
     fn rustc_versions_come_from_comment_strings() {
         let s = Startup {
-            comments: comments(b"\0GCC: (Debian 12.2.0-14) 12.2.0\0rustc version 1.77.0 (aedd173a2 2024-03-17)\0"),
+            comments: comments(
+                b"\0GCC: (Debian 12.2.0-14) 12.2.0\0rustc version 1.77.0 (aedd173a2 2024-03-17)\0",
+            ),
             ..Startup::default()
         };
         assert_eq!(s.rustc_version(), Some("1.77.0"));

@@ -258,7 +258,13 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
     }
     .findings(&mut findings);
     findings.extend(argv::init_args(facts));
-    verdict = verdict.max(findings.iter().map(|f| f.impact).max().unwrap_or(Verdict::Native));
+    verdict = verdict.max(
+        findings
+            .iter()
+            .map(|f| f.impact)
+            .max()
+            .unwrap_or(Verdict::Native),
+    );
     hardening::findings(facts, &mut findings);
     sort(&mut findings);
     verdict = verdict.min(Verdict::Rebuild);

@@ -31,7 +31,8 @@ fn landing(b: &StubBuild, distance: i128, len: i128, below: Option<&StubNeighbou
     let start = i128::from(b.dynamic) - distance;
     let end = start + len;
     let (lo, hi) = (i128::from(b.lo), i128::from(b.hi));
-    let (readable, mapped) = below.map_or((0, 0), |n| (i128::from(n.readable), i128::from(n.mapped)));
+    let (readable, mapped) =
+        below.map_or((0, 0), |n| (i128::from(n.readable), i128::from(n.mapped)));
     if end > hi {
         Landing::Outside
     } else if start >= lo {
@@ -85,16 +86,8 @@ pub(super) fn loader_crash(facts: &Facts, db: &Db, musl_loader: &str) -> Option<
     let evidence = StubTls {
         tdata_size: tls.filesz,
         distance: i64::try_from(distance).unwrap_or(i64::MAX),
-        window_below: builds
-            .iter()
-            .map(|b| b.dynamic - b.lo)
-            .min()
-            .unwrap_or(0),
-        window_above: builds
-            .iter()
-            .map(|b| b.hi - b.dynamic)
-            .min()
-            .unwrap_or(0),
+        window_below: builds.iter().map(|b| b.dynamic - b.lo).min().unwrap_or(0),
+        window_above: builds.iter().map(|b| b.hi - b.dynamic).min().unwrap_or(0),
         neighbours: neighbours.map_or(0, |n| n.mapped),
         builds_faulting: faulting,
         builds: builds.len(),
@@ -125,7 +118,8 @@ pub(super) fn loader_crash(facts: &Facts, db: &Db, musl_loader: &str) -> Option<
     } else {
         (Verdict::Rebuild, Severity::Error)
     };
-    let mut steps = format!("patchelf --set-interpreter {musl_loader} --add-needed libgcompat.so.0");
+    let mut steps =
+        format!("patchelf --set-interpreter {musl_loader} --add-needed libgcompat.so.0");
     for lib in facts.needed.iter().filter(|l| l.starts_with("ld-linux")) {
         steps.push_str(&format!(" --remove-needed {lib}"));
     }
