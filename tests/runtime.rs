@@ -100,6 +100,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("big-tbss", "-DTLS_BSS -DENTRIES=16384"),
     ("big-notls", "-DENTRIES=16384"),
     ("small-tdata", "-DTLS_DATA -DENTRIES=16"),
+    ("big-tdata-plain", "-DTLS_DATA -DENTRIES=16384 -DPLAIN -U_FORTIFY_SOURCE"),
 ];
 
 /// A copy of a built program with its PT_INTERP set to `interp`.
@@ -268,6 +269,29 @@ fn the_documented_fix_runs_the_program_and_the_interpreter_alone_does_not() {
     assert!(
         stderr.contains("__printf_chk: symbol not found"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn without_gcompat_symbols_the_interpreter_change_is_the_whole_fix() {
+    let result = judged(&built().join("big-tdata-plain"));
+    assert_eq!(result["verdict"], "rebuild", "it crashes under gcompat's stub");
+    let fix = crash_finding(&result).unwrap()["fix"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        fix.starts_with(&format!("patchelf --set-interpreter {LDSO} FILE")),
+        "{fix}"
+    );
+    let out = run(Command::new(through_stub("big-tdata-plain")).arg("x"));
+    assert_eq!(signal(&out), Some(11), "{out:?}");
+    let fixed = patched("big-tdata-plain", "interp", &["--set-interpreter", LDSO]);
+    let out = run(Command::new(&fixed).arg("x"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "ran tl=42 libc=none argc=2 last=x\n",
+        "{out:?}"
     );
 }
 

@@ -143,7 +143,9 @@ Fix (verified by muslcheck's tests with a stub that works like gcompat's and a l
   patchelf --set-interpreter /lib/ld-musl-<arch>.so.1 --add-needed libgcompat.so.0 PROGRAM
     (add --remove-needed ld-linux-x86-64.so.2 when the program lists it: musl only answers that
     name when started as gcompat's stub does)
-This starts the program with musl's loader directly, and libgcompat.so.0 is first in the program's
+When the program needs nothing from gcompat, `patchelf --set-interpreter /lib/ld-musl-<arch>.so.1
+PROGRAM` alone is the fix (muslcheck then prints that). Otherwise the patchelf line above starts
+the program with musl's loader directly, and libgcompat.so.0 is first in the program's
 DT_NEEDED list, so it comes before musl in symbol lookup, as the stub's --preload puts it. Or change
 only the interpreter and start the program as LD_PRELOAD=/lib/libgcompat.so.0 PROGRAM. Never the
 interpreter change alone: musl treats libc.so.6, libm.so.6, libpthread.so.0, ... as itself, so

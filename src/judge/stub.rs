@@ -9,7 +9,7 @@
 //! known stub builds are in `symbol-db/gcompat/loader-stub.txt`.
 
 use super::evidence::{Confidence, Detail, Evidence, StubTls};
-use super::{Code, Finding, Severity, Verdict};
+use super::{Code, Finding, Fix, Severity, Verdict};
 use crate::db::{Db, StubBuild, StubNeighbours};
 use crate::inspect::Facts;
 
@@ -47,7 +47,12 @@ fn landing(b: &StubBuild, distance: i128, len: i128, below: Option<&StubNeighbou
 }
 
 /// The finding, for a program started through gcompat's stub whose `.tdata` copy leaves it.
-pub(super) fn loader_crash(facts: &Facts, db: &Db, musl_loader: &str) -> Option<Finding> {
+pub(super) fn loader_crash(
+    facts: &Facts,
+    db: &Db,
+    musl_loader: &str,
+    needs_gcompat: bool,
+) -> Option<Finding> {
     let tls = facts.tls_segment?;
     let dynamic = facts.dynamic_vaddr?;
     if tls.filesz == 0 {
@@ -118,16 +123,29 @@ pub(super) fn loader_crash(facts: &Facts, db: &Db, musl_loader: &str) -> Option<
     } else {
         (Verdict::Rebuild, Severity::Error)
     };
-    let mut steps =
-        format!("patchelf --set-interpreter {musl_loader} --add-needed libgcompat.so.0");
-    for lib in facts.needed.iter().filter(|l| l.starts_with("ld-linux")) {
-        steps.push_str(&format!(" --remove-needed {lib}"));
-    }
-    let fix = format!(
-        "apk add gcompat; then start it without the stub: {steps} FILE (musl's loader, with libgcompat ahead of musl as the stub's --preload puts it), \
-         or after `patchelf --set-interpreter {musl_loader} FILE` run it as LD_PRELOAD=/lib/libgcompat.so.0 FILE; \
-         never the interpreter change alone (musl treats libc.so.6 as itself, so libgcompat would not load)"
-    );
+    let fix = if needs_gcompat {
+        let mut steps =
+            format!("patchelf --set-interpreter {musl_loader} --add-needed libgcompat.so.0");
+        for lib in facts.needed.iter().filter(|l| l.starts_with("ld-linux")) {
+            steps.push_str(&format!(" --remove-needed {lib}"));
+        }
+        Fix::install("gcompat")
+            .then(format!(
+                "start it without the stub: {steps} FILE (musl's loader, with libgcompat ahead of musl as the stub's --preload puts it)"
+            ))
+            .or(format!(
+                "after `patchelf --set-interpreter {musl_loader} FILE` run it as LD_PRELOAD=/lib/libgcompat.so.0 FILE; \
+                 never the interpreter change alone (musl treats libc.so.6 as itself, so libgcompat would not load)"
+            ))
+    } else {
+        let mut steps = format!("patchelf --set-interpreter {musl_loader}");
+        for lib in facts.needed.iter().filter(|l| l.starts_with("ld-linux")) {
+            steps.push_str(&format!(" --remove-needed {lib}"));
+        }
+        Fix::step(format!(
+            "{steps} FILE: musl provides everything else the program needs, so it runs without gcompat and its stub"
+        ))
+    };
     Some(Finding {
         evidence: Some(Evidence {
             confidence,
