@@ -148,7 +148,7 @@ PROGRAM` alone is the fix (muslcheck then prints that). Otherwise the patchelf l
 the program with musl's loader directly, and libgcompat.so.0 is first in the program's
 DT_NEEDED list, so it comes before musl in symbol lookup, as the stub's --preload puts it. Or change
 only the interpreter and start the program as LD_PRELOAD=/lib/libgcompat.so.0 PROGRAM. Never the
-interpreter change alone: musl treats libc.so.6, libm.so.6, libpthread.so.0, ... as itself, so
+interpreter change alone when gcompat's symbols are needed: musl treats libc.so.6, libm.so.6, libpthread.so.0, ... as itself, so
 gcompat's links to libgcompat are never opened and its symbols stay missing. Rust programs built
 before the std fix then run but may see no arguments (init-array-args).";
 
