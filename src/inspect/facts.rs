@@ -284,3 +284,38 @@ pub struct Facts {
     #[serde(skip)]
     pub extra: super::Extra,
 }
+
+impl Facts {
+    /// A 64-bit little-endian file of `kind` with nothing in it: the start of facts written by
+    /// hand (the model program of `muslcheck db symbol`, tests of the judge's decisions).
+    pub fn empty(arch: Arch, kind: Kind) -> Facts {
+        Facts {
+            bits: 64,
+            little_endian: true,
+            arch,
+            kind,
+            libc: Libc::Unknown,
+            interpreter: None,
+            needed: Vec::new(),
+            soname: None,
+            rpath: Vec::new(),
+            runpath: Vec::new(),
+            flags: 0,
+            flags_1: 0,
+            stack: None,
+            relro: false,
+            bind_now: false,
+            relr: false,
+            textrel: false,
+            tls: false,
+            imports: Vec::new(),
+            exports: Vec::new(),
+            unsupported_relocs: Vec::new(),
+            copy_relocs: Vec::new(),
+            self_referenced: Vec::new(),
+            version_needs: Vec::new(),
+            warnings: Vec::new(),
+            extra: super::Extra::default(),
+        }
+    }
+}

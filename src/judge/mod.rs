@@ -10,6 +10,7 @@ mod codes;
 mod finding;
 mod floor;
 mod hardening;
+pub mod resolve;
 mod runtime;
 mod target;
 mod verdict;
@@ -28,6 +29,7 @@ pub use verdict::{Verdict, verdict_of};
 
 use crate::db::{Db, GcompatLib};
 use crate::inspect::{Arch, Facts, Import, Kind, SymType, is_irelative};
+use resolve::Provider;
 
 /// The verdict for one file and the findings behind it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -62,14 +64,6 @@ fn is_glibc_library(lib: &str) -> bool {
 
 fn is_glibc_version(v: &str) -> bool {
     v.starts_with("GLIBC_") || v.starts_with("XCRYPT_")
-}
-
-/// Where the loader finds an import on the target.
-enum Provider {
-    Musl,
-    Lfs64(&'static str),
-    Gcompat(GcompatLib),
-    Nobody,
 }
 
 /// Judge one file's facts for a target.
@@ -381,23 +375,7 @@ impl Ctx<'_> {
     }
 
     fn provider(&self, name: &str) -> Provider {
-        if self.musl.contains(name) {
-            return Provider::Musl;
-        }
-        // musl ≥ 1.2.4 remaps a failed LFS64 lookup to the plain name (ldso/dynlink.c get_lfs64).
-        if self.target.musl_at_least(1, 2, 4) {
-            if let Some(base) = self.db.lfs64_base(name) {
-                if self.musl.contains(base) {
-                    return Provider::Lfs64(base);
-                }
-            }
-        }
-        if self.gcompat() {
-            if let Some(lib) = self.db.gcompat_provider(self.arch, name) {
-                return Provider::Gcompat(lib);
-            }
-        }
-        Provider::Nobody
+        resolve::provider(self.db, self.target, self.arch, self.musl, name)
     }
 
     /// DT_NEEDED libraries that could provide an unversioned symbol we do not know.
