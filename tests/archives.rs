@@ -419,7 +419,7 @@ fn identical_files_are_analysed_once() {
         &target,
         &ScanOptions::default(),
         &count,
-        &mut |r| records.push(r),
+        &mut |rs| records.extend(rs),
     )
     .unwrap();
     assert_eq!(records.len(), 6);
