@@ -133,10 +133,11 @@ pub fn symbol(db: &Db, query: &str, json: bool, out: &mut dyn Write) -> Result<(
         out.write_all(s.as_bytes())?;
         return Ok(());
     }
+    let versions = db.versions();
     s.push_str("musl libc.so exports it in:\n");
     for a in &facts.arches {
         let list = if a.musl.is_empty() {
-            "no version (1.2.3-1.2.6 checked)".to_string()
+            format!("no version ({} checked)", versions.musl.join(" "))
         } else {
             a.musl.join(" ")
         };
@@ -150,7 +151,7 @@ pub fn symbol(db: &Db, query: &str, json: bool, out: &mut dyn Write) -> Result<(
             facts.name, facts.name
         );
     }
-    s.push_str("gcompat 1.1.0:\n");
+    let _ = writeln!(s, "gcompat {}:", versions.gcompat);
     for a in &facts.arches {
         let _ = writeln!(s, "  {:<8} {}", a.arch, a.gcompat.unwrap_or("not provided"));
     }
@@ -176,7 +177,7 @@ pub fn symbol(db: &Db, query: &str, json: bool, out: &mut dyn Write) -> Result<(
             g.severity, g.effect
         );
     }
-    s.push_str("glibc 2.41:\n");
+    let _ = writeln!(s, "glibc {}:", versions.glibc);
     for a in &facts.arches {
         if a.glibc.is_empty() {
             let _ = writeln!(s, "  {:<8} not defined", a.arch);

@@ -520,7 +520,8 @@ fn explain_covers_every_new_id_with_sources() {
                 "aports",
                 "commit",
                 "release",
-                "facts §",
+                "ldso/",
+                "docs/",
                 "symbol-db/"
             ]
             .iter()

@@ -176,3 +176,60 @@ fn long_runs_of_one_warning_are_one_line_unless_verbose() {
     assert_eq!(count(&long), 4, "{long}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Code, docs and the symbol database cite upstream sources or the repository's own docs/, never
+/// a file users do not have (a reference outside the repository).
+#[test]
+fn the_repository_cites_nothing_outside_itself() {
+    // Spelled in pieces, so that this file does not match itself.
+    let outside = [
+        concat!("facts", " §"),
+        concat!("shared", "/reference"),
+        concat!("/work", "/"),
+        concat!("../", "shared"),
+    ];
+    let root = crate::util::root();
+    let mut files = Vec::new();
+    let mut dirs: Vec<std::path::PathBuf> = [
+        "src",
+        "tests",
+        "docs",
+        "symbol-db",
+        "samples",
+        "scripts",
+        "bench",
+        "fuzz",
+    ]
+    .iter()
+    .map(|d| root.join(d))
+    .collect();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            if path.is_dir() && name != "target" && name != "corpus" && name != "bin" {
+                dirs.push(path);
+            } else if path.is_file() {
+                files.push(path);
+            }
+        }
+    }
+    for top in std::fs::read_dir(&root).unwrap().flatten() {
+        if top.path().extension().is_some_and(|e| e == "md") {
+            files.push(top.path());
+        }
+    }
+    let mut cited = Vec::new();
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        for (n, line) in text.lines().enumerate() {
+            if outside.iter().any(|o| line.contains(o)) {
+                cited.push(format!("{}:{}: {line}", f.display(), n + 1));
+            }
+        }
+    }
+    assert!(files.len() > 100, "{} files read", files.len());
+    assert!(cited.is_empty(), "{}", cited.join("\n"));
+}

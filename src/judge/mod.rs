@@ -1,9 +1,9 @@
 //! Stage 3, judge: facts + symbol database + target → verdict and findings.
 //!
-//! This follows musl's dynamic linker (ldso/dynlink.c) as described in
-//! `../shared/reference/musl-gcompat-facts.md`: symbols resolve by name with versions ignored,
-//! weak undefined references never block, every relocation is processed before the program
-//! starts, IRELATIVE is fatal and IFUNC definitions are invisible. No I/O, no printing.
+//! This follows musl's dynamic linker (ldso/dynlink.c) as docs/loader.md describes it: symbols
+//! resolve by name with versions ignored, weak undefined references never block, every
+//! relocation is processed before the program starts, IRELATIVE is fatal and IFUNC definitions
+//! are invisible. No I/O, no printing.
 
 pub mod closure;
 mod codes;
