@@ -451,6 +451,28 @@ pub fn man_pages_to(dir: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(written)
 }
 
+/// `--target`'s help, from the embedded database's releases.
+fn target_help() -> String {
+    let Ok(db) = muslcheck::db::Db::get() else {
+        return "Alpine release to judge for (alpine:VERSION)".into();
+    };
+    let releases = db.releases();
+    let first = releases.first().map_or("", |r| r.name);
+    let last = releases.last().map_or("", |r| r.name);
+    format!(
+        "Alpine release to judge for: alpine:{first} … alpine:{last} (default: newest with musl {})",
+        muslcheck::judge::DEFAULT_MUSL
+    )
+}
+
+/// `--musl`'s help, from the musl versions the embedded database has export lists for.
+fn musl_help() -> String {
+    let versions = muslcheck::db::Db::get()
+        .map(|db| db.versions().musl.join(", "))
+        .unwrap_or_default();
+    format!("Override the musl version ({versions})")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -521,26 +543,4 @@ mod tests {
             )
         );
     }
-}
-
-/// `--target`'s help, from the embedded database's releases.
-fn target_help() -> String {
-    let Ok(db) = muslcheck::db::Db::get() else {
-        return "Alpine release to judge for (alpine:VERSION)".into();
-    };
-    let releases = db.releases();
-    let first = releases.first().map_or("", |r| r.name);
-    let last = releases.last().map_or("", |r| r.name);
-    format!(
-        "Alpine release to judge for: alpine:{first} … alpine:{last} (default: newest with musl {})",
-        muslcheck::judge::DEFAULT_MUSL
-    )
-}
-
-/// `--musl`'s help, from the musl versions the embedded database has export lists for.
-fn musl_help() -> String {
-    let versions = muslcheck::db::Db::get()
-        .map(|db| db.versions().musl.join(", "))
-        .unwrap_or_default();
-    format!("Override the musl version ({versions})")
 }
