@@ -792,3 +792,44 @@ fn oci_layout_blobs_that_are_links_or_fifos() {
     assert_eq!(followed[0].0, "rebuild", "{followed:?}");
     assert!(followed[1].1.contains("not a regular file"), "{followed:?}");
 }
+
+/// Damage the reader reads around is reported, not dropped: a version-needs table moved outside
+/// every loaded segment leaves the file judged (its versions unknown) with a `tolerated-damage`
+/// warning naming what was skipped; the intact file has none.
+#[test]
+fn tolerated_damage_is_a_finding() {
+    use forge::{DT_VERNEED, Layout, put};
+    let db = muslcheck::db::Db::get().unwrap();
+    let target = muslcheck::judge::Target::resolve(db, None, None, None).unwrap();
+    let ids = |data: &[u8]| -> Vec<(muslcheck::judge::Code, String)> {
+        muslcheck::analyse("x", "x", data, db, &target)
+            .findings
+            .iter()
+            .map(|f| (f.id, f.message.clone()))
+            .collect()
+    };
+    let intact = forge::sample("hello-glibc");
+    assert!(
+        ids(&intact)
+            .iter()
+            .all(|(c, _)| *c != muslcheck::judge::Code::ToleratedDamage),
+        "{:?}",
+        ids(&intact)
+    );
+    let l = Layout::of(&intact);
+    let vn = l
+        .dyns
+        .iter()
+        .find(|d| d.tag == DT_VERNEED)
+        .expect("DT_VERNEED");
+    let mut damaged = intact.clone();
+    put(&mut damaged, vn.at + l.word(), l.word(), 0x7fff_0000_0000);
+    let found = ids(&damaged);
+    assert!(
+        found
+            .iter()
+            .any(|(c, m)| *c == muslcheck::judge::Code::ToleratedDamage
+                && m.contains("DT_VERNEED is not in a loaded segment")),
+        "{found:?}"
+    );
+}

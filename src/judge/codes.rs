@@ -482,6 +482,19 @@ skipped.";
         "muslcheck reads the program headers and the dynamic segment the way musl's loader does. When these
 point outside the file, are truncated or are inconsistent, the loader would fail too (or crash);
 the input gets an error record with the reason, and the rest of the batch goes on.";
+
+    ToleratedDamage = "tolerated-damage", Warning,
+        "Part of the file's dynamic information is damaged; muslcheck read around it, so its facts may be incomplete.",
+        "Some structures the loader may not need are cut short or lie outside the file: a version table
+(DT_VERNEED, DT_VERDEF, DT_VERSYM), a hash table, the end of the symbol table, an overlong relocation
+table. musl's loader reads only what relocations and lookups reach (ldso/dynlink.c do_relocs,
+find_sym2), so such a file may still load, and muslcheck judges what it could read instead of
+rejecting the file. The finding names what was skipped: the verdict rests on the rest, and an
+import whose version or symbol could not be read is judged without it.
+
+Fix: check how the file was produced (a truncated download, a broken strip or patch tool); rebuild or
+fetch it again, then re-check. `muslcheck explain malformed-elf` covers damage the loader cannot
+read around.";
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod codes;
 mod finding;
 mod floor;
 mod hardening;
+pub mod relocations;
 pub mod resolve;
 mod runtime;
 mod target;
@@ -28,7 +29,7 @@ pub use target::{DEFAULT_MUSL, Target, TargetError};
 pub use verdict::{Verdict, verdict_of};
 
 use crate::db::{Db, GcompatLib};
-use crate::inspect::{Arch, Facts, Import, Kind, SymType, is_irelative};
+use crate::inspect::{Arch, Facts, Import, Kind, SymType};
 use resolve::Provider;
 
 /// The verdict for one file and the findings behind it.
@@ -119,6 +120,7 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
         };
         rt.findings(&mut findings);
         hardening::findings(facts, &mut findings);
+        tolerated_damage(facts, &mut findings);
         sort(&mut findings);
         return Judgement {
             verdict: verdict_of(findings.iter().map(|f| f.impact)),
@@ -166,11 +168,27 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
     }
     .findings(&mut findings);
     hardening::findings(facts, &mut findings);
+    tolerated_damage(facts, &mut findings);
     sort(&mut findings);
     Judgement {
         verdict: verdict_of(findings.iter().map(|f| f.impact)),
         findings,
         glibc_floor,
+    }
+}
+
+/// What the reader read around (`Facts::tolerated`): one `tolerated-damage` warning per problem,
+/// so that a verdict resting on partial facts says so.
+fn tolerated_damage(facts: &Facts, out: &mut Vec<Finding>) {
+    for what in &facts.tolerated {
+        out.push(
+            Finding::new(
+                Code::ToleratedDamage,
+                Verdict::Native,
+                format!("read around damage: {what}"),
+            )
+            .fix(Fix::step("fetch or rebuild the file, then re-check")),
+        );
     }
 }
 
@@ -326,25 +344,7 @@ impl Ctx<'_> {
     }
 
     fn relocations(&self, out: &mut Vec<Finding>) {
-        for r in &self.facts.unsupported_relocs {
-            let why = if is_irelative(self.arch, r.r_type) {
-                " (the file defines and uses an IFUNC; musl does not support IFUNC)"
-            } else {
-                ""
-            };
-            out.push(
-                Finding::new(
-                    Code::UnsupportedRelocation,
-                    Verdict::Rebuild,
-                    format!(
-                        "{} × {}: musl's loader stops with 'unsupported relocation type {}'{why}",
-                        r.count, r.name, r.r_type
-                    ),
-                )
-                .symbol(Symbol::plain(r.name.clone()))
-                .fix("rebuild without IFUNC/target_clones, against musl"),
-            );
-        }
+        relocations::unsupported(self.facts, out);
         if self.facts.relr && !self.target.musl_at_least(1, 2, 4) {
             out.push(
                 Finding::new(Code::DtRelr, Verdict::Rebuild, format!("uses DT_RELR, which musl {} ignores: pointers stay unrelocated and the program crashes", self.target.musl))
