@@ -87,7 +87,7 @@ fn directory_scan_reports_every_elf_file_in_order() {
 
 #[test]
 fn named_non_elf_file_and_empty_directory_are_reported() {
-    let tmp = std::env::temp_dir().join(format!("muslcheck-empty-{}", std::process::id()));
+    let tmp = crate::util::temp_dir("cli-empty");
     std::fs::create_dir_all(tmp.join("sub")).unwrap();
     std::fs::write(tmp.join("sub/readme"), "hello").unwrap();
     let (doc, _) = crate::util::scan_json(&[], &[&tmp, &root().join("samples/bin/not-elf.txt")]);
@@ -146,8 +146,7 @@ fn no_progress_output_when_stderr_is_not_a_terminal() {
 
 #[test]
 fn long_runs_of_one_warning_are_one_line_unless_verbose() {
-    let dir = std::env::temp_dir().join(format!("muslcheck-group-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::util::temp_dir("cli-group");
     let src = dir.join("f.c");
     std::fs::write(
         &src,

@@ -12,9 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::archives::Tmp;
 use crate::forge::{self, Case, Expect};
-use crate::util::root;
+use crate::util::{Tmp, command, root};
 
 /// Limits lowered so that bombs stop fast; every case's expectation assumes these.
 const LIMITS: &[&str] = &[
@@ -31,11 +30,10 @@ const BOMB_MIB: usize = 1024;
 
 /// Run muslcheck with `args` in `cwd`; a run longer than two minutes is a hang and fails.
 fn run(args: &[&str], paths: &[PathBuf], cwd: &Path) -> (String, Option<i32>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+    let mut child = command()
         .args(args)
         .args(paths)
         .current_dir(cwd)
-        .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -135,8 +135,7 @@ fn list_mode_symbol_errors_are_the_predicted_symbols() {
 fn exported_ifunc_breaks_its_users_under_musl() {
     // A musl program importing lib_add from samples/bin/libifunc.so: muslcheck says the library
     // is unusable (ifunc-export); musl's loader must fail to bind the user's reference.
-    let tmp = std::env::temp_dir().join(format!("muslcheck-ifunc-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
+    let tmp = crate::util::temp_dir("loader-ifunc");
     let src = tmp.join("user.c");
     std::fs::write(
         &src,
