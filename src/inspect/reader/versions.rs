@@ -25,17 +25,18 @@ pub(super) fn read_verneed(
     tolerated: &mut Vec<String>,
 ) -> Result<BTreeMap<u16, (String, String)>, InspectError> {
     let mut out = BTreeMap::new();
-    let Some(base) = info.verneed else {
+    let Some((bytes, count)) = table(
+        image,
+        info.verneed,
+        info.verneednum,
+        "DT_VERNEED",
+        tolerated,
+    ) else {
         return Ok(out);
     };
-    let Some(bytes) = image.at(base) else {
-        tolerated.push("DT_VERNEED is not in a loaded segment".into());
-        return Ok(out);
-    };
-    let count = usize::try_from(info.verneednum.unwrap_or(0)).unwrap_or(usize::MAX);
     let mut off = 0usize;
     let mut steps = 0usize;
-    for _ in 0..count.min(MAX_VERSION_ENTRIES) {
+    for _ in 0..count {
         strtab.work.tick()?;
         let Some(vn) = pod_at::<elf::Verneed<Endianness>>(bytes, off) else {
             tolerated.push("DT_VERNEED entry outside the file".into());
@@ -65,18 +66,14 @@ pub(super) fn read_verneed(
                 (file.clone(), name.clone()),
             );
             versions.push(name);
-            let next = a.vna_next.get(endian) as usize;
-            if next == 0 {
+            let step = a.vna_next.get(endian);
+            if step == 0 {
                 break;
             }
-            aux = aux.and_then(|x| x.checked_add(next));
+            aux = aux.and_then(|x| next(x, step));
         }
         version_needs.push((file, versions));
-        let next = vn.vn_next.get(endian) as usize;
-        if next == 0 {
-            break;
-        }
-        match off.checked_add(next) {
+        match next(off, vn.vn_next.get(endian)) {
             Some(n) => off = n,
             None => break,
         }
@@ -93,16 +90,12 @@ pub(super) fn read_verdef(
     tolerated: &mut Vec<String>,
 ) -> Result<BTreeMap<u16, String>, InspectError> {
     let mut out = BTreeMap::new();
-    let Some(base) = info.verdef else {
+    let Some((bytes, count)) = table(image, info.verdef, info.verdefnum, "DT_VERDEF", tolerated)
+    else {
         return Ok(out);
     };
-    let Some(bytes) = image.at(base) else {
-        tolerated.push("DT_VERDEF is not in a loaded segment".into());
-        return Ok(out);
-    };
-    let count = usize::try_from(info.verdefnum.unwrap_or(0)).unwrap_or(usize::MAX);
     let mut off = 0usize;
-    for _ in 0..count.min(MAX_VERSION_ENTRIES) {
+    for _ in 0..count {
         strtab.work.tick()?;
         let Some(vd) = pod_at::<elf::Verdef<Endianness>>(bytes, off) else {
             tolerated.push("DT_VERDEF entry outside the file".into());
@@ -116,14 +109,35 @@ pub(super) fn read_verdef(
                 }
             }
         }
-        let next = vd.vd_next.get(endian) as usize;
-        if next == 0 {
-            break;
-        }
-        match off.checked_add(next) {
+        match next(off, vd.vd_next.get(endian)) {
             Some(n) => off = n,
             None => break,
         }
     }
     Ok(out)
+}
+
+/// A version table's bytes (from `addr` to the end of its segment) and its DT_*NUM entry count;
+/// `None` when the file has none, or when it lies outside every loaded segment (tolerated).
+fn table<'a>(
+    image: &Image<'a>,
+    addr: Option<u64>,
+    num: Option<u64>,
+    tag: &str,
+    tolerated: &mut Vec<String>,
+) -> Option<(&'a [u8], usize)> {
+    let bytes = image.at(addr?);
+    if bytes.is_none() {
+        tolerated.push(format!("{tag} is not in a loaded segment"));
+    }
+    let count = usize::try_from(num.unwrap_or(0)).unwrap_or(usize::MAX);
+    Some((bytes?, count.min(MAX_VERSION_ENTRIES)))
+}
+
+/// The offset of the next entry of a chain (`vn_next`, `vd_next`: relative, 0 ends it).
+fn next(off: usize, next: u32) -> Option<usize> {
+    match next {
+        0 => None,
+        n => off.checked_add(n as usize),
+    }
 }
