@@ -317,6 +317,7 @@ mod tests {
             glibc_floor: None,
             findings,
             gate: None,
+            verify: None,
         }
     }
 

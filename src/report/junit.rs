@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 use super::{Record, Report};
 use crate::judge::{Severity, Verdict};
+use crate::verify::Agreement;
 
 /// Render the report as JUnit XML.
 pub fn render_junit(report: &Report) -> String {
@@ -46,6 +47,13 @@ pub fn render_junit(report: &Report) -> String {
             "      <property name=\"target\" value=\"{}\"/>",
             esc(&report.target.describe())
         );
+        if let Some(v) = &report.verify {
+            let _ = writeln!(
+                out,
+                "      <property name=\"verify\" value=\"{}\"/>",
+                esc(&super::verify::summary_line(v))
+            );
+        }
         if let Some(g) = &report.gate {
             let _ = writeln!(
                 out,
@@ -72,6 +80,14 @@ enum Outcome {
 }
 
 fn outcome(r: &Record) -> Outcome {
+    // `muslcheck verify`: a test is a prediction checked against the host.
+    if let Some(o) = &r.verify {
+        return match o.agreement {
+            Agreement::Agree => Outcome::Pass,
+            Agreement::Disagree => Outcome::Failure,
+            Agreement::Unconfirmed | Agreement::NotChecked => Outcome::Skipped,
+        };
+    }
     let v = r.gate_verdict();
     let fails = match r.gate {
         Some(g) => g.fails,
@@ -130,7 +146,20 @@ fn testcase(out: &mut String, r: &Record, report: &Report) {
         .as_ref()
         .map_or("rebuild", |g| g.fail_on.as_str());
     let reason = r.reason.as_deref().unwrap_or("");
-    let body = match outcome(r) {
+    let body = match (outcome(r), &r.verify) {
+        (Outcome::Failure | Outcome::Skipped, Some(o)) => {
+            let tag = if super::verify::disagrees(o) {
+                format!(
+                    "<failure message=\"{}\" type=\"disagree\">{}</failure>",
+                    esc(&format!("predicted {}: {}", o.predicted.as_str(), o.note)),
+                    esc(&super::verify::observed(o))
+                )
+            } else {
+                format!("<skipped message=\"{}\"/>", esc(&super::verify::observed(o)))
+            };
+            Some(tag)
+        }
+        (o, _) => match o {
         Outcome::Pass => None,
         Outcome::Skipped => Some(format!(
             "<skipped message=\"{}\"/>",
@@ -158,6 +187,7 @@ fn testcase(out: &mut String, r: &Record, report: &Report) {
                 esc(&counted.join("\n"))
             ))
         }
+        },
     };
     let mut system_out = format!("verdict: {}", r.verdict.as_str());
     if r.gate_verdict() != r.verdict {
@@ -168,6 +198,9 @@ fn testcase(out: &mut String, r: &Record, report: &Report) {
     }
     for a in &accepted {
         let _ = write!(system_out, "\naccepted: {a}");
+    }
+    if let Some(o) = &r.verify {
+        let _ = write!(system_out, "\nverify {}", super::verify::observed(o));
     }
     out.push_str(">\n");
     if let Some(b) = body {

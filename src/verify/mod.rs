@@ -1,0 +1,606 @@
+//! Confirm predictions on the target host (`muslcheck verify`, #10): each judged file goes
+//! through the host's real musl loader in list mode (`ld-musl-<arch>.so.1 --list FILE`, which
+//! loads and relocates everything and exits before any constructor or entry point, musl
+//! ldso/dynlink.c `__dls3`), and with `--run` each executable is started once in a sandbox
+//! ([`sandbox`]). The prediction is the record's verdict, judged for the host's own musl and
+//! gcompat; the observation and whether the two agree are added to the record.
+//!
+//! Agreement (docs/verify.md): `native`/`gcompat` agree with a file that loads and, when run,
+//! is not killed by a signal; `rebuild` agrees with a load failure or a crash. A failure that
+//! only list mode cannot see (DT_RELR on old musl, the gcompat interpreter's start-up crash) is
+//! `unconfirmed` without `--run`.
+
+mod host;
+pub mod sandbox;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use host::{Host, HostOptions, Interp, NoMuslHost, glibc_loader_path};
+
+use crate::db::Db;
+use crate::inspect::{Kind, inspect};
+use crate::judge::{Code, Target, Verdict, judge};
+use crate::report::Record;
+
+/// Does the observation confirm the prediction?
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Agreement {
+    /// The loader (and the run) did what the verdict says.
+    Agree,
+    /// They did not.
+    Disagree,
+    /// The predicted failure happens only when the program runs, and it was not run.
+    Unconfirmed,
+    /// Not checked: not judged, not on the file system, another architecture.
+    NotChecked,
+}
+
+impl Agreement {
+    /// Kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Agreement::Agree => "agree",
+            Agreement::Disagree => "disagree",
+            Agreement::Unconfirmed => "unconfirmed",
+            Agreement::NotChecked => "not-checked",
+        }
+    }
+}
+
+/// What musl's loader said in list mode (and what the kernel would find at PT_INTERP).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct LoaderCheck {
+    /// The command, for reproducing by hand.
+    pub command: String,
+    /// True when the file would load: PT_INTERP usable and list mode exited 0.
+    pub ok: bool,
+    /// List mode's exit status (127 when musl reports errors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// What the kernel finds at PT_INTERP on this host, when that stops the program.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interpreter_problem: Option<String>,
+    /// `Error relocating FILE: SYMBOL: symbol not found`, the symbols.
+    pub missing_symbols: Vec<String>,
+    /// `Error loading shared library LIB: …`, the libraries.
+    pub missing_libraries: Vec<String>,
+    /// Other loader errors (first few lines).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+/// What the one sandboxed start did.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct RunCheck {
+    /// The command as started (isolation prefix included).
+    pub command: String,
+    /// `exited`, `signal`, `timeout` or `not-started`.
+    pub outcome: &'static str,
+    /// Exit code, when it exited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// The signal that ended it (`SIGSEGV`), when one did (not the time limit's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    /// First non-empty line of standard error, or why it did not start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stderr: Option<String>,
+    /// Wall time in milliseconds.
+    pub millis: u64,
+}
+
+/// A record's verification.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Observation {
+    /// The verdict that was checked (the record's, for this host).
+    pub predicted: Verdict,
+    /// List mode, when the file went through the loader.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loader: Option<LoaderCheck>,
+    /// The run, with `--run`, for executables.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunCheck>,
+    /// The comparison.
+    pub agreement: Agreement,
+    /// Why, in a line.
+    pub note: String,
+}
+
+/// Counts over a verified batch (`verify` in the report).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Summary {
+    /// The host checked on.
+    pub host: Host,
+    /// Arguments of the runs (`--run`), when programs were started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_args: Option<Vec<String>>,
+    /// Files compared (agree + disagree).
+    pub checked: usize,
+    /// Files whose observation matches the prediction.
+    pub agree: usize,
+    /// Files whose observation contradicts it.
+    pub disagree: usize,
+    /// Predicted run-time failures not run.
+    pub unconfirmed: usize,
+    /// Files not checked.
+    pub not_checked: usize,
+    /// agree / checked, when anything was checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement_rate: Option<f64>,
+}
+
+impl Summary {
+    /// Count the observations of `records`.
+    pub fn of(host: &Host, run_args: Option<&[String]>, records: &[Record]) -> Summary {
+        let mut s = Summary {
+            host: host.clone(),
+            run_args: run_args.map(<[String]>::to_vec),
+            checked: 0,
+            agree: 0,
+            disagree: 0,
+            unconfirmed: 0,
+            not_checked: 0,
+            agreement_rate: None,
+        };
+        for r in records {
+            match r.verify.as_ref().map(|o| o.agreement) {
+                Some(Agreement::Agree) => s.agree += 1,
+                Some(Agreement::Disagree) => s.disagree += 1,
+                Some(Agreement::Unconfirmed) => s.unconfirmed += 1,
+                Some(Agreement::NotChecked) | None => s.not_checked += 1,
+            }
+        }
+        s.checked = s.agree + s.disagree;
+        if s.checked > 0 {
+            s.agreement_rate = Some(s.agree as f64 / s.checked as f64);
+        }
+        s
+    }
+}
+
+/// How `verify` runs programs.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Arguments for one start of each executable (`--run`), or None for list mode only.
+    pub run: Option<Vec<String>>,
+    /// Time limit of one run (and of one list-mode load).
+    pub timeout: Duration,
+    /// Worker threads.
+    pub jobs: usize,
+}
+
+/// The target to judge for on this host: its musl version (the nearest known one at or below
+/// it) and gcompat when present.
+pub fn host_target(db: &Db, host: &Host) -> Result<Target, crate::judge::TargetError> {
+    let detected = crate::db::MuslVersion::parse(&host.musl)
+        .map_err(|e| crate::judge::TargetError(format!("musl version {}: {e}", host.musl)))?;
+    let known = db
+        .musl_versions()
+        .into_iter()
+        .filter(|v| *v <= detected)
+        .max()
+        .ok_or_else(|| {
+            crate::judge::TargetError(format!(
+                "this host's musl {} is older than every musl muslcheck knows",
+                host.musl
+            ))
+        })?;
+    let gcompat = if host.has_gcompat() { None } else { Some("none") };
+    let mut t = Target::resolve(db, None, Some(&known.to_string()), gcompat)?;
+    t.name = "host".into();
+    Ok(t)
+}
+
+/// Findings whose failure only shows when the program runs, not in list mode.
+const RUN_TIME_ONLY: &[&str] = &["dt-relr", "gcompat-loader-crash"];
+
+/// Findings whose failure shows in the file's users, not when the file itself is loaded: an
+/// exported IFUNC is invisible to the programs that import it (ldso/dynlink.c `find_sym2`).
+const IN_USERS_ONLY: &[&str] = &["ifunc-export"];
+
+/// Check every record (in parallel) and attach the observation.
+pub fn verify(records: &mut [Record], host: &Host, db: &Db, target: &Target, opts: &Options) {
+    let work = |r: &mut Record| {
+        let o = observe(r, host, db, target, opts);
+        r.verify = Some(o);
+    };
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.max(1))
+        .build()
+    {
+        Ok(pool) => pool.install(|| records.par_iter_mut().for_each(work)),
+        Err(_) => records.iter_mut().for_each(work),
+    }
+}
+
+fn not_checked(predicted: Verdict, note: impl Into<String>) -> Observation {
+    Observation {
+        predicted,
+        loader: None,
+        run: None,
+        agreement: Agreement::NotChecked,
+        note: note.into(),
+    }
+}
+
+/// The file on disk behind a record, when it is one (archive members are not).
+fn local_file(r: &Record) -> Option<PathBuf> {
+    if r.path.contains("!/") {
+        return None;
+    }
+    let p = Path::new(&r.path);
+    p.is_file().then(|| p.canonicalize().ok()).flatten()
+}
+
+fn observe(r: &mut Record, host: &Host, db: &Db, target: &Target, opts: &Options) -> Observation {
+    if matches!(r.verdict, Verdict::Skipped | Verdict::Error) {
+        let why = r.reason.clone().unwrap_or_else(|| "not judged".into());
+        return not_checked(r.verdict, format!("{}: {why}", r.verdict.as_str()));
+    }
+    let Some(file) = local_file(r) else {
+        return not_checked(
+            r.verdict,
+            "not a file on this host's file system (archive member?): the loader cannot open it",
+        );
+    };
+    let Some(elf) = r.elf.clone() else {
+        return not_checked(r.verdict, "no ELF facts");
+    };
+    if elf.arch != host.arch.name() {
+        return not_checked(
+            r.verdict,
+            format!(
+                "{} file; this host's loader is {}",
+                elf.arch,
+                host.arch.name()
+            ),
+        );
+    }
+    let interp = elf
+        .interpreter
+        .as_deref()
+        .filter(|_| elf.kind.has_loader())
+        .map(|i| (i, host.interpreter(i)));
+    if let Some((i, Interp::Gcompat)) = interp {
+        if !db.is_glibc_loader(host.arch, i) {
+            rejudge_as_glibc(r, &file, db, target);
+        }
+    }
+    let predicted = r.verdict;
+    let glibc_program = interp.is_some_and(|(i, k)| {
+        k == Interp::Gcompat || db.is_glibc_loader(host.arch, i)
+    });
+    let loader = if elf.kind.is_static() {
+        None
+    } else {
+        Some(list(
+            &file,
+            host,
+            interp,
+            glibc_program,
+            predicted == Verdict::Gcompat,
+            opts.timeout,
+        ))
+    };
+    let startable = interp.is_none_or(|(_, k)| !matches!(k, Interp::Glibc | Interp::Missing));
+    let run = match &opts.run {
+        Some(args) if startable && is_program(elf.kind) => {
+            Some(start(&file, args, host, opts.timeout))
+        }
+        _ => None,
+    };
+    let (agreement, note) = compare(r, loader.as_ref(), run.as_ref(), opts.run.is_some(), elf.kind);
+    let mut note = note;
+    if opts.run.is_some() && run.is_none() && is_program(elf.kind) && !startable {
+        note.push_str("; not started: its PT_INTERP cannot start it on this host");
+    }
+    Observation {
+        predicted,
+        loader,
+        run,
+        agreement,
+        note,
+    }
+}
+
+fn is_program(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Executable | Kind::Pie | Kind::Static | Kind::StaticPie
+    )
+}
+
+/// A program whose PT_INTERP is this host's gcompat interpreter under another path than
+/// glibc's (a test stand-in, or an unusual install) is judged as the glibc program it is.
+fn rejudge_as_glibc(r: &mut Record, file: &Path, db: &Db, target: &Target) {
+    let Ok(bytes) = std::fs::read(file) else {
+        return;
+    };
+    let Ok(mut facts) = inspect(&bytes) else {
+        return;
+    };
+    let Some(glibc) = glibc_loader_path(facts.arch) else {
+        return;
+    };
+    facts.interpreter = Some(glibc.to_string());
+    let j = judge(&facts, db, target);
+    let closure = r
+        .closure
+        .iter()
+        .filter_map(|c| c.verdict)
+        .max()
+        .unwrap_or(Verdict::Native);
+    r.own_verdict = j.verdict;
+    r.verdict = j.verdict.max(closure.min(Verdict::Rebuild));
+    r.findings = j.findings;
+}
+
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn command_line(env: &[(String, String)], argv: &[String]) -> String {
+    env.iter()
+        .map(|(k, v)| format!("{k}={}", shell_word(v)))
+        .chain(argv.iter().map(|a| shell_word(a)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// List mode. gcompat's library is preloaded, as gcompat's interpreter does, for glibc
+/// programs and for files predicted to need gcompat (Alpine's `ldd` does not preload it, so it
+/// would report gcompat's symbols as missing).
+fn list(
+    file: &Path,
+    host: &Host,
+    interp: Option<(&str, Interp)>,
+    glibc_program: bool,
+    wants_gcompat: bool,
+    timeout: Duration,
+) -> LoaderCheck {
+    let mut env = Vec::new();
+    if let Some(p) = host
+        .gcompat_preload
+        .as_ref()
+        .filter(|_| glibc_program || wants_gcompat)
+    {
+        env.push(("LD_PRELOAD".to_string(), p.display().to_string()));
+    }
+    let argv = vec![
+        host.loader.display().to_string(),
+        "--list".to_string(),
+        file.display().to_string(),
+    ];
+    let out = sandbox::run(&sandbox::Spawn {
+        argv: &argv,
+        env: &env,
+        env_remove: &["LD_PRELOAD"],
+        timeout,
+        scratch: false,
+    });
+    let mut check = LoaderCheck {
+        command: command_line(&env, &argv),
+        ok: false,
+        exit_code: out.code,
+        interpreter_problem: None,
+        missing_symbols: Vec::new(),
+        missing_libraries: Vec::new(),
+        errors: Vec::new(),
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for line in stderr.lines().filter(|l| !l.trim().is_empty()) {
+        if let Some(sym) = line
+            .strip_suffix(": symbol not found")
+            .and_then(|l| l.rsplit(": ").next())
+        {
+            check.missing_symbols.push(sym.to_string());
+        } else if let Some(rest) = line.strip_prefix("Error loading shared library ") {
+            let lib = rest.split(": ").next().unwrap_or(rest);
+            // List mode names the loader after PT_INTERP, so a DT_NEEDED ld-linux-* is looked
+            // for on disk; gcompat's interpreter passes that name as argv[0], which satisfies it
+            // at a real start (ldso/dynlink.c load_library, the ldso.name comparison).
+            if glibc_program && host.has_gcompat() && lib.starts_with("ld-linux") {
+                continue;
+            }
+            check.missing_libraries.push(lib.to_string());
+        } else if check.errors.len() < 5 && !line.starts_with('\t') {
+            check.errors.push(line.to_string());
+        }
+    }
+    if let Some(e) = out.spawn_error {
+        check.errors.push(format!("cannot run the loader: {e}"));
+    }
+    if out.timed_out {
+        check.errors.push("the loader did not finish in time".into());
+    }
+    let listed = out.code == Some(0);
+    check.interpreter_problem = interp.and_then(|(i, k)| match k {
+        Interp::Missing => Some(format!(
+            "PT_INTERP {i} does not exist here: the kernel refuses to start the program"
+        )),
+        Interp::Glibc => Some(format!(
+            "PT_INTERP {i} is glibc's own loader on this host: the program would run on glibc, \
+             not musl"
+        )),
+        Interp::Musl | Interp::Gcompat | Interp::Other => None,
+    });
+    check.ok = listed && check.interpreter_problem.is_none();
+    check
+}
+
+fn start(file: &Path, args: &[String], host: &Host, timeout: Duration) -> RunCheck {
+    let mut argv: Vec<String> = host
+        .network_isolation
+        .as_deref()
+        .map(|p| p.split(' ').map(str::to_string).collect())
+        .unwrap_or_default();
+    argv.push(file.display().to_string());
+    argv.extend(args.iter().cloned());
+    let out = sandbox::run(&sandbox::Spawn {
+        argv: &argv,
+        env: &[],
+        env_remove: &[],
+        timeout,
+        scratch: true,
+    });
+    let first = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(|l| l.chars().take(300).collect::<String>());
+    let (outcome, signal) = if out.spawn_error.is_some() {
+        ("not-started", None)
+    } else if out.timed_out {
+        ("timeout", None)
+    } else if let Some(s) = out.signal {
+        ("signal", Some(sandbox::signal_name(s)))
+    } else {
+        ("exited", None)
+    };
+    RunCheck {
+        command: command_line(&[], &argv),
+        outcome,
+        exit_code: out.code,
+        signal,
+        stderr: out.spawn_error.or(first),
+        millis: u64::try_from(out.elapsed.as_millis()).unwrap_or(u64::MAX),
+    }
+}
+
+/// musl's own start-up failure, printed before the program runs (ldso/dynlink.c `__dls3`:
+/// errors, then `_exit(127)`).
+fn loader_failed_at_start(run: &RunCheck) -> bool {
+    run.exit_code == Some(127)
+        && run.stderr.as_deref().is_some_and(|l| {
+            l.starts_with("Error relocating") || l.starts_with("Error loading shared library")
+        })
+}
+
+fn compare(
+    r: &Record,
+    loader: Option<&LoaderCheck>,
+    run: Option<&RunCheck>,
+    ran: bool,
+    kind: Kind,
+) -> (Agreement, String) {
+    // Libraries the prediction itself says to install (`apk add …`): their absence here is the
+    // prediction's own fix not applied, not a contradiction.
+    let to_install: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| f.id == Code::NeedsPackage)
+        .filter_map(|f| f.library.as_deref())
+        .collect();
+    let (load_ok, load_note) = match loader {
+        None => (true, "static: no loader involved".to_string()),
+        Some(l) if l.ok => (true, "loads".to_string()),
+        Some(l) => {
+            let explained = l.interpreter_problem.is_none()
+                && l.missing_symbols.is_empty()
+                && l.errors.is_empty()
+                && !l.missing_libraries.is_empty()
+                && l.missing_libraries
+                    .iter()
+                    .all(|m| to_install.contains(&m.as_str()));
+            if explained {
+                (
+                    true,
+                    format!(
+                        "loads but for {} (predicted: install it; not installed here)",
+                        l.missing_libraries.join(", ")
+                    ),
+                )
+            } else {
+                (false, load_failure(l))
+            }
+        }
+    };
+    let run_failed = run.is_some_and(|x| {
+        x.outcome == "signal" || x.outcome == "not-started" || loader_failed_at_start(x)
+    });
+    let run_note = run.map(|x| match (x.outcome, &x.signal, x.exit_code) {
+        ("signal", Some(s), _) => format!("run killed by {s}"),
+        ("timeout", _, _) => "run timed out (killed; not a crash)".to_string(),
+        ("not-started", _, _) => "run did not start".to_string(),
+        (_, _, Some(c)) => format!("run exited {c}"),
+        _ => "run ended".to_string(),
+    });
+    let observed = match &run_note {
+        Some(n) => format!("{load_note}; {n}"),
+        None => load_note,
+    };
+    let predicted = r.verdict;
+    if predicted <= Verdict::Gcompat {
+        return if load_ok && !run_failed {
+            (Agreement::Agree, observed)
+        } else {
+            (
+                Agreement::Disagree,
+                format!("predicted {}, but {observed}", predicted.as_str()),
+            )
+        };
+    }
+    if !load_ok || run_failed {
+        return (Agreement::Agree, observed);
+    }
+    let blocking = || {
+        r.findings
+            .iter()
+            .filter(|f| f.impact >= Verdict::Rebuild && f.suppressed.is_none())
+    };
+    if !ran && is_program(kind) && blocking().all(|f| RUN_TIME_ONLY.contains(&f.id.id())) {
+        return (
+            Agreement::Unconfirmed,
+            format!("{observed}; the predicted failure happens at run time: use --run"),
+        );
+    }
+    if blocking().all(|f| IN_USERS_ONLY.contains(&f.id.id())) {
+        return (
+            Agreement::Unconfirmed,
+            format!("{observed}; the predicted failure shows in the programs that use this file"),
+        );
+    }
+    (
+        Agreement::Disagree,
+        format!("predicted rebuild, but {observed}"),
+    )
+}
+
+fn load_failure(l: &LoaderCheck) -> String {
+    let mut parts = Vec::new();
+    if let Some(p) = &l.interpreter_problem {
+        parts.push(p.clone());
+    }
+    if !l.missing_libraries.is_empty() {
+        parts.push(format!("missing {}", l.missing_libraries.join(", ")));
+    }
+    if !l.missing_symbols.is_empty() {
+        let n = l.missing_symbols.len();
+        let some: Vec<&str> = l.missing_symbols.iter().take(3).map(String::as_str).collect();
+        parts.push(format!(
+            "{n} symbol{} not found ({}{})",
+            if n == 1 { "" } else { "s" },
+            some.join(", "),
+            if n > 3 { ", …" } else { "" }
+        ));
+    }
+    parts.extend(l.errors.iter().take(2).cloned());
+    if l.interpreter_problem.is_some() && parts.len() == 1 {
+        parts.push("list mode loads it".into());
+    } else if parts.is_empty() {
+        parts.push(format!("exit {}", l.exit_code.unwrap_or(-1)));
+    }
+    format!("loader failed: {}", parts.join("; "))
+}
