@@ -22,3 +22,4 @@ mod html;
 mod loader;
 mod lookup;
 mod samples;
+mod verify;
