@@ -586,3 +586,47 @@ fn every_format_carries_the_observations() {
     assert!(html.contains("\"agreement\":\"disagree\""));
     assert!(html.contains("data-disagree"));
 }
+
+#[test]
+fn verify_json_and_jsonl_match_the_schema_and_document_every_field() {
+    use crate::formats::{assert_valid, def_schema, report_schema, undocumented, validator};
+    let Some(f) = fixtures() else { return };
+    let schema = report_schema();
+    let v = validator(&schema, jsonschema::Draft::Draft202012);
+    let mut args = gcompat_host(f, &["--run"]);
+    for p in [
+        f.path("segv"),
+        f.path("glibc-version"),
+        f.path("glibc-arc4random"),
+        sample("fortify").display().to_string(),
+        sample("needs-zlib").display().to_string(),
+        sample("not-elf.txt").display().to_string(),
+    ] {
+        args.push(p);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (doc, _) = verify(&args);
+    assert_valid(&v, &doc, "verify json");
+    let mut missing = Vec::new();
+    undocumented(&schema, &schema, &doc, "", &mut missing);
+    assert!(missing.is_empty(), "fields not in the schema: {missing:?}");
+    let text = doc.to_string();
+    for field in ["\"run\"", "\"signal\"", "\"missing_symbols\"", "\"gcompat_preload\""] {
+        assert!(text.contains(field), "the run exercises {field}");
+    }
+    let mut all = vec!["verify", "--format", "jsonl"];
+    all.extend_from_slice(&args);
+    let out = muslcheck(&all);
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let record = validator(&def_schema("jsonl_record"), jsonschema::Draft::Draft202012);
+    let summary = validator(&def_schema("jsonl_summary"), jsonschema::Draft::Draft202012);
+    for l in &lines[1..lines.len() - 1] {
+        assert_valid(&record, l, "jsonl record");
+    }
+    let last = lines.last().unwrap();
+    assert_valid(&summary, last, "jsonl summary");
+    assert_eq!(last["verify"], doc["verify"]);
+}
