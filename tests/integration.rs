@@ -20,6 +20,7 @@ mod gate;
 mod hostile;
 mod html;
 mod loader;
+mod loader_aarch64;
 mod lookup;
 mod samples;
 mod verify;

@@ -11,34 +11,9 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::util::{muslcheck, sample, temp_dir};
+use crate::util::{muslcheck, sample, temp_dir, tools_present};
 
 const LDSO: &str = "/lib/ld-musl-x86_64.so.1";
-
-/// True when the tools are here. Outside CI a missing tool skips the test with a message; in CI
-/// (`CI=true`) it fails it.
-pub fn tools_present(tools: &[&str], files: &[&str]) -> bool {
-    let missing: Vec<&str> = tools
-        .iter()
-        .filter(|t| {
-            Command::new("sh")
-                .args(["-c", &format!("command -v {t}")])
-                .output()
-                .map_or(true, |o| !o.status.success())
-        })
-        .chain(files.iter().filter(|f| !Path::new(f).exists()))
-        .copied()
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let msg = format!("missing {} (.ci/run installs them)", missing.join(", "));
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{msg}");
-    }
-    eprintln!("SKIPPED: {msg}");
-    false
-}
 
 fn cc(compiler: &str, src: &str, out: &Path, args: &[&str]) {
     let dir = out.parent().unwrap();
