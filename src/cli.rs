@@ -82,6 +82,10 @@ pub struct VerifyArgs {
     /// $MUSLCHECK_GCOMPAT_LOADER].
     #[arg(long, value_name = "PATH", help_heading = "Host")]
     pub gcompat_loader: Option<PathBuf>,
+    /// Run the loader and programs through a user-mode emulator, e.g. `qemu-aarch64-static -L /`
+    /// with `--loader /lib/ld-musl-aarch64.so.1` [default: $MUSLCHECK_EMULATOR].
+    #[arg(long, value_name = "COMMAND", help_heading = "Host")]
+    pub emulator: Option<String>,
     /// Worker threads (default: all cores).
     #[arg(long, short, value_name = "N")]
     pub jobs: Option<usize>,

@@ -29,6 +29,7 @@ pub fn run(args: VerifyArgs) -> Result<exit::Status> {
         gcompat_preload: args.gcompat_preload.clone(),
         gcompat_loader: args.gcompat_loader.clone(),
         run: run_args.is_some(),
+        emulator: args.emulator.clone(),
     })
     .map_err(|e| anyhow!("{e}"))?;
     let target = verify::host_target(db, &host).map_err(|e| anyhow!("{e}"))?;

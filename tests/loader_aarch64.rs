@@ -223,3 +223,54 @@ fn aarch64_starts_match_list_mode() {
         "{segv:?}"
     );
 }
+
+#[test]
+fn verify_under_qemu_agrees_on_aarch64() {
+    // `muslcheck verify --emulator`: the same checks as on an aarch64 Alpine host, through qemu.
+    // The one disagreement is the program built to crash (native, killed by SIGSEGV).
+    let Some(files) = built() else { return };
+    let mut args: Vec<String> = [
+        "verify",
+        "--format",
+        "json",
+        "--loader",
+        LDSO,
+        "--emulator",
+        "qemu-aarch64-static -L /",
+        "--gcompat-preload",
+        "none",
+        "--run",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(files.iter().map(|p| p.display().to_string()));
+    let out = crate::util::muslcheck(&args);
+    let doc = crate::util::json_of(&out);
+    let v = &doc["verify"];
+    assert_eq!(v["host"]["arch"], "aarch64");
+    assert_eq!(v["host"]["musl"], "1.2.3");
+    let disagree: Vec<&str> = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["verify"]["agreement"] == "disagree")
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(disagree.len(), 1, "{disagree:?}");
+    assert!(disagree[0].ends_with("segv-musl"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(v["checked"].as_u64().unwrap() >= 20, "{v}");
+    assert_eq!(v["symbols_agree"], v["symbols_checked"], "{v}");
+    let hello = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with("/hello-musl"))
+        .unwrap();
+    assert_eq!(hello["verify"]["run"]["exit_code"], 0, "{hello}");
+    eprintln!(
+        "aarch64 verify: {} checked, {} agree, {} disagree, {} unconfirmed; symbols {} / {}",
+        v["checked"], v["agree"], v["disagree"], v["unconfirmed"], v["symbols_agree"], v["symbols_checked"]
+    );
+}

@@ -35,7 +35,7 @@ pub(crate) fn summary_line(s: &Summary) -> String {
     };
     format!(
         "verify on {} musl {} ({}, {gcompat}; {runs}): {} checked, {} agree, {} disagree{rate}; \
-         {} unconfirmed, {} not checked",
+         {} unconfirmed, {} not checked; missing symbols as predicted in {} of {}",
         h.arch.name(),
         h.musl,
         h.loader.display(),
@@ -43,6 +43,8 @@ pub(crate) fn summary_line(s: &Summary) -> String {
         s.agree,
         s.disagree,
         s.unconfirmed,
-        s.not_checked
+        s.not_checked,
+        s.symbols_agree,
+        s.symbols_checked
     )
 }

@@ -23,6 +23,10 @@ pub struct HostOptions {
     pub gcompat_loader: Option<PathBuf>,
     /// Whether runs will happen (only then is network isolation probed).
     pub run: bool,
+    /// A user-mode emulator to run the loader and programs through, as words
+    /// (`qemu-aarch64-static -L /`; `--emulator`, `MUSLCHECK_EMULATOR`): checks another
+    /// architecture's loader on this machine.
+    pub emulator: Option<String>,
 }
 
 /// What was found on the host; serialised into the report's `verify.host`.
@@ -43,6 +47,9 @@ pub struct Host {
     /// How runs are kept off the network (`unshare -n`, …), or None when nothing works here.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_isolation: Option<String>,
+    /// The emulator the loader and programs run under, when one was asked for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub emulator: Vec<String>,
 }
 
 /// Why there is nothing to verify against.
@@ -107,7 +114,13 @@ impl Host {
             .ok_or_else(|| {
                 NoMuslHost(format!("{} is not a readable ELF loader", loader.display()))
             })?;
-        let musl = musl_version(&loader)?;
+        let emulator: Vec<String> = opts
+            .emulator
+            .clone()
+            .or_else(|| std::env::var("MUSLCHECK_EMULATOR").ok())
+            .map(|e| e.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default();
+        let musl = musl_version(&emulator, &loader)?;
         let gcompat_preload = match opts.gcompat_preload.clone().or_else(|| {
             std::env::var("MUSLCHECK_GCOMPAT_PRELOAD")
                 .ok()
@@ -149,7 +162,15 @@ impl Host {
             gcompat_preload,
             gcompat_loader,
             network_isolation: if opts.run { network_isolation() } else { None },
+            emulator,
         })
+    }
+
+    /// argv for running `program` on this host: through the emulator, if any.
+    pub fn command(&self, program: &Path) -> Vec<String> {
+        let mut v = self.emulator.clone();
+        v.push(program.display().to_string());
+        v
     }
 
     /// True when gcompat is installed (its library can be preloaded).
@@ -223,8 +244,16 @@ fn is_gcompat_stub(path: &Path) -> bool {
 
 /// musl's loader run with no arguments prints `musl libc (ARCH)` and `Version X.Y.Z` on
 /// standard error (ldso/dynlink.c `__dls3`, the usage message) and exits 1.
-fn musl_version(loader: &Path) -> Result<String, NoMuslHost> {
-    let out = Command::new(loader)
+fn musl_version(emulator: &[String], loader: &Path) -> Result<String, NoMuslHost> {
+    let mut cmd = match emulator.split_first() {
+        Some((prog, args)) => {
+            let mut c = Command::new(prog);
+            c.args(args).arg(loader);
+            c
+        }
+        None => Command::new(loader),
+    };
+    let out = cmd
         .stdin(Stdio::null())
         .output()
         .map_err(|e| NoMuslHost(format!("cannot run {}: {e}", loader.display())))?;

@@ -65,7 +65,7 @@ pub struct LoaderCheck {
     /// What the kernel finds at PT_INTERP on this host, when that stops the program.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interpreter_problem: Option<String>,
-    /// `Error relocating FILE: SYMBOL: symbol not found`, the symbols.
+    /// `Error relocating FILE: SYMBOL: symbol not found` for the file itself, the symbols.
     pub missing_symbols: Vec<String>,
     /// `Error loading shared library LIB: …`, the libraries.
     pub missing_libraries: Vec<String>,
@@ -107,6 +107,11 @@ pub struct Observation {
     pub run: Option<RunCheck>,
     /// The comparison.
     pub agreement: Agreement,
+    /// Whether the symbols list mode reported missing are exactly the symbols muslcheck
+    /// predicted missing; absent when not comparable (no list mode, or a library was missing,
+    /// which makes its symbols missing too).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbols_agree: Option<bool>,
     /// Why, in a line.
     pub note: String,
 }
@@ -132,6 +137,10 @@ pub struct Summary {
     /// agree / checked, when anything was checked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agreement_rate: Option<f64>,
+    /// Files whose missing symbols could be compared ([`Observation::symbols_agree`]).
+    pub symbols_checked: usize,
+    /// Of those, files where the loader's missing symbols are exactly the predicted ones.
+    pub symbols_agree: usize,
 }
 
 impl Summary {
@@ -146,8 +155,14 @@ impl Summary {
             unconfirmed: 0,
             not_checked: 0,
             agreement_rate: None,
+            symbols_checked: 0,
+            symbols_agree: 0,
         };
         for r in records {
+            if let Some(same) = r.verify.as_ref().and_then(|o| o.symbols_agree) {
+                s.symbols_checked += 1;
+                s.symbols_agree += usize::from(same);
+            }
             match r.verify.as_ref().map(|o| o.agreement) {
                 Some(Agreement::Agree) => s.agree += 1,
                 Some(Agreement::Disagree) => s.disagree += 1,
@@ -224,6 +239,7 @@ fn not_checked(predicted: Verdict, note: impl Into<String>) -> Observation {
         loader: None,
         run: None,
         agreement: Agreement::NotChecked,
+        symbols_agree: None,
         note: note.into(),
     }
 }
@@ -296,6 +312,7 @@ fn observe(r: &mut Record, host: &Host, db: &Db, target: &Target, opts: &Options
     };
     let (agreement, note) = compare(r, loader.as_ref(), run.as_ref(), opts.run.is_some(), elf.kind);
     let mut note = note;
+    let symbols_agree = loader.as_ref().and_then(|l| symbols_agree(r, l, &mut note));
     if opts.run.is_some() && run.is_none() && is_program(elf.kind) && !startable {
         note.push_str("; not started: its PT_INTERP cannot start it on this host");
     }
@@ -304,8 +321,40 @@ fn observe(r: &mut Record, host: &Host, db: &Db, target: &Target, opts: &Options
         loader,
         run,
         agreement,
+        symbols_agree,
         note,
     }
+}
+
+/// Compare the loader's missing symbols with the predicted ones (`missing-symbol`,
+/// `glibc-private`); say in the note which differ.
+fn symbols_agree(r: &Record, l: &LoaderCheck, note: &mut String) -> Option<bool> {
+    if !l.missing_libraries.is_empty() || l.exit_code.is_none() {
+        return None;
+    }
+    let mut predicted: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| matches!(f.id, Code::MissingSymbol | Code::GlibcPrivate))
+        .filter_map(|f| f.symbol.as_deref())
+        .map(|s| s.split('@').next().unwrap_or(s))
+        .collect();
+    predicted.sort_unstable();
+    predicted.dedup();
+    let mut seen: Vec<&str> = l.missing_symbols.iter().map(String::as_str).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    if predicted == seen {
+        return Some(true);
+    }
+    let only_loader: Vec<&str> = seen.iter().filter(|s| !predicted.contains(s)).copied().collect();
+    let only_predicted: Vec<&str> = predicted.iter().filter(|s| !seen.contains(s)).copied().collect();
+    note.push_str(&format!(
+        "; missing symbols differ (loader only: {}; predicted only: {})",
+        if only_loader.is_empty() { "-".to_string() } else { only_loader.join(", ") },
+        if only_predicted.is_empty() { "-".to_string() } else { only_predicted.join(", ") }
+    ));
+    Some(false)
 }
 
 fn is_program(kind: Kind) -> bool {
@@ -378,11 +427,8 @@ fn list(
     {
         env.push(("LD_PRELOAD".to_string(), p.display().to_string()));
     }
-    let argv = vec![
-        host.loader.display().to_string(),
-        "--list".to_string(),
-        file.display().to_string(),
-    ];
+    let mut argv = host.command(&host.loader);
+    argv.extend(["--list".to_string(), file.display().to_string()]);
     let out = sandbox::run(&sandbox::Spawn {
         argv: &argv,
         env: &env,
@@ -401,10 +447,14 @@ fn list(
     };
     let stderr = String::from_utf8_lossy(&out.stderr);
     for line in stderr.lines().filter(|l| !l.trim().is_empty()) {
-        if let Some(sym) = line
+        // `Error relocating FILE: SYMBOL: symbol not found`; a dependency's own missing symbols
+        // name the dependency and count as other errors.
+        let own = line
             .strip_suffix(": symbol not found")
-            .and_then(|l| l.rsplit(": ").next())
-        {
+            .and_then(|l| l.strip_prefix("Error relocating "))
+            .and_then(|l| l.rsplit_once(": "))
+            .filter(|(path, _)| Path::new(path) == file);
+        if let Some((_, sym)) = own {
             check.missing_symbols.push(sym.to_string());
         } else if let Some(rest) = line.strip_prefix("Error loading shared library ") {
             let lib = rest.split(": ").next().unwrap_or(rest);
@@ -446,7 +496,7 @@ fn start(file: &Path, args: &[String], host: &Host, timeout: Duration) -> RunChe
         .as_deref()
         .map(|p| p.split(' ').map(str::to_string).collect())
         .unwrap_or_default();
-    argv.push(file.display().to_string());
+    argv.extend(host.command(file));
     argv.extend(args.iter().cloned());
     let out = sandbox::run(&sandbox::Spawn {
         argv: &argv,
