@@ -114,8 +114,7 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
 
     // jsonl streams records as each input is finished; other formats are written at the end.
     // The destination is opened first, so that an unwritable --output fails before the scan.
-    let mut stream =
-        emit::Stream::open(&(&args).into(), &target, settings.writes_baseline())?;
+    let mut stream = emit::Stream::open(&(&args).into(), &target, settings.writes_baseline())?;
     let progress =
         progress::Bar::new(!args.quiet && !args.no_progress && std::io::stderr().is_terminal());
     let mut records = Vec::new();

@@ -63,7 +63,13 @@ const EXTRA: &[(&str, &str)] = &[
 
 /// What to build: (output name, compiler, source, flags).
 fn recipes() -> Vec<(&'static str, &'static str, &'static str, Vec<&'static str>)> {
-    let exe = vec!["-O2", "-fPIE", "-pie", "-fno-stack-protector", "-U_FORTIFY_SOURCE"];
+    let exe = vec![
+        "-O2",
+        "-fPIE",
+        "-pie",
+        "-fno-stack-protector",
+        "-U_FORTIFY_SOURCE",
+    ];
     let lib = vec!["-O2", "-fPIC", "-shared", "-U_FORTIFY_SOURCE"];
     let fortify = vec!["-O2", "-fPIE", "-pie", "-D_FORTIFY_SOURCE=2"];
     let with = |base: &Vec<&'static str>, more: &[&'static str]| {
@@ -74,22 +80,47 @@ fn recipes() -> Vec<(&'static str, &'static str, &'static str, Vec<&'static str>
     vec![
         ("hello-glibc", GCC, "hello.c", with(&exe, &["-O0"])),
         ("fortify", GCC, "fortify.c", fortify.clone()),
-        ("plugin-fortify.so", GCC, "plugin-fortify.c", with(&lib, &["-D_FORTIFY_SOURCE=2"])),
+        (
+            "plugin-fortify.so",
+            GCC,
+            "plugin-fortify.c",
+            with(&lib, &["-D_FORTIFY_SOURCE=2"]),
+        ),
         ("error-stub", GCC, "error-stub.c", exe.clone()),
         ("weak-missing", GCC, "weak-missing.c", exe.clone()),
-        ("fcntl64", GCC, "fcntl64.c", with(&exe, &["-D_FILE_OFFSET_BITS=64"])),
+        (
+            "fcntl64",
+            GCC,
+            "fcntl64.c",
+            with(&exe, &["-D_FILE_OFFSET_BITS=64"]),
+        ),
         ("res-init", GCC, "res-init.c", exe.clone()),
         ("ifunc-local", GCC, "ifunc-local.c", exe.clone()),
         ("libifunc.so", GCC, "libifunc.c", lib.clone()),
-        ("liblfs64.so", GCC, "liblfs64.c", with(&lib, &["-O0", "-D_LARGEFILE64_SOURCE"])),
+        (
+            "liblfs64.so",
+            GCC,
+            "liblfs64.c",
+            with(&lib, &["-O0", "-D_LARGEFILE64_SOURCE"]),
+        ),
         ("plugin-native.so", GCC, "plugin-native.c", lib.clone()),
-        ("relr", GCC, "relr.c", with(&exe, &["-Wl,-z,pack-relative-relocs"])),
+        (
+            "relr",
+            GCC,
+            "relr.c",
+            with(&exe, &["-Wl,-z,pack-relative-relocs"]),
+        ),
         ("gnu-version", GCC, "gnu-version.c", exe.clone()),
         ("strfry", GCC, "strfry.c", exe.clone()),
         ("arc4random", GCC, "arc4random.c", exe.clone()),
         ("stat64-glibc", GCC, "stat64.c", exe.clone()),
         ("hello-musl", MUSL_GCC, "hello.c", exe.clone()),
-        ("plugin-native-musl.so", MUSL_GCC, "plugin-native.c", lib.clone()),
+        (
+            "plugin-native-musl.so",
+            MUSL_GCC,
+            "plugin-native.c",
+            lib.clone(),
+        ),
         ("stat64-musl", MUSL_GCC, "stat64.c", exe.clone()),
         ("segv-musl", MUSL_GCC, "segv.c", exe.clone()),
     ]
@@ -106,7 +137,10 @@ fn built() -> Option<&'static Vec<PathBuf>> {
         for (name, src) in EXTRA {
             std::fs::write(dir.join(name), src).unwrap();
         }
-        let mut files = vec![sample("hello-glibc-aarch64"), sample("hello-aarch64-nolibc")];
+        let mut files = vec![
+            sample("hello-glibc-aarch64"),
+            sample("hello-aarch64-nolibc"),
+        ];
         for (name, cc, src, flags) in recipes() {
             let src_path = if EXTRA.iter().any(|(n, _)| *n == src) {
                 dir.join(src)
@@ -206,7 +240,11 @@ fn aarch64_starts_match_list_mode() {
     assert_eq!(hello.status.code(), Some(0), "{hello:?}");
     assert!(!hello.stdout.is_empty());
     let glibc_hello = ldso(&[find("hello-glibc")]);
-    assert_eq!(glibc_hello.status.code(), Some(0), "libc.so.6 is musl itself: {glibc_hello:?}");
+    assert_eq!(
+        glibc_hello.status.code(),
+        Some(0),
+        "libc.so.6 is musl itself: {glibc_hello:?}"
+    );
     for name in ["gnu-version", "strfry", "arc4random", "fortify"] {
         let path = find(name);
         let run = ldso(&[path]);
@@ -214,7 +252,11 @@ fn aarch64_starts_match_list_mode() {
         let at_start = reported_missing(&String::from_utf8_lossy(&run.stderr));
         let listed = reported_missing(&String::from_utf8_lossy(&list(path).stderr));
         assert_eq!(at_start, listed, "{name}");
-        assert_eq!(at_start, predicted_missing(&std::fs::read(path).unwrap()), "{name}");
+        assert_eq!(
+            at_start,
+            predicted_missing(&std::fs::read(path).unwrap()),
+            "{name}"
+        );
     }
     use std::os::unix::process::ExitStatusExt;
     let segv = ldso(&[find("segv-musl")]);
@@ -271,6 +313,11 @@ fn verify_under_qemu_agrees_on_aarch64() {
     assert_eq!(hello["verify"]["run"]["exit_code"], 0, "{hello}");
     eprintln!(
         "aarch64 verify: {} checked, {} agree, {} disagree, {} unconfirmed; symbols {} / {}",
-        v["checked"], v["agree"], v["disagree"], v["unconfirmed"], v["symbols_agree"], v["symbols_checked"]
+        v["checked"],
+        v["agree"],
+        v["disagree"],
+        v["unconfirmed"],
+        v["symbols_agree"],
+        v["symbols_checked"]
     );
 }

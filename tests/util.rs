@@ -124,4 +124,3 @@ pub fn tools_present(tools: &[&str], files: &[&str]) -> bool {
     eprintln!("SKIPPED: {msg}");
     false
 }
-

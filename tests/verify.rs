@@ -17,10 +17,7 @@ const LDSO: &str = "/lib/ld-musl-x86_64.so.1";
 
 fn cc(compiler: &str, src: &str, out: &Path, args: &[&str]) {
     let dir = out.parent().unwrap();
-    let c = dir.join(format!(
-        "{}.c",
-        out.file_name().unwrap().to_string_lossy()
-    ));
+    let c = dir.join(format!("{}.c", out.file_name().unwrap().to_string_lossy()));
     std::fs::write(&c, src).unwrap();
     let o = Command::new(compiler)
         .arg("-O0")
@@ -164,12 +161,7 @@ fn fixtures() -> Option<&'static Fixtures> {
         musl(LINGER, "linger");
         musl(CHATTY, "chatty");
         let preload = dir.join("libgcompat-standin.so");
-        cc(
-            "musl-gcc",
-            LIBGCOMPAT,
-            &preload,
-            &["-shared", "-fPIC"],
-        );
+        cc("musl-gcc", LIBGCOMPAT, &preload, &["-shared", "-fPIC"]);
         let stub = dir.join("ld-gcompat-standin");
         cc(
             "musl-gcc",
@@ -273,7 +265,15 @@ fn plain_musl_host_agrees_on_the_samples_and_names_the_loaders_symbols() {
             .unwrap()
             .iter()
             .filter(|f| f["id"] == "missing-symbol")
-            .map(|f| f["symbol"].as_str().unwrap().split('@').next().unwrap().to_string())
+            .map(|f| {
+                f["symbol"]
+                    .as_str()
+                    .unwrap()
+                    .split('@')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
             .collect();
         predicted.sort();
         let mut seen: Vec<String> = r["verify"]["loader"]["missing_symbols"]
@@ -334,7 +334,11 @@ fn runs_happen_in_a_sandbox_and_are_reported() {
     match doc["verify"]["host"]["network_isolation"].as_str() {
         Some(how) => {
             assert!(how.starts_with("unshare"), "{how}");
-            assert_eq!(field("ifaces"), "1", "only loopback in a new namespace: {line}");
+            assert_eq!(
+                field("ifaces"),
+                "1",
+                "only loopback in a new namespace: {line}"
+            );
         }
         None => eprintln!("note: no network namespace can be made here; runs had network"),
     }
@@ -403,7 +407,10 @@ fn output_is_captured_up_to_a_bound() {
         a.extend_from_slice(&args);
         a
     });
-    assert!(out.stdout.len() < 1 << 20, "the report does not carry the output");
+    assert!(
+        out.stdout.len() < 1 << 20,
+        "the report does not carry the output"
+    );
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let r = result(&doc, "chatty");
     assert_eq!(r["verify"]["run"]["outcome"], "exited");
@@ -522,7 +529,9 @@ fn every_format_carries_the_observations() {
     let dir = temp_dir("verify-formats");
     let mut args = vec!["verify".to_string()];
     args.extend(plain(&["--run"]));
-    for fmt in ["json", "jsonl", "sarif", "junit", "markdown", "html", "text"] {
+    for fmt in [
+        "json", "jsonl", "sarif", "junit", "markdown", "html", "text",
+    ] {
         args.push("--report".into());
         args.push(format!("{fmt}={}", dir.join(fmt).display()));
     }
@@ -533,7 +542,10 @@ fn every_format_carries_the_observations() {
     let read = |n: &str| std::fs::read_to_string(dir.join(n)).unwrap();
     let text = read("text");
     assert!(text.contains("VERIFY disagree"), "{text}");
-    assert!(text.contains("1 agree, 1 disagree (50.0% agreement)"), "{text}");
+    assert!(
+        text.contains("1 agree, 1 disagree (50.0% agreement)"),
+        "{text}"
+    );
     let json: Value = serde_json::from_str(&read("json")).unwrap();
     assert_eq!(json["verify"]["agreement_rate"], 0.5);
     let last: Value = serde_json::from_str(read("jsonl").lines().last().unwrap()).unwrap();
@@ -545,7 +557,9 @@ fn every_format_carries_the_observations() {
         .filter(|r| r["ruleId"] == "verify-disagreement")
         .collect();
     assert_eq!(d.len(), 1);
-    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
     let idx = d[0]["ruleIndex"].as_u64().unwrap() as usize;
     assert_eq!(rules[idx]["id"], "verify-disagreement");
     let junit = read("junit");
@@ -586,7 +600,12 @@ fn verify_json_and_jsonl_match_the_schema_and_document_every_field() {
     undocumented(&schema, &schema, &doc, "", &mut missing);
     assert!(missing.is_empty(), "fields not in the schema: {missing:?}");
     let text = doc.to_string();
-    for field in ["\"run\"", "\"signal\"", "\"missing_symbols\"", "\"gcompat_preload\""] {
+    for field in [
+        "\"run\"",
+        "\"signal\"",
+        "\"missing_symbols\"",
+        "\"gcompat_preload\"",
+    ] {
         assert!(text.contains(field), "the run exercises {field}");
     }
     let mut all = vec!["verify", "--format", "jsonl"];

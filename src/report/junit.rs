@@ -155,38 +155,41 @@ fn testcase(out: &mut String, r: &Record, report: &Report) {
                     esc(&super::verify::observed(o))
                 )
             } else {
-                format!("<skipped message=\"{}\"/>", esc(&super::verify::observed(o)))
+                format!(
+                    "<skipped message=\"{}\"/>",
+                    esc(&super::verify::observed(o))
+                )
             };
             Some(tag)
         }
         (o, _) => match o {
-        Outcome::Pass => None,
-        Outcome::Skipped => Some(format!(
-            "<skipped message=\"{}\"/>",
-            esc(if reason.is_empty() {
-                r.gate_verdict().as_str()
-            } else {
-                reason
-            })
-        )),
-        Outcome::Error => Some(format!(
-            "<error message=\"{}\" type=\"error\">{}</error>",
-            esc(reason),
-            esc(&counted.join("\n"))
-        )),
-        Outcome::Failure => {
-            let first = counted.first().map_or("", |s| s.as_str());
-            let first = first.lines().next().unwrap_or("");
-            Some(format!(
-                "<failure message=\"{}\" type=\"{}\">{}</failure>",
-                esc(&format!(
-                    "{} (fails --fail-on {threshold}): {first}",
+            Outcome::Pass => None,
+            Outcome::Skipped => Some(format!(
+                "<skipped message=\"{}\"/>",
+                esc(if reason.is_empty() {
                     r.gate_verdict().as_str()
-                )),
-                r.gate_verdict().as_str(),
+                } else {
+                    reason
+                })
+            )),
+            Outcome::Error => Some(format!(
+                "<error message=\"{}\" type=\"error\">{}</error>",
+                esc(reason),
                 esc(&counted.join("\n"))
-            ))
-        }
+            )),
+            Outcome::Failure => {
+                let first = counted.first().map_or("", |s| s.as_str());
+                let first = first.lines().next().unwrap_or("");
+                Some(format!(
+                    "<failure message=\"{}\" type=\"{}\">{}</failure>",
+                    esc(&format!(
+                        "{} (fails --fail-on {threshold}): {first}",
+                        r.gate_verdict().as_str()
+                    )),
+                    r.gate_verdict().as_str(),
+                    esc(&counted.join("\n"))
+                ))
+            }
         },
     };
     let mut system_out = format!("verdict: {}", r.verdict.as_str());

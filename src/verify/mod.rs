@@ -205,7 +205,11 @@ pub fn host_target(db: &Db, host: &Host) -> Result<Target, crate::judge::TargetE
                 host.musl
             ))
         })?;
-    let gcompat = if host.has_gcompat() { None } else { Some("none") };
+    let gcompat = if host.has_gcompat() {
+        None
+    } else {
+        Some("none")
+    };
     let mut t = Target::resolve(db, None, Some(&known.to_string()), gcompat)?;
     t.name = "host".into();
     Ok(t)
@@ -288,9 +292,8 @@ fn observe(r: &mut Record, host: &Host, db: &Db, target: &Target, opts: &Options
         }
     }
     let predicted = r.verdict;
-    let glibc_program = interp.is_some_and(|(i, k)| {
-        k == Interp::Gcompat || db.is_glibc_loader(host.arch, i)
-    });
+    let glibc_program =
+        interp.is_some_and(|(i, k)| k == Interp::Gcompat || db.is_glibc_loader(host.arch, i));
     let loader = if elf.kind.is_static() {
         None
     } else {
@@ -310,7 +313,13 @@ fn observe(r: &mut Record, host: &Host, db: &Db, target: &Target, opts: &Options
         }
         _ => None,
     };
-    let (agreement, note) = compare(r, loader.as_ref(), run.as_ref(), opts.run.is_some(), elf.kind);
+    let (agreement, note) = compare(
+        r,
+        loader.as_ref(),
+        run.as_ref(),
+        opts.run.is_some(),
+        elf.kind,
+    );
     let mut note = note;
     let symbols_agree = loader.as_ref().and_then(|l| symbols_agree(r, l, &mut note));
     if opts.run.is_some() && run.is_none() && is_program(elf.kind) && !startable {
@@ -347,12 +356,28 @@ fn symbols_agree(r: &Record, l: &LoaderCheck, note: &mut String) -> Option<bool>
     if predicted == seen {
         return Some(true);
     }
-    let only_loader: Vec<&str> = seen.iter().filter(|s| !predicted.contains(s)).copied().collect();
-    let only_predicted: Vec<&str> = predicted.iter().filter(|s| !seen.contains(s)).copied().collect();
+    let only_loader: Vec<&str> = seen
+        .iter()
+        .filter(|s| !predicted.contains(s))
+        .copied()
+        .collect();
+    let only_predicted: Vec<&str> = predicted
+        .iter()
+        .filter(|s| !seen.contains(s))
+        .copied()
+        .collect();
     note.push_str(&format!(
         "; missing symbols differ (loader only: {}; predicted only: {})",
-        if only_loader.is_empty() { "-".to_string() } else { only_loader.join(", ") },
-        if only_predicted.is_empty() { "-".to_string() } else { only_predicted.join(", ") }
+        if only_loader.is_empty() {
+            "-".to_string()
+        } else {
+            only_loader.join(", ")
+        },
+        if only_predicted.is_empty() {
+            "-".to_string()
+        } else {
+            only_predicted.join(", ")
+        }
     ));
     Some(false)
 }
@@ -473,7 +498,9 @@ fn list(
         check.errors.push(format!("cannot run the loader: {e}"));
     }
     if out.timed_out {
-        check.errors.push("the loader did not finish in time".into());
+        check
+            .errors
+            .push("the loader did not finish in time".into());
     }
     let listed = out.code == Some(0);
     check.interpreter_problem = interp.and_then(|(i, k)| match k {
@@ -638,7 +665,12 @@ fn load_failure(l: &LoaderCheck) -> String {
     }
     if !l.missing_symbols.is_empty() {
         let n = l.missing_symbols.len();
-        let some: Vec<&str> = l.missing_symbols.iter().take(3).map(String::as_str).collect();
+        let some: Vec<&str> = l
+            .missing_symbols
+            .iter()
+            .take(3)
+            .map(String::as_str)
+            .collect();
         parts.push(format!(
             "{n} symbol{} not found ({}{})",
             if n == 1 { "" } else { "s" },

@@ -114,7 +114,10 @@ fn remove_scratch(dir: &Path) {
 }
 
 fn kill_group(pid: u32) {
-    let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) else {
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
         return;
     };
     // ESRCH (nothing left in the group) is the usual answer once the process has exited.
