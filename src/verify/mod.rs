@@ -23,7 +23,7 @@ pub use host::{Host, HostOptions, Interp, NoMuslHost, glibc_loader_path};
 
 use crate::db::Db;
 use crate::inspect::{Kind, inspect};
-use crate::judge::{Code, Target, Verdict, judge};
+use crate::judge::{Code, Target, Verdict, judge, verdict_of};
 use crate::report::Record;
 
 /// Does the observation confirm the prediction?
@@ -345,8 +345,8 @@ fn symbols_agree(r: &Record, l: &LoaderCheck, note: &mut String) -> Option<bool>
         .findings
         .iter()
         .filter(|f| matches!(f.id, Code::MissingSymbol | Code::GlibcPrivate))
-        .filter_map(|f| f.symbol.as_deref())
-        .map(|s| s.split('@').next().unwrap_or(s))
+        .filter_map(|f| f.symbol.as_ref())
+        .map(|s| s.name.as_str())
         .collect();
     predicted.sort_unstable();
     predicted.dedup();
@@ -403,15 +403,31 @@ fn rejudge_as_glibc(r: &mut Record, file: &Path, db: &Db, target: &Target) {
     };
     facts.interpreter = Some(glibc.to_string());
     let j = judge(&facts, db, target);
-    let closure = r
+    // The closure found by the scan still holds: keep its bundled-library findings, and drop
+    // the install advice for libraries it found bundled (as judge::closure::conclude does).
+    let bundled: Vec<&str> = r
         .closure
         .iter()
-        .filter_map(|c| c.verdict)
-        .max()
-        .unwrap_or(Verdict::Native);
+        .filter(|c| c.found.is_some())
+        .map(|c| c.library.as_str())
+        .collect();
+    let mut findings: Vec<_> = j
+        .findings
+        .into_iter()
+        .filter(|f| {
+            !(f.id == Code::NeedsPackage
+                && f.library.as_deref().is_some_and(|l| bundled.contains(&l)))
+        })
+        .collect();
+    findings.extend(
+        r.findings
+            .iter()
+            .filter(|f| f.id == Code::BundledLibrary)
+            .cloned(),
+    );
     r.own_verdict = j.verdict;
-    r.verdict = j.verdict.max(closure.min(Verdict::Rebuild));
-    r.findings = j.findings;
+    r.verdict = verdict_of(findings.iter().map(|f| f.impact));
+    r.findings = findings;
 }
 
 fn shell_word(s: &str) -> String {
