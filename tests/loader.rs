@@ -251,15 +251,7 @@ pub fn predicted_missing(data: &[u8]) -> Vec<String> {
         .findings
         .iter()
         .filter(|f| f.id == Code::MissingSymbol)
-        .map(|f| {
-            f.symbol
-                .clone()
-                .unwrap()
-                .split('@')
-                .next()
-                .unwrap()
-                .to_string()
-        })
+        .map(|f| f.symbol.clone().unwrap().name)
         .collect();
     v.sort();
     v
