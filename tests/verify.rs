@@ -624,3 +624,86 @@ fn verify_json_and_jsonl_match_the_schema_and_document_every_field() {
     assert_valid(&summary, last, "jsonl summary");
     assert_eq!(last["verify"], doc["verify"]);
 }
+
+/// Debian 13's musl 1.2.5, unpacked by .ci/run (a second, newer loader next to Debian 12's 1.2.3).
+const LDSO_125: &str = "/opt/musl-1.2.5/usr/lib/ld-musl-x86_64.so.1";
+
+#[test]
+fn dt_relr_crashes_on_musl_1_2_3_and_runs_on_1_2_5_as_predicted() {
+    if fixtures().is_none() || !tools_present(&[], &[LDSO_125]) {
+        return;
+    }
+    let dir = temp_dir("verify-relr");
+    let src = crate::util::root().join("samples/src/relr.c");
+    let build = |out: &str, extra: &[&str]| {
+        let o = Command::new("musl-gcc")
+            .args(["-O2", "-fPIE", "-pie", "-Wl,-z,pack-relative-relocs"])
+            .args(extra)
+            .arg("-o")
+            .arg(dir.join(out))
+            .arg(&src)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        dir.join(out).display().to_string()
+    };
+    let old = build("relr-musl", &[]);
+    let new = build(
+        "relr-musl-125",
+        &[&format!("-Wl,--dynamic-linker={LDSO_125}")],
+    );
+    let on = |loader: &str, extra: &[&str]| {
+        let mut a = vec!["--loader", loader, "--gcompat-preload", "none"];
+        a.extend_from_slice(extra);
+        verify(&a)
+    };
+    // musl 1.2.3: rebuild (dt-relr); list mode cannot see it, the run crashes.
+    let (doc, code) = on(LDSO, &[&old]);
+    let r = result(&doc, "relr-musl");
+    assert_eq!(r["verdict"], "rebuild");
+    assert_eq!(r["verify"]["agreement"], "unconfirmed", "{r}");
+    assert_eq!(code, 0);
+    let (doc, _) = on(LDSO, &["--run", &old]);
+    let r = result(&doc, "relr-musl");
+    assert_eq!(r["verify"]["run"]["signal"], "SIGSEGV", "{r}");
+    assert_eq!(r["verify"]["agreement"], "agree");
+    // musl 1.2.5 applies DT_RELR: native, and it runs.
+    let (doc, code) = on(LDSO_125, &["--run", &new]);
+    assert_eq!(doc["verify"]["host"]["musl"], "1.2.5");
+    assert_eq!(doc["target"]["musl"], "1.2.5");
+    let r = result(&doc, "relr-musl-125");
+    assert_eq!(r["verdict"], "native", "{r}");
+    assert_eq!(r["verify"]["run"]["outcome"], "exited", "{r}");
+    assert_eq!(r["verify"]["run"]["exit_code"], 0);
+    assert_eq!(r["verify"]["agreement"], "agree");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn musl_1_2_5_list_mode_agrees_on_the_samples() {
+    if fixtures().is_none() || !tools_present(&[], &[LDSO_125]) {
+        return;
+    }
+    let bin = sample("hello-musl").parent().unwrap().display().to_string();
+    let vendor = crate::util::root()
+        .join("samples/vendor")
+        .display()
+        .to_string();
+    let (doc, _) = verify(&[
+        "--loader",
+        LDSO_125,
+        "--gcompat-preload",
+        "none",
+        &bin,
+        &vendor,
+    ]);
+    let v = &doc["verify"];
+    assert_eq!(v["host"]["musl"], "1.2.5");
+    assert_eq!(v["disagree"], 0, "{doc}");
+    assert!(v["checked"].as_u64().unwrap() >= 20, "{v}");
+    assert_eq!(v["symbols_agree"], v["symbols_checked"], "{v}");
+    eprintln!(
+        "musl 1.2.5 list mode: {} checked, {} agree, {} unconfirmed; symbols {} / {}",
+        v["checked"], v["agree"], v["unconfirmed"], v["symbols_agree"], v["symbols_checked"]
+    );
+}

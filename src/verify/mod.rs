@@ -286,10 +286,20 @@ fn observe(r: &mut Record, host: &Host, db: &Db, target: &Target, opts: &Options
         .as_deref()
         .filter(|_| elf.kind.has_loader())
         .map(|i| (i, host.interpreter(i)));
-    if let Some((i, Interp::Gcompat)) = interp {
-        if !db.is_glibc_loader(host.arch, i) {
-            rejudge_as_glibc(r, &file, db, target);
+    // A PT_INTERP that names this host's musl loader or gcompat's interpreter under another
+    // path than the standard one (a test stand-in, another musl build) is judged as the
+    // standard path: that is what the program is on this host.
+    let standard = match interp {
+        Some((i, Interp::Gcompat)) if !db.is_glibc_loader(host.arch, i) => {
+            glibc_loader_path(host.arch)
         }
+        Some((i, Interp::Musl)) if db.musl_loader(host.arch) != Some(i) => {
+            db.musl_loader(host.arch)
+        }
+        _ => None,
+    };
+    if let Some(path) = standard {
+        rejudge_with_interpreter(r, &file, db, target, path);
     }
     let predicted = r.verdict;
     let glibc_program =
@@ -306,7 +316,9 @@ fn observe(r: &mut Record, host: &Host, db: &Db, target: &Target, opts: &Options
             opts.timeout,
         ))
     };
-    let startable = interp.is_none_or(|(_, k)| !matches!(k, Interp::Glibc | Interp::Missing));
+    // Only programs the kernel starts through this host's musl loader or gcompat's interpreter
+    // say something about musl when run.
+    let startable = interp.is_none_or(|(_, k)| matches!(k, Interp::Musl | Interp::Gcompat));
     let run = match &opts.run {
         Some(args) if startable && is_program(elf.kind) => {
             Some(start(&file, args, host, opts.timeout))
@@ -323,7 +335,7 @@ fn observe(r: &mut Record, host: &Host, db: &Db, target: &Target, opts: &Options
     let mut note = note;
     let symbols_agree = loader.as_ref().and_then(|l| symbols_agree(r, l, &mut note));
     if opts.run.is_some() && run.is_none() && is_program(elf.kind) && !startable {
-        note.push_str("; not started: its PT_INTERP cannot start it on this host");
+        note.push_str("; not started: its PT_INTERP is not this host's musl loader nor gcompat's");
     }
     Observation {
         predicted,
@@ -389,19 +401,21 @@ fn is_program(kind: Kind) -> bool {
     )
 }
 
-/// A program whose PT_INTERP is this host's gcompat interpreter under another path than
-/// glibc's (a test stand-in, or an unusual install) is judged as the glibc program it is.
-fn rejudge_as_glibc(r: &mut Record, file: &Path, db: &Db, target: &Target) {
+/// Judge the file again as if its PT_INTERP were `interpreter`.
+fn rejudge_with_interpreter(
+    r: &mut Record,
+    file: &Path,
+    db: &Db,
+    target: &Target,
+    interpreter: &str,
+) {
     let Ok(bytes) = std::fs::read(file) else {
         return;
     };
     let Ok(mut facts) = inspect(&bytes) else {
         return;
     };
-    let Some(glibc) = glibc_loader_path(facts.arch) else {
-        return;
-    };
-    facts.interpreter = Some(glibc.to_string());
+    facts.interpreter = Some(interpreter.to_string());
     let j = judge(&facts, db, target);
     // The closure found by the scan still holds: keep its bundled-library findings, and drop
     // the install advice for libraries it found bundled (as judge::closure::conclude does).
