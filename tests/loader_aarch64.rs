@@ -321,3 +321,42 @@ fn verify_under_qemu_agrees_on_aarch64() {
         v["symbols_checked"]
     );
 }
+
+#[test]
+fn verify_under_qemu_agrees_with_musl_1_2_5_on_aarch64() {
+    // Debian 13's musl 1.2.5 for arm64, unpacked into /opt/musl-1.2.5 by .ci/run: the same
+    // files judged for musl 1.2.5 and listed by its loader.
+    const LDSO_125: &str = "/opt/musl-1.2.5/usr/lib/ld-musl-aarch64.so.1";
+    let Some(files) = built() else { return };
+    if !tools_present(&[], &[LDSO_125]) {
+        return;
+    }
+    let mut args: Vec<String> = [
+        "verify",
+        "--format",
+        "json",
+        "--loader",
+        LDSO_125,
+        "--emulator",
+        "qemu-aarch64-static -L /",
+        "--gcompat-preload",
+        "none",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(files.iter().map(|p| p.display().to_string()));
+    let out = crate::util::muslcheck(&args);
+    let doc = crate::util::json_of(&out);
+    let v = &doc["verify"];
+    assert_eq!(v["host"]["musl"], "1.2.5");
+    assert_eq!(doc["target"]["musl"], "1.2.5");
+    assert_eq!(v["disagree"], 0, "{doc}");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(v["checked"].as_u64().unwrap() >= 20, "{v}");
+    assert_eq!(v["symbols_agree"], v["symbols_checked"], "{v}");
+    eprintln!(
+        "aarch64 musl 1.2.5 verify: {} checked, {} agree, {} unconfirmed; symbols {} / {}",
+        v["checked"], v["agree"], v["unconfirmed"], v["symbols_agree"], v["symbols_checked"]
+    );
+}
