@@ -558,7 +558,8 @@ fn start(file: &Path, args: &[String], host: &Host, timeout: Duration) -> RunChe
     let out = sandbox::run(&sandbox::Spawn {
         argv: &argv,
         env: &[],
-        env_remove: &[],
+        // What the loader preloads is decided by the host (gcompat), not by this shell.
+        env_remove: &["LD_PRELOAD"],
         timeout,
         scratch: true,
     });
@@ -667,11 +668,19 @@ fn compare(
             .iter()
             .filter(|f| f.impact >= Verdict::Rebuild && f.suppressed.is_none())
     };
-    if !ran && is_program(kind) && blocking().all(|f| RUN_TIME_ONLY.contains(&f.id.id())) {
-        return (
-            Agreement::Unconfirmed,
-            format!("{observed}; the predicted failure happens at run time: use --run"),
-        );
+    if blocking().all(|f| RUN_TIME_ONLY.contains(&f.id.id())) {
+        if !is_program(kind) {
+            return (
+                Agreement::Unconfirmed,
+                format!("{observed}; the predicted failure happens when this library's code runs"),
+            );
+        }
+        if !ran {
+            return (
+                Agreement::Unconfirmed,
+                format!("{observed}; the predicted failure happens at run time: use --run"),
+            );
+        }
     }
     if blocking().all(|f| IN_USERS_ONLY.contains(&f.id.id())) {
         return (
@@ -715,4 +724,169 @@ fn load_failure(l: &LoaderCheck) -> String {
         parts.push(format!("exit {}", l.exit_code.unwrap_or(-1)));
     }
     format!("loader failed: {}", parts.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::Finding;
+
+    fn record(verdict: Verdict, findings: Vec<Finding>) -> Record {
+        let mut r = crate::skipped("f", "f", "-");
+        r.verdict = verdict;
+        r.own_verdict = verdict;
+        r.findings = findings;
+        r
+    }
+
+    fn loads(ok: bool) -> LoaderCheck {
+        LoaderCheck {
+            command: String::new(),
+            ok,
+            exit_code: Some(if ok { 0 } else { 127 }),
+            interpreter_problem: None,
+            missing_symbols: if ok { vec![] } else { vec!["x".into()] },
+            missing_libraries: vec![],
+            errors: vec![],
+        }
+    }
+
+    fn ran(outcome: &'static str, code: Option<i32>, stderr: Option<&str>) -> RunCheck {
+        RunCheck {
+            command: String::new(),
+            outcome,
+            exit_code: code,
+            signal: (outcome == "signal").then(|| "SIGSEGV".to_string()),
+            stderr: stderr.map(str::to_string),
+            millis: 1,
+        }
+    }
+
+    fn agreement(r: &Record, l: Option<&LoaderCheck>, run: Option<&RunCheck>) -> Agreement {
+        compare(r, l, run, run.is_some(), Kind::Pie).0
+    }
+
+    #[test]
+    fn agreement_follows_the_documented_table() {
+        use Agreement::*;
+        let native = record(Verdict::Native, vec![]);
+        let gcompat = record(Verdict::Gcompat, vec![]);
+        let rebuild = record(
+            Verdict::Rebuild,
+            vec![Finding::new(Code::MissingSymbol, Verdict::Rebuild, "m")],
+        );
+        let exited = ran("exited", Some(3), None);
+        let crashed = ran("signal", None, None);
+        let timeout = ran("timeout", None, None);
+        let stopped = ran(
+            "exited",
+            Some(127),
+            Some("Error relocating f: x: symbol not found"),
+        );
+        let cases: &[(&Record, bool, Option<&RunCheck>, Agreement)] = &[
+            (&native, true, None, Agree),
+            (&native, true, Some(&exited), Agree),
+            (&native, true, Some(&timeout), Agree),
+            (&gcompat, true, Some(&exited), Agree),
+            (&native, false, None, Disagree),
+            (&native, true, Some(&crashed), Disagree),
+            (&gcompat, true, Some(&stopped), Disagree),
+            (&rebuild, false, None, Agree),
+            (&rebuild, true, Some(&crashed), Agree),
+            (&rebuild, true, None, Disagree),
+            (&rebuild, true, Some(&exited), Disagree),
+        ];
+        for (r, ok, run, want) in cases {
+            assert_eq!(
+                agreement(r, Some(&loads(*ok)), *run),
+                *want,
+                "{:?} loads={ok} run={run:?}",
+                r.verdict
+            );
+        }
+    }
+
+    #[test]
+    fn run_time_failures_are_unconfirmed_without_a_run() {
+        let relr = record(
+            Verdict::Rebuild,
+            vec![Finding::new(Code::DtRelr, Verdict::Rebuild, "relr")],
+        );
+        assert_eq!(
+            agreement(&relr, Some(&loads(true)), None),
+            Agreement::Unconfirmed
+        );
+        // A library is never run: its relocations are used when its code runs.
+        assert_eq!(
+            compare(&relr, Some(&loads(true)), None, true, Kind::SharedLibrary).0,
+            Agreement::Unconfirmed
+        );
+        // A program that was run and did not crash contradicts it.
+        let fine = ran("exited", Some(0), None);
+        assert_eq!(
+            agreement(&relr, Some(&loads(true)), Some(&fine)),
+            Agreement::Disagree
+        );
+        let ifunc = record(
+            Verdict::Rebuild,
+            vec![Finding::new(Code::IfuncExport, Verdict::Rebuild, "ifunc")],
+        );
+        assert_eq!(
+            compare(&ifunc, Some(&loads(true)), None, false, Kind::SharedLibrary).0,
+            Agreement::Unconfirmed
+        );
+    }
+
+    #[test]
+    fn a_library_the_prediction_says_to_install_is_no_contradiction() {
+        let r = record(
+            Verdict::Native,
+            vec![Finding::new(Code::NeedsPackage, Verdict::Native, "z").library("libz.so.1")],
+        );
+        let mut l = loads(false);
+        l.missing_symbols.clear();
+        l.missing_libraries = vec!["libz.so.1".into()];
+        assert_eq!(agreement(&r, Some(&l), None), Agreement::Agree);
+        l.missing_libraries.push("libother.so.2".into());
+        assert_eq!(agreement(&r, Some(&l), None), Agreement::Disagree);
+    }
+
+    #[test]
+    fn commands_are_quoted_for_a_shell() {
+        assert_eq!(
+            command_line(
+                &[("LD_PRELOAD".into(), "/lib/libgcompat.so.0".into())],
+                &[
+                    "/lib/ld-musl-x86_64.so.1".into(),
+                    "--list".into(),
+                    "a b's".into()
+                ]
+            ),
+            "LD_PRELOAD=/lib/libgcompat.so.0 /lib/ld-musl-x86_64.so.1 --list 'a b'\\''s'"
+        );
+    }
+
+    #[test]
+    fn the_host_target_is_the_nearest_known_musl_at_or_below() {
+        let db = Db::get().unwrap_or_else(|e| panic!("{e}"));
+        let host = |musl: &str, gcompat: bool| Host {
+            arch: crate::inspect::Arch::X86_64,
+            loader: PathBuf::from("/lib/ld-musl-x86_64.so.1"),
+            musl: musl.into(),
+            gcompat_preload: gcompat.then(|| PathBuf::from("/lib/libgcompat.so.0")),
+            gcompat_loader: None,
+            network_isolation: None,
+            emulator: Vec::new(),
+        };
+        let t = host_target(db, &host("1.2.5", true)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (t.name.as_str(), t.musl.to_string()),
+            ("host", "1.2.5".into())
+        );
+        assert!(t.gcompat.is_some());
+        let t = host_target(db, &host("1.2.9", false)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.musl.to_string(), "1.2.6");
+        assert!(t.gcompat.is_none());
+        assert!(host_target(db, &host("1.1.24", false)).is_err());
+    }
 }
