@@ -226,7 +226,7 @@ fn jsonl_has_header_records_and_summary_matching_the_schema() {
 /// This copy keeps the log's root object under `definitions/Root` and puts no constraint on the
 /// document itself, so validating against the document would accept anything: the validator is
 /// pointed at `#/definitions/Root` (a draft-07 `$ref` at the root).
-fn sarif_schema() -> Value {
+pub fn sarif_schema() -> Value {
     let path = root().join("tests/schemas/sarif-schema-2.1.0.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let defect = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;

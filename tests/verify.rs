@@ -551,6 +551,12 @@ fn every_format_carries_the_observations() {
     let last: Value = serde_json::from_str(read("jsonl").lines().last().unwrap()).unwrap();
     assert_eq!(last["verify"]["disagree"], 1);
     let sarif: Value = serde_json::from_str(&read("sarif")).unwrap();
+    let sarif_schema = crate::formats::sarif_schema();
+    crate::formats::assert_valid(
+        &crate::formats::validator(&sarif_schema, jsonschema::Draft::Draft7),
+        &sarif,
+        "verify sarif",
+    );
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let d: Vec<&Value> = results
         .iter()
@@ -706,4 +712,56 @@ fn musl_1_2_5_list_mode_agrees_on_the_samples() {
         "musl 1.2.5 list mode: {} checked, {} agree, {} unconfirmed; symbols {} / {}",
         v["checked"], v["agree"], v["unconfirmed"], v["symbols_agree"], v["symbols_checked"]
     );
+}
+
+#[test]
+fn the_html_report_shows_the_verification_in_a_browser() {
+    let Some(f) = fixtures() else { return };
+    let dir = temp_dir("verify-html");
+    let page = dir.join("verify.html");
+    let mut args = vec!["verify".to_string(), "--format".into(), "html".into()];
+    args.extend(plain(&["--run", "-o", &page.display().to_string()]));
+    args.push(f.path("segv"));
+    args.push(sample("hello-musl").display().to_string());
+    assert_eq!(muslcheck(&args).status.code(), Some(1));
+    let dom = crate::html::rendered_dom(&page, &dir);
+    assert!(dom.contains("id=\"verify\""), "{dom}");
+    assert!(dom.contains("data-disagree=\"1\""), "{dom}");
+    assert!(dom.contains("1 of 2 checked files agree"), "{dom}");
+    assert!(dom.contains("data-agreement=\"disagree\""));
+    assert!(dom.contains("data-agreement=\"agree\""));
+    assert!(dom.contains("SIGSEGV"));
+}
+
+#[test]
+fn the_host_can_be_named_through_the_environment() {
+    // MUSLCHECK_LOADER, MUSLCHECK_GCOMPAT_PRELOAD and MUSLCHECK_GCOMPAT_LOADER do what the
+    // flags do (for CI jobs that set them once).
+    let Some(f) = fixtures() else { return };
+    let out = Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+        .args(["verify", "--format", "json", &f.path("glibc-version")])
+        .env("MUSLCHECK_LOADER", LDSO)
+        .env("MUSLCHECK_GCOMPAT_PRELOAD", f.path("libgcompat-standin.so"))
+        .env("MUSLCHECK_GCOMPAT_LOADER", f.path("ld-gcompat-standin"))
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["target"]["gcompat"], "1.1.0");
+    assert_eq!(
+        doc["verify"]["host"]["gcompat_loader"],
+        f.path("ld-gcompat-standin")
+    );
+    let r = result(&doc, "glibc-version");
+    assert_eq!(r["verdict"], "gcompat");
+    assert_eq!(r["verify"]["agreement"], "agree", "{r}");
+    // And `--gcompat-preload none` turns gcompat off again.
+    let out = Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+        .args(["verify", "--format", "json", "--gcompat-preload", "none"])
+        .arg(f.path("glibc-version"))
+        .env("MUSLCHECK_LOADER", LDSO)
+        .env("MUSLCHECK_GCOMPAT_PRELOAD", f.path("libgcompat-standin.so"))
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["target"]["gcompat"], Value::Null);
 }
