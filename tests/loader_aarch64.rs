@@ -360,3 +360,100 @@ fn verify_under_qemu_agrees_with_musl_1_2_5_on_aarch64() {
         v["checked"], v["agree"], v["unconfirmed"], v["symbols_agree"], v["symbols_checked"]
     );
 }
+
+#[test]
+fn verify_with_a_gcompat_stand_in_on_aarch64_in_list_mode() {
+    // The x86_64 gcompat stand-ins (tests/verify.rs) built for aarch64 with musl: glibc
+    // programs whose PT_INTERP is the stand-in interpreter are judged as glibc programs with
+    // gcompat, and list mode preloads the stand-in libgcompat. (Only list mode: without
+    // binfmt_misc the interpreter's execve of musl's aarch64 loader cannot run under qemu.)
+    let Some(_) = built() else { return };
+    let dir = temp_dir("verify-aarch64-gcompat");
+    let cc = |src: &str, out: &str, compiler: &str, flags: &[String]| {
+        let c = dir.join(format!("{out}.c"));
+        std::fs::write(&c, src).unwrap();
+        let o = Command::new(compiler)
+            .args(flags)
+            .arg("-o")
+            .arg(dir.join(out))
+            .arg(&c)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        dir.join(out).display().to_string()
+    };
+    let preload = cc(
+        crate::verify::LIBGCOMPAT,
+        "libgcompat-standin.so",
+        MUSL_GCC,
+        &["-shared".into(), "-fPIC".into()],
+    );
+    let stub = cc(
+        crate::verify::STUB,
+        "ld-gcompat-standin",
+        MUSL_GCC,
+        &[
+            "-static".into(),
+            "-DARGV0=\"ld-linux-aarch64.so.1\"".into(),
+            format!("-DLDSO=\"{LDSO}\""),
+            format!("-DPRELOAD=\"{preload}\""),
+        ],
+    );
+    let interp = format!("-Wl,--dynamic-linker={stub}");
+    let version = cc(
+        "#include <stdio.h>\n#include <gnu/libc-version.h>\nint main(void) { puts(gnu_get_libc_version()); return 0; }\n",
+        "glibc-version",
+        GCC,
+        &[interp.clone()],
+    );
+    let arc4 = cc(
+        "#include <stdio.h>\n#include <stdlib.h>\nint main(void) { printf(\"%u\\n\", arc4random()); return 0; }\n",
+        "glibc-arc4random",
+        GCC,
+        &[interp],
+    );
+    let out = crate::util::muslcheck([
+        "verify",
+        "--format",
+        "json",
+        "--loader",
+        LDSO,
+        "--emulator",
+        "qemu-aarch64-static -L /",
+        "--gcompat-preload",
+        &preload,
+        "--gcompat-loader",
+        &stub,
+        &version,
+        &arc4,
+    ]);
+    let doc = crate::util::json_of(&out);
+    assert_eq!(doc["target"]["gcompat"], "1.1.0");
+    let find = |n: &str| {
+        doc["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"].as_str().unwrap().ends_with(n))
+            .unwrap()
+            .clone()
+    };
+    let v = find("glibc-version");
+    assert_eq!(v["verdict"], "gcompat", "{v}");
+    assert_eq!(v["verify"]["loader"]["ok"], true, "{v}");
+    assert!(
+        v["verify"]["loader"]["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("LD_PRELOAD=")
+    );
+    assert_eq!(v["verify"]["agreement"], "agree");
+    let a = find("glibc-arc4random");
+    assert_eq!(a["verdict"], "rebuild");
+    assert_eq!(
+        a["verify"]["loader"]["missing_symbols"],
+        serde_json::json!(["arc4random"])
+    );
+    assert_eq!(a["verify"]["agreement"], "agree");
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -91,7 +91,7 @@ int main(void) {
 /// /proc/self/exe, execve musl's loader with --argv0 and --preload). Built -static with musl
 /// (an ET_EXEC interpreter; gcompat builds a static-pie, which matters only for #10's loader
 /// crash, not for what these tests check).
-const STUB: &str = r#"
+pub const STUB: &str = r#"
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -102,7 +102,7 @@ int main(int argc, char **argv) {
     target[n] = 0;
     char **v = calloc(argc + 8, sizeof *v);
     int i = 0;
-    v[i++] = "ld-linux-x86-64.so.2"; v[i++] = "--argv0"; v[i++] = argv[0];
+    v[i++] = ARGV0; v[i++] = "--argv0"; v[i++] = argv[0];
     v[i++] = "--preload"; v[i++] = PRELOAD; v[i++] = "--"; v[i++] = target;
     for (int k = 1; k < argc; k++) v[i++] = argv[k];
     execv(LDSO, v);
@@ -113,7 +113,7 @@ int main(int argc, char **argv) {
 
 /// The stand-in libgcompat: `gnu_get_libc_version` as gcompat's version.c has it. It lacks
 /// `strfry`, which the real gcompat has (string.c).
-const LIBGCOMPAT: &str = "const char *gnu_get_libc_version(void) { return \"2.8\"; }\n";
+pub const LIBGCOMPAT: &str = "const char *gnu_get_libc_version(void) { return \"2.8\"; }\n";
 
 /// glibc programs: one runs with gcompat, one needs a name gcompat has and the stand-in does
 /// not, one a name neither musl nor gcompat has (arc4random, glibc 2.36).
@@ -169,6 +169,7 @@ fn fixtures() -> Option<&'static Fixtures> {
             &stub,
             &[
                 "-static",
+                "-DARGV0=\"ld-linux-x86-64.so.2\"",
                 &format!("-DLDSO=\"{LDSO}\""),
                 &format!("-DPRELOAD=\"{}\"", preload.display()),
             ],
