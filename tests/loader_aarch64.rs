@@ -404,7 +404,7 @@ fn verify_with_a_gcompat_stand_in_on_aarch64_in_list_mode() {
         "#include <stdio.h>\n#include <gnu/libc-version.h>\nint main(void) { puts(gnu_get_libc_version()); return 0; }\n",
         "glibc-version",
         GCC,
-        &[interp.clone()],
+        std::slice::from_ref(&interp),
     );
     let arc4 = cc(
         "#include <stdio.h>\n#include <stdlib.h>\nint main(void) { printf(\"%u\\n\", arc4random()); return 0; }\n",
