@@ -615,24 +615,25 @@ fn compare(
         None => (true, "static: no loader involved".to_string()),
         Some(l) if l.ok => (true, "loads".to_string()),
         Some(l) => {
-            let explained = l.interpreter_problem.is_none()
-                && l.missing_symbols.is_empty()
+            // Symbols those libraries would have provided go missing too, so the file's own
+            // missing symbols say nothing then.
+            let only_uninstalled = l.interpreter_problem.is_none()
                 && l.errors.is_empty()
                 && !l.missing_libraries.is_empty()
                 && l.missing_libraries
                     .iter()
                     .all(|m| to_install.contains(&m.as_str()));
-            if explained {
-                (
-                    true,
+            if only_uninstalled {
+                return (
+                    Agreement::Unconfirmed,
                     format!(
-                        "loads but for {} (predicted: install it; not installed here)",
+                        "the loader stops at {}, which the prediction says to install and this \
+                         host lacks: install to confirm",
                         l.missing_libraries.join(", ")
                     ),
-                )
-            } else {
-                (false, load_failure(l))
+                );
             }
+            (false, load_failure(l))
         }
     };
     let run_failed = run.is_some_and(|x| {
@@ -838,15 +839,14 @@ mod tests {
     }
 
     #[test]
-    fn a_library_the_prediction_says_to_install_is_no_contradiction() {
+    fn a_library_the_prediction_says_to_install_leaves_it_unconfirmed() {
         let r = record(
             Verdict::Native,
             vec![Finding::new(Code::NeedsPackage, Verdict::Native, "z").library("libz.so.1")],
         );
         let mut l = loads(false);
-        l.missing_symbols.clear();
         l.missing_libraries = vec!["libz.so.1".into()];
-        assert_eq!(agreement(&r, Some(&l), None), Agreement::Agree);
+        assert_eq!(agreement(&r, Some(&l), None), Agreement::Unconfirmed);
         l.missing_libraries.push("libother.so.2".into());
         assert_eq!(agreement(&r, Some(&l), None), Agreement::Disagree);
     }
