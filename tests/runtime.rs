@@ -100,7 +100,10 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("big-tbss", "-DTLS_BSS -DENTRIES=16384"),
     ("big-notls", "-DENTRIES=16384"),
     ("small-tdata", "-DTLS_DATA -DENTRIES=16"),
-    ("big-tdata-plain", "-DTLS_DATA -DENTRIES=16384 -DPLAIN -U_FORTIFY_SOURCE"),
+    (
+        "big-tdata-plain",
+        "-DTLS_DATA -DENTRIES=16384 -DPLAIN -U_FORTIFY_SOURCE",
+    ),
 ];
 
 /// A copy of a built program with its PT_INTERP set to `interp`.
@@ -275,7 +278,10 @@ fn the_documented_fix_runs_the_program_and_the_interpreter_alone_does_not() {
 #[test]
 fn without_gcompat_symbols_the_interpreter_change_is_the_whole_fix() {
     let result = judged(&built().join("big-tdata-plain"));
-    assert_eq!(result["verdict"], "rebuild", "it crashes under gcompat's stub");
+    assert_eq!(
+        result["verdict"], "rebuild",
+        "it crashes under gcompat's stub"
+    );
     let fix = crash_finding(&result).unwrap()["fix"]
         .as_str()
         .unwrap()
@@ -548,7 +554,7 @@ fn go_c_shared_libraries_are_flagged() {
 fn evidence_matches_the_schema_and_is_documented() {
     let old = initargs("ia-schema", &["-DRUSTC=\"1.70.0\""]);
     let (doc, _) = crate::util::scan_json(&[], &[&built().join("big-tdata"), &old]);
-    let schema = crate::formats::load(&crate::util::root().join("docs/schema/report.schema.json"));
+    let schema = crate::formats::report_schema();
     let v = crate::formats::validator(&schema, jsonschema::Draft::Draft202012);
     crate::formats::assert_valid(&v, &doc, "runtime findings");
     let mut missing = Vec::new();
