@@ -575,3 +575,59 @@ fn evidence_matches_the_schema_and_is_documented() {
         "{kinds:?}"
     );
 }
+
+#[test]
+fn a_real_go_c_shared_library_crashes_under_musl_and_is_flagged() {
+    let dir = built().join("go");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(fixture("go-sum.go"), dir.join("sum.go")).unwrap();
+    ok(Command::new("go")
+        .args(["build", "-buildmode=c-shared", "-o", "libsum.so", "sum.go"])
+        .current_dir(&dir)
+        .env("GO111MODULE", "off")
+        .env("GOCACHE", dir.join("cache"))
+        .env("GOFLAGS", ""));
+    ok(Command::new("gcc")
+        .args(["-O2", "-o", "usesum"])
+        .arg(fixture("go-sum-user.c"))
+        .args(["-L.", "-lsum", "-Wl,-rpath,$ORIGIN"])
+        .current_dir(&dir));
+    let out = run(Command::new(dir.join("usesum")).arg("a"));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "sum=3 argc=2\n");
+    // Through the stub: the program has no TLS, so the stub execs musl's loader, which runs the
+    // Go runtime's .init_array entry with no arguments; the runtime faults.
+    let stub = built().join("stub");
+    let started = dir.join("usesum-stub");
+    std::fs::copy(dir.join("usesum"), &started).unwrap();
+    ok(Command::new("patchelf")
+        .args(["--set-interpreter", stub.to_str().unwrap()])
+        .arg(&started));
+    let out = run(Command::new(&started).arg("a"));
+    assert_eq!(signal(&out), Some(11), "{out:?}");
+    assert!(out.stdout.is_empty());
+    std::fs::remove_file(&started).unwrap();
+
+    let (doc, _) = crate::util::scan_json(&[], &[&dir.join("libsum.so"), &dir.join("usesum")]);
+    let lib = &doc["results"][0];
+    assert_eq!(lib["verdict"], "rebuild", "{lib}");
+    let f = init_args_finding(lib).expect("init-array-args");
+    assert_eq!(f["evidence"]["runtime"], "go");
+    assert!(
+        f["evidence"]["toolchain"]
+            .as_str()
+            .unwrap()
+            .starts_with("go1.")
+    );
+    let prog = &doc["results"][1];
+    assert!(crash_finding(prog).is_none(), "the stub survives: {prog}");
+    // Scanned together, the program is judged with the library it bundles.
+    let (doc, _) = crate::util::scan_json(&[], &[&dir]);
+    let prog = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with("/usesum"))
+        .unwrap();
+    assert_eq!(prog["verdict"], "rebuild", "{prog}");
+}

@@ -441,7 +441,8 @@ Alpine through gcompat or musl's loader:
     does not show: not reported.
   - Go -buildmode=c-shared libraries and c-archive code linked into a program: the Go runtime's
     .init_array entry (_rt0_<arch>_linux_lib) reads argc/argv and the environment behind them; under
-    musl these are garbage and the runtime is reported to crash (golang/go#13492, #19016; open).
+    musl these are garbage and the runtime crashes (golang/go#13492, #19016; open; reproduced by
+    muslcheck's tests with Go 1.19.8: SIGSEGV in the runtime right after musl's loader starts it).
     Evidence: Go build info (the bytes 0xff ' Go buildinf:') in a shared library, or _rt0_*_linux_lib in
     .symtab. Pure Go programs take their arguments from the stack and are not affected.
 
