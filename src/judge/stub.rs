@@ -157,3 +157,67 @@ pub(super) fn loader_crash(
             .fix(fix)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::{Arch, Kind, TlsSegment};
+
+    /// A glibc PIE whose PT_DYNAMIC lies `distance` bytes above its PT_TLS.
+    fn program(arch: Arch, distance: u64, tdata: u64) -> Facts {
+        let mut f = Facts::empty(arch, Kind::Pie);
+        f.interpreter = Some("/lib64/ld-linux-x86-64.so.2".into());
+        f.tls_segment = Some(TlsSegment {
+            vaddr: 0x10000,
+            filesz: tdata,
+            memsz: tdata + 64,
+        });
+        f.dynamic_vaddr = Some(0x10000 + distance);
+        f
+    }
+
+    fn confidence(arch: Arch, distance: u64, tdata: u64) -> Option<Confidence> {
+        let db = Db::get().unwrap();
+        let f = loader_crash(&program(arch, distance, tdata), db, "/lib/ld-musl.so.1", true)?;
+        f.evidence.map(|e| e.confidence)
+    }
+
+    #[test]
+    fn x86_64_bands_follow_the_known_builds_and_the_kernel_pages_below() {
+        // Inside every build (the smallest _DYNAMIC offset is 0x4e18).
+        assert_eq!(confidence(Arch::X86_64, 0x1a08, 0x100), None);
+        // .tbss only: nothing is copied, whatever the distance.
+        assert_eq!(confidence(Arch::X86_64, 0x100000, 0), None);
+        // Starts in [vdso] below the stub on every build: survives there, so only possible.
+        assert_eq!(confidence(Arch::X86_64, 0x6440, 8), Some(Confidence::Possible));
+        // [vvar] on every build: likely.
+        assert_eq!(confidence(Arch::X86_64, 0x8400, 8), Some(Confidence::Likely));
+        // Past everything the kernel maps below: certain (cargo-sized distances).
+        assert_eq!(confidence(Arch::X86_64, 0x20018, 8), Some(Confidence::Certain));
+        // A .tdata copy that runs off the top of the stub faults as well.
+        assert_eq!(confidence(Arch::X86_64, 0, 0x3000), Some(Confidence::Certain));
+    }
+
+    #[test]
+    fn aarch64_windows_are_stand_ins_and_never_certain() {
+        // 64 KiB-aligned aarch64 stubs leave only 0xe08 bytes below _DYNAMIC on 4 KiB pages.
+        assert_eq!(confidence(Arch::Aarch64, 0x800, 8), None);
+        assert_eq!(confidence(Arch::Aarch64, 0x1a08, 8), Some(Confidence::Possible));
+        // Within the assumed kernel pages below a 64 KiB-page stub: only possible.
+        assert_eq!(confidence(Arch::Aarch64, 0x265e0, 8), Some(Confidence::Possible));
+        // Beyond every window and the assumed pages: likely, not certain (nothing measured).
+        assert_eq!(confidence(Arch::Aarch64, 0x56b48, 8), Some(Confidence::Likely));
+        let db = Db::get().unwrap();
+        let f = loader_crash(&program(Arch::Aarch64, 0x56b48, 8), db, "/lib/ld-musl.so.1", true)
+            .unwrap();
+        let Some(Evidence {
+            detail: Detail::StubTls(e),
+            ..
+        }) = f.evidence
+        else {
+            panic!("stub evidence");
+        };
+        assert!(!e.measured);
+        assert_eq!(f.severity, Severity::Error);
+    }
+}
