@@ -178,7 +178,12 @@ mod tests {
 
     fn confidence(arch: Arch, distance: u64, tdata: u64) -> Option<Confidence> {
         let db = Db::get().unwrap();
-        let f = loader_crash(&program(arch, distance, tdata), db, "/lib/ld-musl.so.1", true)?;
+        let f = loader_crash(
+            &program(arch, distance, tdata),
+            db,
+            "/lib/ld-musl.so.1",
+            true,
+        )?;
         f.evidence.map(|e| e.confidence)
     }
 
@@ -189,27 +194,53 @@ mod tests {
         // .tbss only: nothing is copied, whatever the distance.
         assert_eq!(confidence(Arch::X86_64, 0x100000, 0), None);
         // Starts in [vdso] below the stub on every build: survives there, so only possible.
-        assert_eq!(confidence(Arch::X86_64, 0x6440, 8), Some(Confidence::Possible));
+        assert_eq!(
+            confidence(Arch::X86_64, 0x6440, 8),
+            Some(Confidence::Possible)
+        );
         // [vvar] on every build: likely.
-        assert_eq!(confidence(Arch::X86_64, 0x8400, 8), Some(Confidence::Likely));
+        assert_eq!(
+            confidence(Arch::X86_64, 0x8400, 8),
+            Some(Confidence::Likely)
+        );
         // Past everything the kernel maps below: certain (cargo-sized distances).
-        assert_eq!(confidence(Arch::X86_64, 0x20018, 8), Some(Confidence::Certain));
+        assert_eq!(
+            confidence(Arch::X86_64, 0x20018, 8),
+            Some(Confidence::Certain)
+        );
         // A .tdata copy that runs off the top of the stub faults as well.
-        assert_eq!(confidence(Arch::X86_64, 0, 0x3000), Some(Confidence::Certain));
+        assert_eq!(
+            confidence(Arch::X86_64, 0, 0x3000),
+            Some(Confidence::Certain)
+        );
     }
 
     #[test]
     fn aarch64_windows_are_stand_ins_and_never_certain() {
         // 64 KiB-aligned aarch64 stubs leave only 0xe08 bytes below _DYNAMIC on 4 KiB pages.
         assert_eq!(confidence(Arch::Aarch64, 0x800, 8), None);
-        assert_eq!(confidence(Arch::Aarch64, 0x1a08, 8), Some(Confidence::Possible));
+        assert_eq!(
+            confidence(Arch::Aarch64, 0x1a08, 8),
+            Some(Confidence::Possible)
+        );
         // Within the assumed kernel pages below a 64 KiB-page stub: only possible.
-        assert_eq!(confidence(Arch::Aarch64, 0x265e0, 8), Some(Confidence::Possible));
+        assert_eq!(
+            confidence(Arch::Aarch64, 0x265e0, 8),
+            Some(Confidence::Possible)
+        );
         // Beyond every window and the assumed pages: likely, not certain (nothing measured).
-        assert_eq!(confidence(Arch::Aarch64, 0x56b48, 8), Some(Confidence::Likely));
+        assert_eq!(
+            confidence(Arch::Aarch64, 0x56b48, 8),
+            Some(Confidence::Likely)
+        );
         let db = Db::get().unwrap();
-        let f = loader_crash(&program(Arch::Aarch64, 0x56b48, 8), db, "/lib/ld-musl.so.1", true)
-            .unwrap();
+        let f = loader_crash(
+            &program(Arch::Aarch64, 0x56b48, 8),
+            db,
+            "/lib/ld-musl.so.1",
+            true,
+        )
+        .unwrap();
         let Some(Evidence {
             detail: Detail::StubTls(e),
             ..
