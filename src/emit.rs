@@ -14,7 +14,40 @@ use muslcheck::report::{
     render_text,
 };
 
-use crate::cli::{Color, Format, ScanArgs};
+use crate::cli::{Color, Format, ReportSpec, ScanArgs, VerifyArgs};
+
+/// Where and how reports are written: the report flags `scan` and `verify` share.
+pub struct Sink<'a> {
+    format: Format,
+    output: Option<&'a Path>,
+    report: &'a [ReportSpec],
+    color: Color,
+    verbose: bool,
+}
+
+impl<'a> From<&'a ScanArgs> for Sink<'a> {
+    fn from(a: &'a ScanArgs) -> Self {
+        Sink {
+            format: a.format,
+            output: a.output.as_deref(),
+            report: &a.report,
+            color: a.color,
+            verbose: a.verbose,
+        }
+    }
+}
+
+impl<'a> From<&'a VerifyArgs> for Sink<'a> {
+    fn from(a: &'a VerifyArgs) -> Self {
+        Sink {
+            format: a.format,
+            output: a.output.as_deref(),
+            report: &a.report,
+            color: a.color,
+            verbose: a.verbose,
+        }
+    }
+}
 
 /// Render one format.
 fn render(report: &Report, format: Format, text: TextOptions) -> String {
@@ -35,8 +68,8 @@ fn write_file(path: &Path, text: &str) -> Result<()> {
 
 /// Where the main report goes: `--output FILE`, created before the scan so that an unwritable
 /// path fails early, or standard output.
-fn destination(args: &ScanArgs) -> Result<Box<dyn Write>> {
-    Ok(match &args.output {
+fn destination(args: &Sink) -> Result<Box<dyn Write>> {
+    Ok(match args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
                 .with_context(|| format!("cannot write report {}", path.display()))?,
@@ -55,11 +88,11 @@ pub struct Stream {
 }
 
 impl Stream {
-    /// Open the destination. jsonl streams unless the run writes a baseline (records are then
-    /// judged against the new baseline, known only at the end, and written at once).
-    pub fn open(args: &ScanArgs, target: &Target, writes_baseline: bool) -> Result<Stream> {
+    /// Open the destination. jsonl streams unless `buffered`: the run writes a baseline
+    /// (records are then judged against the new baseline, known only at the end) or verifies.
+    pub fn open(args: &Sink, target: &Target, buffered: bool) -> Result<Stream> {
         let mut out = destination(args)?;
-        let streaming = args.format == Format::Jsonl && !writes_baseline;
+        let streaming = args.format == Format::Jsonl && !buffered;
         if streaming {
             writeln!(out, "{}", render_jsonl_header(target))?;
         }
@@ -97,7 +130,7 @@ impl Stream {
 }
 
 /// Write every `--report`, then the main report (or the end of the jsonl stream).
-pub fn write_all(report: &Report, args: &ScanArgs, stream: Stream) -> Result<()> {
+pub fn write_all(report: &Report, args: &Sink, stream: Stream) -> Result<()> {
     let to_tty = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
         Color::Always => true,
@@ -108,7 +141,7 @@ pub fn write_all(report: &Report, args: &ScanArgs, stream: Stream) -> Result<()>
         color,
         verbose: args.verbose,
     };
-    for extra in &args.report {
+    for extra in args.report {
         let plain = TextOptions {
             color: args.color == Color::Always,
             ..opts

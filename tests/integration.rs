@@ -21,5 +21,7 @@ mod golden;
 mod hostile;
 mod html;
 mod loader;
+mod loader_aarch64;
 mod lookup;
 mod samples;
+mod verify;

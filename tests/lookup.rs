@@ -131,7 +131,8 @@ fn man_pages_are_generated_from_the_cli() {
     let dir = temp_dir("man-pages");
     let listed = stdout(&["man", "--dir", dir.to_str().expect("UTF-8 path")]);
     assert!(dir.join("muslcheck.1").is_file() && dir.join("muslcheck-scan.1").is_file());
-    assert_eq!(listed.lines().count(), 6, "{listed}");
+    assert!(dir.join("muslcheck-verify.1").is_file());
+    assert_eq!(listed.lines().count(), 7, "{listed}");
 }
 
 #[test]

@@ -126,3 +126,28 @@ pub fn json_of(out: &Output) -> serde_json::Value {
         )
     })
 }
+
+/// True when the tools are here. Outside CI a missing tool skips the test with a message; in CI
+/// (`CI=true`) it fails it.
+pub fn tools_present(tools: &[&str], files: &[&str]) -> bool {
+    let missing: Vec<&str> = tools
+        .iter()
+        .filter(|t| {
+            Command::new("sh")
+                .args(["-c", &format!("command -v {t}")])
+                .output()
+                .map_or(true, |o| !o.status.success())
+        })
+        .chain(files.iter().filter(|f| !Path::new(f).exists()))
+        .copied()
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let msg = format!("missing {} (.ci/run installs them)", missing.join(", "));
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg}");
+    }
+    eprintln!("SKIPPED: {msg}");
+    false
+}

@@ -306,6 +306,7 @@ mod tests {
             glibc_floor: None,
             findings,
             gate: None,
+            verify: None,
         }
     }
 
