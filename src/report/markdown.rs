@@ -132,6 +132,11 @@ fn failing(out: &mut String, report: &Report) {
         };
         let mut fixes: Vec<&str> = counted.iter().filter_map(|f| f.fix.as_deref()).collect();
         fixes.dedup();
+        // In an image, the layer that brought the file names the build step to change.
+        let why = match &r.image {
+            Some(i) => format!("{why}<br>{}", cell(&super::text::image_line(i))),
+            None => why,
+        };
         let _ = writeln!(
             out,
             "| {} | {} | {why} | {} |",
