@@ -371,7 +371,11 @@ fn visit_images(
     let single = images.len() == 1;
     // Images that differ only by platform (one index, `--platform all`) are artifacts of their
     // own, `NAME@os/arch`; images with names of their own are units inside the artifact.
-    let by_platform = !single && images.iter().all(|i| !i.named && i.platform.is_some());
+    let key = |i: &Image| i.named.then(|| i.label.clone());
+    let by_platform = !single
+        && images
+            .iter()
+            .all(|i| i.platform.is_some() && images.first().is_some_and(|f| key(f) == key(i)));
     // All images of one artifact share its decompression budget.
     let inflated = Rc::new(Cell::new(0));
     for img in images {

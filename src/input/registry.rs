@@ -329,25 +329,45 @@ impl Network {
         Ok((doc, digest))
     }
 
-    /// A blob, fetched once per run and verified.
+    /// A blob, fetched once per run and verified. A failure is not shared: another image
+    /// (maybe from another repository, with other credentials) fetches it again.
     fn blob(&self, r: &Reference, digest: &str, max: u64) -> io::Result<Arc<[u8]>> {
+        let key = format!("{}/{digest}", r.api_host());
         let cell = match self.blobs.lock() {
-            Ok(mut m) => m.entry(digest.to_string()).or_default().clone(),
+            Ok(mut m) => m.entry(key.clone()).or_default().clone(),
             Err(_) => Arc::default(),
         };
+        let mut fetched_here = false;
         let got = cell
-            .get_or_init(|| self.fetch_blob(r, digest, max).map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                fetched_here = true;
+                self.fetch_blob(r, digest, max).map_err(|e| e.to_string())
+            })
             .clone();
-        let keep = got
-            .as_ref()
-            .is_ok_and(|b| self.cached.fetch_add(b.len() as u64, Ordering::Relaxed) < CACHE_BYTES);
-        if !keep {
-            // Failures are retried by a later image; blobs past the budget are not kept.
-            if let Ok(mut m) = self.blobs.lock() {
-                m.remove(digest);
+        match got {
+            Ok(b) => {
+                let total = match fetched_here {
+                    true => self.cached.fetch_add(b.len() as u64, Ordering::Relaxed),
+                    false => 0,
+                };
+                if total >= CACHE_BYTES {
+                    // Past the budget, blobs are not kept for later images.
+                    if let Ok(mut m) = self.blobs.lock() {
+                        m.remove(&key);
+                    }
+                }
+                Ok(b)
+            }
+            Err(e) => {
+                if fetched_here {
+                    if let Ok(mut m) = self.blobs.lock() {
+                        m.remove(&key);
+                    }
+                    return Err(io::Error::other(e));
+                }
+                self.fetch_blob(r, digest, max)
             }
         }
-        got.map_err(io::Error::other)
     }
 
     fn fetch_blob(&self, r: &Reference, digest: &str, max: u64) -> io::Result<Arc<[u8]>> {
@@ -426,9 +446,9 @@ fn status_ok(
 fn transport_error(host: &str, url: &str, e: &ureq::Error, insecure: bool) -> io::Error {
     let hint = match e {
         ureq::Error::Timeout(_) => String::new(),
-        ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
-            String::new()
-        }
+        // TLS failures (a bad certificate, a plain-HTTP answer) come as invalid data.
+        ureq::Error::Io(io) if io.kind() != io::ErrorKind::InvalidData => String::new(),
+        ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => String::new(),
         _ if insecure || !url.starts_with("https:") => String::new(),
         _ => format!(
             " (if {host} serves plain HTTP or a certificate you trust otherwise: --registry-ca FILE, or --insecure-registry {host})"
