@@ -43,6 +43,8 @@ application/vnd.oci.image.manifest.v1+json, \
 application/vnd.docker.distribution.manifest.v2+json";
 
 type Shared<T> = Arc<OnceLock<Result<T, String>>>;
+/// A blob's digest and what fetching it gave.
+type Fetched = (String, io::Result<Arc<[u8]>>);
 
 /// Registry settings and what a run shares between pulls: connections, tokens, blobs.
 pub struct Network {
@@ -571,7 +573,7 @@ impl Remote for Pull<'_> {
     fn prefetch(&self, digests: &[String]) -> io::Result<()> {
         let (net, r, max) = (self.net, &self.r, self.max);
         let queue = Mutex::new(digests.iter());
-        let results: Mutex<Vec<(String, io::Result<Arc<[u8]>>)>> = Mutex::default();
+        let results: Mutex<Vec<Fetched>> = Mutex::default();
         std::thread::scope(|s| {
             for _ in 0..PARALLEL_FETCHES.min(digests.len()) {
                 s.spawn(|| {
