@@ -802,10 +802,11 @@ fn bad_registry() -> (u16, std::thread::JoinHandle<()>) {
         .to_string();
         (manifest, cd, config, ld, layer)
     };
-    let images: std::collections::HashMap<String, _> = ["honest", "lies", "breaks", "hangs"]
-        .iter()
-        .map(|r| (r.to_string(), image(r)))
-        .collect();
+    let images: std::collections::HashMap<String, _> =
+        ["honest", "lies", "breaks", "hangs", "tokened", "private"]
+            .iter()
+            .map(|r| (r.to_string(), image(r)))
+            .collect();
     let handle = std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(mut conn) = conn else { continue };
@@ -814,10 +815,16 @@ fn bad_registry() -> (u16, std::thread::JoinHandle<()>) {
             if r.read_line(&mut line).is_err() || !line.starts_with("GET ") {
                 continue; // a TLS probe, or garbage: hang up
             }
+            let mut authz = String::new();
             loop {
                 let mut h = String::new();
                 if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
                     break;
+                }
+                if let Some((k, v)) = h.split_once(':') {
+                    if k.eq_ignore_ascii_case("authorization") {
+                        authz = v.trim().to_string();
+                    }
                 }
             }
             let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
@@ -839,6 +846,42 @@ fn bad_registry() -> (u16, std::thread::JoinHandle<()>) {
                 );
                 let _ = conn.write_all(body);
             };
+            // The token service of the Bearer flow: anonymous tokens for everyone, bob's token
+            // for bob's password; `tokened` takes either, `private` only bob's.
+            if let Some(query) = path.strip_prefix("/token?") {
+                let scoped =
+                    query.contains("service=test-service") && query.contains("scope=repository%3A");
+                let token = match authz.as_str() {
+                    "" => "tok-anon",
+                    "Basic Ym9iOnB3" => "tok-bob",
+                    _ => "",
+                };
+                if token.is_empty() || !scoped {
+                    let _ = write!(
+                        conn,
+                        "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    );
+                } else {
+                    send(
+                        &mut conn,
+                        "application/json",
+                        json!({"token": token}).to_string().as_bytes(),
+                    );
+                }
+                continue;
+            }
+            let allowed = match repo {
+                "tokened" => authz == "Bearer tok-anon" || authz == "Bearer tok-bob",
+                "private" => authz == "Bearer tok-bob",
+                _ => true,
+            };
+            if !allowed {
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"test-service\",scope=\"repository:{repo}:pull\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                continue;
+            }
             let Some((manifest, cd, config, ld, layer)) = images.get(repo) else {
                 if path == "/v2/" {
                     send(&mut conn, "application/json", b"{}");
@@ -948,6 +991,79 @@ fn blobs_that_lie_break_off_or_hang() {
         "{hung}"
     );
     assert_eq!(code, 0, "--fail-on never");
+    let _ = TcpStream::connect(("127.0.0.1", port))
+        .and_then(|mut c| c.write_all(b"GET /v2/stop/x HTTP/1.1\r\n\r\n"));
+    let _ = handle.join();
+}
+
+/// The Bearer token flow of a registry with a token service: an anonymous token where that is
+/// enough, basic credentials (from a credential helper) exchanged for a token where it is not.
+#[test]
+fn bearer_tokens_anonymous_and_from_a_credential_helper() {
+    let t = temp_dir("images-tokens");
+    let (port, handle) = bad_registry();
+    let host = format!("127.0.0.1:{port}");
+    let name = |repo: &str| format!("registry:{host}/{repo}:1");
+    let empty = t.join("empty.json");
+    std::fs::write(&empty, "{}").unwrap();
+    let empty = empty.display().to_string();
+    let home = t.display().to_string();
+    let args = [
+        "--insecure-registry",
+        host.as_str(),
+        "--network-timeout",
+        "5",
+    ];
+    let with = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut a = args.to_vec();
+        a.extend(extra);
+        scan(&t, &a, env)
+    };
+    let anon_env = [
+        ("REGISTRY_AUTH_FILE", empty.as_str()),
+        ("HOME", home.as_str()),
+        ("XDG_RUNTIME_DIR", home.as_str()),
+    ];
+    let (anon, _) = with(&[&name("tokened"), &name("private")], &anon_env);
+    assert_eq!(anon["results"][0]["verdict"], "native", "{anon:#}");
+    assert_eq!(anon["results"][1]["verdict"], "error");
+    assert!(reason(&anon, 1).contains("needs credentials"), "{anon:#}");
+    // A credential helper on PATH, named by credHelpers for this host.
+    let bin = t.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-muslchecktest");
+    std::fs::write(
+        &helper,
+        format!("#!/bin/sh\nread host\n[ \"$host\" = \"{host}\" ] || {{ echo 'credentials not found in native keychain'; exit 1; }}\necho '{{\"Username\":\"bob\",\"Secret\":\"pw\"}}'\n"),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let docker_dir = t.join("docker");
+    std::fs::create_dir_all(&docker_dir).unwrap();
+    std::fs::write(
+        docker_dir.join("config.json"),
+        json!({"credHelpers": {host.as_str(): "muslchecktest"}}).to_string(),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let docker_dir = docker_dir.display().to_string();
+    let helper_env = [
+        ("DOCKER_CONFIG", docker_dir.as_str()),
+        ("PATH", path.as_str()),
+        ("HOME", home.as_str()),
+        ("XDG_RUNTIME_DIR", home.as_str()),
+    ];
+    let (bob, _) = with(&[&name("private")], &helper_env);
+    assert_eq!(bob["results"][0]["verdict"], "native", "{bob:#}");
+    assert_eq!(
+        bob["results"][0]["path"],
+        format!("{}!/usr/bin/hello-musl", name("private"))
+    );
     let _ = TcpStream::connect(("127.0.0.1", port))
         .and_then(|mut c| c.write_all(b"GET /v2/stop/x HTTP/1.1\r\n\r\n"));
     let _ = handle.join();
