@@ -372,7 +372,9 @@ fn visit_images(
     // Images that differ only by platform (one index, `--platform all`) are artifacts of their
     // own, `NAME@os/arch`; images with names of their own are units inside the artifact.
     let key = |i: &Image| i.named.then(|| i.label.clone());
+    let platforms: std::collections::HashSet<_> = images.iter().map(|i| &i.platform).collect();
     let by_platform = !single
+        && platforms.len() == images.len()
         && images
             .iter()
             .all(|i| i.platform.is_some() && images.first().is_some_and(|f| key(f) == key(i)));
