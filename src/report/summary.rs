@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::{Record, Totals};
 use crate::judge::{Code, Verdict};
+use crate::policy::is_blocking;
 
 /// One top-level input's roll-up.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -39,7 +40,8 @@ pub struct Blocker {
 pub struct BatchSummary {
     /// One roll-up per top-level input, in input order.
     pub artifacts: Vec<ArtifactRollup>,
-    /// What blocks binaries (rebuild-level findings), most binaries first.
+    /// What blocks binaries from running even with gcompat: the blocking findings
+    /// ([`is_blocking`]) of records counted as rebuild, most binaries first.
     pub blockers: Vec<Blocker>,
     /// Alpine packages to install for everything that can run (`gcompat`, `libstdc++`, ...).
     pub install: Vec<String>,
@@ -83,10 +85,11 @@ impl BatchSummary {
         let mut blocks: BTreeMap<(&'static str, String, Code), Blocked> = BTreeMap::new();
         let mut install = BTreeSet::new();
         for r in records {
+            let rebuild = r.gate_verdict() == Verdict::Rebuild;
             for f in &r.findings {
-                if f.impact == Verdict::Rebuild {
+                if rebuild && is_blocking(r, f) {
                     let (kind, name) = match (&f.symbol, &f.library) {
-                        (Some(s), _) => ("symbol", s.split('@').next().unwrap_or(s).to_string()),
+                        (Some(s), _) => ("symbol", s.name.clone()),
                         (None, Some(l)) => ("library", l.clone()),
                         (None, None) => continue,
                     };
@@ -94,12 +97,10 @@ impl BatchSummary {
                     e.0.insert(&r.path);
                     e.1.insert(&r.artifact);
                 }
-                if r.verdict <= Verdict::Gcompat && r.verdict >= Verdict::Native {
-                    if let Some(pkg) = f.fix.as_deref().and_then(|x| x.strip_prefix("apk add ")) {
-                        let pkg = pkg.split([' ', ';', ',']).next().unwrap_or(pkg);
-                        if f.impact <= r.verdict {
-                            install.insert(pkg.to_string());
-                        }
+                let runs = (Verdict::Native..=Verdict::Gcompat).contains(&r.verdict);
+                if runs && f.impact <= r.verdict {
+                    if let Some(fix) = &f.fix {
+                        install.extend(fix.install.iter().map(String::as_str));
                     }
                 }
             }
@@ -119,7 +120,7 @@ impl BatchSummary {
         BatchSummary {
             artifacts,
             blockers,
-            install: install.into_iter().collect(),
+            install: install.into_iter().map(str::to_string).collect(),
         }
     }
 }
