@@ -423,6 +423,32 @@ fn registry_pull_equals_the_docker_save_tarball() {
         "/usr/bin/hello-glibc"
     );
 
+    // Both documents match their schemas (the report's `image` object, SARIF 2.1.0).
+    let schema = |p: &str, draft| {
+        let s: Value =
+            serde_json::from_slice(&std::fs::read(crate::util::root().join(p)).unwrap()).unwrap();
+        jsonschema::options().with_draft(draft).build(&s).unwrap()
+    };
+    let report = schema(
+        "docs/schema/report.schema.json",
+        jsonschema::Draft::Draft202012,
+    );
+    let errors: Vec<String> = report
+        .iter_errors(&pulled)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut broken = pulled.clone();
+    broken["results"][0]["image"]["path"] = json!("usr/bin/x");
+    assert!(
+        !report.is_valid(&broken),
+        "the image object is really checked"
+    );
+    let sarif_schema = schema(
+        "tests/schemas/sarif-schema-2.1.0.json",
+        jsonschema::Draft::Draft7,
+    );
+    assert!(sarif_schema.is_valid(&sarif));
     // Two images of one run share the base layer: it is fetched once.
     let base_blob = {
         let m: Value =
@@ -957,7 +983,7 @@ fn blobs_that_lie_break_off_or_hang() {
             "--insecure-registry",
             &host,
             "--network-timeout",
-            "1",
+            "2",
             &name("lies"),
             &name("breaks"),
             &name("hangs"),

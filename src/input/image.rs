@@ -661,11 +661,28 @@ fn drain(archive: LayerTar<'_>) -> io::Result<()> {
     io::copy(&mut archive.into_inner(), &mut io::sink()).map(|_| ())
 }
 
+/// Most bytes of files one image holds from the first pass (see [`Held`]).
+const HOLD_BYTES: u64 = 128 << 20;
+
+/// Files worth a second look (ELF files, archives, compressed files) read whole during the
+/// first pass, while [`HOLD_BYTES`] last: a layer whose
+/// surviving files are all held is not read a second time (a registry layer is decompressed
+/// once instead of twice).
+#[derive(Default)]
+struct Held {
+    /// Path → (layer, order, path as written in the tar, bytes).
+    files: HashMap<String, (usize, usize, String, Vec<u8>)>,
+    bytes: u64,
+    next: usize,
+}
+
 /// Apply one layer entry to the tree (whiteouts remove, anything else replaces).
 fn place<R: Read>(
     entry: &mut tar::Entry<'_, R>,
     layer: usize,
     tree: &mut BTreeMap<String, Node>,
+    held: &mut Held,
+    max_file: u64,
 ) -> io::Result<()> {
     let path = normalize(&String::from_utf8_lossy(&entry.path_bytes()));
     let (dir, base) = path.rsplit_once('/').unwrap_or(("", &path));
@@ -695,10 +712,28 @@ fn place<R: Read>(
     } else if kind.is_file() {
         let mut head = Vec::with_capacity(HEAD);
         entry.take(HEAD as u64).read_to_end(&mut head)?;
-        Node::File {
-            layer,
-            kind: detect(&head),
+        let kind = detect(&head);
+        let size = entry.size();
+        held.files.remove(&path);
+        if kind != Kind::Other && size <= max_file && held.bytes.saturating_add(size) <= HOLD_BYTES
+        {
+            let mut data = head;
+            data.reserve(
+                usize::try_from(size)
+                    .unwrap_or(0)
+                    .saturating_sub(data.len()),
+            );
+            entry.take(size).read_to_end(&mut data)?;
+            // A member cut short is read again in the second pass, which reports it.
+            if data.len() as u64 == size {
+                held.bytes += size;
+                let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+                held.next += 1;
+                held.files
+                    .insert(path.clone(), (layer, held.next, raw, data));
+            }
         }
+        Node::File { layer, kind }
     } else {
         return Ok(());
     };
@@ -721,6 +756,7 @@ fn apply_layers(
     blobs.prefetch(&wanted)?;
     let info = image_info(blobs, img);
     let mut tree: BTreeMap<String, Node> = BTreeMap::new();
+    let mut held = Held::default();
     for (li, layer) in img.layers.iter().enumerate() {
         let (mut archive, header_bytes) = layer_entries(blobs, layer, ctx)?;
         let mut entries = archive.entries()?;
@@ -731,7 +767,13 @@ fn apply_layers(
                     "image has more than {MAX_TREE_ENTRIES} paths"
                 )));
             }
-            place(&mut entry, li, &mut tree)?;
+            place(
+                &mut entry,
+                li,
+                &mut tree,
+                &mut held,
+                ctx.opts.limits.max_file_bytes,
+            )?;
             // Drain the rest so that it is not counted as header bytes.
             io::copy(&mut entry, &mut io::sink())?;
         }
@@ -778,6 +820,24 @@ fn apply_layers(
             }),
             ..ctx.clone()
         };
+        // Every file this layer contributes is held: no second pass over it.
+        let mut from_memory: Vec<(&usize, &String, &Vec<u8>)> = Vec::new();
+        let all_held = tree.iter().filter(|(p, _)| wanted(p)).all(|(p, _)| {
+            match held.files.get(p).filter(|h| h.0 == li) {
+                Some((_, order, raw, data)) => {
+                    from_memory.push((order, raw, data));
+                    true
+                }
+                None => false,
+            }
+        });
+        if all_held {
+            from_memory.sort_by_key(|f| *f.0);
+            for (_, raw, data) in from_memory {
+                member(io::Cursor::new(data), raw, data.len() as u64, ctx, sink)?;
+            }
+            continue;
+        }
         let (mut archive, header_bytes) = layer_entries(blobs, layer, ctx)?;
         let mut entries = archive.entries()?;
         while let Some(entry) = header_bytes.next(|| entries.next()) {

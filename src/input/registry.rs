@@ -36,6 +36,9 @@ const MAX_MANIFEST: u64 = 16 << 20;
 const CACHE_BYTES: u64 = 1 << 30;
 /// Blobs fetched at once for one image.
 const PARALLEL_FETCHES: usize = 4;
+/// Most bytes of one image's layers decompressed ahead by the fetching threads (in parallel),
+/// so that the image reader decompresses nothing; past it, layers are decompressed as read.
+const INFLATE_AHEAD_BYTES: u64 = 512 << 20;
 
 const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, \
 application/vnd.docker.distribution.manifest.list.v2+json, \
@@ -572,6 +575,7 @@ impl Remote for Pull<'_> {
 
     fn prefetch(&self, digests: &[String]) -> io::Result<()> {
         let (net, r, max) = (self.net, &self.r, self.max);
+        let room = AtomicU64::new(INFLATE_AHEAD_BYTES.min(max));
         let queue = Mutex::new(digests.iter());
         let results: Mutex<Vec<Fetched>> = Mutex::default();
         std::thread::scope(|s| {
@@ -580,7 +584,9 @@ impl Remote for Pull<'_> {
                     loop {
                         let next = queue.lock().ok().and_then(|mut q| q.next().cloned());
                         let Some(d) = next else { break };
-                        let got = net.blob(r, &d, max);
+                        let got = net
+                            .blob(r, &d, max)
+                            .map(|b| inflate_ahead(&b, &room).unwrap_or(b));
                         let failed = got.is_err();
                         if let Ok(mut r) = results.lock() {
                             r.push((d, got));
@@ -610,6 +616,29 @@ impl Remote for Pull<'_> {
             None => Ok(()),
         }
     }
+}
+
+/// A verified gzip or zstd layer, decompressed while the room lasts; None leaves it to the
+/// image reader (which also reports damage: a stream that fails here is just not decoded ahead).
+fn inflate_ahead(blob: &Arc<[u8]>, room: &AtomicU64) -> Option<Arc<[u8]>> {
+    let data: &[u8] = blob.as_ref();
+    let reader: Box<dyn Read + '_> = if data.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::read::MultiGzDecoder::new(data))
+    } else if data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Box::new(zstd::stream::read::Decoder::new(data).ok()?)
+    } else {
+        return None;
+    };
+    let left = room.load(Ordering::Relaxed);
+    let mut out = Vec::new();
+    reader
+        .take(left.saturating_add(1))
+        .read_to_end(&mut out)
+        .ok()?;
+    let n = out.len() as u64;
+    room.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |r| r.checked_sub(n))
+        .ok()?;
+    Some(Arc::from(out))
 }
 
 /// Pull `r` and read it as an image named `name` (the argument as given).
