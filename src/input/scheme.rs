@@ -73,7 +73,12 @@ impl Reference {
             }
         }
         let (registry, path) = match name.split_once('/') {
-            Some((first, path)) if is_domain(first) => (first.to_string(), path.to_string()),
+            Some((first, path)) if is_domain(first) => {
+                if !is_valid_host(first) {
+                    return Err(bad("bad registry host"));
+                }
+                (first.to_string(), path.to_string())
+            }
             _ => (DOCKER_HUB.to_string(), name.to_string()),
         };
         if path.is_empty() {
@@ -138,6 +143,28 @@ fn is_domain(first: &str) -> bool {
     first.contains(['.', ':'])
         || first == "localhost"
         || first.bytes().any(|b| b.is_ascii_uppercase())
+}
+
+/// `HOST[:PORT]`: DNS labels of letters, digits and `-` joined by `.`, or `[IPv6]`.
+fn is_valid_host(h: &str) -> bool {
+    let (host, port) = match h.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(':') => (host, Some(port)),
+        _ => (h, None),
+    };
+    let port_ok =
+        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    let host_ok = if let Some(v6) = host.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
+        !v6.is_empty() && v6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':')
+    } else {
+        !host.is_empty()
+            && host.split('.').all(|l| {
+                !l.is_empty()
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            })
+    };
+    port_ok && host_ok
 }
 
 fn is_path_component(c: &str) -> bool {
@@ -278,9 +305,13 @@ mod tests {
         assert_eq!(d.tag, None);
         assert!(d.manifest_ref().starts_with("sha256:"));
         assert_eq!(r("user/app").repository, "user/app");
+        // An upper-case first component is a host (as in Docker); in the path it is an error.
+        assert_eq!(r("Host/x:1").registry, "Host");
         for bad in [
             "",
-            "UPPER/x:1",
+            "o/UPPER:1",
+            "./x:1",
+            "a..b/x",
             "app:",
             "app:-x",
             "a//b",
