@@ -307,6 +307,7 @@ mod tests {
             glibc_floor: None,
             findings,
             gate: None,
+            verify: None,
         }
     }
 
