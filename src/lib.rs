@@ -66,6 +66,7 @@ pub fn analyse_hashed_until(
     let mut record = Record {
         path: name.to_string(),
         artifact: artifact.to_string(),
+        image: None,
         sha256,
         size: Some(data.len() as u64),
         verdict: Verdict::Skipped,
@@ -151,6 +152,7 @@ pub fn unreadable(name: &str, artifact: &str, why: &str) -> Record {
     Record {
         path: name.to_string(),
         artifact: artifact.to_string(),
+        image: None,
         sha256: None,
         size: None,
         verdict: Verdict::Error,

@@ -111,6 +111,18 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
     opts.input.follow_symlinks = args.follow_symlinks;
     opts.input.limits = args.limits.to_limits();
     opts.input.exclude = exclude_set(&args.exclude)?;
+    check_inputs(&paths)?;
+    if let Some(p) = &args.platform {
+        opts.input.platform = p.clone();
+    }
+    if !(args.network_timeout > 0.0 && args.network_timeout.is_finite()) {
+        bail!("--network-timeout must be a positive number of seconds");
+    }
+    opts.input.network = std::sync::Arc::new(input::Network::new(
+        args.insecure_registry.clone(),
+        args.registry_ca.clone(),
+        std::time::Duration::from_secs_f64(args.network_timeout),
+    ));
 
     // jsonl streams records as each input is finished; other formats are written at the end.
     // The destination is opened first, so that an unwritable --output fails before the scan.
@@ -145,6 +157,24 @@ fn expand_stdin(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(out)
+}
+
+/// Inputs are checked before the scan starts: a malformed `SCHEME:` argument, or a bare name
+/// that is no file but reads as an image reference, is a usage error (exit 2) that says what to
+/// write instead.
+fn check_inputs(paths: &[PathBuf]) -> Result<()> {
+    for p in paths {
+        let arg = p.to_string_lossy();
+        match input::Input::parse(&arg).map_err(anyhow::Error::msg)? {
+            input::Input::Path(p) if std::fs::symlink_metadata(&p).is_err() => {
+                if let Some(hint) = input::scheme::image_hint(&arg) {
+                    bail!("{hint}");
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn exclude_set(globs: &[String]) -> Result<Option<globset::GlobSet>> {

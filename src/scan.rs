@@ -311,6 +311,7 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
         name,
         artifact,
         data,
+        image,
         ..
     } = src;
     let limits = &shared.opts.input.limits;
@@ -368,6 +369,7 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
         let mut a = judged.clone();
         a.record.path = name.clone();
         a.record.artifact = artifact.clone();
+        a.record.image = image.clone();
         a
     }));
     result.unwrap_or_else(|_| Analysed {

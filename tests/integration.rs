@@ -20,6 +20,7 @@ mod gate;
 mod golden;
 mod hostile;
 mod html;
+mod images;
 mod loader;
 mod loader_aarch64;
 mod lookup;

@@ -296,6 +296,7 @@ mod tests {
         Record {
             path: path.into(),
             artifact: "app.tar".into(),
+            image: None,
             sha256: Some(format!("{:064x}", path.len())),
             size: Some(1),
             verdict,

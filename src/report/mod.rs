@@ -72,6 +72,9 @@ pub struct Record {
     pub path: String,
     /// The top-level input it came from.
     pub artifact: String,
+    /// For a file in a container image: the image, the path inside it, and its layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<crate::input::ImageOrigin>,
     /// SHA-256 of the file's bytes, when they could be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
