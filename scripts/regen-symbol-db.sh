@@ -36,7 +36,9 @@ MUSL_126=1.2.6-2            # Debian sid
 LIBC6=2.41-12+deb13u5       # Debian trixie
 LIBCRYPT1=1:4.4.38-1        # Debian trixie (libxcrypt)
 SUITES="bookworm trixie sid"
-DEB_MIRROR=http://deb.debian.org/debian
+# The Debian archive this machine's apt already uses (override with DEB_MIRROR=...).
+DEB_MIRROR=${DEB_MIRROR:-$(grep -hoE '^(URIs:[[:space:]]*|deb[[:space:]]+)[^[:space:]]+/debian/?([[:space:]]|$)' \
+  /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -n1 | awk '{print $NF}')}
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 TODAY=$(date -u +%Y-%m-%d)
 
