@@ -194,6 +194,16 @@ pub struct ScanArgs {
     /// gcompat version, or `none` to judge for plain musl.
     #[arg(long, value_name = "VERSION|none", help_heading = "Target")]
     pub gcompat: Option<String>,
+    /// Alpine package index of the target release: an APKINDEX.tar.gz, a plain APKINDEX or apk's
+    /// installed database, or a directory of them (repeatable; give main and community). Only
+    /// packages an index provides are offered to `apk add` [default on an Alpine host: apk's
+    /// cached indexes; elsewhere the embedded table].
+    #[arg(long, value_name = "FILE|DIR", help_heading = "Target")]
+    pub apkindex: Vec<PathBuf>,
+    /// Judge all inputs as one install tree: a library in one input satisfies a binary in
+    /// another (e.g. sharp and @img/sharp-libvips, shipped as two npm packages).
+    #[arg(long)]
+    pub one_unit: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Report")]
     pub format: Format,

@@ -18,8 +18,8 @@ use sha2::{Digest, Sha256};
 
 use crate::db::Db;
 use crate::input::{self, Data, Item, Source, UnitId, Units};
-use crate::judge::closure::{Node, Resolver};
-use crate::judge::{Code, Finding, Severity, Target, Verdict};
+use crate::judge::closure::{Edge, How, Node, Resolver};
+use crate::judge::{Code, Finding, Severity, Target, Verdict, libraries};
 use crate::report::{ClosureEntry, Record};
 
 /// How a batch is scanned.
@@ -29,6 +29,8 @@ pub struct ScanOptions {
     pub jobs: usize,
     /// Input expansion options and limits.
     pub input: input::Options,
+    /// All inputs form one install tree (`--one-unit`): closures resolve across inputs.
+    pub one_unit: bool,
 }
 
 impl Default for ScanOptions {
@@ -37,6 +39,7 @@ impl Default for ScanOptions {
         ScanOptions {
             jobs,
             input: input::Options::default(),
+            one_unit: false,
         }
     }
 }
@@ -117,8 +120,14 @@ pub fn scan(
         observer,
         cache: Mutex::new(HashMap::new()),
         in_flight: AtomicU64::new(0),
-        units: Units::default(),
+        units: if opts.one_unit {
+            Units::single()
+        } else {
+            Units::default()
+        },
     };
+    // One install tree: every input's items are finished together, in input order.
+    let mut together: Vec<Produced> = Vec::new();
     for window in paths.chunks(jobs) {
         let mut outs: Vec<Vec<Produced>> = window.iter().map(|_| Vec::new()).collect();
         pool.scope(|s| {
@@ -128,13 +137,22 @@ pub fn scan(
             }
         });
         for (path, out) in window.iter().zip(outs) {
-            let records = finish(out, db);
+            if opts.one_unit {
+                together.extend(out);
+                continue;
+            }
+            let records = finish(out, db, target);
             if records.is_empty() {
                 let name = path.display().to_string();
                 emit(crate::skipped(&name, &name, "no ELF files inside"));
             }
             records.into_iter().for_each(&mut *emit);
         }
+    }
+    if opts.one_unit {
+        finish(together, db, target)
+            .into_iter()
+            .for_each(&mut *emit);
     }
     Ok(())
 }
@@ -375,7 +393,7 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
 }
 
 /// Turn one input's production into records: closure per unit, then drop what is not reported.
-fn finish(nested: Vec<Produced>, db: &Db) -> Vec<Record> {
+fn finish(nested: Vec<Produced>, db: &Db, target: &Target) -> Vec<Record> {
     let mut out = Vec::new();
     flatten(nested, &mut out);
     let mut records: Vec<Record> = Vec::new();
@@ -425,7 +443,7 @@ fn finish(nested: Vec<Produced>, db: &Db) -> Vec<Record> {
                 .is_some_and(|r| (Verdict::Native..=Verdict::Rebuild).contains(&r.own_verdict));
             if judged && !node.needed.is_empty() {
                 let edges = resolver.closure(i);
-                apply_closure(ri, &edges, idx, &mut records);
+                apply_closure(ri, &edges, idx, nodes, &mut records, db, target);
             }
         }
     }
@@ -438,56 +456,65 @@ fn finish(nested: Vec<Produced>, db: &Db) -> Vec<Record> {
         .collect()
 }
 
+/// Turn a root's closure into findings: bundled libraries are judged (their verdicts count),
+/// missing ones are looked up as packages, paths are judged as musl opens them. The file-alone
+/// library findings of the judge are replaced, since the closure knows what the unit holds.
 fn apply_closure(
     ri: usize,
-    edges: &[crate::judge::closure::Edge],
+    edges: &[Edge],
     idx: &[usize],
+    nodes: &[Node],
     records: &mut [Record],
+    db: &Db,
+    target: &Target,
 ) {
-    let Some(mut worst) = records.get(ri).map(|r| r.own_verdict) else {
-        return;
-    };
     let mut entries = Vec::new();
+    let mut found = Vec::new();
     let mut blame = Vec::new();
-    let mut bundled_direct = Vec::new();
+    let record_of = |n: usize| idx.get(n).and_then(|&f| records.get(f));
     for e in edges {
-        let lib = e
-            .node
-            .and_then(|n| idx.get(n))
-            .and_then(|&f| records.get(f));
+        let meant = match e.how {
+            How::Path { intended, .. } => intended,
+            _ => e.node,
+        };
+        let lib = meant.and_then(record_of);
         entries.push(ClosureEntry {
             library: e.library.clone(),
-            found: lib.map(|l| l.path.clone()),
+            found: e.node.and(lib).map(|l| l.path.clone()),
             verdict: lib.map(|l| l.own_verdict),
+            intended: match e.how {
+                How::Path { .. } if e.node.is_none() => lib.map(|l| l.path.clone()),
+                _ => None,
+            },
         });
-        if e.node.is_some() && idx.get(e.requester) == Some(&ri) {
-            bundled_direct.push(e.library.clone());
+        let requester = record_of(e.requester);
+        let needed_by = (idx.get(e.requester) != Some(&ri))
+            .then(|| requester.map(|r| r.path.as_str()))
+            .flatten();
+        match (e.how, e.node) {
+            (How::Path { by_name, .. }, None) => found.push(libraries::needed_path_finding(
+                &e.library,
+                lib.map(|l| l.path.as_str()),
+                by_name,
+            )),
+            (How::Sibling, Some(n)) => {
+                let dir = |i: usize| nodes.get(i).map(|n| dirname(&n.path)).unwrap_or("/");
+                if let Some(l) = lib {
+                    found.push(libraries::off_path_finding(
+                        &e.library,
+                        &l.path,
+                        dir(e.requester),
+                        dir(n),
+                    ));
+                }
+            }
+            (How::Search | How::Sibling, None) if libraries::is_packaged_kind(&e.library, db) => {
+                found.push(libraries::package_finding(&e.library, needed_by, db, target));
+            }
+            _ => {}
         }
         if let Some(l) = lib {
-            if (Verdict::Gcompat..=Verdict::Rebuild).contains(&l.own_verdict) {
-                worst = worst.max(l.own_verdict);
-                let why = l.findings.iter().find(|f| f.impact == l.own_verdict);
-                let severity = if l.own_verdict == Verdict::Rebuild {
-                    Severity::Error
-                } else {
-                    Severity::Warning
-                };
-                let mut f = Finding::new(
-                    Code::BundledLibrary,
-                    l.own_verdict,
-                    format!(
-                        "bundled {} ({}) is {}{}",
-                        e.library,
-                        l.path,
-                        l.own_verdict.as_str(),
-                        why.map(|w| format!(": {}", w.message)).unwrap_or_default()
-                    ),
-                )
-                .library(e.library.clone())
-                .severity(severity);
-                if let Some(fix) = why.and_then(|w| w.fix.clone()) {
-                    f = f.fix(format!("{fix} (in {})", e.library));
-                }
+            if let Some(f) = bundled_blame(&e.library, l) {
                 blame.push(f);
             }
         }
@@ -495,8 +522,15 @@ fn apply_closure(
     let Some(r) = records.get_mut(ri) else {
         return;
     };
-    if !blame.is_empty() {
-        // The judge's "the loader is the only gap" hint no longer holds once a bundled library blocks.
+    r.findings.retain(|f| !libraries::is_library_source(f.id));
+    r.findings.extend(found);
+    r.findings.extend(blame);
+    let blocks = r
+        .findings
+        .iter()
+        .any(|f| f.impact >= Verdict::Gcompat && f.id != Code::GlibcLoader);
+    if blocks {
+        // The judge's "the loader is the only gap" hint no longer holds.
         for f in r.findings.iter_mut().filter(|f| f.id == Code::GlibcLoader) {
             if let Some(i) = f.message.find("; musl provides everything else") {
                 f.message.truncate(i);
@@ -504,17 +538,59 @@ fn apply_closure(
             }
         }
     }
-    r.findings.retain(|f| {
-        !(f.id == Code::NeedsPackage
-            && f.library
-                .as_ref()
-                .is_some_and(|l| bundled_direct.contains(l)))
-    });
-    r.findings.extend(blame);
     r.findings
         .sort_by(|a, b| b.impact.cmp(&a.impact).then(b.severity.cmp(&a.severity)));
     r.closure = entries;
-    r.verdict = worst;
+    r.verdict = r
+        .findings
+        .iter()
+        .map(|f| f.impact)
+        .max()
+        .unwrap_or(Verdict::Native)
+        .clamp(Verdict::Native, Verdict::Rebuild);
+}
+
+fn dirname(p: &str) -> &str {
+    match p.rsplit_once('/') {
+        Some(("", _)) | None => "/",
+        Some((d, _)) => d,
+    }
+}
+
+/// A bundled library that will not run as it is blames its users. Only what is wrong with the
+/// library itself counts: where its own needed libraries come from is the root's closure's
+/// business (they are in it, searched with the root's rpaths).
+fn bundled_blame(name: &str, l: &Record) -> Option<Finding> {
+    if !(Verdict::Native..=Verdict::Rebuild).contains(&l.own_verdict) {
+        return None;
+    }
+    let own = |f: &&Finding| !libraries::is_library_source(f.id) && f.id != Code::BundledLibrary;
+    let verdict = l.findings.iter().filter(own).map(|f| f.impact).max()?;
+    if verdict < Verdict::Gcompat {
+        return None;
+    }
+    let why = l.findings.iter().filter(own).find(|f| f.impact == verdict);
+    let severity = if verdict == Verdict::Rebuild {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let mut f = Finding::new(
+        Code::BundledLibrary,
+        verdict,
+        format!(
+            "bundled {name} ({}) is {}{}",
+            l.path,
+            verdict.as_str(),
+            why.map(|w| format!(": {}", w.message)).unwrap_or_default()
+        ),
+    )
+    .library(name)
+    .severity(severity);
+    if let Some(fix) = why.and_then(|w| w.fix.clone()) {
+        f = f.fix(format!("{fix} (in {name})"));
+    }
+    Some(f)
 }
 
 /// Test-only fault injection: a name containing `muslcheck-panic-SITE` panics at that site, to

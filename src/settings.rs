@@ -27,6 +27,8 @@ pub struct Settings {
     write_baseline: Option<PathBuf>,
     /// `--quiet`: no messages on standard error (the reports still say everything).
     quiet: bool,
+    /// The target's package indexes (`--apkindex`, or apk's cache on an Alpine host).
+    apkindex: Option<std::sync::Arc<muslcheck::db::ApkIndex>>,
 }
 
 fn read(path: &Path, what: &str) -> Result<String> {
@@ -81,6 +83,11 @@ impl Settings {
             b.source = Some(path.display().to_string());
             policy.baseline = Some(b);
         }
+        let apkindex = if args.apkindex.is_empty() {
+            muslcheck::input::apkindex::host_cache()
+        } else {
+            Some(muslcheck::input::apkindex::read(&args.apkindex).map_err(|e| anyhow!(e))?)
+        };
         let or_config = |flag: &Option<String>, file: Option<String>| flag.clone().or(file);
         Ok(Settings {
             target: or_config(&args.target, config.target),
@@ -90,6 +97,7 @@ impl Settings {
             policy,
             write_baseline: args.write_baseline.clone(),
             quiet: args.quiet,
+            apkindex: apkindex.map(std::sync::Arc::new),
         })
     }
 
@@ -100,7 +108,7 @@ impl Settings {
 
     /// The target to judge for.
     pub fn target(&self, db: &Db) -> Result<Target> {
-        Target::resolve(
+        let mut t = Target::resolve(
             db,
             self.target.as_deref(),
             self.musl.as_deref(),
@@ -109,7 +117,9 @@ impl Settings {
         .map_err(|e| match &self.config_file {
             Some(f) => anyhow!("{e} (flags and {})", f.display()),
             None => anyhow!("{e}"),
-        })
+        })?;
+        t.apkindex = self.apkindex.clone();
+        Ok(t)
     }
 
     /// Apply the policy to the report, write the baseline if asked, and warn on standard error

@@ -19,6 +19,7 @@ mod formats;
 mod gate;
 mod hostile;
 mod html;
+mod libraries;
 mod loader;
 mod lookup;
 mod samples;

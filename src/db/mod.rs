@@ -5,6 +5,7 @@
 //! first use, into hash tables. This module does no I/O and knows nothing of ELF files.
 
 mod advice;
+mod apkindex;
 pub mod lookup;
 mod parse;
 
@@ -13,6 +14,7 @@ use std::sync::OnceLock;
 
 use crate::inspect::Arch;
 pub use advice::{DlopenPattern, GnuSemantics, Shim};
+pub use apkindex::{ApkIndex, IndexedPackage};
 pub use parse::ParseError;
 
 /// A musl release the database knows, e.g. 1.2.5.
@@ -80,8 +82,10 @@ pub struct Release {
 pub struct Package {
     /// Package name; `None` when Alpine has no package for it.
     pub name: Option<&'static str>,
-    /// False when the curated entry is marked unverified.
+    /// True when the entry was checked against an aports APKBUILD.
     pub verified: bool,
+    /// The APKBUILD it was checked against (`aports main/zlib/APKBUILD@00b6d3e (...)`).
+    pub source: Option<&'static str>,
 }
 
 /// The whole database, parsed.

@@ -6,6 +6,7 @@
 //! disk) and detected by content, not by extension. Every problem becomes an [`Item::Problem`]
 //! so that the batch goes on and nothing is lost.
 
+pub mod apkindex;
 mod archive;
 mod detect;
 mod image;
@@ -149,11 +150,26 @@ impl Options {
 
 /// Hands out unit ids.
 #[derive(Debug, Default)]
-pub struct Units(std::sync::atomic::AtomicUsize);
+pub struct Units {
+    next: std::sync::atomic::AtomicUsize,
+    /// Every input, archive and tree is the same unit (`--one-unit`).
+    single: bool,
+}
 
 impl Units {
+    /// Units that are all one: every id handed out is the same.
+    pub fn single() -> Self {
+        Units {
+            next: std::sync::atomic::AtomicUsize::new(0),
+            single: true,
+        }
+    }
+
     pub(crate) fn next(&self) -> UnitId {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        if self.single {
+            return 0;
+        }
+        self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 }
 

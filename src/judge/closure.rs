@@ -29,10 +29,31 @@ pub struct Node {
 pub struct Edge {
     /// The DT_NEEDED name.
     pub library: String,
-    /// The node it resolved to, if found in the unit.
+    /// The node musl's loader would load, if found in the unit.
     pub node: Option<usize>,
     /// The node that needed it.
     pub requester: usize,
+    /// How it was (or was not) found.
+    pub how: How,
+}
+
+/// How a needed name was resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum How {
+    /// By musl's search (rpaths up the chain, then the system directories).
+    Search,
+    /// Not on the search path, but bundled beside the requester (same directory, an
+    /// auditwheel `.libs`/delocate `.dylibs` directory, a package under node_modules).
+    Sibling,
+    /// A name with '/': musl opens it as a path. For a relative name the node is never set
+    /// (it depends on the working directory); `intended` is what `$ORIGIN` meant, and
+    /// `by_name` says whether musl's search finds that library by its last component.
+    Path {
+        /// The library `$ORIGIN/...` meant, if the unit holds it.
+        intended: Option<usize>,
+        /// True when the search by base name reaches `intended`.
+        by_name: bool,
+    },
 }
 
 /// Default search path after the rpaths (no /etc/ld-musl-*.path on stock Alpine).
@@ -57,6 +78,8 @@ const MAX_LOOKUPS: usize = 1 << 13;
 pub struct Resolver<'a> {
     nodes: &'a [Node],
     by_path: HashMap<&'a str, usize>,
+    /// File name → nodes with that name, for bundled siblings off the search path.
+    by_name: HashMap<&'a str, Vec<usize>>,
     links: &'a HashMap<String, String>,
     db: &'a Db,
 }
@@ -66,6 +89,17 @@ fn dirname(p: &str) -> &str {
         Some(("", _)) | None => "/",
         Some((d, _)) => d,
     }
+}
+
+fn basename(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
+}
+
+/// Directories whose libraries belong to their neighbours although no RUNPATH names them:
+/// auditwheel's `<package>.libs`, delocate's `.dylibs`, and npm packages.
+fn is_bundle_dir(dir: &str) -> bool {
+    let last = basename(dir);
+    last.ends_with(".libs") || last == ".dylibs" || dir.contains("/node_modules/")
 }
 
 fn expand_origin(entry: &str, origin: &str) -> String {
@@ -82,12 +116,27 @@ impl<'a> Resolver<'a> {
             .enumerate()
             .map(|(i, n)| (n.path.as_str(), i))
             .collect();
-        Resolver {
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, n) in nodes.iter().enumerate() {
+            by_name.entry(basename(&n.path)).or_default().push(i);
+        }
+        let mut r = Resolver {
             nodes,
             by_path,
+            by_name,
             links,
             db,
+        };
+        // A link's name finds what it points to (libfoo.so.1 -> libfoo.so.1.2).
+        let budget = Cell::new(MAX_LOOKUPS);
+        let named: Vec<(&'a str, usize)> = links
+            .keys()
+            .filter_map(|l| Some((basename(l), r.lookup(l, &budget)?)))
+            .collect();
+        for (name, i) in named {
+            r.by_name.entry(name).or_default().push(i);
         }
+        r
     }
 
     /// The node at `path`, following links inside the unit; `lookups` is the closure's budget.
@@ -122,10 +171,52 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn search(&self, name: &str, chain: &[usize], lookups: &Cell<usize>) -> Option<usize> {
+    /// Where musl's load_library finds `name` for the requester chain, and how.
+    fn resolve(&self, name: &str, chain: &[usize], lookups: &Cell<usize>) -> (Option<usize>, How) {
         if name.contains('/') {
-            return None; // loaded relative to the process's working directory: unknowable
+            // load_library open()s a name with '/' as-is: absolute, or relative to the working
+            // directory. $ORIGIN is expanded only in rpaths (fixup_rpath), never here.
+            if name.starts_with('/') {
+                let found = self.lookup(name, lookups);
+                let how = How::Path {
+                    intended: found,
+                    by_name: false,
+                };
+                return (found, how);
+            }
+            let requester = chain.first().and_then(|&r| self.nodes.get(r));
+            let intended = match requester {
+                Some(n) if name.contains("$ORIGIN") || name.contains("${ORIGIN}") => {
+                    self.lookup(&expand_origin(name, dirname(&n.path)), lookups)
+                }
+                _ => None,
+            };
+            let by_name = intended.is_some()
+                && self.search(basename(name), chain, lookups) == intended;
+            return (None, How::Path { intended, by_name });
         }
+        if let Some(i) = self.search(name, chain, lookups) {
+            return (Some(i), How::Search);
+        }
+        (self.sibling(name, chain), How::Sibling)
+    }
+
+    /// A file called `name` beside the requester or in a bundle directory of the unit.
+    fn sibling(&self, name: &str, chain: &[usize]) -> Option<usize> {
+        let candidates = self.by_name.get(name)?;
+        let dir = chain
+            .first()
+            .and_then(|&r| self.nodes.get(r))
+            .map(|n| dirname(&n.path))?;
+        let at = |i: &usize| self.nodes.get(*i).map(|n| dirname(&n.path));
+        candidates
+            .iter()
+            .find(|i| at(i) == Some(dir))
+            .or_else(|| candidates.iter().find(|i| at(i).is_some_and(is_bundle_dir)))
+            .copied()
+    }
+
+    fn search(&self, name: &str, chain: &[usize], lookups: &Cell<usize>) -> Option<usize> {
         for n in chain.iter().filter_map(|&req| self.nodes.get(req)) {
             let paths = if n.runpath.is_empty() {
                 &n.rpath
@@ -173,13 +264,19 @@ impl<'a> Resolver<'a> {
                 if edges.len() >= MAX_EDGES || lookups.get() == 0 {
                     return edges;
                 }
-                let found = self.search(name, &chain, &lookups);
+                let (found, how) = self.resolve(name, &chain, &lookups);
                 edges.push(Edge {
                     library: name.clone(),
                     node: found,
                     requester: n,
+                    how,
                 });
-                if let Some(f) = found {
+                // What a path meant is judged too: the fix makes the loader open it.
+                let follow = match how {
+                    How::Path { intended, .. } => intended,
+                    _ => found,
+                };
+                if let Some(f) = follow {
                     if seen_nodes.insert(f) {
                         let mut c = vec![f];
                         c.extend(chain.iter().take(MAX_CHAIN - 1));

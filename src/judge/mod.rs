@@ -9,6 +9,7 @@ pub mod closure;
 mod codes;
 mod floor;
 mod hardening;
+pub mod libraries;
 mod runtime;
 mod suppression;
 mod target;
@@ -19,6 +20,7 @@ use serde::Serialize;
 
 pub use codes::{Category, Code, Severity};
 pub use floor::GlibcFloor;
+pub use libraries::Confidence;
 pub use suppression::{Suppression, SuppressionKind};
 pub use target::{DEFAULT_MUSL, Target, TargetError};
 
@@ -70,6 +72,12 @@ pub struct Finding {
     /// Library concerned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub library: Option<String>,
+    /// The Alpine package the fix installs (`needs-package`), or that a library is missing from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// How sure the package knowledge behind this finding is (library findings, #11).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
     /// One-line message.
     pub message: String,
     /// What to do about it.
@@ -90,6 +98,8 @@ impl Finding {
             impact,
             symbol: None,
             library: None,
+            package: None,
+            confidence: None,
             message: message.into(),
             fix: None,
             suppressed: None,
@@ -392,32 +402,11 @@ impl Ctx<'_> {
                     .library(lib)
                     .fix("rebuild against musl without this library"),
                 );
+            } else if lib.contains('/') {
+                // Alone, nothing says where the path leads; the closure judges what it meant.
+                out.push(libraries::needed_path_finding(lib, None, false));
             } else {
-                let (msg, fix) = match self.db.package(lib) {
-                    Some(p) => match p.name {
-                        Some(name) => {
-                            let hedge = if p.verified {
-                                ""
-                            } else {
-                                " (curated, unverified)"
-                            };
-                            (
-                                format!("needs {lib}: Alpine package {name}{hedge}"),
-                                format!("apk add {name}"),
-                            )
-                        }
-                        None => (
-                            format!("needs {lib}, which Alpine does not package"),
-                            "bundle the library built for musl, or rebuild without it".to_string(),
-                        ),
-                    },
-                    None => (format!("needs {lib}"), format!("apk add so:{lib}")),
-                };
-                out.push(
-                    Finding::new(Code::NeedsPackage, Verdict::Native, msg)
-                        .library(lib)
-                        .fix(fix),
-                );
+                out.push(libraries::package_finding(lib, None, self.db, self.target));
             }
         }
     }

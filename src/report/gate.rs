@@ -339,11 +339,13 @@ mod tests {
             library: "libx.so".into(),
             found: Some("app.tar!/lib/libx.so".into()),
             verdict: Some(Verdict::Rebuild),
+            intended: None,
         });
         let target = Target {
             name: "alpine:3.22".into(),
             musl: crate::db::MuslVersion::new(1, 2, 5),
             gcompat: None,
+            apkindex: None,
         };
         Report::new(target, vec![lib, app])
     }

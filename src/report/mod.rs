@@ -122,6 +122,10 @@ pub struct ClosureEntry {
     /// The bundled copy's own verdict, if found and judged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
+    /// For a name with '/' that musl does not load (`$ORIGIN/...`): the report path of the
+    /// library it was meant to reach, judged as if the fix were applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intended: Option<String>,
 }
 
 /// Count of records per verdict.

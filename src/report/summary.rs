@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::{Record, Totals};
-use crate::judge::{Code, Verdict};
+use crate::judge::{Code, Confidence, Verdict};
 
 /// One top-level input's roll-up.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -41,8 +41,23 @@ pub struct BatchSummary {
     pub artifacts: Vec<ArtifactRollup>,
     /// What blocks binaries (rebuild-level findings), most binaries first.
     pub blockers: Vec<Blocker>,
-    /// Alpine packages to install for everything that can run (`gcompat`, `libstdc++`, ...).
+    /// Alpine packages to install for everything that can run (`gcompat`, `libstdc++`, ...):
+    /// only packages the target's index (or the embedded table) provides.
     pub install: Vec<String>,
+    /// Needed libraries no Alpine package is known to provide: bundle them (built for musl) or
+    /// rebuild without them. Most binaries first.
+    pub bundle_or_rebuild: Vec<Unavailable>,
+}
+
+/// A needed library that `apk add` cannot provide.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Unavailable {
+    /// The DT_NEEDED name.
+    pub library: String,
+    /// How sure the package knowledge is.
+    pub confidence: Confidence,
+    /// Number of binaries that need it.
+    pub binaries: usize,
 }
 
 /// The binaries and artifacts one blocker stops.
@@ -82,8 +97,17 @@ impl BatchSummary {
         // (kind, name, id) → (binaries, artifacts) it blocks
         let mut blocks: BTreeMap<(&'static str, String, Code), Blocked> = BTreeMap::new();
         let mut install = BTreeSet::new();
+        let mut unavailable: BTreeMap<(&str, Confidence), BTreeSet<&str>> = BTreeMap::new();
         for r in records {
+            if r.verdict == Verdict::Gcompat {
+                install.insert("gcompat".to_string());
+            }
             for f in &r.findings {
+                if f.id == Code::UnavailableLibrary {
+                    if let (Some(l), Some(c)) = (&f.library, f.confidence) {
+                        unavailable.entry((l, c)).or_default().insert(&r.path);
+                    }
+                }
                 if f.impact == Verdict::Rebuild {
                     let (kind, name) = match (&f.symbol, &f.library) {
                         (Some(s), _) => ("symbol", s.split('@').next().unwrap_or(s).to_string()),
@@ -94,12 +118,12 @@ impl BatchSummary {
                     e.0.insert(&r.path);
                     e.1.insert(&r.artifact);
                 }
-                if r.verdict <= Verdict::Gcompat && r.verdict >= Verdict::Native {
-                    if let Some(pkg) = f.fix.as_deref().and_then(|x| x.strip_prefix("apk add ")) {
-                        let pkg = pkg.split([' ', ';', ',']).next().unwrap_or(pkg);
-                        if f.impact <= r.verdict {
-                            install.insert(pkg.to_string());
-                        }
+                // A package the judge looked up (never a name parsed back out of a fix).
+                if (Verdict::Native..=Verdict::Gcompat).contains(&r.verdict)
+                    && f.id == Code::NeedsPackage
+                {
+                    if let Some(pkg) = &f.package {
+                        install.insert(pkg.clone());
                     }
                 }
             }
@@ -116,10 +140,20 @@ impl BatchSummary {
             .collect();
         blockers.sort_by(|a, b| b.binaries.cmp(&a.binaries).then(a.name.cmp(&b.name)));
         blockers.truncate(TOP_BLOCKERS);
+        let mut bundle_or_rebuild: Vec<Unavailable> = unavailable
+            .into_iter()
+            .map(|((library, confidence), bins)| Unavailable {
+                library: library.to_string(),
+                confidence,
+                binaries: bins.len(),
+            })
+            .collect();
+        bundle_or_rebuild.sort_by(|a, b| b.binaries.cmp(&a.binaries).then(a.library.cmp(&b.library)));
         BatchSummary {
             artifacts,
             blockers,
             install: install.into_iter().collect(),
+            bundle_or_rebuild,
         }
     }
 }
