@@ -229,6 +229,11 @@ pub struct ScanArgs {
     /// Record the current findings as the baseline in FILE (this run then passes on them).
     #[arg(long, value_name = "FILE", help_heading = "Gate")]
     pub write_baseline: Option<PathBuf>,
+    /// Remove PREFIX from paths recorded in and matched against the baseline (repeatable), so
+    /// that a baseline written in one checkout or build directory serves another. Entries match
+    /// on content (SHA-256, ID, symbol, library) first, wherever the file now is.
+    #[arg(long, value_name = "PREFIX", help_heading = "Gate")]
+    pub strip_prefix: Vec<String>,
     /// Colour in text output.
     #[arg(long, value_enum, default_value_t = Color::Auto, help_heading = "Report")]
     pub color: Color,

@@ -509,7 +509,9 @@ fn apply_closure(
                 }
             }
             (How::Search | How::Sibling, None) if libraries::is_packaged_kind(&e.library, db) => {
-                found.push(libraries::package_finding(&e.library, needed_by, db, target));
+                found.push(libraries::package_finding(
+                    &e.library, needed_by, db, target,
+                ));
             }
             _ => {}
         }
@@ -541,13 +543,16 @@ fn apply_closure(
     r.findings
         .sort_by(|a, b| b.impact.cmp(&a.impact).then(b.severity.cmp(&a.severity)));
     r.closure = entries;
-    r.verdict = r
-        .findings
-        .iter()
-        .map(|f| f.impact)
-        .max()
-        .unwrap_or(Verdict::Native)
-        .clamp(Verdict::Native, Verdict::Rebuild);
+    let worst = |fs: &mut dyn Iterator<Item = &Finding>| {
+        fs.map(|f| f.impact)
+            .max()
+            .unwrap_or(Verdict::Native)
+            .clamp(Verdict::Native, Verdict::Rebuild)
+    };
+    // The file's own verdict now counts its libraries as the unit provides them; what bundled
+    // libraries contribute stays in `bundled-library` findings (the policy looks through them).
+    r.own_verdict = worst(&mut r.findings.iter().filter(|f| f.id != Code::BundledLibrary));
+    r.verdict = worst(&mut r.findings.iter());
 }
 
 fn dirname(p: &str) -> &str {

@@ -25,6 +25,8 @@ pub struct Settings {
     /// The gate's rules.
     pub policy: Policy,
     write_baseline: Option<PathBuf>,
+    /// `--strip-prefix`.
+    strip_prefix: Vec<String>,
     /// `--quiet`: no messages on standard error (the reports still say everything).
     quiet: bool,
     /// The target's package indexes (`--apkindex`, or apk's cache on an Alpine host).
@@ -81,6 +83,9 @@ impl Settings {
             })?;
             let mut b = Baseline::parse(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
             b.source = Some(path.display().to_string());
+            for p in &args.strip_prefix {
+                b.strip_prefix(p);
+            }
             policy.baseline = Some(b);
         }
         let apkindex = if args.apkindex.is_empty() {
@@ -96,6 +101,7 @@ impl Settings {
             config_file,
             policy,
             write_baseline: args.write_baseline.clone(),
+            strip_prefix: args.strip_prefix.clone(),
             quiet: args.quiet,
             apkindex: apkindex.map(std::sync::Arc::new),
         })
@@ -157,6 +163,9 @@ impl Settings {
         report.apply_policy(&self.policy);
         if let Some(path) = &self.write_baseline {
             let mut fresh = report.baseline();
+            for p in &self.strip_prefix {
+                fresh.strip_prefix(p);
+            }
             std::fs::write(path, fresh.render())
                 .with_context(|| format!("cannot write baseline {}", path.display()))?;
             if !self.quiet {

@@ -30,7 +30,11 @@ fn app_with_libfoo(dir: &Path) -> (PathBuf, PathBuf) {
         .arg(&lib)
         .arg(&src));
     let main = dir.join("main.c");
-    std::fs::write(&main, "int foo(void);\nint main(void) { return foo() - 7; }\n").unwrap();
+    std::fs::write(
+        &main,
+        "int foo(void);\nint main(void) { return foo() - 7; }\n",
+    )
+    .unwrap();
     let app = dir.join("bin/app");
     run(Command::new("musl-gcc")
         .arg(&main)
@@ -104,7 +108,9 @@ fn a_library_no_one_provides_blocks_the_binary() {
     );
     let bundle = doc["summary"]["bundle_or_rebuild"].as_array().unwrap();
     assert!(
-        bundle.iter().any(|b| b["library"] == "libsystemd-shared-252.so"),
+        bundle
+            .iter()
+            .any(|b| b["library"] == "libsystemd-shared-252.so"),
         "{bundle:?}"
     );
 }
@@ -169,16 +175,32 @@ fn an_apkindex_decides_what_apk_can_install() {
     assert_eq!(doc2["results"][0]["findings"], r["findings"]);
     // Nothing to install for a binary that cannot run; zlib is listed to bundle or rebuild.
     assert_eq!(doc2["summary"]["install"], serde_json::json!([]));
-    assert_eq!(doc2["summary"]["bundle_or_rebuild"][0]["library"], "libz.so.1");
+    assert_eq!(
+        doc2["summary"]["bundle_or_rebuild"][0]["library"],
+        "libz.so.1"
+    );
     let runs = hello_needing(&dir, "runs", &["libvendored.so.3"]);
     let (doc3, _) = scan_json(&["--apkindex", &d], &[&runs]);
     assert_eq!(doc3["results"][0]["verdict"], "native");
-    assert_eq!(doc3["summary"]["install"], serde_json::json!(["vendored-libs"]));
+    assert_eq!(
+        doc3["summary"]["install"],
+        serde_json::json!(["vendored-libs"])
+    );
     assert_eq!(doc3["target"]["apkindex"]["packages"], 2);
 
     // A file that is not an index is a usage error, before any scanning.
-    let out = muslcheck(["scan", "--apkindex", bin.to_str().unwrap(), "samples/bin/hello-musl"]);
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = muslcheck([
+        "scan",
+        "--apkindex",
+        bin.to_str().unwrap(),
+        "samples/bin/hello-musl",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -215,7 +237,12 @@ fn origin_in_dt_needed_is_a_literal_path_for_musl() {
         .current_dir(&literal)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::remove_dir_all(&literal).unwrap();
 
     // muslcheck: the tree's app will not load; the library it meant is judged; the fix is given.
@@ -240,7 +267,10 @@ fn origin_in_dt_needed_is_a_literal_path_for_musl() {
     assert_eq!(entry["library"], needed);
     assert!(entry["found"].is_null(), "{entry}");
     assert!(
-        entry["intended"].as_str().unwrap().ends_with("lib/libfoo.so"),
+        entry["intended"]
+            .as_str()
+            .unwrap()
+            .ends_with("lib/libfoo.so"),
         "{entry}"
     );
     assert_eq!(entry["verdict"], "native");
@@ -256,8 +286,17 @@ fn origin_in_dt_needed_is_a_literal_path_for_musl() {
     run(Command::new("patchelf")
         .args(["--set-rpath", "$ORIGIN/../lib"])
         .arg(&patched));
-    let out = Command::new(LDSO).arg("--list").arg(&patched).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(LDSO)
+        .arg("--list")
+        .arg(&patched)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let (doc, _) = scan_json(&["--gcompat", "none"], &[&dir]);
     for r in doc["results"].as_array().unwrap() {
         assert_eq!(r["verdict"], "native", "{r}");
@@ -292,7 +331,10 @@ fn bundled_siblings_are_found_not_packaged() {
     let off = findings(r, "library-off-path");
     assert_eq!(off.len(), 1, "{r}");
     assert!(
-        off[0]["fix"].as_str().unwrap().contains("$ORIGIN/../pkg.libs"),
+        off[0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("$ORIGIN/../pkg.libs"),
         "{r}"
     );
     assert!(

@@ -109,7 +109,10 @@ mod tests {
         assert_eq!(idx.add("main", main), 2);
         assert_eq!(idx.add("other", "P:zlib-ng\nV:2\np:so:libz.so.1=1\n"), 1);
         assert_eq!(idx.add("junk", "not an index\n"), 0);
-        assert_eq!(idx.provider("libz.so.1").map(|p| p.name.as_str()), Some("zlib"));
+        assert_eq!(
+            idx.provider("libz.so.1").map(|p| p.name.as_str()),
+            Some("zlib")
+        );
         assert_eq!(
             idx.provider("libselinux.so.1").map(|p| p.version.as_str()),
             Some("3.8-r0")

@@ -269,9 +269,7 @@ fn loader_or_alpine(db: &mut Db, file: &'static str, text: &'static str) -> Resu
         "alpine/soname-packages.txt" => {
             for (n, l) in lines(text) {
                 // Only an entry that names the APKBUILD it was checked against is verified.
-                let source = l
-                    .split_once(" # verified: ")
-                    .map(|(_, s)| s.trim());
+                let source = l.split_once(" # verified: ").map(|(_, s)| s.trim());
                 let [soname, pkg] = ctx.fields::<2>(n, l)?;
                 let name = (pkg != "-").then_some(pkg);
                 db.packages.insert(

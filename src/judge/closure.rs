@@ -191,8 +191,8 @@ impl<'a> Resolver<'a> {
                 }
                 _ => None,
             };
-            let by_name = intended.is_some()
-                && self.search(basename(name), chain, lookups) == intended;
+            let by_name =
+                intended.is_some() && self.search(basename(name), chain, lookups) == intended;
             return (None, How::Path { intended, by_name });
         }
         if let Some(i) = self.search(name, chain, lookups) {

@@ -74,7 +74,9 @@ pub fn is_packaged_kind(name: &str, db: &Db) -> bool {
 /// the file itself.
 pub fn package_finding(lib: &str, needed_by: Option<&str>, db: &Db, target: &Target) -> Finding {
     let a = availability(lib, db, target);
-    let by = needed_by.map(|r| format!(" (needed by {r})")).unwrap_or_default();
+    let by = needed_by
+        .map(|r| format!(" (needed by {r})"))
+        .unwrap_or_default();
     let mut f = match &a.package {
         Some(pkg) => {
             let hedge = match a.confidence {
@@ -221,7 +223,10 @@ mod tests {
         let db = Db::get().unwrap();
         let mut t = Target::resolve(db, None, None, None).unwrap();
         let f = package_finding("libnobody-knows.so.7", None, db, &t);
-        assert_eq!((f.id, f.impact), (Code::UnavailableLibrary, Verdict::Rebuild));
+        assert_eq!(
+            (f.id, f.impact),
+            (Code::UnavailableLibrary, Verdict::Rebuild)
+        );
         assert_eq!(f.confidence, Some(Confidence::Unknown));
         let f = package_finding("libz.so.1", None, db, &t);
         assert_eq!(f.package.as_deref(), Some("zlib"));

@@ -19,10 +19,7 @@ pub struct Target {
     pub gcompat: Option<String>,
     /// The Alpine package indexes of the target (`--apkindex`, or apk's cache on an Alpine
     /// host); None: the embedded soname table is the only package knowledge.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "ser_index"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_index")]
     pub apkindex: Option<Arc<ApkIndex>>,
 }
 

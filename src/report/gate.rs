@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{Record, Report, Totals};
 use crate::judge::{Code, SuppressionKind, Verdict};
-use crate::policy::{self, Baseline, BaselineEntry, Date, FailOn, Policy, effective_verdict};
+use crate::policy::{self, Baseline, Date, FailOn, Policy, effective_verdict};
 
 /// A record's standing under the policy (flattened into the record in JSON).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -255,16 +255,12 @@ impl Gate {
             })
             .collect();
         let baseline = policy.baseline.as_ref().map(|b| {
-            let seen: std::collections::HashSet<BaselineEntry> = records
-                .iter()
-                .filter_map(|r| Some((r, r.sha256.as_deref()?)))
-                .flat_map(|(r, sha)| {
-                    r.findings
-                        .iter()
-                        .map(move |f| BaselineEntry::of(&r.path, sha, f))
-                })
-                .filter(|e| b.contains_entry(e))
-                .collect();
+            let stale = b.stale(
+                records
+                    .iter()
+                    .filter_map(|r| Some((r, r.sha256.as_deref()?)))
+                    .flat_map(|(r, sha)| r.findings.iter().map(move |f| (r.path.as_str(), sha, f))),
+            );
             let new = records
                 .iter()
                 .flat_map(|r| &r.findings)
@@ -275,7 +271,7 @@ impl Gate {
                 entries: b.len(),
                 known: baselined,
                 new,
-                stale: b.len() - seen.len().min(b.len()),
+                stale,
             }
         });
         let mut effective = Totals::default();

@@ -148,7 +148,8 @@ impl BatchSummary {
                 binaries: bins.len(),
             })
             .collect();
-        bundle_or_rebuild.sort_by(|a, b| b.binaries.cmp(&a.binaries).then(a.library.cmp(&b.library)));
+        bundle_or_rebuild
+            .sort_by(|a, b| b.binaries.cmp(&a.binaries).then(a.library.cmp(&b.library)));
         BatchSummary {
             artifacts,
             blockers,
