@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::Db;
 use crate::input::{self, Data, Item, Source, UnitId, Units};
+use crate::inspect::owners::Owners;
 use crate::judge::closure::{Edge, How, Node, Resolver};
 use crate::judge::{Code, Finding, Severity, Target, Verdict, libraries};
 use crate::report::{ClosureEntry, Record};
@@ -63,8 +64,8 @@ struct Analysed {
     node: Option<Node>,
 }
 
-/// One unit's ELF files (their record indices and closure nodes) and links.
-type UnitFiles = (Vec<usize>, Vec<Node>, HashMap<String, String>);
+/// One unit's ELF files (their record indices and closure nodes), links and file owners.
+type UnitFiles = (Vec<usize>, Vec<Node>, HashMap<String, String>, Owners);
 
 /// An ELF file whose analysis a task will fill in.
 struct PendingElf {
@@ -85,6 +86,12 @@ enum Produced {
         target: String,
     },
     Record(Box<Record>),
+    /// A package manager's record of file owners.
+    Meta {
+        unit: UnitId,
+        path: String,
+        data: Vec<u8>,
+    },
     /// The items of an archive read by another task.
     Nested(Arc<OnceLock<Vec<Produced>>>),
 }
@@ -203,6 +210,7 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
     match item {
         Item::Unit { id, .. } => out.push(Produced::Unit(id)),
         Item::Link { unit, path, target } => out.push(Produced::Link { unit, path, target }),
+        Item::Meta { unit, path, data } => out.push(Produced::Meta { unit, path, data }),
         Item::Other {
             name,
             artifact,
@@ -408,6 +416,9 @@ fn finish(nested: Vec<Produced>, db: &Db, target: &Target) -> Vec<Record> {
             Produced::Link { unit, path, target } => {
                 units.entry(unit).or_default().2.insert(path, target);
             }
+            Produced::Meta { unit, path, data } => {
+                units.entry(unit).or_default().3.add(&path, &data);
+            }
             Produced::Record(r) => {
                 named.push(true);
                 records.push(*r);
@@ -435,7 +446,21 @@ fn finish(nested: Vec<Produced>, db: &Db, target: &Target) -> Vec<Record> {
             }
         }
     }
-    for (idx, nodes, links) in units.values() {
+    for (idx, nodes, links, owners) in units.values() {
+        if !owners.is_empty() {
+            for (&ri, node) in idx.iter().zip(nodes) {
+                if let Some(r) = records.get_mut(ri) {
+                    r.owner = owners.owner_of(&node.path);
+                    let replace = r.owner.as_ref().and_then(|o| {
+                        let runs_as_is = r.own_verdict == Verdict::Native;
+                        (!runs_as_is)
+                            .then(|| libraries::alpine_replacement(o, db, target))
+                            .flatten()
+                    });
+                    r.findings.extend(replace);
+                }
+            }
+        }
         let resolver = Resolver::new(nodes, links, db);
         for (i, (&ri, node)) in idx.iter().zip(nodes).enumerate() {
             let judged = records

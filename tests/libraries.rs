@@ -396,3 +396,75 @@ fn one_unit_judges_two_packages_as_installed_together() {
         "{r}"
     );
 }
+
+#[test]
+fn owners_come_from_the_package_managers_records() {
+    // A Debian-like tree: dpkg says jq 1.6 installed /usr/bin/jq; Alpine's index has jq.
+    let dir = temp_dir("lib-owners");
+    let root = dir.join("rootfs");
+    std::fs::create_dir_all(root.join("usr/bin")).unwrap();
+    std::fs::create_dir_all(root.join("var/lib/dpkg/info")).unwrap();
+    std::fs::copy(crate::util::sample("fcntl64"), root.join("usr/bin/jq")).unwrap();
+    std::fs::write(
+        root.join("var/lib/dpkg/status"),
+        "Package: jq\nStatus: install ok installed\nVersion: 1.6-2.1\n\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("var/lib/dpkg/info/jq.list"), "/.\n/usr/bin/jq\n").unwrap();
+    // A wheel unpacked beside it: 2 ELF files, one of them needs a rebuild.
+    let site = root.join("usr/lib/python3/site-packages");
+    std::fs::create_dir_all(site.join("demo")).unwrap();
+    std::fs::create_dir_all(site.join("demo-1.0.dist-info")).unwrap();
+    std::fs::copy(crate::util::sample("fcntl64"), site.join("demo/_a.so")).unwrap();
+    std::fs::copy(crate::util::sample("hello-musl"), site.join("demo/_b.so")).unwrap();
+    std::fs::write(
+        site.join("demo-1.0.dist-info/RECORD"),
+        "demo/_a.so,sha256=x,1\ndemo/_b.so,sha256=y,2\ndemo-1.0.dist-info/RECORD,,\n",
+    )
+    .unwrap();
+    let index = dir.join("APKINDEX");
+    std::fs::write(&index, apkindex(&[("jq", "1.7.1-r0", &[])])).unwrap();
+    let idx = index.display().to_string();
+    let (doc, _) = scan_json(&["--apkindex", &idx], &[&root]);
+    let jq = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with("usr/bin/jq"))
+        .unwrap();
+    assert_eq!(
+        jq["owner"],
+        serde_json::json!({"ecosystem": "deb", "name": "jq", "version": "1.6-2.1"})
+    );
+    let f = findings(jq, "alpine-package");
+    assert_eq!(f.len(), 1, "{jq}");
+    assert_eq!(f[0]["package"], "jq");
+    assert_eq!(f[0]["confidence"], "apkindex");
+    assert!(
+        f[0]["message"].as_str().unwrap().contains("1.7.1-r0"),
+        "{jq}"
+    );
+    let packages = doc["summary"]["packages"].as_array().unwrap();
+    let wheel = packages.iter().find(|p| p["ecosystem"] == "wheel").unwrap();
+    assert_eq!(wheel["name"], "demo");
+    assert_eq!(wheel["version"], "1.0");
+    assert_eq!(wheel["verdict"], "rebuild");
+    assert_eq!(wheel["totals"]["rebuild"], 1);
+    assert_eq!(wheel["totals"]["native"], 1);
+    // The text report says it in one line.
+    let out = muslcheck(["scan", "--apkindex", &idx, root.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("wheel demo 1.0 runs on musl? no: 1 of 2 ELF files need a rebuild"),
+        "{text}"
+    );
+    // Without an index the name is not known to Alpine: no replacement is promised.
+    let (doc, _) = scan_json(&[], &[&root]);
+    let jq = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with("usr/bin/jq"))
+        .unwrap();
+    assert!(findings(jq, "alpine-package").is_empty(), "{jq}");
+}

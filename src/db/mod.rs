@@ -225,6 +225,18 @@ impl Db {
         self.packages.get(soname)
     }
 
+    /// Whether the embedded table names an Alpine package called `name`, and how sure it is.
+    pub fn package_name_known(&self, name: &str) -> Option<crate::judge::Confidence> {
+        let mut found = None;
+        for p in self.packages.values().filter(|p| p.name == Some(name)) {
+            if p.verified {
+                return Some(crate::judge::Confidence::VerifiedTable);
+            }
+            found = Some(crate::judge::Confidence::UnverifiedTable);
+        }
+        found
+    }
+
     /// The Alpine package (and soname) whose library exports `symbol`, for shim advice (#6).
     pub fn shim(&self, symbol: &str) -> Option<Shim> {
         self.shims.get(symbol).copied()

@@ -286,6 +286,16 @@ pub(crate) fn member(
             Ok(data) => emit_elf(ctx, name, normalize(path), data, sink),
             Err(e) => ctx.problem(sink, &name, e.to_string(), is_limit(&e)),
         },
+        Kind::Other if !compressed && crate::inspect::owners::is_metadata(&normalize(path)) => {
+            let max = crate::inspect::owners::MAX_METADATA_BYTES;
+            if let Ok(data) = read_bounded(r, max, size) {
+                sink(Item::Meta {
+                    unit: ctx.unit,
+                    path: normalize(path),
+                    data,
+                });
+            }
+        }
         Kind::Other => sink(Item::Other {
             name,
             artifact: ctx.artifact.clone(),

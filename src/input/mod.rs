@@ -91,6 +91,16 @@ pub enum Item {
         /// Absolute path it points to inside the unit.
         target: String,
     },
+    /// A package manager's record of who owns which file (dpkg lists, apk's installed
+    /// database, a wheel's RECORD, a package.json), for owner attribution.
+    Meta {
+        /// The unit.
+        unit: UnitId,
+        /// Absolute path of the file inside the unit.
+        path: String,
+        /// Its bytes (at most `MAX_METADATA_BYTES`).
+        data: Vec<u8>,
+    },
     /// A file that is neither ELF nor an archive we read.
     Other {
         /// Name in the report.

@@ -19,6 +19,7 @@
 
 mod extra;
 mod facts;
+pub mod owners;
 mod reader;
 mod work;
 

@@ -251,6 +251,16 @@ bundled copy is judged (its verdict counts) and is never offered to apk.
 Fix: keep the launcher's LD_LIBRARY_PATH, or make the path explicit:
 patchelf --set-rpath '$ORIGIN/<relative dir>' FILE.";
 
+    AlpinePackage = "alpine-package", Note,
+        "The file was installed by another distribution's package that Alpine also packages: install Alpine's build instead.",
+        "When a scanned tree, archive or image records who installed a file (dpkg's
+var/lib/dpkg/info/*.list and status), muslcheck looks the package's name up in the target's Alpine
+package index (--apkindex) or, without one, among the package names of its embedded table. When
+Alpine has a package of that name, the simplest migration is to install it rather than carry the
+other distribution's binary over: `apk add NAME`. The finding's `confidence` says where the name
+was found; names often match for programs (jq, curl, git) and differ for libraries (Debian's
+libselinux1 is Alpine's libselinux), so no match is not proof of absence.";
+
     Lfs64Remap = "lfs64-remap", Note,
         "An LFS64 import (open64, stat64, ...) that musl ≥ 1.2.4 resolves by remapping to the plain name.",
         "musl 1.2.4 removed the *64 symbol aliases (commit 246f1c81) and taught the loader to remap a failed

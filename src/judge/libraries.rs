@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::{Code, Finding, Severity, Target, Verdict};
 use crate::db::Db;
+use crate::inspect::owners::{Ecosystem, Owner};
 
 /// How sure muslcheck is of what it says about a library's package.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -180,6 +181,37 @@ pub fn off_path_finding(lib: &str, found: &str, origin_dir: &str, lib_dir: &str)
     .fix(format!(
         "keep the launcher's LD_LIBRARY_PATH, or patchelf --set-rpath '$ORIGIN{rel}' FILE"
     ))
+}
+
+/// For a file another distribution's package installed, the Alpine package of the same name,
+/// if the target's index (or the embedded table's package names) has one.
+pub fn alpine_replacement(owner: &Owner, db: &Db, target: &Target) -> Option<Finding> {
+    if owner.ecosystem != Ecosystem::Deb {
+        return None;
+    }
+    let name = owner.name.as_str();
+    let (version, confidence) = match &target.apkindex {
+        Some(index) => (index.package(name)?.to_string(), Confidence::Apkindex),
+        None => (String::new(), db.package_name_known(name)?),
+    };
+    let theirs = match &owner.version {
+        Some(v) => format!("{name} {v}"),
+        None => name.to_string(),
+    };
+    let ours = if version.is_empty() {
+        format!("Alpine's {name} package")
+    } else {
+        format!("Alpine's {name} package ({version})")
+    };
+    let mut f = Finding::new(
+        Code::AlpinePackage,
+        Verdict::Native,
+        format!("installed by Debian's {theirs}: replace it with {ours}"),
+    )
+    .fix(format!("apk add {name}"));
+    f.package = Some(name.to_string());
+    f.confidence = Some(confidence);
+    Some(f)
 }
 
 /// `/../x.libs` style path from directory `from` to directory `to` (both absolute), "" if equal.

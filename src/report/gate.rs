@@ -308,6 +308,7 @@ mod tests {
             verdict,
             own_verdict: own,
             reason: None,
+            owner: None,
             closure: Vec::new(),
             elf: None,
             glibc_floor: None,

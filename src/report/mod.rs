@@ -85,6 +85,10 @@ pub struct Record {
     /// Why the file was skipped or could not be judged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The package that installed the file, when the scanned tree, archive or image records it
+    /// (dpkg, apk, a wheel's RECORD, npm's package.json).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<crate::inspect::owners::Owner>,
     /// Libraries this file needs that were resolved inside the same scanned unit (closure).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub closure: Vec<ClosureEntry>,
