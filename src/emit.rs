@@ -7,9 +7,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use muslcheck::judge::Target;
-use muslcheck::policy::Policy;
+use muslcheck::policy::{self, Policy};
 use muslcheck::report::{
-    Record, Report, TextOptions, gate, render_html, render_json, render_jsonl, render_jsonl_header,
+    Record, Report, TextOptions, render_html, render_json, render_jsonl, render_jsonl_header,
     render_jsonl_record, render_jsonl_summary, render_junit, render_markdown, render_sarif,
     render_text,
 };
@@ -91,7 +91,7 @@ impl Stream {
         if self.pending.is_empty() {
             return;
         }
-        gate::apply_records(&mut self.pending, policy);
+        policy::apply_records(&mut self.pending, policy);
         for r in self.pending.drain(..) {
             // Errors resurface on flush: a broken pipe ends the output, not the scan.
             let _ = writeln!(self.out, "{}", render_jsonl_record(&r));

@@ -19,9 +19,9 @@ use sha2::{Digest, Sha256};
 use crate::db::Db;
 use crate::input::{self, Data, Item, Source, UnitId, Units};
 use crate::inspect::owners::Owners;
-use crate::judge::closure::{Edge, How, Node, Resolver};
-use crate::judge::{Code, Finding, Severity, Target, Verdict, libraries};
-use crate::report::{ClosureEntry, Record};
+use crate::judge::closure::{Bundled, Edge, How, Node, Reached, Resolver};
+use crate::judge::{Code, Finding, Target, Verdict, libraries};
+use crate::report::Record;
 
 /// How a batch is scanned.
 #[derive(Clone, Debug)]
@@ -447,30 +447,8 @@ fn finish(nested: Vec<Produced>, db: &Db, target: &Target) -> Vec<Record> {
         }
     }
     for (idx, nodes, links, owners) in units.values() {
-        if !owners.is_empty() {
-            for (&ri, node) in idx.iter().zip(nodes) {
-                if let Some(r) = records.get_mut(ri) {
-                    r.owner = owners.owner_of(&node.path);
-                    let replace = r.owner.as_ref().and_then(|o| {
-                        let runs_as_is = r.own_verdict == Verdict::Native;
-                        (!runs_as_is)
-                            .then(|| libraries::alpine_replacement(o, db, target))
-                            .flatten()
-                    });
-                    r.findings.extend(replace);
-                }
-            }
-        }
-        let resolver = Resolver::new(nodes, links, db);
-        for (i, (&ri, node)) in idx.iter().zip(nodes).enumerate() {
-            let judged = records
-                .get(ri)
-                .is_some_and(|r| (Verdict::Native..=Verdict::Rebuild).contains(&r.own_verdict));
-            if judged && !node.needed.is_empty() {
-                let edges = resolver.closure(i);
-                apply_closure(ri, &edges, idx, nodes, &mut records, db, target);
-            }
-        }
+        attribute_owners(idx, nodes, owners, &mut records, db, target);
+        conclude_unit(idx, nodes, links, db, target, &mut records);
     }
     // Relocatable objects inside trees and archives are never loaded: not worth a record.
     records
@@ -481,103 +459,124 @@ fn finish(nested: Vec<Produced>, db: &Db, target: &Target) -> Vec<Record> {
         .collect()
 }
 
-/// Turn a root's closure into findings: bundled libraries are judged (their verdicts count),
-/// missing ones are looked up as packages, paths are judged as musl opens them. The file-alone
-/// library findings of the judge are replaced, since the closure knows what the unit holds.
-fn apply_closure(
-    ri: usize,
-    edges: &[Edge],
+/// Name the package that installed each ELF file of a unit, and for a file another
+/// distribution installed, the Alpine package that replaces it.
+fn attribute_owners(
     idx: &[usize],
     nodes: &[Node],
+    owners: &Owners,
     records: &mut [Record],
     db: &Db,
     target: &Target,
 ) {
-    let mut entries = Vec::new();
-    let mut found = Vec::new();
-    let mut blame = Vec::new();
-    let record_of = |n: usize| idx.get(n).and_then(|&f| records.get(f));
-    for e in edges {
-        let meant = match e.how {
-            How::Path { intended, .. } => intended,
-            _ => e.node,
-        };
-        let lib = meant.and_then(record_of);
-        entries.push(ClosureEntry {
-            library: e.library.clone(),
-            found: e.node.and(lib).map(|l| l.path.clone()),
-            verdict: lib.map(|l| l.own_verdict),
-            intended: match e.how {
-                How::Path { .. } if e.node.is_none() => lib.map(|l| l.path.clone()),
-                _ => None,
-            },
-        });
-        let requester = record_of(e.requester);
-        let needed_by = (idx.get(e.requester) != Some(&ri))
-            .then(|| requester.map(|r| r.path.as_str()))
-            .flatten();
-        match (e.how, e.node) {
-            (How::Path { by_name, .. }, None) => found.push(libraries::needed_path_finding(
-                &e.library,
-                lib.map(|l| l.path.as_str()),
-                by_name,
-            )),
-            (How::Sibling, Some(n)) => {
-                let dir = |i: usize| nodes.get(i).map(|n| dirname(&n.path)).unwrap_or("/");
-                if let Some(l) = lib {
-                    found.push(libraries::off_path_finding(
-                        &e.library,
-                        &l.path,
-                        dir(e.requester),
-                        dir(n),
-                    ));
-                }
-            }
-            (How::Search | How::Sibling, None) if libraries::is_packaged_kind(&e.library, db) => {
-                found.push(libraries::package_finding(
-                    &e.library, needed_by, db, target,
-                ));
-            }
-            _ => {}
-        }
-        if let Some(l) = lib {
-            if let Some(f) = bundled_blame(&e.library, l) {
-                blame.push(f);
-            }
-        }
-    }
-    let Some(r) = records.get_mut(ri) else {
+    if owners.is_empty() {
         return;
-    };
-    r.findings.retain(|f| !libraries::is_library_source(f.id));
-    r.findings.extend(found);
-    r.findings.extend(blame);
-    let blocks = r
-        .findings
-        .iter()
-        .any(|f| f.impact >= Verdict::Gcompat && f.id != Code::GlibcLoader);
-    if blocks {
-        // The judge's "the loader is the only gap" hint no longer holds.
-        for f in r.findings.iter_mut().filter(|f| f.id == Code::GlibcLoader) {
-            if let Some(i) = f.message.find("; musl provides everything else") {
-                f.message.truncate(i);
-                f.fix = Some("apk add gcompat".into());
-            }
+    }
+    for (&ri, node) in idx.iter().zip(nodes) {
+        let Some(r) = records.get_mut(ri) else {
+            continue;
+        };
+        r.owner = owners.owner_of(&node.path);
+        if r.own_verdict.is_judged() && r.own_verdict != Verdict::Native {
+            let replace = r
+                .owner
+                .as_ref()
+                .and_then(|o| libraries::alpine_replacement(o, db, target));
+            r.findings.extend(replace);
         }
     }
-    r.findings
-        .sort_by(|a, b| b.impact.cmp(&a.impact).then(b.severity.cmp(&a.severity)));
-    r.closure = entries;
-    let worst = |fs: &mut dyn Iterator<Item = &Finding>| {
-        fs.map(|f| f.impact)
-            .max()
-            .unwrap_or(Verdict::Native)
-            .clamp(Verdict::Native, Verdict::Rebuild)
-    };
-    // The file's own verdict now counts its libraries as the unit provides them; what bundled
-    // libraries contribute stays in `bundled-library` findings (the policy looks through them).
-    r.own_verdict = worst(&mut r.findings.iter().filter(|f| f.id != Code::BundledLibrary));
-    r.verdict = worst(&mut r.findings.iter());
+}
+
+/// Resolve the closure of every file of one unit and conclude its record. Every record is
+/// concluded against the other files' own findings (as the judge left them), so the order
+/// in which files are concluded does not matter.
+fn conclude_unit(
+    idx: &[usize],
+    nodes: &[Node],
+    links: &HashMap<String, String>,
+    db: &Db,
+    target: &Target,
+    records: &mut [Record],
+) {
+    let resolver = Resolver::new(nodes, links, db);
+    let mut concluded = Vec::new();
+    for (i, (&ri, node)) in idx.iter().zip(nodes).enumerate() {
+        let Some(r) = records.get(ri) else { continue };
+        if !r.own_verdict.is_judged() {
+            continue;
+        }
+        let edges = if node.needed.is_empty() {
+            Vec::new()
+        } else {
+            resolver.closure(i)
+        };
+        let record_of = |n: usize| idx.get(n).and_then(|&f| records.get(f));
+        let reached: Vec<Reached> = edges
+            .iter()
+            .map(|e| {
+                // A path musl does not open as named still means a library: judge that one.
+                let meant = match e.how {
+                    How::Path { intended, .. } => intended,
+                    _ => e.node,
+                };
+                let found = meant.and_then(record_of).map(|l| Bundled {
+                    path: &l.path,
+                    verdict: l.own_verdict,
+                    findings: &l.findings,
+                });
+                Reached {
+                    library: &e.library,
+                    direct: e.requester == i,
+                    found,
+                    loads: e.node.is_some(),
+                    source: source_finding(e, i, found, nodes, &record_of, db, target),
+                }
+            })
+            .collect();
+        let mut record = r.clone();
+        crate::conclude(&mut record, &reached, node.musl_loader);
+        concluded.push((ri, record));
+    }
+    for (ri, record) in concluded {
+        if let Some(slot) = records.get_mut(ri) {
+            *slot = record;
+        }
+    }
+}
+
+/// What the closure says about where one needed library comes from (replacing the judge's
+/// file-alone version): a name with '/' as musl opens it, a sibling off the search path, or,
+/// for a name the unit does not hold, the Alpine package (or none) that provides it.
+#[allow(clippy::too_many_arguments)]
+fn source_finding<'r>(
+    e: &Edge,
+    root: usize,
+    found: Option<Bundled<'_>>,
+    nodes: &[Node],
+    record_of: &dyn Fn(usize) -> Option<&'r Record>,
+    db: &Db,
+    target: &Target,
+) -> Option<Finding> {
+    let dir = |i: usize| nodes.get(i).map_or("/", |n| dirname(&n.path));
+    match (e.how, e.node) {
+        (How::Path { by_name, .. }, None) => Some(libraries::needed_path_finding(
+            &e.library,
+            found.map(|l| l.path),
+            by_name,
+        )),
+        (How::Sibling, Some(n)) => {
+            found.map(|l| libraries::off_path_finding(&e.library, l.path, dir(e.requester), dir(n)))
+        }
+        (How::Search | How::Sibling, None) if libraries::is_packaged_kind(&e.library, db) => {
+            let needed_by = (e.requester != root)
+                .then(|| record_of(e.requester).map(|r| r.path.as_str()))
+                .flatten();
+            Some(libraries::package_finding(
+                &e.library, needed_by, db, target,
+            ))
+        }
+        _ => None,
+    }
 }
 
 fn dirname(p: &str) -> &str {
@@ -585,42 +584,6 @@ fn dirname(p: &str) -> &str {
         Some(("", _)) | None => "/",
         Some((d, _)) => d,
     }
-}
-
-/// A bundled library that will not run as it is blames its users. Only what is wrong with the
-/// library itself counts: where its own needed libraries come from is the root's closure's
-/// business (they are in it, searched with the root's rpaths).
-fn bundled_blame(name: &str, l: &Record) -> Option<Finding> {
-    if !(Verdict::Native..=Verdict::Rebuild).contains(&l.own_verdict) {
-        return None;
-    }
-    let own = |f: &&Finding| !libraries::is_library_source(f.id) && f.id != Code::BundledLibrary;
-    let verdict = l.findings.iter().filter(own).map(|f| f.impact).max()?;
-    if verdict < Verdict::Gcompat {
-        return None;
-    }
-    let why = l.findings.iter().filter(own).find(|f| f.impact == verdict);
-    let severity = if verdict == Verdict::Rebuild {
-        Severity::Error
-    } else {
-        Severity::Warning
-    };
-    let mut f = Finding::new(
-        Code::BundledLibrary,
-        verdict,
-        format!(
-            "bundled {name} ({}) is {}{}",
-            l.path,
-            verdict.as_str(),
-            why.map(|w| format!(": {}", w.message)).unwrap_or_default()
-        ),
-    )
-    .library(name)
-    .severity(severity);
-    if let Some(fix) = why.and_then(|w| w.fix.clone()) {
-        f = f.fix(format!("{fix} (in {name})"));
-    }
-    Some(f)
 }
 
 /// Test-only fault injection: a name containing `muslcheck-panic-SITE` panics at that site, to
@@ -643,6 +606,7 @@ mod fault {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::judge::Verdict;
 
     /// A file named to trigger `fault::hit` panics at every site; the batch still gives each
     /// input its record, in order, and judges the healthy one.

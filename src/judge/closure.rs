@@ -1,4 +1,6 @@
-//! Closure: resolve each binary's DT_NEEDED inside its scanned unit the way musl's loader does.
+//! Closure: resolve each binary's DT_NEEDED inside its scanned unit the way musl's loader does,
+//! and conclude the file's verdict from what its bundled libraries are ([`conclude`]: the one
+//! place that decides what a bundled library does to its dependents).
 //!
 //! musl searches (ldso/dynlink.c `load_library`): LD_LIBRARY_PATH (never assumed here), then
 //! DT_RPATH/DT_RUNPATH of the requesting object **and of its requesters up the chain**
@@ -9,6 +11,9 @@
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use serde::Serialize;
+
+use super::{Code, Finding, Fix, Severity, Verdict, verdict_of};
 use crate::db::Db;
 
 /// What closure resolution needs to know about one ELF file of a unit.
@@ -22,6 +27,8 @@ pub struct Node {
     pub rpath: Vec<String>,
     /// DT_RUNPATH.
     pub runpath: Vec<String>,
+    /// musl's loader for the file's architecture (named by the loader-only fix).
+    pub musl_loader: &'static str,
 }
 
 /// A library reached from a root binary.
@@ -54,6 +61,158 @@ pub enum How {
         /// True when the search by base name reaches `intended`.
         by_name: bool,
     },
+}
+
+/// A DT_NEEDED library resolved (or not) inside the scanned unit, the way musl searches.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ClosureEntry {
+    /// The DT_NEEDED name.
+    pub library: String,
+    /// Where it was found (report path of the bundled copy), if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<String>,
+    /// The bundled copy's own verdict, if found and judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// For a name with '/' that musl does not load (`$ORIGIN/...`): the report path of the
+    /// library it was meant to reach, judged as if the fix were applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intended: Option<String>,
+}
+
+/// A library of a file's closure, as [`conclude`] needs it.
+#[derive(Clone, Debug)]
+pub struct Reached<'a> {
+    /// The DT_NEEDED name.
+    pub library: &'a str,
+    /// Needed by the file itself (not by one of its libraries).
+    pub direct: bool,
+    /// The bundled copy the loader would load, if the unit holds it (for a name with '/'
+    /// that musl does not open as named: the library it was meant to reach).
+    pub found: Option<Bundled<'a>>,
+    /// False when musl does not load `found` as named (a `$ORIGIN/...` name).
+    pub loads: bool,
+    /// Where the library comes from, as the closure sees it (`needs-package`,
+    /// `unavailable-library`, `needed-path`, `library-off-path`): replaces the judge's
+    /// file-alone finding for the name.
+    pub source: Option<Finding>,
+}
+
+/// A bundled library: its report path, and the judge's verdict and findings for it alone.
+#[derive(Clone, Copy, Debug)]
+pub struct Bundled<'a> {
+    /// Report path.
+    pub path: &'a str,
+    /// Its own verdict.
+    pub verdict: Verdict,
+    /// Its own findings, worst first.
+    pub findings: &'a [Finding],
+}
+
+/// A file's verdict once its closure is known, and the closure as reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Concluded {
+    /// The verdict accounting for the bundled libraries.
+    pub verdict: Verdict,
+    /// Every library reached, with where it was found.
+    pub closure: Vec<ClosureEntry>,
+}
+
+/// Conclude a judged file: a bundled library that needs gcompat or a rebuild adds a
+/// `bundled-library` finding carrying its verdict; a bundled library needed directly replaces
+/// the judge's `needs-package` advice for that name; then the loader-only hint is given if it
+/// still holds, and the verdict is computed from all findings ([`verdict_of`]).
+pub fn conclude(
+    findings: &mut Vec<Finding>,
+    reached: &[Reached<'_>],
+    musl_loader: &str,
+) -> Concluded {
+    let mut closure = Vec::new();
+    let mut blame = Vec::new();
+    let mut sources = Vec::new();
+    for r in reached {
+        closure.push(ClosureEntry {
+            library: r.library.to_string(),
+            found: r.found.filter(|_| r.loads).map(|l| l.path.to_string()),
+            verdict: r.found.map(|l| l.verdict),
+            intended: r.found.filter(|_| !r.loads).map(|l| l.path.to_string()),
+        });
+        sources.extend(r.source.clone());
+        let Some(lib) = r.found else { continue };
+        if let Some(f) = blame_finding(r.library, lib) {
+            blame.push(f);
+        }
+    }
+    // The closure knows what the unit holds: its library findings replace the file-alone ones.
+    findings.retain(|f| !super::libraries::is_library_source(f.id));
+    findings.extend(sources);
+    findings.extend(blame);
+    findings.sort_by(|a, b| b.impact.cmp(&a.impact).then(b.severity.cmp(&a.severity)));
+    loader_only_hint(findings, musl_loader);
+    Concluded {
+        verdict: verdict_of(findings.iter().map(|f| f.impact)),
+        closure,
+    }
+}
+
+/// The finding that blames a bundled library for what it needs.
+///
+/// Only what is wrong with the library itself counts: where its own needed libraries come from
+/// is the dependent's closure's business (they are in it, searched with its rpaths).
+fn blame_finding(library: &str, lib: Bundled<'_>) -> Option<Finding> {
+    if !lib.verdict.is_judged() {
+        return None;
+    }
+    let own = |f: &&Finding| !super::libraries::is_library_source(f.id);
+    let verdict = verdict_of(lib.findings.iter().filter(own).map(|f| f.impact));
+    if verdict < Verdict::Gcompat {
+        return None;
+    }
+    let why = lib
+        .findings
+        .iter()
+        .filter(own)
+        .find(|f| f.impact == verdict);
+    let severity = if verdict == Verdict::Rebuild {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let mut f = Finding::new(
+        Code::BundledLibrary,
+        verdict,
+        format!(
+            "bundled {library} ({}) is {}{}",
+            lib.path,
+            verdict.as_str(),
+            why.map(|w| format!(": {}", w.message)).unwrap_or_default()
+        ),
+    )
+    .library(library)
+    .severity(severity);
+    if let Some(fix) = why.and_then(|w| w.fix.clone()) {
+        f = f.fix(fix.in_library(library));
+    }
+    Some(f)
+}
+
+/// When glibc's loader path is the only thing between the program and plain musl (nothing else,
+/// bundled libraries included, needs gcompat or a rebuild), say so: patchelf makes it native.
+fn loader_only_hint(findings: &mut [Finding], musl_loader: &str) {
+    let blocking = findings
+        .iter()
+        .any(|f| f.impact >= Verdict::Gcompat && f.id != Code::GlibcLoader);
+    if blocking {
+        return;
+    }
+    for f in findings.iter_mut().filter(|f| f.id == Code::GlibcLoader) {
+        f.message.push_str(
+            "; musl provides everything else the program needs, so the loader is the only gap",
+        );
+        f.fix = Some(Fix::install("gcompat").or(format!(
+            "run it without gcompat: patchelf --set-interpreter {musl_loader} FILE"
+        )));
+    }
 }
 
 /// Default search path after the rpaths (no /etc/ld-musl-*.path on stock Alpine).
@@ -299,6 +458,7 @@ mod tests {
             needed: needed.iter().map(|s| s.to_string()).collect(),
             rpath: Vec::new(),
             runpath: runpath.iter().map(|s| s.to_string()).collect(),
+            musl_loader: "",
         }
     }
 
@@ -346,6 +506,7 @@ mod tests {
                 needed: vec![format!("lib{}.so", i + 1)],
                 rpath: Vec::new(),
                 runpath: runpath.clone(),
+                musl_loader: "",
             })
             .collect();
         let long = format!("/{}", "x/".repeat(4000));

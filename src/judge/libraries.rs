@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::{Code, Finding, Severity, Target, Verdict};
+use super::{Code, Finding, Fix, Severity, Target, Verdict};
 use crate::db::Db;
 use crate::inspect::owners::{Ecosystem, Owner};
 
@@ -90,7 +90,7 @@ pub fn package_finding(lib: &str, needed_by: Option<&str>, db: &Db, target: &Tar
                 Verdict::Native,
                 format!("needs {lib}{by}: Alpine package {pkg}{hedge}"),
             )
-            .fix(format!("apk add {pkg}"))
+            .fix(Fix::install(pkg.clone()))
         }
         None => {
             let why = match a.confidence {
@@ -208,7 +208,9 @@ pub fn alpine_replacement(owner: &Owner, db: &Db, target: &Target) -> Option<Fin
         Verdict::Native,
         format!("installed by Debian's {theirs}: replace it with {ours}"),
     )
-    .fix(format!("apk add {name}"));
+    .fix(Fix::step(format!(
+        "apk add {name} and use Alpine's build instead of carrying this one over"
+    )));
     f.package = Some(name.to_string());
     f.confidence = Some(confidence);
     Some(f)

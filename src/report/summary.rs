@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::{Record, Totals};
 use crate::inspect::owners::Owner;
 use crate::judge::{Code, Confidence, Verdict};
+use crate::policy::is_blocking;
 
 /// One top-level input's roll-up.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -40,7 +41,8 @@ pub struct Blocker {
 pub struct BatchSummary {
     /// One roll-up per top-level input, in input order.
     pub artifacts: Vec<ArtifactRollup>,
-    /// What blocks binaries (rebuild-level findings), most binaries first.
+    /// What blocks binaries from running even with gcompat: the blocking findings
+    /// ([`is_blocking`]) of records counted as rebuild, most binaries first.
     pub blockers: Vec<Blocker>,
     /// Alpine packages to install for everything that can run (`gcompat`, `libstdc++`, ...):
     /// only packages the target's index (or the embedded table) provides.
@@ -138,18 +140,16 @@ impl BatchSummary {
         let mut install = BTreeSet::new();
         let mut unavailable: BTreeMap<(&str, Confidence), BTreeSet<&str>> = BTreeMap::new();
         for r in records {
-            if r.verdict == Verdict::Gcompat {
-                install.insert("gcompat".to_string());
-            }
+            let rebuild = r.gate_verdict() == Verdict::Rebuild;
             for f in &r.findings {
                 if f.id == Code::UnavailableLibrary {
                     if let (Some(l), Some(c)) = (&f.library, f.confidence) {
                         unavailable.entry((l, c)).or_default().insert(&r.path);
                     }
                 }
-                if f.impact == Verdict::Rebuild {
+                if rebuild && is_blocking(r, f) {
                     let (kind, name) = match (&f.symbol, &f.library) {
-                        (Some(s), _) => ("symbol", s.split('@').next().unwrap_or(s).to_string()),
+                        (Some(s), _) => ("symbol", s.name.clone()),
                         (None, Some(l)) => ("library", l.clone()),
                         (None, None) => continue,
                     };
@@ -157,12 +157,10 @@ impl BatchSummary {
                     e.0.insert(&r.path);
                     e.1.insert(&r.artifact);
                 }
-                // A package the judge looked up (never a name parsed back out of a fix).
-                if (Verdict::Native..=Verdict::Gcompat).contains(&r.verdict)
-                    && f.id == Code::NeedsPackage
-                {
-                    if let Some(pkg) = &f.package {
-                        install.insert(pkg.clone());
+                let runs = (Verdict::Native..=Verdict::Gcompat).contains(&r.verdict);
+                if runs && f.impact <= r.verdict {
+                    if let Some(fix) = &f.fix {
+                        install.extend(fix.install.iter().map(String::as_str));
                     }
                 }
             }
@@ -210,7 +208,7 @@ impl BatchSummary {
         BatchSummary {
             artifacts,
             blockers,
-            install: install.into_iter().collect(),
+            install: install.into_iter().map(str::to_string).collect(),
             bundle_or_rebuild,
             packages,
         }
