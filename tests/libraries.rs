@@ -372,14 +372,13 @@ fn one_unit_judges_two_packages_as_installed_together() {
         &std::fs::read(&lib).unwrap(),
     );
     let verdict_of_addon = |doc: &serde_json::Value| {
-        let r = doc["results"]
+        doc["results"]
             .as_array()
             .unwrap()
             .iter()
             .find(|r| r["path"].as_str().unwrap().ends_with("sharp.node"))
             .unwrap()
-            .clone();
-        r
+            .clone()
     };
     let (apart, _) = scan_json(&[], &[&addon, &vips]);
     let r = verdict_of_addon(&apart);
