@@ -64,8 +64,14 @@ struct Analysed {
     node: Option<Node>,
 }
 
-/// One unit's ELF files (their record indices and closure nodes), links and file owners.
-type UnitFiles = (Vec<usize>, Vec<Node>, HashMap<String, String>, Owners);
+/// One unit's ELF files (their record indices and closure nodes), links, and file owners per
+/// artifact.
+type UnitFiles = (
+    Vec<usize>,
+    Vec<Node>,
+    HashMap<String, String>,
+    HashMap<String, Owners>,
+);
 
 /// An ELF file whose analysis a task will fill in.
 struct PendingElf {
@@ -89,6 +95,7 @@ enum Produced {
     /// A package manager's record of file owners.
     Meta {
         unit: UnitId,
+        artifact: String,
         path: String,
         data: Vec<u8>,
     },
@@ -135,6 +142,7 @@ pub fn scan(
     };
     // One install tree: every input's items are finished together, in input order.
     let mut together: Vec<Produced> = Vec::new();
+    let mut empty: Vec<Record> = Vec::new();
     for window in paths.chunks(jobs) {
         let mut outs: Vec<Vec<Produced>> = window.iter().map(|_| Vec::new()).collect();
         pool.scope(|s| {
@@ -145,7 +153,16 @@ pub fn scan(
         });
         for (path, out) in window.iter().zip(outs) {
             if opts.one_unit {
-                together.extend(out);
+                let mut flat = Vec::new();
+                flatten(out, &mut flat);
+                let judged = flat
+                    .iter()
+                    .any(|p| matches!(p, Produced::Elf(_) | Produced::Record(_)));
+                if !judged {
+                    let name = path.display().to_string();
+                    empty.push(crate::skipped(&name, &name, "no ELF files inside"));
+                }
+                together.extend(flat);
                 continue;
             }
             let records = finish(out, db, target);
@@ -157,9 +174,8 @@ pub fn scan(
         }
     }
     if opts.one_unit {
-        finish(together, db, target)
-            .into_iter()
-            .for_each(&mut *emit);
+        let records = finish(together, db, target);
+        records.into_iter().chain(empty).for_each(&mut *emit);
     }
     Ok(())
 }
@@ -210,7 +226,17 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
     match item {
         Item::Unit { id, .. } => out.push(Produced::Unit(id)),
         Item::Link { unit, path, target } => out.push(Produced::Link { unit, path, target }),
-        Item::Meta { unit, path, data } => out.push(Produced::Meta { unit, path, data }),
+        Item::Meta {
+            unit,
+            artifact,
+            path,
+            data,
+        } => out.push(Produced::Meta {
+            unit,
+            artifact,
+            path,
+            data,
+        }),
         Item::Other {
             name,
             artifact,
@@ -416,8 +442,14 @@ fn finish(nested: Vec<Produced>, db: &Db, target: &Target) -> Vec<Record> {
             Produced::Link { unit, path, target } => {
                 units.entry(unit).or_default().2.insert(path, target);
             }
-            Produced::Meta { unit, path, data } => {
-                units.entry(unit).or_default().3.add(&path, &data);
+            Produced::Meta {
+                unit,
+                artifact,
+                path,
+                data,
+            } => {
+                let u = units.entry(unit).or_default();
+                u.3.entry(artifact).or_default().add(&path, &data);
             }
             Produced::Record(r) => {
                 named.push(true);
@@ -464,7 +496,7 @@ fn finish(nested: Vec<Produced>, db: &Db, target: &Target) -> Vec<Record> {
 fn attribute_owners(
     idx: &[usize],
     nodes: &[Node],
-    owners: &Owners,
+    owners: &HashMap<String, Owners>,
     records: &mut [Record],
     db: &Db,
     target: &Target,
@@ -476,7 +508,10 @@ fn attribute_owners(
         let Some(r) = records.get_mut(ri) else {
             continue;
         };
-        r.owner = owners.owner_of(&node.path);
+        let Some(own) = owners.get(&r.artifact) else {
+            continue;
+        };
+        r.owner = own.owner_of(&node.path);
         if r.own_verdict.is_judged() && r.own_verdict != Verdict::Native {
             let replace = r
                 .owner

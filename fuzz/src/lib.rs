@@ -100,7 +100,9 @@ pub fn scan_bytes(data: &[u8]) {
         Item::Other { name, .. } | Item::Problem { name, .. } => {
             assert!(in_input(&name), "{name:?}");
         }
-        Item::Meta { unit, path, data } => {
+        Item::Meta {
+            unit, path, data, ..
+        } => {
             assert!(seen_units.contains(&unit));
             assert!(normalised(&path), "{path:?}");
             assert!(data.len() as u64 <= muslcheck::inspect::owners::MAX_METADATA_BYTES);

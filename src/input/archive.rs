@@ -291,6 +291,7 @@ pub(crate) fn member(
             if let Ok(data) = read_bounded(r, max, size) {
                 sink(Item::Meta {
                     unit: ctx.unit,
+                    artifact: ctx.artifact.clone(),
                     path: normalize(path),
                     data,
                 });

@@ -96,6 +96,9 @@ pub enum Item {
     Meta {
         /// The unit.
         unit: UnitId,
+        /// The artifact it came from (owners apply within it: two npm tarballs judged as one
+        /// unit both hold `/package/package.json`).
+        artifact: String,
         /// Absolute path of the file inside the unit.
         path: String,
         /// Its bytes (at most `MAX_METADATA_BYTES`).

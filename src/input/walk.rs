@@ -173,6 +173,7 @@ impl Walk<'_> {
                 if f.take(max).read_to_end(&mut data).is_ok() {
                     sink(Item::Meta {
                         unit: self.unit,
+                        artifact: self.artifact.to_string(),
                         path: at,
                         data,
                     });
