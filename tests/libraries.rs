@@ -351,26 +351,33 @@ fn one_unit_judges_two_packages_as_installed_together() {
     // another. Packed separately (npm pack), each tarball alone lacks the library.
     let dir = temp_dir("lib-one-unit");
     let (app, lib) = app_with_libfoo(&dir.join("build"));
-    let pack = |name: &str, member: &str, data: &[u8]| {
+    // As `npm pack` writes them: everything under `package/`, with its package.json.
+    let pack = |name: &str, pkg: &str, members: &[(&str, &[u8])]| {
         let mut b = tar::Builder::new(Vec::new());
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o755);
-        b.append_data(&mut h, member, data).unwrap();
+        let json = format!(r#"{{"name": "{pkg}", "version": "1.0.0"}}"#);
+        let mut all: Vec<(&str, &[u8])> = vec![("package/package.json", json.as_bytes())];
+        all.extend_from_slice(members);
+        for (member, data) in all {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o755);
+            b.append_data(&mut h, member, data).unwrap();
+        }
         let p = dir.join(name);
         std::fs::write(&p, b.into_inner().unwrap()).unwrap();
         p
     };
     let addon = pack(
-        "sharp-linux-x64.tar",
-        "node_modules/@img/sharp-linux-x64/lib/sharp.node",
-        &std::fs::read(&app).unwrap(),
+        "sharp-linux-x64.tgz",
+        "@img/sharp-linux-x64",
+        &[("package/lib/sharp.node", &std::fs::read(&app).unwrap())],
     );
     let vips = pack(
-        "sharp-libvips.tar",
-        "node_modules/@img/sharp-libvips-linux-x64/lib/libfoo.so",
-        &std::fs::read(&lib).unwrap(),
+        "sharp-libvips.tgz",
+        "@img/sharp-libvips-linux-x64",
+        &[("package/lib/libfoo.so", &std::fs::read(&lib).unwrap())],
     );
+    let js_only = pack("sharp.tgz", "sharp", &[]);
     let verdict_of_addon = |doc: &serde_json::Value| {
         doc["results"]
             .as_array()
@@ -384,8 +391,23 @@ fn one_unit_judges_two_packages_as_installed_together() {
     let r = verdict_of_addon(&apart);
     assert_eq!(r["verdict"], "rebuild", "{r}");
     assert_eq!(findings(&r, "unavailable-library").len(), 1, "{r}");
-    let (together, _) = scan_json(&["--one-unit"], &[&addon, &vips]);
+    let (together, _) = scan_json(&["--one-unit"], &[&addon, &vips, &js_only]);
     let r = verdict_of_addon(&together);
+    // Each package keeps its owner although both tarballs hold /package/package.json.
+    assert_eq!(r["owner"]["name"], "@img/sharp-linux-x64", "{r}");
+    let results = together["results"].as_array().unwrap();
+    let libfoo = results
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with("libfoo.so"))
+        .unwrap();
+    assert_eq!(libfoo["owner"]["name"], "@img/sharp-libvips-linux-x64");
+    // Every input is in the report, the one without ELF files too.
+    assert_eq!(results.len(), 3, "{results:?}");
+    assert!(
+        results.iter().any(
+            |r| r["path"].as_str().unwrap().ends_with("sharp.tgz") && r["verdict"] == "skipped"
+        )
+    );
     assert!(findings(&r, "unavailable-library").is_empty(), "{r}");
     assert!(
         r["closure"][0]["found"]
