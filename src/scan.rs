@@ -92,12 +92,11 @@ enum Produced {
         target: String,
     },
     Record(Box<Record>),
-    /// A package manager's record of file owners.
-    Meta {
+    /// File owners from a package manager's record (parsed at once: the bytes are not held).
+    Owners {
         unit: UnitId,
         artifact: String,
-        path: String,
-        data: Vec<u8>,
+        owners: Owners,
     },
     /// The items of an archive read by another task.
     Nested(Arc<OnceLock<Vec<Produced>>>),
@@ -231,12 +230,15 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
             artifact,
             path,
             data,
-        } => out.push(Produced::Meta {
-            unit,
-            artifact,
-            path,
-            data,
-        }),
+        } => {
+            let mut owners = Owners::default();
+            owners.add(&path, &data);
+            out.push(Produced::Owners {
+                unit,
+                artifact,
+                owners,
+            })
+        }
         Item::Other {
             name,
             artifact,
@@ -442,14 +444,13 @@ fn finish(nested: Vec<Produced>, db: &Db, target: &Target) -> Vec<Record> {
             Produced::Link { unit, path, target } => {
                 units.entry(unit).or_default().2.insert(path, target);
             }
-            Produced::Meta {
+            Produced::Owners {
                 unit,
                 artifact,
-                path,
-                data,
+                owners,
             } => {
                 let u = units.entry(unit).or_default();
-                u.3.entry(artifact).or_default().add(&path, &data);
+                u.3.entry(artifact).or_default().merge(owners);
             }
             Produced::Record(r) => {
                 named.push(true);

@@ -287,7 +287,8 @@ pub(crate) fn member(
             Err(e) => ctx.problem(sink, &name, e.to_string(), is_limit(&e)),
         },
         Kind::Other if !compressed && crate::inspect::owners::is_metadata(&normalize(path)) => {
-            let max = crate::inspect::owners::MAX_METADATA_BYTES;
+            let max =
+                crate::inspect::owners::MAX_METADATA_BYTES.min(ctx.opts.limits.max_file_bytes);
             if let Ok(data) = read_bounded(r, max, size) {
                 sink(Item::Meta {
                     unit: ctx.unit,

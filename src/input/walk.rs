@@ -168,7 +168,8 @@ impl Walk<'_> {
             // Who owns the other files; unreadable metadata only means owners go unnamed.
             use std::io::Read;
             let mut data = Vec::new();
-            let max = crate::inspect::owners::MAX_METADATA_BYTES;
+            let max =
+                crate::inspect::owners::MAX_METADATA_BYTES.min(self.opts.limits.max_file_bytes);
             if let Ok(f) = fs::File::open(path) {
                 if f.take(max).read_to_end(&mut data).is_ok() {
                     sink(Item::Meta {

@@ -224,6 +224,19 @@ impl Owners {
         }
     }
 
+    /// Add what another set of records says (the first record of a path wins).
+    pub fn merge(&mut self, other: Owners) {
+        for (k, v) in other.files {
+            self.files.entry(k).or_insert(v);
+        }
+        for (k, v) in other.npm_dirs {
+            self.npm_dirs.entry(k).or_insert(v);
+        }
+        for (k, v) in other.deb_versions {
+            self.deb_versions.entry(k).or_insert(v);
+        }
+    }
+
     /// True when no metadata was read.
     pub fn is_empty(&self) -> bool {
         self.files.is_empty() && self.npm_dirs.is_empty()
