@@ -463,6 +463,72 @@ mod tests {
     }
 
     #[test]
+    fn paths_in_dt_needed_are_opened_as_named_and_siblings_are_found_off_path() {
+        let db = Db::get().unwrap();
+        let nodes = vec![
+            node(
+                "/py/bin/python",
+                &[
+                    "$ORIGIN/../lib/libpython.so",
+                    "/opt/abs/libabs.so",
+                    "lib/rel.so",
+                ],
+                &[],
+            ),
+            node("/py/lib/libpython.so", &[], &[]),
+            node("/opt/abs/libabs.so", &[], &[]),
+            node(
+                "/site/pkg/_ext.so",
+                &["libz-1234abcd.so.1", "libnowhere.so"],
+                &[],
+            ),
+            node("/site/pkg.libs/libz-1234abcd.so.1", &[], &[]),
+            node("/elsewhere/libnowhere.so", &[], &[]),
+        ];
+        let links = HashMap::new();
+        let r = Resolver::new(&nodes, &links, db);
+        let got: Vec<_> = r
+            .closure(0)
+            .iter()
+            .map(|e| (e.library.clone(), e.node, e.how))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                // musl does not expand $ORIGIN here: nothing loads; what it meant is known, and
+                // the search by base name does not reach /py/lib (no RUNPATH).
+                (
+                    "$ORIGIN/../lib/libpython.so".to_string(),
+                    None,
+                    How::Path {
+                        intended: Some(1),
+                        by_name: false
+                    }
+                ),
+                (
+                    "/opt/abs/libabs.so".to_string(),
+                    Some(2),
+                    How::Path {
+                        intended: Some(2),
+                        by_name: false
+                    }
+                ),
+                (
+                    "lib/rel.so".to_string(),
+                    None,
+                    How::Path {
+                        intended: None,
+                        by_name: false
+                    }
+                ),
+            ]
+        );
+        let got: Vec<_> = r.closure(3).iter().map(|e| (e.node, e.how)).collect();
+        // A `.libs` sibling is found; a same-named file in an unrelated directory is not.
+        assert_eq!(got, vec![(Some(4), How::Sibling), (None, How::Sibling)]);
+    }
+
+    #[test]
     fn origin_rpath_chain_links_and_system_dirs() {
         let db = Db::get().unwrap();
         let nodes = vec![
