@@ -6,6 +6,7 @@ mod exit;
 mod lookup;
 mod progress;
 mod settings;
+mod verify_command;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -51,6 +52,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> Result<exit::Status> {
     match cli.command {
         Command::Scan(args) => scan(*args),
+        Command::Verify(args) => verify_command::run(*args),
         Command::Explain { id } => explain(id.as_deref()),
         Command::Db(DbCommand::Extract { glibc, file }) => {
             let bytes = input::read(&file, u64::MAX)
@@ -113,18 +115,18 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
 
     // jsonl streams records as each input is finished; other formats are written at the end.
     // The destination is opened first, so that an unwritable --output fails before the scan.
-    let mut stream = emit::Stream::open(&args, &target, settings.writes_baseline())?;
+    let mut stream = emit::Stream::open(&(&args).into(), &target, settings.writes_baseline())?;
     let progress =
         progress::Bar::new(!args.quiet && !args.no_progress && std::io::stderr().is_terminal());
     let mut records = Vec::new();
-    scan::scan(&paths, db, &target, &opts, &progress, &mut |r| {
-        stream.push(r, &settings.policy, &mut records)
+    scan::scan(&paths, db, &target, &opts, &progress, &mut |input| {
+        stream.push(input, &settings.policy, &mut records)
     })?;
     progress.finish();
-    stream.flush(&settings.policy, &mut records)?;
+    stream.flush()?;
     let mut report = Report::new(target, records);
     settings.gate(&mut report)?;
-    emit::write_all(&report, &args, stream)?;
+    emit::write_all(&report, &(&args).into(), stream)?;
     Ok(exit::status(&report))
 }
 

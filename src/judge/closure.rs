@@ -147,7 +147,11 @@ pub fn conclude(
     findings.retain(|f| !super::libraries::is_library_source(f.id));
     findings.extend(sources);
     findings.extend(blame);
-    findings.sort_by(|a, b| b.impact.cmp(&a.impact).then(b.severity.cmp(&a.severity)));
+    // The judge's order (worst first, then by ID and subject), whatever the closure added.
+    findings.sort_by(|a, b| {
+        (b.impact, b.severity, a.id, &a.symbol, &a.library)
+            .cmp(&(a.impact, a.severity, b.id, &b.symbol, &b.library))
+    });
     loader_only_hint(findings, musl_loader);
     Concluded {
         verdict: verdict_of(findings.iter().map(|f| f.impact)),

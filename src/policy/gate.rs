@@ -303,6 +303,7 @@ mod tests {
             glibc_floor: None,
             findings,
             gate: None,
+            verify: None,
         }
     }
 

@@ -12,6 +12,7 @@ mod markdown;
 mod sarif;
 pub mod summary;
 mod text;
+mod verify;
 
 use serde::Serialize;
 
@@ -104,6 +105,9 @@ pub struct Record {
     /// Standing under the policy (`effective_verdict`, `fails`), once a policy is applied.
     #[serde(flatten)]
     pub gate: Option<RecordGate>,
+    /// What the host's loader and a run said (`muslcheck verify`, #10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<crate::verify::Observation>,
 }
 
 impl Record {
@@ -217,6 +221,9 @@ pub struct Report {
     /// The CI gate's outcome, once a policy is applied ([`Report::apply_policy`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gate: Option<Gate>,
+    /// Agreement with the host's loader (`muslcheck verify`, #10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<crate::verify::Summary>,
 }
 
 impl Report {
@@ -233,6 +240,7 @@ impl Report {
             totals,
             summary,
             gate: None,
+            verify: None,
         }
     }
 }
