@@ -100,7 +100,7 @@ check_db() {
   check "$DB/loader/glibc-only-sonames.txt" '!(NF == 1 && $1 ~ /\.so/)' 'cat'
   check "$DB/loader/lfs64.txt" '!(NF == 2 && $1 ~ /64(_r)?$/ && $2 !~ /64/)' 'cut -d" " -f1'
   check "$DB/alpine/releases.txt" '!(NF == 4 && $1 ~ /^(3\.[0-9]+|edge)$/ && $2 ~ /^[0-9]+\.[0-9]+\.[0-9]+$/ && $3 ~ /^[0-9]+\.[0-9]+\.[0-9]+$/ && ($4 == "verified" || $4 == "unverified"))' 'cut -d" " -f1'
-  check "$DB/alpine/soname-packages.txt" '!((NF == 2 || (NF == 4 && $3 == "#" && $4 == "unverified")) && $1 ~ /\.so/)' 'cut -d" " -f1'
+  check "$DB/alpine/soname-packages.txt" '!(NF >= 4 && $3 == "#" && ($4 == "unverified" || $4 == "verified:") && $1 ~ /\.so/)' 'cut -d" " -f1'
   # cross-file consistency
   [ "$(body "$DB/loader/lfs64.txt" | wc -l)" -eq 60 ] || { echo "CONSISTENCY lfs64.txt: not 60 entries"; fail=1; }
   n=$(for f in "$DB"/musl/musl-1.2.[4-9]-*.txt; do

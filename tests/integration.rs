@@ -21,6 +21,7 @@ mod golden;
 mod hostile;
 mod html;
 mod images;
+mod libraries;
 mod loader;
 mod loader_aarch64;
 mod lookup;

@@ -5,6 +5,7 @@
 //! first use, into hash tables. This module does no I/O and knows nothing of ELF files.
 
 mod advice;
+mod apkindex;
 pub mod lookup;
 mod parse;
 mod stub;
@@ -14,6 +15,7 @@ use std::sync::OnceLock;
 
 use crate::inspect::Arch;
 pub use advice::{DlopenPattern, GnuSemantics, Shim};
+pub use apkindex::{ApkIndex, IndexedPackage};
 pub use parse::ParseError;
 pub use stub::{StubBuild, StubNeighbours};
 
@@ -101,8 +103,10 @@ pub struct Release {
 pub struct Package {
     /// Package name; `None` when Alpine has no package for it.
     pub name: Option<&'static str>,
-    /// False when the curated entry is marked unverified.
+    /// True when the entry was checked against an aports APKBUILD.
     pub verified: bool,
+    /// The APKBUILD it was checked against (`aports main/zlib/APKBUILD@00b6d3e (...)`).
+    pub source: Option<&'static str>,
 }
 
 /// The whole database, parsed.
@@ -271,6 +275,18 @@ impl Db {
     /// The Alpine package providing `soname`, if curated.
     pub fn package(&self, soname: &str) -> Option<&Package> {
         self.packages.get(soname)
+    }
+
+    /// Whether the embedded table names an Alpine package called `name`, and how sure it is.
+    pub fn package_name_known(&self, name: &str) -> Option<crate::judge::Confidence> {
+        let mut found = None;
+        for p in self.packages.values().filter(|p| p.name == Some(name)) {
+            if p.verified {
+                return Some(crate::judge::Confidence::VerifiedTable);
+            }
+            found = Some(crate::judge::Confidence::UnverifiedTable);
+        }
+        found
     }
 
     /// The Alpine package (and soname) whose library exports `symbol`, for shim advice (#6).

@@ -274,10 +274,18 @@ fn loader_or_alpine(db: &mut Db, file: &'static str, text: &'static str) -> Resu
         }
         "alpine/soname-packages.txt" => {
             for (n, l) in lines(text) {
-                let verified = !l.contains("# unverified");
+                // Only an entry that names the APKBUILD it was checked against is verified.
+                let source = l.split_once(" # verified: ").map(|(_, s)| s.trim());
                 let [soname, pkg] = ctx.fields::<2>(n, l)?;
                 let name = (pkg != "-").then_some(pkg);
-                db.packages.insert(soname, Package { name, verified });
+                db.packages.insert(
+                    soname,
+                    Package {
+                        name,
+                        verified: source.is_some(),
+                        source,
+                    },
+                );
             }
         }
         "alpine/unavailable-symbols.txt" => {

@@ -21,6 +21,7 @@
 
 mod extra;
 mod facts;
+pub mod owners;
 mod reader;
 mod startup;
 mod work;

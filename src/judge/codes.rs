@@ -248,6 +248,70 @@ that provides them. muslcheck names the package from a curated table; `apk add s
 find the provider of any soname. When scanning a directory or archive that bundles the library,
 muslcheck judges the bundled copy instead (closure).";
 
+    UnavailableLibrary = "unavailable-library", Error,
+        "A DT_NEEDED library that is not in the scanned unit and that no Alpine package is known to provide: the file will not load.",
+        "musl's loader stops with 'Error loading shared library NAME: No such file or directory' when it
+cannot find a DT_NEEDED library (ldso/dynlink.c load_direct_deps). muslcheck looks for the library
+inside the scanned unit (closure), then asks what provides it on the target: musl itself, gcompat, or
+an Alpine package. Package knowledge comes, best first, from an Alpine package index given with
+--apkindex (or the ones apk caches on an Alpine host), then from the embedded table
+symbol-db/alpine/soname-packages.txt whose entries are marked verified (checked against an aports
+APKBUILD) or unverified. The finding's `confidence` says which answered:
+
+  apkindex          the index does not provide so:NAME: apk cannot install it
+  verified-table    the table records that Alpine has no package for it (checked)
+  unverified-table  the table records no package, unchecked
+  unknown           neither an index nor the table knows the name
+
+'unknown' fails closed: a library nobody can vouch for cannot be promised, so the file counts as
+one that will not load. Debian-private sonames (libsystemd-shared-252.so, libapt-pkg.so.6.0),
+auditwheel-hashed names (libXau-00ec42fe.so.6.0.0) and another vendor's libraries land here unless
+the scan finds them bundled.
+
+Fix: bundle a musl build of the library beside the file (on its RUNPATH) and re-scan so that the
+bundled copy is judged too, or rebuild without it. If your Alpine release does package it, give
+its APKINDEX with --apkindex.";
+
+    NeededPath = "needed-path", Error,
+        "A DT_NEEDED name contains '/': musl opens it as a path relative to the working directory, with no $ORIGIN expansion.",
+        "musl's load_library (ldso/dynlink.c) treats a needed name containing '/' as a pathname and open()s it
+as-is: an absolute name is that file; a relative one is resolved against the process's current
+working directory, whatever directory the binary lives in. Only fixup_rpath expands $ORIGIN, and only
+in DT_RPATH/DT_RUNPATH, never in DT_NEEDED. glibc expands $ORIGIN in DT_NEEDED too, which is why
+binaries such as python-build-standalone's bin/python (DT_NEEDED $ORIGIN/../lib/libpython3.12.so.1.0)
+run on glibc and stop on musl with 'Error loading shared library $ORIGIN/...: No such file or
+directory'.
+
+muslcheck judges the library the name was meant to reach ($ORIGIN replaced by the file's directory)
+when the scan holds it, and gives the fix that makes musl find it by name:
+
+  patchelf --replace-needed '$ORIGIN/../lib/libX.so' libX.so FILE
+  patchelf --set-rpath '$ORIGIN/../lib' FILE      (when no RUNPATH already reaches that directory)
+
+A relative name without $ORIGIN depends on the working directory on glibc and musl alike: reported
+as a warning that does not change the verdict. An absolute name is looked up in the scanned unit.";
+
+    LibraryOffPath = "library-off-path", Warning,
+        "A needed library is bundled next to the file but not on the loader's search path (no RUNPATH reaches it).",
+        "The scan found a file with the needed name in the same directory as the requester, in an
+auditwheel `<package>.libs`/delocate `.dylibs` directory, or in a package under node_modules, but
+neither the requester's RUNPATH/RPATH chain nor /lib:/usr/local/lib:/usr/lib reaches it. Vendors
+usually rely on a launcher that sets LD_LIBRARY_PATH; musl honours LD_LIBRARY_PATH like glibc. The
+bundled copy is judged (its verdict counts) and is never offered to apk.
+
+Fix: keep the launcher's LD_LIBRARY_PATH, or make the path explicit:
+patchelf --set-rpath '$ORIGIN/<relative dir>' FILE.";
+
+    AlpinePackage = "alpine-package", Note,
+        "The file was installed by another distribution's package that Alpine also packages: install Alpine's build instead.",
+        "When a scanned tree, archive or image records who installed a file (dpkg's
+var/lib/dpkg/info/*.list and status), muslcheck looks the package's name up in the target's Alpine
+package index (--apkindex) or, without one, among the package names of its embedded table. When
+Alpine has a package of that name, the simplest migration is to install it rather than carry the
+other distribution's binary over: `apk add NAME`. The finding's `confidence` says where the name
+was found; names often match for programs (jq, curl, git) and differ for libraries (Debian's
+libselinux1 is Alpine's libselinux), so no match is not proof of absence.";
+
     Lfs64Remap = "lfs64-remap", Note,
         "An LFS64 import (open64, stat64, ...) that musl ≥ 1.2.4 resolves by remapping to the plain name.",
         "musl 1.2.4 removed the *64 symbol aliases (commit 246f1c81) and taught the loader to remap a failed

@@ -26,6 +26,13 @@ pub struct Finding {
     /// Library concerned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub library: Option<String>,
+    /// The Alpine package concerned: what `needs-package` installs, what `alpine-package`
+    /// replaces the file with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// How sure the package knowledge behind a library finding is (#11).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<super::Confidence>,
     /// One-line message.
     pub message: String,
     /// What to do about it (one string in JSON).
@@ -50,6 +57,8 @@ impl Finding {
             impact,
             symbol: None,
             library: None,
+            package: None,
+            confidence: None,
             message: message.into(),
             fix: None,
             evidence: None,

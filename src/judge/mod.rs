@@ -12,6 +12,7 @@ mod evidence;
 mod finding;
 mod floor;
 mod hardening;
+pub mod libraries;
 pub mod relocations;
 pub mod resolve;
 mod runtime;
@@ -29,6 +30,7 @@ pub use evidence::{Confidence, Detail, Evidence, InitArgs, StubTls};
 pub(crate) use finding::sym;
 pub use finding::{Finding, Fix, ShimFix, Symbol};
 pub use floor::GlibcFloor;
+pub use libraries::Confidence;
 pub use target::{DEFAULT_MUSL, Target, TargetError};
 pub use verdict::{Verdict, verdict_of};
 
@@ -310,32 +312,11 @@ impl Ctx<'_> {
                     .library(lib)
                     .fix("rebuild against musl without this library"),
                 );
+            } else if lib.contains('/') {
+                // Alone, nothing says where the path leads; the closure judges what it meant.
+                out.push(libraries::needed_path_finding(lib, None, false));
             } else {
-                let (msg, fix) = match self.db.package(lib) {
-                    Some(p) => match p.name {
-                        Some(name) => {
-                            let hedge = if p.verified {
-                                ""
-                            } else {
-                                " (curated, unverified)"
-                            };
-                            (
-                                format!("needs {lib}: Alpine package {name}{hedge}"),
-                                Fix::install(name),
-                            )
-                        }
-                        None => (
-                            format!("needs {lib}, which Alpine does not package"),
-                            Fix::step("bundle the library built for musl").or("rebuild without it"),
-                        ),
-                    },
-                    None => (format!("needs {lib}"), Fix::install(format!("so:{lib}"))),
-                };
-                out.push(
-                    Finding::new(Code::NeedsPackage, Verdict::Native, msg)
-                        .library(lib)
-                        .fix(fix),
-                );
+                out.push(libraries::package_finding(lib, None, self.db, self.target));
             }
         }
     }
