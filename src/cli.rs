@@ -24,6 +24,7 @@ const EXAMPLES: &str = "Examples:
   muslcheck scan --target alpine:3.18 dir/  judge every file under dir/ for Alpine 3.18
   muslcheck scan --gcompat none app.so      judge for plain musl, without gcompat
   muslcheck scan pkg.deb wheel.whl image/   archives and OCI images, with bundled-library closure
+  muslcheck scan registry:ghcr.io/org/app:1 docker:app:dev   images in a registry or the local engine
   find /store -name '*.tar.gz' | muslcheck scan --format jsonl -   paths from standard input
   muslcheck scan --format html -o report.html dist/   a migration assessment to share
   muslcheck explain missing-symbol          what a finding means and how to fix it
@@ -40,10 +41,84 @@ const SCAN_EXAMPLES: &str = "Examples:
   muslcheck scan --write-baseline muslcheck-baseline.json dist/ accept today's findings
   muslcheck scan --baseline muslcheck-baseline.json dist/       fail only on new findings
 
+Inputs: a path (file, directory, archive, OCI layout, docker save tarball), or SCHEME:WHAT:
+  registry:REF          pull from a registry (REF: [HOST[:PORT]/]NAME[:TAG][@DIGEST])
+  docker:REF podman:REF  the local engine's store (DOCKER_HOST / CONTAINER_HOST socket, or CLI)
+  oci-archive:FILE  docker-archive:FILE  oci-dir:DIR   image forms, stated
+  dir:DIR  file:PATH    a plain tree; a path whatever it looks like
+Multi-platform images: --platform linux/arm64, or --platform all (NAME@linux/arm64 artifacts).
+
 Policy: muslcheck.toml in the working directory (or --config FILE) sets target, fail-on, baseline
 and [[allow]] rules with a reason and an optional expiry; command-line flags override it.
 Exit status: 0 passed, 1 a binary fails --fail-on, 2 usage or fatal error, 3 only unreadable
 or malformed inputs fail (not with --fail-on never).";
+
+const VERIFY_EXAMPLES: &str = "Examples (on Alpine or in a musl container):
+  muslcheck verify dist/                       list mode: does musl's loader load each file?
+  muslcheck verify --run dist/bin/             also start each program once with --version
+  muslcheck verify --run=--help tool           start it with --help instead
+  muslcheck verify --format junit -o verify.xml dist/
+
+The prediction is muslcheck's verdict for this host's musl version and gcompat (detected).
+Exit status: 0 every checked file agrees, 1 a disagreement, 2 no musl loader here (a glibc host)
+or a usage error, 3 inputs that could not be read. docs/verify.md has the details.";
+
+/// Options of `verify`.
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// Files or directories to check (archive members are judged but cannot be loaded).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Also start each executable once in a sandbox, with ARGS (split on spaces; default
+    /// `--version`): time limit, scratch directory, stdin from /dev/null, own process group,
+    /// no network where a namespace can be made.
+    #[arg(long, value_name = "ARGS", num_args = 0..=1, require_equals = true,
+          default_missing_value = "--version", allow_hyphen_values = true)]
+    pub run: Option<String>,
+    /// Time limit of one run or one load, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub run_timeout: f64,
+    /// musl's loader [default: /lib/ld-musl-<arch>.so.1, or $MUSLCHECK_LOADER].
+    #[arg(long, value_name = "PATH", help_heading = "Host")]
+    pub loader: Option<PathBuf>,
+    /// libgcompat to preload for glibc programs, or `none` [default: /lib/libgcompat.so.0 if
+    /// present, or $MUSLCHECK_GCOMPAT_PRELOAD].
+    #[arg(long, value_name = "PATH|none", help_heading = "Host")]
+    pub gcompat_preload: Option<String>,
+    /// gcompat's ELF interpreter: programs whose PT_INTERP is PATH are glibc programs started
+    /// through gcompat [default: /lib/ld-linux-<arch>.so.* if it is gcompat's, or
+    /// $MUSLCHECK_GCOMPAT_LOADER].
+    #[arg(long, value_name = "PATH", help_heading = "Host")]
+    pub gcompat_loader: Option<PathBuf>,
+    /// Run the loader and programs through a user-mode emulator, e.g. `qemu-aarch64-static -L /`
+    /// with `--loader /lib/ld-musl-aarch64.so.1` [default: $MUSLCHECK_EMULATOR].
+    #[arg(long, value_name = "COMMAND", help_heading = "Host")]
+    pub emulator: Option<String>,
+    /// Worker threads (default: all cores).
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// No messages on standard error.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Report")]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE", help_heading = "Report")]
+    pub output: Option<PathBuf>,
+    /// Also write a report in another format (repeatable), e.g. `--report junit=verify.xml`.
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report_spec, help_heading = "Report")]
+    pub report: Vec<ReportSpec>,
+    /// Colour in text output.
+    #[arg(long, value_enum, default_value_t = Color::Auto, help_heading = "Report")]
+    pub color: Color,
+    /// Show ELF facts and informational findings in text output.
+    #[arg(long, short, help_heading = "Report")]
+    pub verbose: bool,
+    /// Resource limits for untrusted input.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
 
 /// Subcommands.
 #[derive(Subcommand, Debug)]
@@ -51,6 +126,10 @@ pub enum Command {
     /// Judge files and directories, report, and gate CI on the result.
     #[command(after_help = SCAN_EXAMPLES)]
     Scan(Box<ScanArgs>),
+    /// On the target host: check predictions against its real musl loader, and optionally run
+    /// each program once in a sandbox.
+    #[command(after_help = VERIFY_EXAMPLES)]
+    Verify(Box<VerifyArgs>),
     /// Explain a finding ID.
     Explain {
         /// A finding ID such as `missing-symbol` (omit to list all).
@@ -149,6 +228,10 @@ pub struct ReportSpec {
     pub path: PathBuf,
 }
 
+fn parse_platform(s: &str) -> Result<muslcheck::input::Platform, String> {
+    muslcheck::input::Platform::parse(s)
+}
+
 fn parse_report_spec(s: &str) -> Result<ReportSpec, String> {
     let (format, path) = s
         .split_once('=')
@@ -172,10 +255,32 @@ fn parse_report_spec(s: &str) -> Result<ReportSpec, String> {
 /// Options of `scan`.
 #[derive(Args, Debug)]
 pub struct ScanArgs {
-    /// Files, directories, archives (tar, zip/whl/jar, deb, rpm, apk, npm tgz) or OCI image
-    /// layouts / `docker save` tarballs to judge; `-` reads a list of paths from standard input.
-    #[arg(required = true)]
+    /// Files, directories, archives (tar, zip/whl/jar, deb, rpm, apk, npm tgz), OCI image
+    /// layouts / `docker save` tarballs, or SCHEME:WHAT — registry:REF, docker:REF, podman:REF,
+    /// oci-archive:FILE, oci-dir:DIR, docker-archive:FILE, dir:DIR, file:PATH (docs/inputs.md);
+    /// `-` reads a list of inputs from standard input.
+    #[arg(required = true, value_name = "INPUT")]
     pub paths: Vec<PathBuf>,
+    /// Platform of multi-platform images: OS/ARCH[/VARIANT] (linux/arm64), or `all` (each
+    /// platform its own artifact, NAME@OS/ARCH) [default: linux/ this machine's arch].
+    #[arg(long, value_name = "PLATFORM", value_parser = parse_platform, help_heading = "Images")]
+    pub platform: Option<muslcheck::input::Platform>,
+    /// Allow plain HTTP or an unverified certificate for this registry host (HOST[:PORT],
+    /// repeatable); no other host is ever contacted insecurely.
+    #[arg(long, value_name = "HOST", help_heading = "Images")]
+    pub insecure_registry: Vec<String>,
+    /// Trust exactly the PEM certificates in FILE for registries, instead of the system roots
+    /// (SSL_CERT_FILE adds to the system roots instead).
+    #[arg(long, value_name = "FILE", help_heading = "Images")]
+    pub registry_ca: Option<PathBuf>,
+    /// Longest wait, in seconds, to connect to a registry or engine, or for any read from it.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 60.0,
+        help_heading = "Images"
+    )]
+    pub network_timeout: f64,
     /// Worker threads (default: all cores).
     #[arg(long, short, value_name = "N")]
     pub jobs: Option<usize>,
@@ -192,15 +297,25 @@ pub struct ScanArgs {
     /// No progress bar (it is shown only when standard error is a terminal).
     #[arg(long)]
     pub no_progress: bool,
-    /// Alpine release to judge for: alpine:3.17 … alpine:edge (default: newest with musl 1.2.5).
-    #[arg(long, value_name = "TARGET", help_heading = "Target")]
+    /// Alpine release to judge for (the releases of the database).
+    #[arg(long, value_name = "TARGET", help_heading = "Target", help = target_help())]
     pub target: Option<String>,
-    /// Override the musl version (1.2.3, 1.2.4, 1.2.5, 1.2.6).
-    #[arg(long, value_name = "VERSION", help_heading = "Target")]
+    /// Override the musl version (the versions of the database).
+    #[arg(long, value_name = "VERSION", help_heading = "Target", help = musl_help())]
     pub musl: Option<String>,
     /// gcompat version, or `none` to judge for plain musl.
     #[arg(long, value_name = "VERSION|none", help_heading = "Target")]
     pub gcompat: Option<String>,
+    /// Alpine package index of the target release: an APKINDEX.tar.gz, a plain APKINDEX or apk's
+    /// installed database, or a directory of them (repeatable; give main and community). Only
+    /// packages an index provides are offered to `apk add` [default on an Alpine host: apk's
+    /// cached indexes; elsewhere the embedded table].
+    #[arg(long, value_name = "FILE|DIR", help_heading = "Target")]
+    pub apkindex: Vec<PathBuf>,
+    /// Judge all inputs as one install tree: a library in one input satisfies a binary in
+    /// another (e.g. sharp and @img/sharp-libvips, shipped as two npm packages).
+    #[arg(long)]
+    pub one_unit: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Report")]
     pub format: Format,
@@ -226,6 +341,11 @@ pub struct ScanArgs {
     /// Record the current findings as the baseline in FILE (this run then passes on them).
     #[arg(long, value_name = "FILE", help_heading = "Gate")]
     pub write_baseline: Option<PathBuf>,
+    /// Remove PREFIX from paths recorded in and matched against the baseline (repeatable), so
+    /// that a baseline written in one checkout or build directory serves another. Entries match
+    /// on content (SHA-256, ID, symbol, library) first, wherever the file now is.
+    #[arg(long, value_name = "PREFIX", help_heading = "Gate")]
+    pub strip_prefix: Vec<String>,
     /// Colour in text output.
     #[arg(long, value_enum, default_value_t = Color::Auto, help_heading = "Report")]
     pub color: Color,
@@ -498,6 +618,28 @@ pub fn man_pages_to(dir: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
         written.push(file);
     }
     Ok(written)
+}
+
+/// `--target`'s help, from the embedded database's releases.
+fn target_help() -> String {
+    let Ok(db) = muslcheck::db::Db::get() else {
+        return "Alpine release to judge for (alpine:VERSION)".into();
+    };
+    let releases = db.releases();
+    let first = releases.first().map_or("", |r| r.name);
+    let last = releases.last().map_or("", |r| r.name);
+    format!(
+        "Alpine release to judge for: alpine:{first} … alpine:{last} (default: newest with musl {})",
+        muslcheck::judge::DEFAULT_MUSL
+    )
+}
+
+/// `--musl`'s help, from the musl versions the embedded database has export lists for.
+fn musl_help() -> String {
+    let versions = muslcheck::db::Db::get()
+        .map(|db| db.versions().musl.join(", "))
+        .unwrap_or_default();
+    format!("Override the musl version ({versions})")
 }
 
 #[cfg(test)]

@@ -13,9 +13,41 @@ use muslcheck::report::{
     render_jsonl_record, render_jsonl_summary, render_junit, render_markdown, render_sarif,
     render_text,
 };
-use muslcheck::shard::Part;
 
-use crate::cli::{Color, Format, ScanArgs};
+use crate::cli::{Color, Format, ReportSpec, ScanArgs, VerifyArgs};
+
+/// Where and how reports are written: the report flags `scan` and `verify` share.
+pub struct Sink<'a> {
+    format: Format,
+    output: Option<&'a Path>,
+    report: &'a [ReportSpec],
+    color: Color,
+    verbose: bool,
+}
+
+impl<'a> From<&'a ScanArgs> for Sink<'a> {
+    fn from(a: &'a ScanArgs) -> Self {
+        Sink {
+            format: a.format,
+            output: a.output.as_deref(),
+            report: &a.report,
+            color: a.color,
+            verbose: a.verbose,
+        }
+    }
+}
+
+impl<'a> From<&'a VerifyArgs> for Sink<'a> {
+    fn from(a: &'a VerifyArgs) -> Self {
+        Sink {
+            format: a.format,
+            output: a.output.as_deref(),
+            report: &a.report,
+            color: a.color,
+            verbose: a.verbose,
+        }
+    }
+}
 
 /// Render one format.
 fn render(report: &Report, format: Format, text: TextOptions) -> String {
@@ -36,8 +68,8 @@ fn write_file(path: &Path, text: &str) -> Result<()> {
 
 /// Where the main report goes: `--output FILE`, created before the scan so that an unwritable
 /// path fails early, or standard output.
-fn destination(args: &ScanArgs) -> Result<Box<dyn Write>> {
-    Ok(match &args.output {
+fn destination(args: &Sink) -> Result<Box<dyn Write>> {
+    Ok(match args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
                 .with_context(|| format!("cannot write report {}", path.display()))?,
@@ -47,67 +79,46 @@ fn destination(args: &ScanArgs) -> Result<Box<dyn Write>> {
 }
 
 /// The main report's destination, opened before the scan. With `--format jsonl` it streams:
-/// the header first, then each input's records once the input is complete (the policy is
-/// applied per input, so bundled libraries count), and the summary line at the end.
+/// the header first, then each input's records as the scanner hands the complete input over
+/// (the policy is applied to the whole input, so bundled libraries count), and the summary line
+/// at the end.
 pub struct Stream {
     out: Box<dyn Write>,
     streaming: bool,
-    pending: Vec<Record>,
 }
 
 impl Stream {
-    /// Open the destination. jsonl streams unless the run writes a baseline (records are then
-    /// judged against the new baseline, known only at the end, and written at once).
+    /// Open the destination. jsonl streams unless `buffered`: the run writes a baseline
+    /// (records are then judged against the new baseline, known only at the end) or verifies.
     pub fn open(
-        args: &ScanArgs,
+        args: &Sink,
         target: &Target,
-        shard: Option<&Part>,
-        writes_baseline: bool,
+        shard: Option<&muslcheck::shard::Part>,
+        buffered: bool,
     ) -> Result<Stream> {
         let mut out = destination(args)?;
-        let streaming = args.format == Format::Jsonl && !writes_baseline;
+        let streaming = args.format == Format::Jsonl && !buffered;
         if streaming {
             writeln!(out, "{}", render_jsonl_header(target, shard))?;
         }
-        Ok(Stream {
-            out,
-            streaming,
-            pending: Vec::new(),
-        })
+        Ok(Stream { out, streaming })
     }
 
-    /// Take one record. Streaming, a record that starts a new input has the previous input's
-    /// records written; write errors resurface in [`Stream::flush`].
-    pub fn push(&mut self, record: Record, policy: &Policy, done: &mut Vec<Record>) {
-        if !self.streaming {
-            done.push(record);
-            return;
+    /// Take one whole input's records. Streaming, they are gated together and written; write
+    /// errors resurface in [`Stream::flush`].
+    pub fn push(&mut self, mut input: Vec<Record>, policy: &Policy, done: &mut Vec<Record>) {
+        if self.streaming {
+            policy::apply_records(&mut input, policy);
+            for r in &input {
+                // Errors resurface on flush: a broken pipe ends the output, not the scan.
+                let _ = writeln!(self.out, "{}", render_jsonl_record(r));
+            }
         }
-        if self
-            .pending
-            .first()
-            .is_some_and(|p| p.artifact != record.artifact)
-        {
-            self.write_pending(policy, done);
-        }
-        self.pending.push(record);
+        done.append(&mut input);
     }
 
-    fn write_pending(&mut self, policy: &Policy, done: &mut Vec<Record>) {
-        if self.pending.is_empty() {
-            return;
-        }
-        policy::apply_records(&mut self.pending, policy);
-        for r in self.pending.drain(..) {
-            // Errors resurface on flush: a broken pipe ends the output, not the scan.
-            let _ = writeln!(self.out, "{}", render_jsonl_record(&r));
-            done.push(r);
-        }
-    }
-
-    /// Write what is pending.
-    pub fn flush(&mut self, policy: &Policy, done: &mut Vec<Record>) -> Result<()> {
-        self.write_pending(policy, done);
+    /// Flush what was written.
+    pub fn flush(&mut self) -> Result<()> {
         self.out.flush()?;
         Ok(())
     }
@@ -124,7 +135,7 @@ impl Stream {
 }
 
 /// Write every `--report`, then the main report (or the end of the jsonl stream).
-pub fn write_all(report: &Report, args: &ScanArgs, stream: Stream) -> Result<()> {
+pub fn write_all(report: &Report, args: &Sink, stream: Stream) -> Result<()> {
     let to_tty = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
         Color::Always => true,
@@ -135,7 +146,7 @@ pub fn write_all(report: &Report, args: &ScanArgs, stream: Stream) -> Result<()>
         color,
         verbose: args.verbose,
     };
-    for extra in &args.report {
+    for extra in args.report {
         let plain = TextOptions {
             color: args.color == Color::Always,
             ..opts

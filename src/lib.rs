@@ -22,6 +22,7 @@ pub mod policy;
 pub mod report;
 pub mod scan;
 pub mod shard;
+pub mod verify;
 
 use sha2::{Digest, Sha256};
 
@@ -49,6 +50,15 @@ pub fn conclude(record: &mut Record, reached: &[judge::closure::Reached<'_>], mu
     let c = judge::closure::conclude(&mut record.findings, reached, musl_loader);
     record.verdict = c.verdict;
     record.closure = c.closure;
+    // Its own verdict counts its libraries as the unit provides them, without what a bundled
+    // library contributes (that stays in `bundled-library` findings).
+    record.own_verdict = judge::verdict_of(
+        record
+            .findings
+            .iter()
+            .filter(|f| f.id != judge::Code::BundledLibrary)
+            .map(|f| f.impact),
+    );
 }
 
 /// [`analyse`] for bytes whose SHA-256 the caller already computed, also returning what closure
@@ -91,16 +101,19 @@ pub fn judge_inspected(
     let mut record = Record {
         path: name.to_string(),
         artifact: artifact.to_string(),
+        image: None,
         sha256,
         size: Some(size),
         verdict: Verdict::Skipped,
         own_verdict: Verdict::Skipped,
         reason: None,
+        owner: None,
         closure: Vec::new(),
         elf: None,
         glibc_floor: None,
         findings: Vec::new(),
         gate: None,
+        verify: None,
     };
     let mut node = None;
     match inspected {
@@ -175,16 +188,19 @@ pub fn unreadable(name: &str, artifact: &str, why: &str) -> Record {
     Record {
         path: name.to_string(),
         artifact: artifact.to_string(),
+        image: None,
         sha256: None,
         size: None,
         verdict: Verdict::Error,
         own_verdict: Verdict::Error,
         reason: Some(format!("cannot read: {why}")),
+        owner: None,
         closure: Vec::new(),
         elf: None,
         glibc_floor: None,
         findings: Vec::new(),
         gate: None,
+        verify: None,
     }
 }
 

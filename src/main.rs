@@ -6,6 +6,7 @@ mod exit;
 mod lookup;
 mod progress;
 mod settings;
+mod verify_command;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -54,6 +55,7 @@ fn run(cli: Cli) -> Result<exit::Status> {
         Command::Merge(args) => merge(*args),
         Command::Cache(CacheCommand::Info { cache, json }) => cache_info(cache, json),
         Command::Cache(CacheCommand::Clear { cache }) => cache_clear(cache),
+        Command::Verify(args) => verify_command::run(*args),
         Command::Explain { id } => explain(id.as_deref()),
         Command::Db(DbCommand::Extract { glibc, file }) => {
             let bytes = input::read(&file, u64::MAX)
@@ -115,20 +117,38 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
     if let Some(j) = args.jobs {
         opts.jobs = cap_jobs(j, args.quiet);
     }
+    opts.one_unit = args.one_unit;
     opts.input.follow_symlinks = args.follow_symlinks;
     opts.input.limits = args.limits.to_limits();
     opts.input.exclude = exclude_set(&args.exclude)?;
-    opts.expansion = format!("{:?} follow {}", args.exclude, args.follow_symlinks);
-    opts.cache = open_cache(&args.cache, args.quiet);
+    check_inputs(&paths)?;
+    if let Some(p) = &args.platform {
+        opts.input.platform = p.clone();
+    }
+    if !(args.network_timeout > 0.0 && args.network_timeout.is_finite()) {
+        bail!("--network-timeout must be a positive number of seconds");
+    }
+    opts.input.network = std::sync::Arc::new(input::Network::new(
+        args.insecure_registry.clone(),
+        args.registry_ca.clone(),
+        std::time::Duration::from_secs_f64(args.network_timeout),
+    ));
 
     // jsonl streams records as each input is finished; other formats are written at the end.
     // The destination is opened first, so that an unwritable --output fails before the scan.
-    let mut stream = emit::Stream::open(&args, &target, part.as_ref(), settings.writes_baseline())?;
+    opts.expansion = format!("{:?} follow {}", args.exclude, args.follow_symlinks);
+    opts.cache = open_cache(&args.cache, args.quiet);
+    let mut stream = emit::Stream::open(
+        &(&args).into(),
+        &target,
+        part.as_ref(),
+        settings.writes_baseline(),
+    )?;
     let show = !args.quiet && !args.no_progress && std::io::stderr().is_terminal();
     let progress = progress::Bar::new(show, paths.len(), opts.cache.is_some());
     let mut records = Vec::new();
-    scan::scan(&paths, db, &target, &opts, &progress, &mut |r| {
-        stream.push(r, &settings.policy, &mut records)
+    scan::scan(&paths, db, &target, &opts, &progress, &mut |input| {
+        stream.push(input, &settings.policy, &mut records)
     })?;
     progress.finish();
     if let Some(c) = &opts.cache {
@@ -148,11 +168,11 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
             );
         }
     }
-    stream.flush(&settings.policy, &mut records)?;
+    stream.flush()?;
     let mut report = Report::new(target, records);
     report.shard = part;
     settings.gate(&mut report)?;
-    emit::write_all(&report, &args, stream)?;
+    emit::write_all(&report, &(&args).into(), stream)?;
     Ok(exit::status(&report))
 }
 
@@ -274,16 +294,19 @@ fn merge(args: ScanArgs) -> Result<exit::Status> {
             );
         }
     }
-    let stream = emit::Stream::open(&args, &merged.target, None, settings.writes_baseline())?;
+    let stream = emit::Stream::open(
+        &(&args).into(),
+        &merged.target,
+        None,
+        settings.writes_baseline(),
+    )?;
     let mut records = Vec::new();
     let mut stream = stream;
-    for r in merged.records {
-        stream.push(r, &settings.policy, &mut records);
-    }
-    stream.flush(&settings.policy, &mut records)?;
+    stream.push(merged.records, &settings.policy, &mut records);
+    stream.flush()?;
     let mut report = Report::new(merged.target, records);
     settings.gate(&mut report)?;
-    emit::write_all(&report, &args, stream)?;
+    emit::write_all(&report, &(&args).into(), stream)?;
     Ok(exit::status(&report))
 }
 
@@ -303,6 +326,24 @@ fn expand_stdin(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(out)
+}
+
+/// Inputs are checked before the scan starts: a malformed `SCHEME:` argument, or a bare name
+/// that is no file but reads as an image reference, is a usage error (exit 2) that says what to
+/// write instead.
+fn check_inputs(paths: &[PathBuf]) -> Result<()> {
+    for p in paths {
+        let arg = p.to_string_lossy();
+        match input::Input::parse(&arg).map_err(anyhow::Error::msg)? {
+            input::Input::Path(p) if std::fs::symlink_metadata(&p).is_err() => {
+                if let Some(hint) = input::scheme::image_hint(&arg) {
+                    bail!("{hint}");
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn exclude_set(globs: &[String]) -> Result<Option<globset::GlobSet>> {

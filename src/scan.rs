@@ -19,8 +19,9 @@ use sha2::{Digest, Sha256};
 use crate::cache::Cache;
 use crate::db::Db;
 use crate::input::{self, Data, Item, Source, UnitId, Units};
-use crate::judge::closure::{Bundled, Node, Reached, Resolver};
-use crate::judge::{Code, Target};
+use crate::inspect::owners::Owners;
+use crate::judge::closure::{Bundled, Edge, How, Node, Reached, Resolver};
+use crate::judge::{Code, Finding, Target, Verdict, libraries};
 use crate::report::Record;
 
 /// How a batch is scanned.
@@ -30,6 +31,8 @@ pub struct ScanOptions {
     pub jobs: usize,
     /// Input expansion options and limits.
     pub input: input::Options,
+    /// All inputs form one install tree (`--one-unit`): closures resolve across inputs.
+    pub one_unit: bool,
     /// The results cache (#13), if one is used.
     pub cache: Option<Arc<Cache>>,
     /// What else shapes how an archive expands besides the limits (the `--exclude` patterns):
@@ -43,6 +46,7 @@ impl Default for ScanOptions {
         ScanOptions {
             jobs,
             input: input::Options::default(),
+            one_unit: false,
             cache: None,
             expansion: String::new(),
         }
@@ -74,8 +78,14 @@ struct Analysed {
     node: Option<Node>,
 }
 
-/// One unit's ELF files (their record indices and closure nodes) and links.
-type UnitFiles = (Vec<usize>, Vec<Node>, HashMap<String, String>);
+/// One unit's ELF files (their record indices and closure nodes), links, and file owners per
+/// artifact.
+type UnitFiles = (
+    Vec<usize>,
+    Vec<Node>,
+    HashMap<String, String>,
+    HashMap<String, Owners>,
+);
 
 /// An ELF file whose analysis a task will fill in.
 struct PendingElf {
@@ -96,6 +106,12 @@ enum Produced {
         target: String,
     },
     Record(Box<Record>),
+    /// File owners from a package manager's record (parsed at once: the bytes are not held).
+    Owners {
+        unit: UnitId,
+        artifact: String,
+        owners: Owners,
+    },
     /// The items of an archive read by another task.
     Nested(Arc<OnceLock<Vec<Produced>>>),
 }
@@ -118,14 +134,16 @@ impl Shared<'_> {
     }
 }
 
-/// Scan `paths` and hand every record to `emit`, in input order.
+/// Scan `paths` and hand each input's records to `emit`, in input order: one call per input,
+/// with all its records (the records of a directory or archive are complete, closures
+/// resolved, only together; the policy gates them together).
 pub fn scan(
     paths: &[PathBuf],
     db: &Db,
     target: &Target,
     opts: &ScanOptions,
     observer: &dyn Observer,
-    emit: &mut dyn FnMut(Record),
+    emit: &mut dyn FnMut(Vec<Record>),
 ) -> std::io::Result<()> {
     let jobs = opts.jobs.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -139,9 +157,16 @@ pub fn scan(
         observer,
         cache: Mutex::new(HashMap::new()),
         in_flight: AtomicU64::new(0),
-        units: Units::default(),
+        units: if opts.one_unit {
+            Units::single()
+        } else {
+            Units::default()
+        },
         archives: Mutex::default(),
     };
+    // One install tree: every input's items are finished together, in input order.
+    let mut together: Vec<Produced> = Vec::new();
+    let mut empty: Vec<Record> = Vec::new();
     for window in paths.chunks(jobs) {
         let mut outs: Vec<Vec<Produced>> = window.iter().map(|_| Vec::new()).collect();
         pool.scope(|s| {
@@ -152,14 +177,32 @@ pub fn scan(
         });
         cached::remember_archives(&shared);
         for (path, out) in window.iter().zip(outs) {
-            let records = finish(out, db);
+            if opts.one_unit {
+                let mut flat = Vec::new();
+                flatten(out, &mut flat);
+                let judged = flat
+                    .iter()
+                    .any(|p| matches!(p, Produced::Elf(_) | Produced::Record(_)));
+                if !judged {
+                    let name = path.display().to_string();
+                    empty.push(crate::skipped(&name, &name, "no ELF files inside"));
+                }
+                together.extend(flat);
+                continue;
+            }
+            let mut records = finish(out, db, target);
             if records.is_empty() {
                 let name = path.display().to_string();
-                emit(crate::skipped(&name, &name, "no ELF files inside"));
+                records.push(crate::skipped(&name, &name, "no ELF files inside"));
             }
-            records.into_iter().for_each(&mut *emit);
+            emit(records);
             observer.input_done();
         }
+    }
+    if opts.one_unit {
+        let mut records = finish(together, db, target);
+        records.extend(empty);
+        emit(records);
     }
     if let Some(c) = shared.results() {
         c.finish();
@@ -213,6 +256,20 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
     match item {
         Item::Unit { id, .. } => out.push(Produced::Unit(id)),
         Item::Link { unit, path, target } => out.push(Produced::Link { unit, path, target }),
+        Item::Meta {
+            unit,
+            artifact,
+            path,
+            data,
+        } => {
+            let mut owners = Owners::default();
+            owners.add(&path, &data);
+            out.push(Produced::Owners {
+                unit,
+                artifact,
+                owners,
+            })
+        }
         Item::Other {
             name,
             artifact,
@@ -329,6 +386,7 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
         name,
         artifact,
         data,
+        image,
         ..
     } = src;
     let limits = &shared.opts.input.limits;
@@ -337,9 +395,9 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
     let result = catch_unwind(AssertUnwindSafe(|| {
         fault::hit("analyse", &name);
         let max = limits.max_file_bytes;
-        // Hash first (files on disk are streamed through a buffer, so hashing never maps the
-        // whole file into memory; the results cache knows unchanged files without hashing);
-        // only a content not seen before is mapped and inspected.
+        // Hash first (large files through mapped windows, small ones read; the results cache
+        // knows unchanged files without hashing); only a content not seen before is mapped and
+        // inspected.
         let hashed = match (&data, shared.results()) {
             (Data::Bytes(b), _) => Ok((Sha256::digest(b).into(), b.len() as u64)),
             (Data::Path(p), Some(c)) => c.hash_file(p, max),
@@ -359,7 +417,9 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
             Data::Bytes(b) => Ok(input::Bytes::Owned(b)),
             Data::Path(p) => input::read(&p, max),
         };
-        judged(key, len, &name, &artifact, shared, deadline, None, load)
+        let mut a = judged(key, len, &name, &artifact, shared, deadline, None, load);
+        a.record.image = image.clone();
+        a
     }));
     result.unwrap_or_else(|_| Analysed {
         record: internal_error(&name, &artifact, "analysing this file"),
@@ -427,7 +487,7 @@ fn judged(
 }
 
 /// Turn one input's production into records: closure per unit, then drop what is not reported.
-fn finish(nested: Vec<Produced>, db: &Db) -> Vec<Record> {
+fn finish(nested: Vec<Produced>, db: &Db, target: &Target) -> Vec<Record> {
     let mut out = Vec::new();
     flatten(nested, &mut out);
     let mut records: Vec<Record> = Vec::new();
@@ -441,6 +501,14 @@ fn finish(nested: Vec<Produced>, db: &Db) -> Vec<Record> {
             }
             Produced::Link { unit, path, target } => {
                 units.entry(unit).or_default().2.insert(path, target);
+            }
+            Produced::Owners {
+                unit,
+                artifact,
+                owners,
+            } => {
+                let u = units.entry(unit).or_default();
+                u.3.entry(artifact).or_default().merge(owners);
             }
             Produced::Record(r) => {
                 named.push(true);
@@ -469,8 +537,9 @@ fn finish(nested: Vec<Produced>, db: &Db) -> Vec<Record> {
             }
         }
     }
-    for (idx, nodes, links) in units.values() {
-        conclude_unit(idx, nodes, links, db, &mut records);
+    for (idx, nodes, links, owners) in units.values() {
+        attribute_owners(idx, nodes, owners, &mut records, db, target);
+        conclude_unit(idx, nodes, links, db, target, &mut records);
     }
     // Relocatable objects inside trees and archives are never loaded: not worth a record.
     records
@@ -481,6 +550,37 @@ fn finish(nested: Vec<Produced>, db: &Db) -> Vec<Record> {
         .collect()
 }
 
+/// Name the package that installed each ELF file of a unit, and for a file another
+/// distribution installed, the Alpine package that replaces it.
+fn attribute_owners(
+    idx: &[usize],
+    nodes: &[Node],
+    owners: &HashMap<String, Owners>,
+    records: &mut [Record],
+    db: &Db,
+    target: &Target,
+) {
+    if owners.is_empty() {
+        return;
+    }
+    for (&ri, node) in idx.iter().zip(nodes) {
+        let Some(r) = records.get_mut(ri) else {
+            continue;
+        };
+        let Some(own) = owners.get(&r.artifact) else {
+            continue;
+        };
+        r.owner = own.owner_of(&node.path);
+        if r.own_verdict.is_judged() && r.own_verdict != Verdict::Native {
+            let replace = r
+                .owner
+                .as_ref()
+                .and_then(|o| libraries::alpine_replacement(o, db, target));
+            r.findings.extend(replace);
+        }
+    }
+}
+
 /// Resolve the closure of every file of one unit and conclude its record. Every record is
 /// concluded against the other files' own findings (as the judge left them), so the order
 /// in which files are concluded does not matter.
@@ -489,6 +589,7 @@ fn conclude_unit(
     nodes: &[Node],
     links: &HashMap<String, String>,
     db: &Db,
+    target: &Target,
     records: &mut [Record],
 ) {
     let resolver = Resolver::new(nodes, links, db);
@@ -503,20 +604,27 @@ fn conclude_unit(
         } else {
             resolver.closure(i)
         };
+        let record_of = |n: usize| idx.get(n).and_then(|&f| records.get(f));
         let reached: Vec<Reached> = edges
             .iter()
-            .map(|e| Reached {
-                library: &e.library,
-                direct: e.requester == i,
-                found: e
-                    .node
-                    .and_then(|n| idx.get(n))
-                    .and_then(|&f| records.get(f))
-                    .map(|l| Bundled {
-                        path: &l.path,
-                        verdict: l.own_verdict,
-                        findings: &l.findings,
-                    }),
+            .map(|e| {
+                // A path musl does not open as named still means a library: judge that one.
+                let meant = match e.how {
+                    How::Path { intended, .. } => intended,
+                    _ => e.node,
+                };
+                let found = meant.and_then(record_of).map(|l| Bundled {
+                    path: &l.path,
+                    verdict: l.own_verdict,
+                    findings: &l.findings,
+                });
+                Reached {
+                    library: &e.library,
+                    direct: e.requester == i,
+                    found,
+                    loads: e.node.is_some(),
+                    source: source_finding(e, i, found, nodes, &record_of, db, target),
+                }
             })
             .collect();
         let mut record = r.clone();
@@ -527,6 +635,48 @@ fn conclude_unit(
         if let Some(slot) = records.get_mut(ri) {
             *slot = record;
         }
+    }
+}
+
+/// What the closure says about where one needed library comes from (replacing the judge's
+/// file-alone version): a name with '/' as musl opens it, a sibling off the search path, or,
+/// for a name the unit does not hold, the Alpine package (or none) that provides it.
+#[allow(clippy::too_many_arguments)]
+fn source_finding<'r>(
+    e: &Edge,
+    root: usize,
+    found: Option<Bundled<'_>>,
+    nodes: &[Node],
+    record_of: &dyn Fn(usize) -> Option<&'r Record>,
+    db: &Db,
+    target: &Target,
+) -> Option<Finding> {
+    let dir = |i: usize| nodes.get(i).map_or("/", |n| dirname(&n.path));
+    match (e.how, e.node) {
+        (How::Path { by_name, .. }, None) => Some(libraries::needed_path_finding(
+            &e.library,
+            found.map(|l| l.path),
+            by_name,
+        )),
+        (How::Sibling, Some(n)) => {
+            found.map(|l| libraries::off_path_finding(&e.library, l.path, dir(e.requester), dir(n)))
+        }
+        (How::Search | How::Sibling, None) if libraries::is_packaged_kind(&e.library, db) => {
+            let needed_by = (e.requester != root)
+                .then(|| record_of(e.requester).map(|r| r.path.as_str()))
+                .flatten();
+            Some(libraries::package_finding(
+                &e.library, needed_by, db, target,
+            ))
+        }
+        _ => None,
+    }
+}
+
+fn dirname(p: &str) -> &str {
+    match p.rsplit_once('/') {
+        Some(("", _)) | None => "/",
+        Some((d, _)) => d,
     }
 }
 
@@ -601,7 +751,10 @@ mod tests {
                 ..ScanOptions::default()
             };
             let mut records = Vec::new();
-            scan(&paths, db, &target, &opts, &Quiet, &mut |r| records.push(r)).unwrap();
+            scan(&paths, db, &target, &opts, &Quiet, &mut |rs| {
+                records.extend(rs)
+            })
+            .unwrap();
             let got: Vec<(String, Verdict)> = records
                 .iter()
                 .map(|r| (r.path.clone(), r.verdict))

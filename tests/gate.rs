@@ -542,3 +542,134 @@ fn allowing_a_bundled_library_clears_the_binaries_that_load_it() {
     assert_eq!(line["effective_verdict"], "gcompat");
     assert_eq!(line["fails"], false);
 }
+
+#[test]
+fn baselines_match_the_same_bytes_wherever_they_are() {
+    // Issue 11: app-1.0.tgz renamed to app-1.1.tgz with the same bytes, or a relative path given
+    // as an absolute one, was new to the baseline.
+    let dir = temp_dir("gate-baseline-content");
+    let data = std::fs::read(sample("fcntl64")).expect("sample");
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o755);
+    b.append_data(&mut h, "bin/app", data.as_slice())
+        .expect("tar");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &b.into_inner().expect("tar")).expect("gzip");
+    std::fs::write(dir.join("app-1.0.tgz"), gz.finish().expect("gzip")).expect("write");
+    let out = muslcheck_in(
+        &dir,
+        ["scan", "--write-baseline", "base.json", "app-1.0.tgz"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&muslcheck_in(&dir, ["scan", "app-1.0.tgz"])), 1);
+
+    std::fs::rename(dir.join("app-1.0.tgz"), dir.join("app-1.1.tgz")).expect("rename");
+    let out = muslcheck_in(&dir, ["scan", "--baseline", "base.json", "app-1.1.tgz"]);
+    assert_eq!(
+        code(&out),
+        0,
+        "renamed, same bytes: known\n{}",
+        stderr(&out)
+    );
+    let abs = dir.join("app-1.1.tgz").display().to_string();
+    let out = muslcheck_in(&dir, ["scan", "--baseline", "base.json", &abs]);
+    assert_eq!(
+        code(&out),
+        0,
+        "absolute path, same bytes: known\n{}",
+        stderr(&out)
+    );
+
+    // --strip-prefix writes portable paths: the absolute scan records them relative.
+    let prefix = format!("{}/", dir.display());
+    let out = muslcheck_in(
+        &dir,
+        [
+            "scan",
+            "--write-baseline",
+            "abs.json",
+            "--strip-prefix",
+            &prefix,
+            &abs,
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let entries = baseline_entries(&dir.join("abs.json"));
+    assert!(
+        entries.iter().all(|e| e["path"] == "app-1.1.tgz!/bin/app"),
+        "{entries:?}"
+    );
+
+    // Other bytes under the old name are still judged afresh.
+    std::fs::copy(sample("glibc-private"), dir.join("app-1.1.tgz")).expect("replace");
+    let out = muslcheck_in(&dir, ["scan", "--baseline", "base.json", "app-1.1.tgz"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+}
+
+#[test]
+fn a_directory_holding_archives_is_gated_as_one_input_in_jsonl_as_in_json() {
+    use crate::forge::{file, tar};
+    // vendor/bin/tool loads vendor/lib/libbundled.so.1; an archive sorts between them, so its
+    // members' records (another artifact) come between the tool's and the library's.
+    let dir = temp_dir("gate-jsonl-input");
+    let vendor = dir.join("vendor");
+    for sub in ["bin", "lib"] {
+        std::fs::create_dir_all(vendor.join(sub)).expect("mkdir");
+    }
+    let from = crate::util::root().join("samples/vendor");
+    for f in ["bin/tool", "lib/libbundled.so.1.0", "lib/libok.so"] {
+        std::fs::copy(from.join(f), vendor.join(f)).expect("copy");
+    }
+    std::os::unix::fs::symlink("libbundled.so.1.0", vendor.join("lib/libbundled.so.1"))
+        .expect("symlink");
+    let member = file(
+        "usr/bin/app",
+        std::fs::read(sample("hello-musl")).expect("sample"),
+    );
+    std::fs::write(vendor.join("k.tar"), tar(&[member], true)).expect("write tar");
+    write(
+        &dir,
+        "muslcheck.toml",
+        "[[allow]]\npath = \"vendor/lib/*\"\nsymbol = \"fcntl64\"\nreason = \"patched build coming\"\n",
+    );
+    let standing = |format: &str| -> Vec<(String, String, bool)> {
+        let out = muslcheck_in(&dir, ["scan", "--format", format, "vendor"]);
+        assert_eq!(code(&out), 0, "{format}: {}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let records: Vec<serde_json::Value> = if format == "json" {
+            let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+            doc["results"].as_array().cloned().unwrap_or_default()
+        } else {
+            text.lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON line"))
+                .filter(|l| l["type"] == "record")
+                .collect()
+        };
+        records
+            .iter()
+            .map(|r| {
+                (
+                    r["path"].as_str().unwrap_or_default().to_string(),
+                    r["effective_verdict"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    r["fails"].as_bool().unwrap_or(true),
+                )
+            })
+            .collect()
+    };
+    let json = standing("json");
+    let tool = json
+        .iter()
+        .find(|r| r.0 == "vendor/bin/tool")
+        .expect("tool");
+    assert_eq!((tool.1.as_str(), tool.2), ("gcompat", false), "{json:?}");
+    assert!(
+        json.iter().any(|r| r.0 == "vendor/k.tar!/usr/bin/app"),
+        "{json:?}"
+    );
+    assert_eq!(standing("jsonl"), json);
+}

@@ -5,15 +5,19 @@
 //! first use, into hash tables. This module does no I/O and knows nothing of ELF files.
 
 mod advice;
+mod apkindex;
 pub mod lookup;
 mod parse;
+mod stub;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use crate::inspect::Arch;
 pub use advice::{DlopenPattern, GnuSemantics, Shim};
+pub use apkindex::{ApkIndex, IndexedPackage};
 pub use parse::ParseError;
+pub use stub::{StubBuild, StubNeighbours};
 
 /// A musl release the database knows, e.g. 1.2.5.
 pub type MuslVersion = semver::Version;
@@ -99,8 +103,10 @@ pub struct Release {
 pub struct Package {
     /// Package name; `None` when Alpine has no package for it.
     pub name: Option<&'static str>,
-    /// False when the curated entry is marked unverified.
+    /// True when the entry was checked against an aports APKBUILD.
     pub verified: bool,
+    /// The APKBUILD it was checked against (`aports main/zlib/APKBUILD@00b6d3e (...)`).
+    pub source: Option<&'static str>,
 }
 
 /// The whole database, parsed.
@@ -122,6 +128,8 @@ pub struct Db {
     shims: HashMap<&'static str, Shim>,
     gnu_semantics: HashMap<&'static str, GnuSemantics>,
     dlopen_patterns: Vec<DlopenPattern>,
+    stub_builds: Vec<StubBuild>,
+    stub_neighbours: Vec<StubNeighbours>,
 }
 
 /// The gcompat version the database describes.
@@ -217,6 +225,25 @@ impl Db {
             .any(|(a, p)| *a == arch && *p == path)
     }
 
+    /// glibc's loader path on `arch` (the first one the database lists).
+    pub fn glibc_loader(&self, arch: Arch) -> Option<&'static str> {
+        self.glibc_loaders
+            .iter()
+            .find(|(a, _)| *a == arch)
+            .map(|(_, p)| *p)
+    }
+
+    /// Every symbol name some table knows (musl, gcompat, glibc), sorted.
+    pub fn symbol_names(&self) -> Vec<&'static str> {
+        let musl = self.musl.iter().flat_map(|(_, _, s)| s.iter().copied());
+        let gcompat = self.gcompat.values().flat_map(|m| m.keys().copied());
+        let glibc = self.glibc.values().flat_map(|m| m.keys().copied());
+        let mut names: Vec<&'static str> = musl.chain(gcompat).chain(glibc).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
     /// musl's loader path on `arch`.
     pub fn musl_loader(&self, arch: Arch) -> Option<&'static str> {
         self.musl_loaders
@@ -253,9 +280,31 @@ impl Db {
         &self.releases
     }
 
+    /// The known builds of gcompat's loader stub for `arch` (#10).
+    pub fn stub_builds(&self, arch: Arch) -> impl Iterator<Item = &StubBuild> {
+        self.stub_builds.iter().filter(move |b| b.arch == arch)
+    }
+
+    /// What the kernel may map directly below the loader stub on `arch` (#10).
+    pub fn stub_neighbours(&self, arch: Arch) -> Option<&StubNeighbours> {
+        self.stub_neighbours.iter().find(|n| n.arch == arch)
+    }
+
     /// The Alpine package providing `soname`, if curated.
     pub fn package(&self, soname: &str) -> Option<&Package> {
         self.packages.get(soname)
+    }
+
+    /// Whether the embedded table names an Alpine package called `name`, and how sure it is.
+    pub fn package_name_known(&self, name: &str) -> Option<crate::judge::PackageConfidence> {
+        let mut found = None;
+        for p in self.packages.values().filter(|p| p.name == Some(name)) {
+            if p.verified {
+                return Some(crate::judge::PackageConfidence::VerifiedTable);
+            }
+            found = Some(crate::judge::PackageConfidence::UnverifiedTable);
+        }
+        found
     }
 
     /// The Alpine package (and soname) whose library exports `symbol`, for shim advice (#6).

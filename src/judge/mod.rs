@@ -1,16 +1,22 @@
 //! Stage 3, judge: facts + symbol database + target → verdict and findings.
 //!
-//! This follows musl's dynamic linker (ldso/dynlink.c) as described in
-//! `../shared/reference/musl-gcompat-facts.md`: symbols resolve by name with versions ignored,
-//! weak undefined references never block, every relocation is processed before the program
-//! starts, IRELATIVE is fatal and IFUNC definitions are invisible. No I/O, no printing.
+//! This follows musl's dynamic linker (ldso/dynlink.c) as docs/loader.md describes it: symbols
+//! resolve by name with versions ignored, weak undefined references never block, every
+//! relocation is processed before the program starts, IRELATIVE is fatal and IFUNC definitions
+//! are invisible. No I/O, no printing.
 
+mod argv;
 pub mod closure;
 mod codes;
+mod evidence;
 mod finding;
 mod floor;
 mod hardening;
+pub mod libraries;
+pub mod relocations;
+pub mod resolve;
 mod runtime;
+mod stub;
 mod target;
 mod verdict;
 
@@ -19,15 +25,18 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 pub use codes::{Category, Code, Severity};
+pub use evidence::{Confidence, Detail, Evidence, InitArgs, StubTls};
 #[cfg(test)]
 pub(crate) use finding::sym;
 pub use finding::{Finding, Fix, ShimFix, Symbol};
 pub use floor::GlibcFloor;
+pub use libraries::PackageConfidence;
 pub use target::{DEFAULT_MUSL, Target, TargetError};
 pub use verdict::{Verdict, verdict_of};
 
 use crate::db::{Db, GcompatLib};
-use crate::inspect::{Arch, Facts, Import, Kind, SymType, is_irelative};
+use crate::inspect::{Arch, Facts, Import, Kind, SymType, is_glibc_library};
+use resolve::Provider;
 
 /// The verdict for one file and the findings behind it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -40,36 +49,8 @@ pub struct Judgement {
     pub glibc_floor: Option<GlibcFloor>,
 }
 
-/// Libraries whose versioned symbols are glibc's (the C library, its split-out parts, the loader
-/// and libxcrypt's libcrypt, which glibc used to ship).
-fn is_glibc_library(lib: &str) -> bool {
-    lib.starts_with("libc.so.")
-        || lib.starts_with("ld-linux")
-        || [
-            "libm.so.6",
-            "libpthread.so.0",
-            "libdl.so.2",
-            "librt.so.1",
-            "libutil.so.1",
-            "libresolv.so.2",
-            "libcrypt.so.1",
-            "libanl.so.1",
-            "libnsl.so.1",
-            "libmvec.so.1",
-        ]
-        .contains(&lib)
-}
-
 fn is_glibc_version(v: &str) -> bool {
     v.starts_with("GLIBC_") || v.starts_with("XCRYPT_")
-}
-
-/// Where the loader finds an import on the target.
-enum Provider {
-    Musl,
-    Lfs64(&'static str),
-    Gcompat(GcompatLib),
-    Nobody,
 }
 
 /// Judge one file's facts for a target.
@@ -125,6 +106,7 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
         };
         rt.findings(&mut findings);
         hardening::findings(facts, &mut findings);
+        tolerated_damage(facts, &mut findings);
         sort(&mut findings);
         return Judgement {
             verdict: verdict_of(findings.iter().map(|f| f.impact)),
@@ -156,6 +138,18 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
     ctx.libraries(&mut findings);
     ctx.relocations(&mut findings);
     ctx.imports(&mut findings);
+    if ctx.is_glibc_program() {
+        // Whether the way around the stub must bring libgcompat along.
+        let needs_gcompat = findings
+            .iter()
+            .any(|f| f.impact >= Verdict::Gcompat && f.id != Code::GlibcLoader);
+        findings.extend(stub::loader_crash(
+            facts,
+            db,
+            ctx.musl_loader(),
+            needs_gcompat,
+        ));
+    }
 
     if verdict_of(findings.iter().map(|f| f.impact)) == Verdict::Gcompat {
         ctx.overriding_stubs(&mut findings);
@@ -171,12 +165,29 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
         gcompat_in_process: ctx.gcompat() && ctx.is_glibc_program(),
     }
     .findings(&mut findings);
+    findings.extend(argv::init_args(facts));
     hardening::findings(facts, &mut findings);
+    tolerated_damage(facts, &mut findings);
     sort(&mut findings);
     Judgement {
         verdict: verdict_of(findings.iter().map(|f| f.impact)),
         findings,
         glibc_floor,
+    }
+}
+
+/// What the reader read around (`Facts::tolerated`): one `tolerated-damage` warning per problem,
+/// so that a verdict resting on partial facts says so.
+fn tolerated_damage(facts: &Facts, out: &mut Vec<Finding>) {
+    for what in &facts.tolerated {
+        out.push(
+            Finding::new(
+                Code::ToleratedDamage,
+                Verdict::Native,
+                format!("read around damage: {what}"),
+            )
+            .fix(Fix::step("fetch or rebuild the file, then re-check")),
+        );
     }
 }
 
@@ -301,56 +312,17 @@ impl Ctx<'_> {
                     .library(lib)
                     .fix("rebuild against musl without this library"),
                 );
+            } else if lib.contains('/') {
+                // Alone, nothing says where the path leads; the closure judges what it meant.
+                out.push(libraries::needed_path_finding(lib, None, false));
             } else {
-                let (msg, fix) = match self.db.package(lib) {
-                    Some(p) => match p.name {
-                        Some(name) => {
-                            let hedge = if p.verified {
-                                ""
-                            } else {
-                                " (curated, unverified)"
-                            };
-                            (
-                                format!("needs {lib}: Alpine package {name}{hedge}"),
-                                Fix::install(name),
-                            )
-                        }
-                        None => (
-                            format!("needs {lib}, which Alpine does not package"),
-                            Fix::step("bundle the library built for musl").or("rebuild without it"),
-                        ),
-                    },
-                    None => (format!("needs {lib}"), Fix::install(format!("so:{lib}"))),
-                };
-                out.push(
-                    Finding::new(Code::NeedsPackage, Verdict::Native, msg)
-                        .library(lib)
-                        .fix(fix),
-                );
+                out.push(libraries::package_finding(lib, None, self.db, self.target));
             }
         }
     }
 
     fn relocations(&self, out: &mut Vec<Finding>) {
-        for r in &self.facts.unsupported_relocs {
-            let why = if is_irelative(self.arch, r.r_type) {
-                " (the file defines and uses an IFUNC; musl does not support IFUNC)"
-            } else {
-                ""
-            };
-            out.push(
-                Finding::new(
-                    Code::UnsupportedRelocation,
-                    Verdict::Rebuild,
-                    format!(
-                        "{} × {}: musl's loader stops with 'unsupported relocation type {}'{why}",
-                        r.count, r.name, r.r_type
-                    ),
-                )
-                .symbol(Symbol::plain(r.name.clone()))
-                .fix("rebuild without IFUNC/target_clones, against musl"),
-            );
-        }
+        relocations::unsupported(self.facts, out);
         if self.facts.relr && !self.target.musl_at_least(1, 2, 4) {
             out.push(
                 Finding::new(Code::DtRelr, Verdict::Rebuild, format!("uses DT_RELR, which musl {} ignores: pointers stay unrelocated and the program crashes", self.target.musl))
@@ -381,23 +353,7 @@ impl Ctx<'_> {
     }
 
     fn provider(&self, name: &str) -> Provider {
-        if self.musl.contains(name) {
-            return Provider::Musl;
-        }
-        // musl ≥ 1.2.4 remaps a failed LFS64 lookup to the plain name (ldso/dynlink.c get_lfs64).
-        if self.target.musl_at_least(1, 2, 4) {
-            if let Some(base) = self.db.lfs64_base(name) {
-                if self.musl.contains(base) {
-                    return Provider::Lfs64(base);
-                }
-            }
-        }
-        if self.gcompat() {
-            if let Some(lib) = self.db.gcompat_provider(self.arch, name) {
-                return Provider::Gcompat(lib);
-            }
-        }
-        Provider::Nobody
+        resolve::provider(self.db, self.target, self.arch, self.musl, name)
     }
 
     /// DT_NEEDED libraries that could provide an unversioned symbol we do not know.
@@ -414,8 +370,12 @@ impl Ctx<'_> {
             if imp.weak || !imp.referenced {
                 continue;
             }
-            let glibc_versioned = imp.library.as_deref().is_some_and(is_glibc_library)
-                || imp.version.as_deref().is_some_and(is_glibc_version);
+            // The Verneed entry says whose version it is (libgcc_s versions __register_frame
+            // GLIBC_2.0 on i386); the spelling decides only when no library is named.
+            let glibc_versioned = match imp.library.as_deref() {
+                Some(lib) => is_glibc_library(lib),
+                None => imp.version.as_deref().is_some_and(is_glibc_version),
+            };
             if imp.version.is_some() && !glibc_versioned {
                 if imp
                     .library

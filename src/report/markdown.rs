@@ -27,6 +27,7 @@ const VERDICTS: [Verdict; 5] = [
 pub fn render_markdown(report: &Report) -> String {
     let mut out = String::new();
     headline(&mut out, report);
+    verification(&mut out, report);
     counts(&mut out, report);
     failing(&mut out, report);
     blockers(&mut out, report);
@@ -65,6 +66,41 @@ fn headline(out: &mut String, report: &Report) {
             );
         }
     }
+}
+
+/// `muslcheck verify`: the agreement line and the files whose observation contradicts the
+/// prediction.
+fn verification(out: &mut String, report: &Report) {
+    let Some(v) = &report.verify else { return };
+    let icon = if v.disagree > 0 { "❌" } else { "✅" };
+    let _ = writeln!(
+        out,
+        "### {icon} verify: {} of {} checked files agree\n\n{}\n",
+        v.agree,
+        v.checked,
+        cell(&super::verify::summary_line(v))
+    );
+    let bad: Vec<&Record> = report
+        .results
+        .iter()
+        .filter(|r| r.verify.as_ref().is_some_and(super::verify::disagrees))
+        .collect();
+    if bad.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "| file | predicted | observed |\n|---|---|---|");
+    for r in bad.iter().take(MAX_FAILING) {
+        if let Some(o) = &r.verify {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                code(&r.path),
+                o.predicted.as_str(),
+                cell(&super::verify::observed(o))
+            );
+        }
+    }
+    let _ = writeln!(out, "{}\n", more(bad.len(), MAX_FAILING));
 }
 
 fn counts(out: &mut String, report: &Report) {
@@ -125,6 +161,11 @@ fn failing(out: &mut String, report: &Report) {
             .filter_map(|f| f.fix.as_ref().map(ToString::to_string))
             .collect();
         fixes.dedup();
+        // In an image, the layer that brought the file names the build step to change.
+        let why = match &r.image {
+            Some(i) => format!("{why}<br>{}", cell(&super::text::image_line(i))),
+            None => why,
+        };
         let _ = writeln!(
             out,
             "| {} | {} | {why} | {} |",

@@ -12,6 +12,7 @@ mod markdown;
 mod sarif;
 pub mod summary;
 mod text;
+mod verify;
 
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +30,11 @@ pub use junit::render_junit;
 pub use markdown::render_markdown;
 pub use sarif::render_sarif;
 pub use text::{TextOptions, render_text};
+
+/// A constant name read back from a report (`muslcheck merge`): one of `names`, else `unknown`.
+pub(crate) fn known(s: &str, names: &[&'static str]) -> &'static str {
+    names.iter().copied().find(|n| *n == s).unwrap_or("unknown")
+}
 
 /// The short facts shown next to a verdict.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -73,6 +79,9 @@ pub struct Record {
     pub path: String,
     /// The top-level input it came from.
     pub artifact: String,
+    /// For a file in a container image: the image, the path inside it, and its layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<crate::input::ImageOrigin>,
     /// SHA-256 of the file's bytes, when they could be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
@@ -81,11 +90,17 @@ pub struct Record {
     pub size: Option<u64>,
     /// Verdict accounting for everything known (equal to `own_verdict` until closures exist).
     pub verdict: Verdict,
-    /// Verdict of the file alone.
+    /// Verdict of the file's own findings: its symbols, loader and relocations, and its needed
+    /// libraries as the scanned unit resolves them, but not what a bundled library it loads
+    /// contributes (that is `verdict`, through `bundled-library` findings).
     pub own_verdict: Verdict,
     /// Why the file was skipped or could not be judged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The package that installed the file, when the scanned tree, archive or image records it
+    /// (dpkg, apk, a wheel's RECORD, npm's package.json).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<crate::inspect::owners::Owner>,
     /// Libraries this file needs that were resolved inside the same scanned unit (closure).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub closure: Vec<ClosureEntry>,
@@ -100,6 +115,9 @@ pub struct Record {
     /// Standing under the policy (`effective_verdict`, `fails`), once a policy is applied.
     #[serde(flatten)]
     pub gate: Option<RecordGate>,
+    /// What the host's loader and a run said (`muslcheck verify`, #10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<crate::verify::Observation>,
 }
 
 impl Record {
@@ -216,6 +234,9 @@ pub struct Report {
     /// For `scan --shard`: which share of the inputs this report covers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<crate::shard::Part>,
+    /// Agreement with the host's loader (`muslcheck verify`, #10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<crate::verify::Summary>,
 }
 
 impl Report {
@@ -233,6 +254,7 @@ impl Report {
             summary,
             gate: None,
             shard: None,
+            verify: None,
         }
     }
 }

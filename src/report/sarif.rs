@@ -20,6 +20,9 @@ use crate::policy::SuppressionKind;
 const SARIF_SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
+/// The rule of `muslcheck verify` disagreements (not a finding: an observation on the host).
+const VERIFY_RULE: &str = "verify-disagreement";
+
 /// Render the report as a SARIF 2.1.0 log (pretty JSON and a newline).
 pub fn render_sarif(report: &Report) -> String {
     let artifacts: Vec<Value> = report.results.iter().map(artifact).collect();
@@ -29,6 +32,27 @@ pub fn render_sarif(report: &Report) -> String {
         for f in r.findings.iter().filter(|f| f.id != Code::NotElf) {
             results.push(result(r, index, f, baseline_used));
         }
+        if let Some(o) = r.verify.as_ref().filter(|o| super::verify::disagrees(o)) {
+            results.push(json!({
+                "ruleId": VERIFY_RULE,
+                "ruleIndex": Code::ALL.len(),
+                "level": "error",
+                "message": {"text": format!("{}: {}", r.path, super::verify::observed(o))},
+                "locations": [location(r, index)],
+                "properties": {"verdict": r.verdict, "verify": o},
+            }));
+        }
+    }
+    let mut rules: Vec<Value> = Code::ALL.iter().map(|c| rule(*c)).collect();
+    if report.verify.is_some() {
+        rules.push(json!({
+            "id": VERIFY_RULE,
+            "name": "VerifyDisagreement",
+            "shortDescription": {"text": "musl's loader or a run on the host contradicts the verdict"},
+            "fullDescription": {"text": "muslcheck verify: the file was checked with the host's musl loader (list mode) and, with --run, started once; the outcome does not match the predicted verdict (docs/verify.md)."},
+            "defaultConfiguration": {"level": "error"},
+            "properties": {"tags": ["musl", "alpine", "portability"]},
+        }));
     }
     let unreadable: Vec<Value> = report
         .results
@@ -82,6 +106,9 @@ pub fn render_sarif(report: &Report) -> String {
         "target": report.target,
         "totals": report.totals,
     });
+    if let Some(v) = &report.verify {
+        set(&mut properties, "verify", json!(v));
+    }
     if let Some(g) = &report.gate {
         set(
             &mut properties,
@@ -102,7 +129,7 @@ pub fn render_sarif(report: &Report) -> String {
                 "name": "muslcheck",
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "rules": Code::ALL.iter().map(|c| rule(*c)).collect::<Vec<_>>(),
+                "rules": rules,
             }},
             "invocations": [invocation],
             "artifacts": artifacts,
@@ -169,6 +196,9 @@ fn artifact(r: &Record) -> Value {
         set(&mut a, "hashes", json!({"sha-256": sha}));
     }
     let mut properties = json!({"verdict": r.verdict, "artifact": r.artifact});
+    if let Some(i) = &r.image {
+        set(&mut properties, "image", json!(i));
+    }
     if let Some(g) = r.gate {
         set(
             &mut properties,
@@ -176,6 +206,9 @@ fn artifact(r: &Record) -> Value {
             json!(g.effective_verdict),
         );
         set(&mut properties, "fails", json!(g.fails));
+    }
+    if let Some(o) = &r.verify {
+        set(&mut properties, "verify", json!(o));
     }
     set(&mut a, "properties", properties);
     a
@@ -207,12 +240,18 @@ fn result(r: &Record, index: usize, f: &Finding, baseline_used: bool) -> Value {
             "requires": f.impact,
         },
     });
+    if let (Some(i), Some(props)) = (&r.image, v.get_mut("properties")) {
+        set(props, "image", json!(i));
+    }
     let symbol = f.symbol.as_ref().map(ToString::to_string);
     let fix = f.fix.as_ref().map(ToString::to_string);
     for (key, value) in [("symbol", &symbol), ("library", &f.library), ("fix", &fix)] {
         if let (Some(value), Some(props)) = (value, v.get_mut("properties")) {
             set(props, key, json!(value));
         }
+    }
+    if let (Some(e), Some(props)) = (&f.evidence, v.get_mut("properties")) {
+        set(props, "evidence", json!(e));
     }
     if let Some(s) = &f.suppressed {
         let justification = match (s.kind, s.rule) {

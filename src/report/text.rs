@@ -87,6 +87,25 @@ pub fn render_text(report: &Report, opts: TextOptions) -> String {
             );
         }
     }
+    if !sum.packages.is_empty() {
+        let _ = writeln!(out, "\n{}", p.wrap("1", "Packages:"));
+        for pkg in &sum.packages {
+            let _ = writeln!(out, "  {}", pkg.describe());
+        }
+    }
+    if !sum.bundle_or_rebuild.is_empty() {
+        let libs: Vec<&str> = sum
+            .bundle_or_rebuild
+            .iter()
+            .map(|u| u.library.as_str())
+            .collect();
+        let _ = writeln!(
+            out,
+            "\n{} {}",
+            p.wrap("1", "Bundle or rebuild (no Alpine package provides them):"),
+            libs.join(" ")
+        );
+    }
     if !sum.install.is_empty() {
         let _ = writeln!(
             out,
@@ -107,6 +126,9 @@ pub fn render_text(report: &Report, opts: TextOptions) -> String {
         t.skipped,
         t.error
     );
+    if let Some(v) = &report.verify {
+        let _ = writeln!(out, "{}", super::verify::summary_line(v));
+    }
     gate(&mut out, report, &p);
     out
 }
@@ -150,12 +172,17 @@ fn line(out: &mut String, f: &Finding, p: &Paint) {
         Some(_) => "  [baselined]".to_string(),
         None => String::new(),
     };
+    let confidence = f
+        .evidence
+        .as_ref()
+        .map_or(String::new(), |e| format!(" [{}]", e.confidence.as_str()));
     let _ = writeln!(
         out,
-        "  {} {:<22} {}{}",
+        "  {} {:<22} {}{}{}",
         p.severity(f.severity),
         f.id.id(),
         f.message,
+        confidence,
         p.wrap("2", &accepted)
     );
 }
@@ -175,12 +202,30 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
         );
     }
     let _ = writeln!(out, "{head}");
-    // Why a file was skipped or is an error, unless a finding below already says it.
-    let said = r.findings.iter().any(|f| {
-        Some(&f.message) == r.reason.as_ref() && (opts.verbose || f.severity != Severity::Note)
-    });
+    if let Some(o) = &r.verify {
+        let word = match o.agreement {
+            crate::verify::Agreement::Agree => p.wrap("32", "verify"),
+            crate::verify::Agreement::Disagree => p.wrap("1;31", "VERIFY"),
+            _ => p.wrap("2", "verify"),
+        };
+        let _ = writeln!(out, "  {word} {}", super::verify::observed(o));
+    }
+    // Why a file was skipped or is an error. When the record has findings, its reason is its
+    // first finding's message (`crate::analyse`): said below, unless that finding is hidden.
+    let said = r
+        .findings
+        .first()
+        .is_some_and(|f| opts.verbose || f.severity != Severity::Note);
     if let Some(reason) = r.reason.as_ref().filter(|_| !said) {
         let _ = writeln!(out, "  {reason}");
+    }
+    // In an image, the layer (and the build step) that brought a file the fix is about.
+    if let Some(i) = r
+        .image
+        .as_ref()
+        .filter(|_| opts.verbose || r.verdict > Verdict::Native)
+    {
+        let _ = writeln!(out, "  {}", image_line(i));
     }
     if opts.verbose {
         if let Some(e) = &r.elf {
@@ -272,4 +317,33 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
     for fix in fixes {
         let _ = writeln!(out, "  {} {fix}", p.wrap("1", "fix:"));
     }
+}
+
+/// `in image REF@DIGEST, /usr/bin/jq from layer 2 (sha256:0123456789ab): RUN …`.
+pub(crate) fn image_line(i: &crate::input::ImageOrigin) -> String {
+    let mut s = String::from("in image ");
+    s.push_str(if i.reference.is_empty() {
+        "(unnamed)"
+    } else {
+        &i.reference
+    });
+    if let Some(d) = i.digest.as_ref().or(i.id.as_ref()) {
+        let _ = write!(s, "@{d}");
+    }
+    let _ = write!(s, ", {}", i.path);
+    if let Some(l) = &i.layer {
+        let _ = write!(s, " from layer {}", l.index);
+        if let Some(d) = &l.digest {
+            let short: String = d.chars().take(19).collect();
+            let _ = write!(s, " ({short})");
+        }
+        if let Some(step) = &l.created_by {
+            let step = step
+                .strip_prefix("/bin/sh -c #(nop) ")
+                .unwrap_or(step)
+                .trim();
+            let _ = write!(s, ": {step}");
+        }
+    }
+    s
 }

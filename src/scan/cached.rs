@@ -129,6 +129,10 @@ impl Recorder<'_> {
                     suffix: self.suffix(&name, self.name),
                 }
             }
+            Item::Elf(src) if src.image.is_some() => {
+                self.whole = false;
+                return None;
+            }
             Item::Elf(src) => {
                 let suffix = self.suffix(&src.name, &src.artifact);
                 let unit = self.unit(src.unit);
@@ -157,7 +161,9 @@ impl Recorder<'_> {
                 error: error.clone(),
                 limit: *limit,
             },
-            Item::Archive { .. } | Item::Subtree(_) => {
+            // Package-manager records (owners) and nested producers are not remembered: such an
+            // archive is read again next time.
+            Item::Archive { .. } | Item::Subtree(_) | Item::Meta { .. } => {
                 self.whole = false;
                 return None;
             }

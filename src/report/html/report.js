@@ -79,6 +79,20 @@
     app.appendChild(banner);
   }
 
+  var verify = data.verify;
+  if (verify) {
+    var vh = verify.host;
+    app.appendChild(el("div", {"class": "banner " + (verify.disagree > 0 ? "failed" : "passed"), "id": "verify",
+      "data-disagree": String(verify.disagree)}, [
+      el("strong", null, [verify.disagree > 0 ? "Verify: disagreements" : "Verify: predictions confirmed"]), " · ",
+      verify.agree + " of " + verify.checked + " checked files agree with musl " + vh.musl + " (" + vh.loader +
+        (vh.gcompat_preload ? ", gcompat " + vh.gcompat_preload : ", no gcompat") + ")" +
+        (verify.run_args ? " · ran with '" + verify.run_args.join(" ") + "'" +
+          (vh.network_isolation ? " without network (" + vh.network_isolation + ")" : " with network") : " · list mode only") +
+        " · " + verify.unconfirmed + " unconfirmed, " + verify.not_checked + " not checked"
+    ]));
+  }
+
   var legend = el("ul", {"class": "legend"}, VERDICTS.map(function (v) {
     return el("li", null, [el("span", {"class": "swatch v-" + v}), el("span", {"class": "count", "data-count": v},
       [String(data.totals[v] || 0)]), " " + v + " ", el("span", {"class": "muted"}, [LABEL[v]])]);
@@ -148,9 +162,25 @@
       v !== r.verdict ? el("span", {"class": "muted"}, ["counted as " + v]) : null,
       el("code", {"class": "path"}, [r.path]),
       r.fails ? el("span", {"class": "fails"}, ["fails the gate"]) : null,
+      r.verify ? el("span", {"class": r.verify.agreement === "disagree" ? "fails" : "muted",
+        "data-agreement": r.verify.agreement}, ["verify: " + r.verify.agreement]) : null,
       el("span", {"class": "muted"}, [plural(r.findings.length, "finding")])]);
     var body = el("div", {"class": "body"});
+    if (r.verify) {
+      var o = r.verify;
+      body.appendChild(el("p", null, ["Verify (" + o.agreement + "): " + o.note +
+        (o.loader ? " · loader: " + o.loader.command + (o.loader.exit_code !== undefined ? " → exit " + o.loader.exit_code : "") : "") +
+        (o.run ? " · run: " + o.run.command + " → " + o.run.outcome +
+          (o.run.signal ? " " + o.run.signal : (o.run.exit_code !== undefined ? " " + o.run.exit_code : "")) +
+          (o.run.stderr ? " · stderr: " + o.run.stderr : "") : "")]));
+    }
     if (r.reason) { body.appendChild(el("p", null, [r.reason])); }
+    if (r.image) {
+      var im = r.image, l = im.layer;
+      body.appendChild(el("p", {"class": "muted"}, ["in image " + (im.reference || "(unnamed)") +
+        (im.digest || im.id ? "@" + (im.digest || im.id) : "") + ", " + im.path +
+        (l ? " from layer " + l.index + (l.created_by ? ": " + l.created_by : "") : "")]));
+    }
     if (r.elf) {
       body.appendChild(el("p", {"class": "muted"}, [r.elf.arch + " " + r.elf.kind + ", " + r.elf.libc +
         (r.elf.needed && r.elf.needed.length ? " · needs " + r.elf.needed.join(" ") : "")]));
