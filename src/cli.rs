@@ -299,6 +299,16 @@ pub struct ScanArgs {
     /// gcompat version, or `none` to judge for plain musl.
     #[arg(long, value_name = "VERSION|none", help_heading = "Target")]
     pub gcompat: Option<String>,
+    /// Alpine package index of the target release: an APKINDEX.tar.gz, a plain APKINDEX or apk's
+    /// installed database, or a directory of them (repeatable; give main and community). Only
+    /// packages an index provides are offered to `apk add` [default on an Alpine host: apk's
+    /// cached indexes; elsewhere the embedded table].
+    #[arg(long, value_name = "FILE|DIR", help_heading = "Target")]
+    pub apkindex: Vec<PathBuf>,
+    /// Judge all inputs as one install tree: a library in one input satisfies a binary in
+    /// another (e.g. sharp and @img/sharp-libvips, shipped as two npm packages).
+    #[arg(long)]
+    pub one_unit: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Report")]
     pub format: Format,
@@ -324,6 +334,11 @@ pub struct ScanArgs {
     /// Record the current findings as the baseline in FILE (this run then passes on them).
     #[arg(long, value_name = "FILE", help_heading = "Gate")]
     pub write_baseline: Option<PathBuf>,
+    /// Remove PREFIX from paths recorded in and matched against the baseline (repeatable), so
+    /// that a baseline written in one checkout or build directory serves another. Entries match
+    /// on content (SHA-256, ID, symbol, library) first, wherever the file now is.
+    #[arg(long, value_name = "PREFIX", help_heading = "Gate")]
+    pub strip_prefix: Vec<String>,
     /// Colour in text output.
     #[arg(long, value_enum, default_value_t = Color::Auto, help_heading = "Report")]
     pub color: Color,

@@ -108,6 +108,7 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
     if let Some(j) = args.jobs {
         opts.jobs = j.max(1);
     }
+    opts.one_unit = args.one_unit;
     opts.input.follow_symlinks = args.follow_symlinks;
     opts.input.limits = args.limits.to_limits();
     opts.input.exclude = exclude_set(&args.exclude)?;

@@ -298,6 +298,18 @@ pub(crate) fn member(
             Ok(data) => emit_elf(ctx, name, normalize(path), data, sink),
             Err(e) => ctx.problem(sink, &name, e.to_string(), is_limit(&e)),
         },
+        Kind::Other if !compressed && crate::inspect::owners::is_metadata(&normalize(path)) => {
+            let max =
+                crate::inspect::owners::MAX_METADATA_BYTES.min(ctx.opts.limits.max_file_bytes);
+            if let Ok(data) = read_bounded(r, max, size) {
+                sink(Item::Meta {
+                    unit: ctx.unit,
+                    artifact: ctx.artifact.clone(),
+                    path: normalize(path),
+                    data,
+                });
+            }
+        }
         Kind::Other => sink(Item::Other {
             name,
             artifact: ctx.artifact.clone(),

@@ -6,6 +6,7 @@
 //! disk) and detected by content, not by extension. Every problem becomes an [`Item::Problem`]
 //! so that the batch goes on and nothing is lost.
 
+pub mod apkindex;
 mod archive;
 mod auth;
 mod daemon;
@@ -102,6 +103,19 @@ pub enum Item {
         /// Absolute path it points to inside the unit.
         target: String,
     },
+    /// A package manager's record of who owns which file (dpkg lists, apk's installed
+    /// database, a wheel's RECORD, a package.json), for owner attribution.
+    Meta {
+        /// The unit.
+        unit: UnitId,
+        /// The artifact it came from (owners apply within it: two npm tarballs judged as one
+        /// unit both hold `/package/package.json`).
+        artifact: String,
+        /// Absolute path of the file inside the unit.
+        path: String,
+        /// Its bytes (at most `MAX_METADATA_BYTES`).
+        data: Vec<u8>,
+    },
     /// A file that is neither ELF nor an archive we read.
     Other {
         /// Name in the report.
@@ -165,11 +179,26 @@ impl Options {
 
 /// Hands out unit ids.
 #[derive(Debug, Default)]
-pub struct Units(std::sync::atomic::AtomicUsize);
+pub struct Units {
+    next: std::sync::atomic::AtomicUsize,
+    /// Every input, archive and tree is the same unit (`--one-unit`).
+    single: bool,
+}
 
 impl Units {
+    /// Units that are all one: every id handed out is the same.
+    pub fn single() -> Self {
+        Units {
+            next: std::sync::atomic::AtomicUsize::new(0),
+            single: true,
+        }
+    }
+
     pub(crate) fn next(&self) -> UnitId {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        if self.single {
+            return 0;
+        }
+        self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 }
 

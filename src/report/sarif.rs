@@ -250,6 +250,9 @@ fn result(r: &Record, index: usize, f: &Finding, baseline_used: bool) -> Value {
             set(props, key, json!(value));
         }
     }
+    if let (Some(e), Some(props)) = (&f.evidence, v.get_mut("properties")) {
+        set(props, "evidence", json!(e));
+    }
     if let Some(s) = &f.suppressed {
         let justification = match (s.kind, s.rule) {
             (SuppressionKind::Allow, Some(n)) => format!("allow rule {n}: {}", s.reason),

@@ -87,6 +87,25 @@ pub fn render_text(report: &Report, opts: TextOptions) -> String {
             );
         }
     }
+    if !sum.packages.is_empty() {
+        let _ = writeln!(out, "\n{}", p.wrap("1", "Packages:"));
+        for pkg in &sum.packages {
+            let _ = writeln!(out, "  {}", pkg.describe());
+        }
+    }
+    if !sum.bundle_or_rebuild.is_empty() {
+        let libs: Vec<&str> = sum
+            .bundle_or_rebuild
+            .iter()
+            .map(|u| u.library.as_str())
+            .collect();
+        let _ = writeln!(
+            out,
+            "\n{} {}",
+            p.wrap("1", "Bundle or rebuild (no Alpine package provides them):"),
+            libs.join(" ")
+        );
+    }
     if !sum.install.is_empty() {
         let _ = writeln!(
             out,
@@ -153,12 +172,17 @@ fn line(out: &mut String, f: &Finding, p: &Paint) {
         Some(_) => "  [baselined]".to_string(),
         None => String::new(),
     };
+    let confidence = f
+        .evidence
+        .as_ref()
+        .map_or(String::new(), |e| format!(" [{}]", e.confidence.as_str()));
     let _ = writeln!(
         out,
-        "  {} {:<22} {}{}",
+        "  {} {:<22} {}{}{}",
         p.severity(f.severity),
         f.id.id(),
         f.message,
+        confidence,
         p.wrap("2", &accepted)
     );
 }
