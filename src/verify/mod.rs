@@ -13,6 +13,7 @@
 mod host;
 pub mod sandbox;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -224,8 +225,9 @@ const IN_USERS_ONLY: &[&str] = &["ifunc-export"];
 
 /// Check every record (in parallel) and attach the observation.
 pub fn verify(records: &mut [Record], host: &Host, db: &Db, target: &Target, opts: &Options) {
+    let late = failing_at_run_time_only(records);
     let work = |r: &mut Record| {
-        let o = observe(r, host, db, target, opts);
+        let o = observe(r, host, db, target, opts, late.contains(&r.path));
         r.verify = Some(o);
     };
     match rayon::ThreadPoolBuilder::new()
@@ -235,6 +237,45 @@ pub fn verify(records: &mut [Record], host: &Host, db: &Db, target: &Target, opt
         Ok(pool) => pool.install(|| records.par_iter_mut().for_each(work)),
         Err(_) => records.iter_mut().for_each(work),
     }
+}
+
+/// The paths of records whose predicted failure shows only when code runs: each blocking
+/// finding is a run-time-only one ([`RUN_TIME_ONLY`]) or a `bundled-library` finding for
+/// bundled libraries that are themselves in this set (a library with DT_RELR makes its users
+/// `rebuild`, and list mode loads them all).
+fn failing_at_run_time_only(records: &[Record]) -> HashSet<String> {
+    let mut late: HashSet<String> = HashSet::new();
+    // Each round adds at least one path or stops, so records.len() + 1 rounds suffice.
+    for _ in 0..=records.len() {
+        let before = late.len();
+        for r in records {
+            if late.contains(&r.path) {
+                continue;
+            }
+            let mut blocking = r
+                .findings
+                .iter()
+                .filter(|f| f.impact >= Verdict::Rebuild && f.suppressed.is_none())
+                .peekable();
+            if blocking.peek().is_none() {
+                continue;
+            }
+            let bundled_late = r
+                .closure
+                .iter()
+                .filter(|c| c.verdict == Some(Verdict::Rebuild))
+                .all(|c| c.found.as_ref().is_some_and(|p| late.contains(p)));
+            if blocking.all(|f| {
+                RUN_TIME_ONLY.contains(&f.id.id()) || (f.id == Code::BundledLibrary && bundled_late)
+            }) {
+                late.insert(r.path.clone());
+            }
+        }
+        if late.len() == before {
+            break;
+        }
+    }
+    late
 }
 
 fn not_checked(predicted: Verdict, note: impl Into<String>) -> Observation {
@@ -257,7 +298,14 @@ fn local_file(r: &Record) -> Option<PathBuf> {
     p.is_file().then(|| p.canonicalize().ok()).flatten()
 }
 
-fn observe(r: &mut Record, host: &Host, db: &Db, target: &Target, opts: &Options) -> Observation {
+fn observe(
+    r: &mut Record,
+    host: &Host,
+    db: &Db,
+    target: &Target,
+    opts: &Options,
+    late: bool,
+) -> Observation {
     if matches!(r.verdict, Verdict::Skipped | Verdict::Error) {
         let why = r.reason.clone().unwrap_or_else(|| "not judged".into());
         return not_checked(r.verdict, format!("{}: {why}", r.verdict.as_str()));
@@ -329,8 +377,11 @@ fn observe(r: &mut Record, host: &Host, db: &Db, target: &Target, opts: &Options
         r,
         loader.as_ref(),
         run.as_ref(),
-        opts.run.is_some(),
-        elf.kind,
+        Seen {
+            ran: opts.run.is_some(),
+            kind: elf.kind,
+            late,
+        },
     );
     let mut note = note;
     let symbols_agree = loader.as_ref().and_then(|l| symbols_agree(r, l, &mut note));
@@ -596,13 +647,24 @@ fn loader_failed_at_start(run: &RunCheck) -> bool {
         })
 }
 
+/// What else the comparison needs to know about the check.
+#[derive(Clone, Copy)]
+struct Seen {
+    /// `--run` was given.
+    ran: bool,
+    /// The file's kind.
+    kind: Kind,
+    /// The predicted failure shows only when code runs ([`failing_at_run_time_only`]).
+    late: bool,
+}
+
 fn compare(
     r: &Record,
     loader: Option<&LoaderCheck>,
     run: Option<&RunCheck>,
-    ran: bool,
-    kind: Kind,
+    seen: Seen,
 ) -> (Agreement, String) {
+    let Seen { ran, kind, late } = seen;
     // Libraries the prediction itself says to install (`apk add …`): their absence here is the
     // prediction's own fix not applied, not a contradiction.
     let to_install: Vec<&str> = r
@@ -669,7 +731,7 @@ fn compare(
             .iter()
             .filter(|f| f.impact >= Verdict::Rebuild && f.suppressed.is_none())
     };
-    if blocking().all(|f| RUN_TIME_ONLY.contains(&f.id.id())) {
+    if late {
         if !is_program(kind) {
             return (
                 Agreement::Unconfirmed,
@@ -763,8 +825,16 @@ mod tests {
         }
     }
 
+    fn seen(ran: bool, kind: Kind, r: &Record) -> Seen {
+        Seen {
+            ran,
+            kind,
+            late: failing_at_run_time_only(std::slice::from_ref(r)).contains(&r.path),
+        }
+    }
+
     fn agreement(r: &Record, l: Option<&LoaderCheck>, run: Option<&RunCheck>) -> Agreement {
-        compare(r, l, run, run.is_some(), Kind::Pie).0
+        compare(r, l, run, seen(run.is_some(), Kind::Pie, r)).0
     }
 
     #[test]
@@ -819,7 +889,13 @@ mod tests {
         );
         // A library is never run: its relocations are used when its code runs.
         assert_eq!(
-            compare(&relr, Some(&loads(true)), None, true, Kind::SharedLibrary).0,
+            compare(
+                &relr,
+                Some(&loads(true)),
+                None,
+                seen(true, Kind::SharedLibrary, &relr)
+            )
+            .0,
             Agreement::Unconfirmed
         );
         // A program that was run and did not crash contradicts it.
@@ -833,9 +909,43 @@ mod tests {
             vec![Finding::new(Code::IfuncExport, Verdict::Rebuild, "ifunc")],
         );
         assert_eq!(
-            compare(&ifunc, Some(&loads(true)), None, false, Kind::SharedLibrary).0,
+            compare(
+                &ifunc,
+                Some(&loads(true)),
+                None,
+                seen(false, Kind::SharedLibrary, &ifunc)
+            )
+            .0,
             Agreement::Unconfirmed
         );
+    }
+
+    #[test]
+    fn a_user_of_a_bundled_dt_relr_library_fails_late_too() {
+        let mut lib = record(
+            Verdict::Rebuild,
+            vec![Finding::new(Code::DtRelr, Verdict::Rebuild, "relr")],
+        );
+        lib.path = "app/lib/libr.so".into();
+        let user = |library: Record| {
+            let mut u = record(
+                Verdict::Rebuild,
+                vec![Finding::new(Code::BundledLibrary, Verdict::Rebuild, "b").library("libr.so")],
+            );
+            u.path = "app/bin/tool".into();
+            u.closure = vec![crate::report::ClosureEntry {
+                library: "libr.so".into(),
+                found: Some(library.path.clone()),
+                verdict: Some(Verdict::Rebuild),
+            }];
+            vec![library, u]
+        };
+        let late = failing_at_run_time_only(&user(lib.clone()));
+        assert!(late.contains("app/bin/tool") && late.contains("app/lib/libr.so"));
+        // A bundled library with a missing symbol fails list mode: its user is not late.
+        let mut missing = lib;
+        missing.findings = vec![Finding::new(Code::MissingSymbol, Verdict::Rebuild, "m")];
+        assert!(failing_at_run_time_only(&user(missing)).is_empty());
     }
 
     #[test]
