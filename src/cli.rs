@@ -256,11 +256,11 @@ pub struct ScanArgs {
     /// No progress bar (it is shown only when standard error is a terminal).
     #[arg(long)]
     pub no_progress: bool,
-    /// Alpine release to judge for: alpine:3.17 … alpine:edge (default: newest with musl 1.2.5).
-    #[arg(long, value_name = "TARGET", help_heading = "Target")]
+    /// Alpine release to judge for (the releases of the database).
+    #[arg(long, value_name = "TARGET", help_heading = "Target", help = target_help())]
     pub target: Option<String>,
-    /// Override the musl version (1.2.3, 1.2.4, 1.2.5, 1.2.6).
-    #[arg(long, value_name = "VERSION", help_heading = "Target")]
+    /// Override the musl version (the versions of the database).
+    #[arg(long, value_name = "VERSION", help_heading = "Target", help = musl_help())]
     pub musl: Option<String>,
     /// gcompat version, or `none` to judge for plain musl.
     #[arg(long, value_name = "VERSION|none", help_heading = "Target")]
@@ -520,6 +520,28 @@ pub fn man_pages_to(dir: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
         written.push(file);
     }
     Ok(written)
+}
+
+/// `--target`'s help, from the embedded database's releases.
+fn target_help() -> String {
+    let Ok(db) = muslcheck::db::Db::get() else {
+        return "Alpine release to judge for (alpine:VERSION)".into();
+    };
+    let releases = db.releases();
+    let first = releases.first().map_or("", |r| r.name);
+    let last = releases.last().map_or("", |r| r.name);
+    format!(
+        "Alpine release to judge for: alpine:{first} … alpine:{last} (default: newest with musl {})",
+        muslcheck::judge::DEFAULT_MUSL
+    )
+}
+
+/// `--musl`'s help, from the musl versions the embedded database has export lists for.
+fn musl_help() -> String {
+    let versions = muslcheck::db::Db::get()
+        .map(|db| db.versions().musl.join(", "))
+        .unwrap_or_default();
+    format!("Override the musl version ({versions})")
 }
 
 #[cfg(test)]

@@ -79,12 +79,12 @@ fn destination(args: &Sink) -> Result<Box<dyn Write>> {
 }
 
 /// The main report's destination, opened before the scan. With `--format jsonl` it streams:
-/// the header first, then each input's records once the input is complete (the policy is
-/// applied per input, so bundled libraries count), and the summary line at the end.
+/// the header first, then each input's records as the scanner hands the complete input over
+/// (the policy is applied to the whole input, so bundled libraries count), and the summary line
+/// at the end.
 pub struct Stream {
     out: Box<dyn Write>,
     streaming: bool,
-    pending: Vec<Record>,
 }
 
 impl Stream {
@@ -96,45 +96,24 @@ impl Stream {
         if streaming {
             writeln!(out, "{}", render_jsonl_header(target))?;
         }
-        Ok(Stream {
-            out,
-            streaming,
-            pending: Vec::new(),
-        })
+        Ok(Stream { out, streaming })
     }
 
-    /// Take one record. Streaming, a record that starts a new input has the previous input's
-    /// records written; write errors resurface in [`Stream::flush`].
-    pub fn push(&mut self, record: Record, policy: &Policy, done: &mut Vec<Record>) {
-        if !self.streaming {
-            done.push(record);
-            return;
+    /// Take one whole input's records. Streaming, they are gated together and written; write
+    /// errors resurface in [`Stream::flush`].
+    pub fn push(&mut self, mut input: Vec<Record>, policy: &Policy, done: &mut Vec<Record>) {
+        if self.streaming {
+            policy::apply_records(&mut input, policy);
+            for r in &input {
+                // Errors resurface on flush: a broken pipe ends the output, not the scan.
+                let _ = writeln!(self.out, "{}", render_jsonl_record(r));
+            }
         }
-        if self
-            .pending
-            .first()
-            .is_some_and(|p| p.artifact != record.artifact)
-        {
-            self.write_pending(policy, done);
-        }
-        self.pending.push(record);
+        done.append(&mut input);
     }
 
-    fn write_pending(&mut self, policy: &Policy, done: &mut Vec<Record>) {
-        if self.pending.is_empty() {
-            return;
-        }
-        policy::apply_records(&mut self.pending, policy);
-        for r in self.pending.drain(..) {
-            // Errors resurface on flush: a broken pipe ends the output, not the scan.
-            let _ = writeln!(self.out, "{}", render_jsonl_record(&r));
-            done.push(r);
-        }
-    }
-
-    /// Write what is pending.
-    pub fn flush(&mut self, policy: &Policy, done: &mut Vec<Record>) -> Result<()> {
-        self.write_pending(policy, done);
+    /// Flush what was written.
+    pub fn flush(&mut self) -> Result<()> {
         self.out.flush()?;
         Ok(())
     }

@@ -118,11 +118,11 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
     let progress =
         progress::Bar::new(!args.quiet && !args.no_progress && std::io::stderr().is_terminal());
     let mut records = Vec::new();
-    scan::scan(&paths, db, &target, &opts, &progress, &mut |r| {
-        stream.push(r, &settings.policy, &mut records)
+    scan::scan(&paths, db, &target, &opts, &progress, &mut |input| {
+        stream.push(input, &settings.policy, &mut records)
     })?;
     progress.finish();
-    stream.flush(&settings.policy, &mut records)?;
+    stream.flush()?;
     let mut report = Report::new(target, records);
     settings.gate(&mut report)?;
     emit::write_all(&report, &(&args).into(), stream)?;

@@ -67,7 +67,7 @@ pub fn run(args: VerifyArgs) -> Result<exit::Status> {
         &target,
         &opts,
         &progress::Bar::new(false),
-        &mut |r| records.push(r),
+        &mut |input| records.extend(input),
     )?;
     verify::verify(
         &mut records,

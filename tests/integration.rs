@@ -17,6 +17,7 @@ mod cli;
 mod forge;
 mod formats;
 mod gate;
+mod golden;
 mod hostile;
 mod html;
 mod loader;

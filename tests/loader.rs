@@ -1,5 +1,5 @@
 //! Agreement with musl's real loader: `/lib/ld-musl-x86_64.so.1 --list FILE` loads the file and
-//! performs every relocation without running it (facts §2h). Debian's musl package (installed by
+//! performs every relocation without running it (docs/loader.md §8). Debian's musl package (installed by
 //! .ci/run) is 1.2.3 built by Debian: it also exports fts_* and lacks crypt/crypt_r/encrypt/setkey,
 //! and its /etc/ld-musl-x86_64.path lists only musl directories. We judge each sample for plain
 //! musl 1.2.3 and translate the verdict into what list mode must do.
@@ -142,8 +142,7 @@ fn list_mode_symbol_errors_are_the_predicted_symbols() {
 fn exported_ifunc_breaks_its_users_under_musl() {
     // A musl program importing lib_add from samples/bin/libifunc.so: muslcheck says the library
     // is unusable (ifunc-export); musl's loader must fail to bind the user's reference.
-    let tmp = std::env::temp_dir().join(format!("muslcheck-ifunc-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
+    let tmp = crate::util::temp_dir("loader-ifunc");
     let src = tmp.join("user.c");
     std::fs::write(
         &src,

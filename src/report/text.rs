@@ -186,10 +186,12 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
         };
         let _ = writeln!(out, "  {word} {}", super::verify::observed(o));
     }
-    // Why a file was skipped or is an error, unless a finding below already says it.
-    let said = r.findings.iter().any(|f| {
-        Some(&f.message) == r.reason.as_ref() && (opts.verbose || f.severity != Severity::Note)
-    });
+    // Why a file was skipped or is an error. When the record has findings, its reason is its
+    // first finding's message (`crate::analyse`): said below, unless that finding is hidden.
+    let said = r
+        .findings
+        .first()
+        .is_some_and(|f| opts.verbose || f.severity != Severity::Note);
     if let Some(reason) = r.reason.as_ref().filter(|_| !said) {
         let _ = writeln!(out, "  {reason}");
     }
