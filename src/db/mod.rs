@@ -278,13 +278,13 @@ impl Db {
     }
 
     /// Whether the embedded table names an Alpine package called `name`, and how sure it is.
-    pub fn package_name_known(&self, name: &str) -> Option<crate::judge::Confidence> {
+    pub fn package_name_known(&self, name: &str) -> Option<crate::judge::PackageConfidence> {
         let mut found = None;
         for p in self.packages.values().filter(|p| p.name == Some(name)) {
             if p.verified {
-                return Some(crate::judge::Confidence::VerifiedTable);
+                return Some(crate::judge::PackageConfidence::VerifiedTable);
             }
-            found = Some(crate::judge::Confidence::UnverifiedTable);
+            found = Some(crate::judge::PackageConfidence::UnverifiedTable);
         }
         found
     }

@@ -32,7 +32,7 @@ pub struct Finding {
     pub package: Option<String>,
     /// How sure the package knowledge behind a library finding is (#11).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<super::Confidence>,
+    pub confidence: Option<super::PackageConfidence>,
     /// One-line message.
     pub message: String,
     /// What to do about it (one string in JSON).

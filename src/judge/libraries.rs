@@ -16,7 +16,7 @@ use crate::inspect::owners::{Ecosystem, Owner};
 /// How sure muslcheck is of what it says about a library's package.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Confidence {
+pub enum PackageConfidence {
     /// An Alpine package index of the target says so.
     Apkindex,
     /// The embedded table says so, checked against an aports APKBUILD.
@@ -33,7 +33,7 @@ pub struct Availability {
     /// The Alpine package that provides it, if one does.
     pub package: Option<String>,
     /// Who said so.
-    pub confidence: Confidence,
+    pub confidence: PackageConfidence,
 }
 
 /// Look up the package providing `soname` on the target.
@@ -41,21 +41,21 @@ pub fn availability(soname: &str, db: &Db, target: &Target) -> Availability {
     if let Some(index) = &target.apkindex {
         return Availability {
             package: index.provider(soname).map(|p| p.name.clone()),
-            confidence: Confidence::Apkindex,
+            confidence: PackageConfidence::Apkindex,
         };
     }
     match db.package(soname) {
         Some(p) => Availability {
             package: p.name.map(str::to_string),
             confidence: if p.verified {
-                Confidence::VerifiedTable
+                PackageConfidence::VerifiedTable
             } else {
-                Confidence::UnverifiedTable
+                PackageConfidence::UnverifiedTable
             },
         },
         None => Availability {
             package: None,
-            confidence: Confidence::Unknown,
+            confidence: PackageConfidence::Unknown,
         },
     }
 }
@@ -81,8 +81,8 @@ pub fn package_finding(lib: &str, needed_by: Option<&str>, db: &Db, target: &Tar
     let mut f = match &a.package {
         Some(pkg) => {
             let hedge = match a.confidence {
-                Confidence::Apkindex => " (from the package index)",
-                Confidence::VerifiedTable => "",
+                PackageConfidence::Apkindex => " (from the package index)",
+                PackageConfidence::VerifiedTable => "",
                 _ => " (curated, unverified)",
             };
             Finding::new(
@@ -94,11 +94,11 @@ pub fn package_finding(lib: &str, needed_by: Option<&str>, db: &Db, target: &Tar
         }
         None => {
             let why = match a.confidence {
-                Confidence::Apkindex => "the Alpine package index given does not provide it",
-                Confidence::VerifiedTable | Confidence::UnverifiedTable => {
+                PackageConfidence::Apkindex => "the Alpine package index given does not provide it",
+                PackageConfidence::VerifiedTable | PackageConfidence::UnverifiedTable => {
                     "Alpine does not package it"
                 }
-                Confidence::Unknown => {
+                PackageConfidence::Unknown => {
                     "no Alpine package is known to provide it (not in a package index or muslcheck's table), so it cannot be promised"
                 }
             };
@@ -191,7 +191,10 @@ pub fn alpine_replacement(owner: &Owner, db: &Db, target: &Target) -> Option<Fin
     }
     let name = owner.name.as_str();
     let (version, confidence) = match &target.apkindex {
-        Some(index) => (index.package(name)?.to_string(), Confidence::Apkindex),
+        Some(index) => (
+            index.package(name)?.to_string(),
+            PackageConfidence::Apkindex,
+        ),
         None => (String::new(), db.package_name_known(name)?),
     };
     let theirs = match &owner.version {
@@ -261,18 +264,18 @@ mod tests {
             (f.id, f.impact),
             (Code::UnavailableLibrary, Verdict::Rebuild)
         );
-        assert_eq!(f.confidence, Some(Confidence::Unknown));
+        assert_eq!(f.confidence, Some(PackageConfidence::Unknown));
         let f = package_finding("libz.so.1", None, db, &t);
         assert_eq!(f.package.as_deref(), Some("zlib"));
-        assert_eq!(f.confidence, Some(Confidence::VerifiedTable));
+        assert_eq!(f.confidence, Some(PackageConfidence::VerifiedTable));
         let mut idx = crate::db::ApkIndex::default();
         idx.add("test", "P:zlib-ng-compat\nV:2\np:so:libz.so.1=1\n");
         t.apkindex = Some(std::sync::Arc::new(idx));
         let f = package_finding("libz.so.1", None, db, &t);
         assert_eq!(f.package.as_deref(), Some("zlib-ng-compat"));
-        assert_eq!(f.confidence, Some(Confidence::Apkindex));
+        assert_eq!(f.confidence, Some(PackageConfidence::Apkindex));
         let f = package_finding("libselinux.so.1", None, db, &t);
         assert_eq!(f.id, Code::UnavailableLibrary);
-        assert_eq!(f.confidence, Some(Confidence::Apkindex));
+        assert_eq!(f.confidence, Some(PackageConfidence::Apkindex));
     }
 }

@@ -30,7 +30,7 @@ pub use evidence::{Confidence, Detail, Evidence, InitArgs, StubTls};
 pub(crate) use finding::sym;
 pub use finding::{Finding, Fix, ShimFix, Symbol};
 pub use floor::GlibcFloor;
-pub use libraries::Confidence;
+pub use libraries::PackageConfidence;
 pub use target::{DEFAULT_MUSL, Target, TargetError};
 pub use verdict::{Verdict, verdict_of};
 

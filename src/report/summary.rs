@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{Record, Totals};
 use crate::inspect::owners::Owner;
-use crate::judge::{Code, Confidence, Verdict};
+use crate::judge::{Code, PackageConfidence, Verdict};
 use crate::policy::is_blocking;
 
 /// One top-level input's roll-up.
@@ -96,7 +96,7 @@ pub struct Unavailable {
     /// The DT_NEEDED name.
     pub library: String,
     /// How sure the package knowledge is.
-    pub confidence: Confidence,
+    pub confidence: PackageConfidence,
     /// Number of binaries that need it.
     pub binaries: usize,
 }
@@ -138,7 +138,7 @@ impl BatchSummary {
         // (kind, name, id) → (binaries, artifacts) it blocks
         let mut blocks: BTreeMap<(&'static str, String, Code), Blocked> = BTreeMap::new();
         let mut install = BTreeSet::new();
-        let mut unavailable: BTreeMap<(&str, Confidence), BTreeSet<&str>> = BTreeMap::new();
+        let mut unavailable: BTreeMap<(&str, PackageConfidence), BTreeSet<&str>> = BTreeMap::new();
         for r in records {
             let rebuild = r.gate_verdict() == Verdict::Rebuild;
             for f in &r.findings {
