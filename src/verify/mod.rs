@@ -1105,6 +1105,7 @@ mod tests {
                 library: "libr.so".into(),
                 found: Some(library.path.clone()),
                 verdict: Some(Verdict::Rebuild),
+                intended: None,
             }];
             vec![library, u]
         };
