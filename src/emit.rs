@@ -2,9 +2,8 @@
 //! `--format jsonl` while the scan runs.
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use muslcheck::judge::Target;
 use muslcheck::policy::Policy;
@@ -15,6 +14,7 @@ use muslcheck::report::{
 };
 
 use crate::cli::{Color, Format, ScanArgs};
+use crate::output::AtomicFile;
 
 /// Render one format.
 fn render(report: &Report, format: Format, text: TextOptions) -> String {
@@ -29,27 +29,44 @@ fn render(report: &Report, format: Format, text: TextOptions) -> String {
     }
 }
 
-fn write_file(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).with_context(|| format!("cannot write report {}", path.display()))
+/// Where the main report goes: `--output FILE` (written atomically, see [`crate::output`]) or
+/// standard output.
+enum Destination {
+    File(AtomicFile),
+    Stdout(std::io::BufWriter<std::io::StdoutLock<'static>>),
 }
 
-/// Where the main report goes: `--output FILE`, created before the scan so that an unwritable
-/// path fails early, or standard output.
-fn destination(args: &ScanArgs) -> Result<Box<dyn Write>> {
-    Ok(match &args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot write report {}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    })
+impl Destination {
+    /// Opened before the scan, so that an unwritable path fails early.
+    fn open(args: &ScanArgs) -> Result<Destination> {
+        Ok(match &args.output {
+            Some(path) => Destination::File(AtomicFile::create(path, "report")?),
+            None => Destination::Stdout(std::io::BufWriter::new(std::io::stdout().lock())),
+        })
+    }
+
+    fn out(&mut self) -> &mut dyn Write {
+        match self {
+            Destination::File(f) => f,
+            Destination::Stdout(s) => s,
+        }
+    }
+
+    fn commit(self) -> Result<()> {
+        match self {
+            Destination::File(f) => f.commit(),
+            Destination::Stdout(mut s) => Ok(s.flush()?),
+        }
+    }
 }
 
 /// The main report's destination, opened before the scan. With `--format jsonl` it streams:
 /// the header first, then each input's records once the input is complete (the policy is
 /// applied per input, so bundled libraries count), and the summary line at the end.
 pub struct Stream {
-    out: Box<dyn Write>,
+    out: Destination,
+    /// Each `--report FORMAT=FILE`, opened before the scan.
+    extras: Vec<(Format, AtomicFile)>,
     streaming: bool,
     pending: Vec<Record>,
 }
@@ -58,13 +75,19 @@ impl Stream {
     /// Open the destination. jsonl streams unless the run writes a baseline (records are then
     /// judged against the new baseline, known only at the end, and written at once).
     pub fn open(args: &ScanArgs, target: &Target, writes_baseline: bool) -> Result<Stream> {
-        let mut out = destination(args)?;
+        let mut out = Destination::open(args)?;
+        let extras = args
+            .report
+            .iter()
+            .map(|r| Ok((r.format, AtomicFile::create(&r.path, "report")?)))
+            .collect::<Result<_>>()?;
         let streaming = args.format == Format::Jsonl && !writes_baseline;
         if streaming {
-            writeln!(out, "{}", render_jsonl_header(target))?;
+            writeln!(out.out(), "{}", render_jsonl_header(target))?;
         }
         Ok(Stream {
             out,
+            extras,
             streaming,
             pending: Vec::new(),
         })
@@ -94,7 +117,7 @@ impl Stream {
         gate::apply_records(&mut self.pending, policy);
         for r in self.pending.drain(..) {
             // Errors resurface on flush: a broken pipe ends the output, not the scan.
-            let _ = writeln!(self.out, "{}", render_jsonl_record(&r));
+            let _ = writeln!(self.out.out(), "{}", render_jsonl_record(&r));
             done.push(r);
         }
     }
@@ -102,23 +125,20 @@ impl Stream {
     /// Write what is pending.
     pub fn flush(&mut self, policy: &Policy, done: &mut Vec<Record>) -> Result<()> {
         self.write_pending(policy, done);
-        self.out.flush()?;
-        Ok(())
-    }
-
-    fn finish(mut self, report: &Report, main: impl FnOnce() -> String) -> Result<()> {
-        if self.streaming {
-            writeln!(self.out, "{}", render_jsonl_summary(report))?;
-        } else {
-            self.out.write_all(main().as_bytes())?;
-        }
-        self.out.flush()?;
+        self.out.out().flush()?;
         Ok(())
     }
 }
 
-/// Write every `--report`, then the main report (or the end of the jsonl stream).
+/// Write every `--report`, then the main report (or the end of the jsonl stream); the files are
+/// put in place only once all are written, and not at all after a Ctrl-C.
 pub fn write_all(report: &Report, args: &ScanArgs, stream: Stream) -> Result<()> {
+    let Stream {
+        mut out,
+        extras,
+        streaming,
+        ..
+    } = stream;
     let to_tty = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
         Color::Always => true,
@@ -129,12 +149,38 @@ pub fn write_all(report: &Report, args: &ScanArgs, stream: Stream) -> Result<()>
         color,
         verbose: args.verbose,
     };
-    for extra in &args.report {
-        let plain = TextOptions {
-            color: args.color == Color::Always,
-            ..opts
-        };
-        write_file(&extra.path, &render(report, extra.format, plain))?;
+    let plain = TextOptions {
+        color: args.color == Color::Always,
+        ..opts
+    };
+    let mut written = Vec::new();
+    for (format, mut file) in extras {
+        file.write_all(render(report, format, plain).as_bytes())?;
+        written.push(file);
     }
-    stream.finish(report, || render(report, args.format, opts))
+    if streaming {
+        writeln!(out.out(), "{}", render_jsonl_summary(report))?;
+    } else {
+        out.out()
+            .write_all(render(report, args.format, opts).as_bytes())?;
+    }
+    if crate::interrupt::requested() {
+        return Err(Interrupted.into());
+    }
+    for f in written {
+        f.commit()?;
+    }
+    out.commit()
 }
+
+/// Ctrl-C arrived while the reports were being written: none is put in place.
+#[derive(Debug)]
+pub struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}

@@ -3,7 +3,9 @@
 mod cli;
 mod emit;
 mod exit;
+mod interrupt;
 mod lookup;
+mod output;
 mod progress;
 mod settings;
 
@@ -98,11 +100,17 @@ fn database() -> Result<&'static Db> {
 }
 
 fn scan(args: ScanArgs) -> Result<exit::Status> {
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    interrupt::install(cancel.clone())?;
     let db = database()?;
     let mut settings = Settings::resolve(&args)?;
     let target = settings.target(db)?;
     let paths = expand_stdin(&args.paths)?;
-    let mut opts = ScanOptions::default();
+    check_inputs(&paths)?;
+    let mut opts = ScanOptions {
+        cancel,
+        ..ScanOptions::default()
+    };
     if let Some(j) = args.jobs {
         opts.jobs = j.max(1);
     }
@@ -116,15 +124,65 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
     let progress =
         progress::Bar::new(!args.quiet && !args.no_progress && std::io::stderr().is_terminal());
     let mut records = Vec::new();
-    scan::scan(&paths, db, &target, &opts, &progress, &mut |r| {
-        stream.push(r, &settings.policy, &mut records)
-    })?;
+    let scanned = scan::scan(
+        &paths,
+        db,
+        &target,
+        &opts,
+        &interrupt::Counting(&progress),
+        &mut |r| stream.push(r, &settings.policy, &mut records),
+    );
     progress.finish();
+    if interrupt::requested() {
+        // Nothing is written; dropping `stream` removes the unfinished report files.
+        interrupt::report();
+        return Ok(exit::Status::Interrupted);
+    }
+    scanned?;
     stream.flush(&settings.policy, &mut records)?;
     let mut report = Report::new(target, records);
     settings.gate(&mut report)?;
-    emit::write_all(&report, &args, stream)?;
+    match emit::write_all(&report, &args, stream) {
+        Err(e) if e.is::<emit::Interrupted>() => {
+            interrupt::report();
+            return Ok(exit::Status::Interrupted);
+        }
+        r => r?,
+    }
     Ok(exit::status(&report))
+}
+
+/// Every named input must exist: a typo (or an image reference muslcheck cannot open) is a usage
+/// error before anything is scanned, not an `error` record in a report.
+fn check_inputs(paths: &[PathBuf]) -> Result<()> {
+    let missing: Vec<String> = paths
+        .iter()
+        .filter(|p| {
+            std::fs::symlink_metadata(p).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        })
+        .map(|p| p.display().to_string())
+        .collect();
+    let Some(first) = missing.first() else {
+        return Ok(());
+    };
+    let hint = if missing
+        .iter()
+        .any(|m| m.starts_with("docker:") || m.starts_with("registry:"))
+    {
+        "; to judge a container image, save it first (`docker save -o image.tar IMAGE`, or \
+         `skopeo copy docker://IMAGE oci:DIR`) and scan the tarball or layout"
+    } else {
+        ""
+    };
+    let more = match missing.len() {
+        1 => String::new(),
+        n => format!(
+            " (and {} more: {})",
+            n - 1,
+            missing.get(1..).unwrap_or_default().join(", ")
+        ),
+    };
+    bail!("no such file or directory: {first}{more}{hint}; nothing was scanned")
 }
 
 /// `-` stands for a list of paths on standard input, one per line.

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
@@ -29,6 +29,9 @@ pub struct ScanOptions {
     pub jobs: usize,
     /// Input expansion options and limits.
     pub input: input::Options,
+    /// Set (e.g. by a Ctrl-C handler) to stop the scan: no new work starts, and [`scan`]
+    /// returns [`std::io::ErrorKind::Interrupted`] without handing out the unfinished window.
+    pub cancel: Arc<AtomicBool>,
 }
 
 impl Default for ScanOptions {
@@ -37,6 +40,7 @@ impl Default for ScanOptions {
         ScanOptions {
             jobs,
             input: input::Options::default(),
+            cancel: Arc::default(),
         }
     }
 }
@@ -47,6 +51,8 @@ pub trait Observer: Sync {
     fn analysed(&self, _bytes: u64) {}
     /// One distinct file content was inspected and judged (identical files count once).
     fn inspected(&self) {}
+    /// One ELF file got its own verdict (before closure; identical files count each time).
+    fn judged(&self, _verdict: Verdict) {}
 }
 
 /// An observer that ignores everything.
@@ -119,7 +125,11 @@ pub fn scan(
         in_flight: AtomicU64::new(0),
         units: Units::default(),
     };
+    let cancelled = || opts.cancel.load(Ordering::Relaxed);
     for window in paths.chunks(jobs) {
+        if cancelled() {
+            break;
+        }
         let mut outs: Vec<Vec<Produced>> = window.iter().map(|_| Vec::new()).collect();
         pool.scope(|s| {
             for (path, out) in window.iter().zip(outs.iter_mut()) {
@@ -127,6 +137,10 @@ pub fn scan(
                 s.spawn(move |s| produce(path, out, s, shared));
             }
         });
+        if cancelled() {
+            // The window is incomplete: what the interrupted work left out must not look judged.
+            break;
+        }
         for (path, out) in window.iter().zip(outs) {
             let records = finish(out, db);
             if records.is_empty() {
@@ -135,6 +149,12 @@ pub fn scan(
             }
             records.into_iter().for_each(&mut *emit);
         }
+    }
+    if cancelled() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::Interrupted,
+            "scan interrupted",
+        ));
     }
     Ok(())
 }
@@ -182,6 +202,9 @@ fn internal_error(name: &str, artifact: &str, what: &str) -> Record {
 
 /// Record one produced item; ELF files and archives become tasks on the pool.
 fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared: &'s Shared<'s>) {
+    if shared.opts.cancel.load(Ordering::Relaxed) {
+        return; // interrupted: start nothing new (the window is discarded)
+    }
     match item {
         Item::Unit { id, .. } => out.push(Produced::Unit(id)),
         Item::Link { unit, path, target } => out.push(Produced::Link { unit, path, target }),
@@ -366,6 +389,7 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
         let mut a = judged.clone();
         a.record.path = name.clone();
         a.record.artifact = artifact.clone();
+        shared.observer.judged(a.record.own_verdict);
         a
     }));
     result.unwrap_or_else(|_| Analysed {
@@ -609,5 +633,19 @@ mod tests {
             }
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A cancelled scan hands out nothing it did not finish and says it was interrupted.
+    #[test]
+    fn a_cancelled_scan_emits_nothing_and_reports_interrupted() {
+        let db = Db::get().unwrap();
+        let target = Target::resolve(db, None, None, None).unwrap();
+        let opts = ScanOptions::default();
+        opts.cancel.store(true, Ordering::Relaxed);
+        let paths = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/bin")];
+        let mut records = Vec::new();
+        let e = scan(&paths, db, &target, &opts, &Quiet, &mut |r| records.push(r)).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::Interrupted);
+        assert!(records.is_empty(), "{} records", records.len());
     }
 }

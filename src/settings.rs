@@ -147,8 +147,7 @@ impl Settings {
         report.apply_policy(&self.policy);
         if let Some(path) = &self.write_baseline {
             let mut fresh = report.baseline();
-            std::fs::write(path, fresh.render())
-                .with_context(|| format!("cannot write baseline {}", path.display()))?;
+            crate::output::write(path, "baseline", &fresh.render())?;
             if !self.quiet {
                 eprintln!(
                     "muslcheck: wrote {} findings to baseline {}",

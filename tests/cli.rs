@@ -28,7 +28,7 @@ fn unreadable_inputs_exit_3_unless_a_verdict_fails() {
     let t = sample("truncated-elf");
     let t = t.to_str().unwrap();
     assert_eq!(code(&["scan", t]), 3);
-    assert_eq!(code(&["scan", "does/not/exist"]), 3);
+    assert_eq!(code(&["scan", "does/not/exist"]), 2, "a usage error (#11)");
     assert_eq!(code(&["scan", "--fail-on", "never", t]), 0);
     let r = sample("fcntl64");
     assert_eq!(code(&["scan", t, r.to_str().unwrap()]), 1);

@@ -14,6 +14,7 @@ mod util;
 mod advice;
 mod archives;
 mod cli;
+mod fail_closed;
 mod forge;
 mod formats;
 mod gate;

@@ -1,0 +1,171 @@
+//! Fail closed (#11): what was not judged never looks like a pass, an interrupted run destroys
+//! nothing, and the gate line reaches the terminal whatever the output options.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{muslcheck_in, sample, temp_dir};
+
+fn code(out: &std::process::Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_nonexistent_input_is_a_usage_error_before_any_scanning() {
+    let dir = temp_dir("fail-closed-missing");
+    std::fs::copy(sample("hello-musl"), dir.join("app")).unwrap();
+    std::fs::write(dir.join("keep.json"), "old").unwrap();
+    for missing in [
+        "does/not/exist",
+        "docker:alpine:3.20",
+        "registry:example/app:1",
+    ] {
+        let out = muslcheck_in(&dir, ["scan", "-o", "keep.json", "app", missing]);
+        assert_eq!(code(&out), 2, "{missing}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("no such file or directory: {missing}")),
+            "{err}"
+        );
+        assert!(err.contains("nothing was scanned"), "{err}");
+        assert!(out.stdout.is_empty());
+        assert_eq!(
+            std::fs::read_to_string(dir.join("keep.json")).unwrap(),
+            "old"
+        );
+    }
+    let out = muslcheck_in(&dir, ["scan", "docker:alpine:3.20"]);
+    assert!(stderr(&out).contains("docker save"), "{}", stderr(&out));
+}
+
+/// A tree of `n` distinct ELF files (each a sample with different trailing bytes, so none is
+/// judged once for all), big enough that a scan is still running when it is interrupted.
+fn big_tree(dir: &Path, n: usize) {
+    let elf = std::fs::read(sample("hello-glibc")).unwrap();
+    for i in 0..n {
+        let sub = dir.join(format!("d{}", i % 64));
+        std::fs::create_dir_all(&sub).unwrap();
+        let mut bytes = elf.clone();
+        bytes.extend_from_slice(format!("{i:08}").as_bytes());
+        std::fs::write(sub.join(format!("bin{i}")), bytes).unwrap();
+    }
+}
+
+fn temporaries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("muslcheck-tmp"))
+        .collect()
+}
+
+#[test]
+fn ctrl_c_keeps_the_previous_reports_and_exits_130() {
+    let dir = temp_dir("fail-closed-sigint");
+    big_tree(&dir.join("tree"), 6000);
+    std::fs::write(dir.join("keep.jsonl"), "previous jsonl report\n").unwrap();
+    std::fs::write(dir.join("keep.html"), "previous html report\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+        .args([
+            "scan",
+            "-j",
+            "1",
+            "--format",
+            "jsonl",
+            "-o",
+            "keep.jsonl",
+            "--report",
+            "html=keep.html",
+            "tree",
+        ])
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The temporary report files exist once the scan is under way (and the handler installed).
+    let start = Instant::now();
+    while temporaries(&dir).len() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no temporary report files appeared"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "scan ended too early");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the scan finished before it could be interrupted: make the tree bigger"
+    );
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let sent = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        sent.elapsed() < Duration::from_secs(10),
+        "took {:?} to stop",
+        sent.elapsed()
+    );
+    let err = stderr(&out);
+    assert_eq!(code(&out), 130, "{err}");
+    assert!(
+        err.contains("muslcheck: interrupted after judging "),
+        "{err}"
+    );
+    assert!(err.contains(" native, "), "partial totals: {err}");
+    assert!(
+        err.contains("existing report files left unchanged"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("keep.jsonl")).unwrap(),
+        "previous jsonl report\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("keep.html")).unwrap(),
+        "previous html report\n"
+    );
+    assert!(temporaries(&dir).is_empty(), "{:?}", temporaries(&dir));
+}
+
+#[test]
+fn reports_replace_the_previous_ones_whole() {
+    let dir = temp_dir("fail-closed-atomic");
+    std::fs::copy(sample("hello-musl"), dir.join("app")).unwrap();
+    std::fs::write(dir.join("r.json"), "old").unwrap();
+    let out = muslcheck_in(
+        &dir,
+        [
+            "scan",
+            "-q",
+            "--format",
+            "json",
+            "-o",
+            "r.json",
+            "--report",
+            "sarif=r.sarif",
+            "app",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("r.json")).unwrap()).unwrap();
+    assert_eq!(json["totals"]["native"], 1);
+    assert!(
+        std::fs::read_to_string(dir.join("r.sarif"))
+            .unwrap()
+            .contains("2.1.0")
+    );
+    assert!(temporaries(&dir).is_empty());
+}
