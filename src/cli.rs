@@ -179,7 +179,8 @@ pub struct ScanArgs {
     /// Follow symbolic links inside directories (loops are detected).
     #[arg(long)]
     pub follow_symlinks: bool,
-    /// No progress bar and no messages on standard error.
+    /// No progress bar and no notes on standard error (warnings and the gate line are always
+    /// shown there).
     #[arg(long, short)]
     pub quiet: bool,
     /// No progress bar (it is shown only when standard error is a terminal).

@@ -8,9 +8,9 @@ use anyhow::Result;
 use muslcheck::judge::Target;
 use muslcheck::policy::Policy;
 use muslcheck::report::{
-    Record, Report, TextOptions, gate, render_html, render_json, render_jsonl, render_jsonl_header,
-    render_jsonl_record, render_jsonl_summary, render_junit, render_markdown, render_sarif,
-    render_text,
+    Record, Report, TextOptions, gate, render_gate_line, render_html, render_json, render_jsonl,
+    render_jsonl_header, render_jsonl_record, render_jsonl_summary, render_junit, render_markdown,
+    render_sarif, render_text,
 };
 
 use crate::cli::{Color, Format, ScanArgs};
@@ -171,6 +171,37 @@ pub fn write_all(report: &Report, args: &ScanArgs, stream: Stream) -> Result<()>
         f.commit()?;
     }
     out.commit()
+}
+
+/// Print the gate line on standard error, unless the text report that ends with it was just
+/// written to the same place (a terminal or log that standard output and error share).
+pub fn gate_to_stderr(report: &Report, args: &ScanArgs) {
+    let text_on_stderr_too = args.format == Format::Text && args.output.is_none() && same_stream();
+    if text_on_stderr_too {
+        return;
+    }
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    if let Some(line) = render_gate_line(report, color) {
+        eprint!("{line}");
+    }
+}
+
+/// True when standard output and standard error are the same file, pipe or terminal.
+fn same_stream() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let id = |fd: u8| {
+        std::fs::metadata(format!("/proc/self/fd/{fd}"))
+            .ok()
+            .map(|m| (m.dev(), m.ino(), m.rdev()))
+    };
+    id(1).is_some() && id(1) == id(2)
 }
 
 /// Ctrl-C arrived while the reports were being written: none is put in place.

@@ -149,6 +149,7 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
         }
         r => r?,
     }
+    emit::gate_to_stderr(&report, &args);
     Ok(exit::status(&report))
 }
 

@@ -25,7 +25,7 @@ pub struct Settings {
     /// The gate's rules.
     pub policy: Policy,
     write_baseline: Option<PathBuf>,
-    /// `--quiet`: no messages on standard error (the reports still say everything).
+    /// `--quiet`: no notes on standard error (warnings and the gate line are always shown).
     quiet: bool,
 }
 
@@ -119,11 +119,8 @@ impl Settings {
             .config_file
             .as_deref()
             .map_or_else(|| CONFIG_FILE.to_string(), |p| p.display().to_string());
-        let warn = |m: &str| {
-            if !self.quiet {
-                crate::warn(m);
-            }
-        };
+        // Warnings are shown even with --quiet: an expired rule changes the outcome of the gate.
+        let warn = crate::warn;
         for rule in self.policy.expired_rules() {
             warn(&format!(
                 "{config}:{}: allow rule {} ({}) expired on {} and no longer applies (reason: {})",

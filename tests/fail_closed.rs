@@ -169,3 +169,33 @@ fn reports_replace_the_previous_ones_whole() {
     );
     assert!(temporaries(&dir).is_empty());
 }
+
+#[test]
+fn the_gate_line_and_warnings_reach_stderr_with_quiet_and_output() {
+    let dir = temp_dir("fail-closed-stderr");
+    std::fs::copy(sample("fcntl64"), dir.join("app")).unwrap();
+    std::fs::write(
+        dir.join("muslcheck.toml"),
+        "[[allow]]\nid = \"missing-symbol\"\nreason = \"vendor fix due\"\nexpires = 2021-06-30\n",
+    )
+    .unwrap();
+    let runs: [&[&str]; 4] = [
+        &["scan", "-q", "app"],
+        &["scan", "-o", "r.txt", "app"],
+        &["scan", "-q", "--format", "json", "-o", "r.json", "app"],
+        &["scan", "-q", "--format", "sarif", "app"],
+    ];
+    for args in runs {
+        let out = muslcheck_in(&dir, args);
+        let err = stderr(&out);
+        assert_eq!(code(&out), 1, "{args:?}: {err}");
+        assert!(
+            err.contains("allow rule 1 (id=missing-symbol) expired on 2021-06-30"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("gate FAILED: 1 of 1 file fails --fail-on rebuild"),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -225,7 +225,12 @@ fn expired_allow_rules_stop_applying_and_say_so() {
     assert!(err.contains("expired on 2020-01-31"), "{err}");
     let quiet = muslcheck_in(&dir, ["scan", "--quiet", "vendor"]);
     assert_eq!(code(&quiet), 1);
-    assert!(quiet.stderr.is_empty(), "--quiet: {}", stderr(&quiet));
+    // #11: --quiet no longer hides why the gate fails.
+    assert!(
+        stderr(&quiet).contains("expired on 2020-01-31"),
+        "--quiet: {}",
+        stderr(&quiet)
+    );
     assert!(String::from_utf8_lossy(&quiet.stdout).contains("gate FAILED"));
     let doc = json_of(&out);
     let rule = &doc["gate"]["allow_rules"][0];

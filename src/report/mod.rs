@@ -25,7 +25,7 @@ pub use jsonl::{render_jsonl, render_jsonl_header, render_jsonl_record, render_j
 pub use junit::render_junit;
 pub use markdown::render_markdown;
 pub use sarif::render_sarif;
-pub use text::{TextOptions, render_text};
+pub use text::{TextOptions, render_gate_line, render_text};
 
 /// The short facts shown next to a verdict.
 #[derive(Clone, Debug, Serialize)]

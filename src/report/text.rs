@@ -110,6 +110,14 @@ pub fn render_text(report: &Report, opts: TextOptions) -> String {
     out
 }
 
+/// The gate's verdict line alone (`gate passed: …`), for standard error; `None` before a policy
+/// is applied.
+pub fn render_gate_line(report: &Report, color: bool) -> Option<String> {
+    let mut out = String::new();
+    gate(&mut out, report, &Paint(color));
+    Some(out).filter(|s| !s.is_empty())
+}
+
 /// The gate's verdict line, with what was accepted.
 fn gate(out: &mut String, report: &Report, p: &Paint) {
     let Some(g) = &report.gate else { return };
