@@ -80,6 +80,8 @@ pub enum Command {
 pub enum Format {
     /// Human-readable text.
     Text,
+    /// One line per artifact: verdict counts, worst blocker, action.
+    Table,
     /// One JSON document (docs/json.md, docs/schema/report.schema.json).
     Json,
     /// JSON Lines, streamed: a header, one line per input, a summary.
@@ -223,6 +225,10 @@ pub struct ScanArgs {
     /// Colour in text output.
     #[arg(long, value_enum, default_value_t = Color::Auto, help_heading = "Report")]
     pub color: Color,
+    /// Text output: only the summary (artifacts with their action, blockers, what to install,
+    /// totals, gate), no line per file; for large scans.
+    #[arg(long, help_heading = "Report")]
+    pub summary: bool,
     /// Show ELF facts and informational findings in text output.
     #[arg(long, short, help_heading = "Report")]
     pub verbose: bool,

@@ -10,7 +10,7 @@ use muslcheck::policy::Policy;
 use muslcheck::report::{
     Record, Report, TextOptions, gate, render_gate_line, render_html, render_json, render_jsonl,
     render_jsonl_header, render_jsonl_record, render_jsonl_summary, render_junit, render_markdown,
-    render_sarif, render_text,
+    render_sarif, render_table, render_text,
 };
 
 use crate::cli::{Color, Format, ScanArgs};
@@ -20,6 +20,7 @@ use crate::output::AtomicFile;
 fn render(report: &Report, format: Format, text: TextOptions) -> String {
     match format {
         Format::Text => render_text(report, text),
+        Format::Table => render_table(report),
         Format::Json => render_json(report),
         Format::Jsonl => render_jsonl(report),
         Format::Sarif => render_sarif(report),
@@ -148,6 +149,7 @@ pub fn write_all(report: &Report, args: &ScanArgs, stream: Stream) -> Result<()>
     let opts = TextOptions {
         color,
         verbose: args.verbose,
+        summary: args.summary,
     };
     let plain = TextOptions {
         color: args.color == Color::Always,
@@ -176,7 +178,8 @@ pub fn write_all(report: &Report, args: &ScanArgs, stream: Stream) -> Result<()>
 /// Print the gate line on standard error, unless the text report that ends with it was just
 /// written to the same place (a terminal or log that standard output and error share).
 pub fn gate_to_stderr(report: &Report, args: &ScanArgs) {
-    let text_on_stderr_too = args.format == Format::Text && args.output.is_none() && same_stream();
+    let ends_with_gate = matches!(args.format, Format::Text | Format::Table);
+    let text_on_stderr_too = ends_with_gate && args.output.is_none() && same_stream();
     if text_on_stderr_too {
         return;
     }

@@ -23,3 +23,4 @@ mod html;
 mod loader;
 mod lookup;
 mod samples;
+mod table;

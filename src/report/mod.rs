@@ -3,6 +3,7 @@
 //! One [`Report`] drives every format; a renderer is a pure function of it. Renderers know no
 //! ELF and no database.
 
+mod action;
 pub mod gate;
 mod html;
 mod json;
@@ -11,6 +12,7 @@ mod junit;
 mod markdown;
 mod sarif;
 pub mod summary;
+mod table;
 mod text;
 
 use serde::Serialize;
@@ -18,6 +20,7 @@ use serde::Serialize;
 use crate::inspect::{Arch, Kind, Libc};
 use crate::judge::{Finding, GlibcFloor, Target, Verdict};
 
+pub use action::Action;
 pub use gate::{Gate, GateStatus, RecordGate};
 pub use html::render_html;
 pub use json::{SCHEMA, SCHEMA_VERSION, render_json};
@@ -25,6 +28,7 @@ pub use jsonl::{render_jsonl, render_jsonl_header, render_jsonl_record, render_j
 pub use junit::render_junit;
 pub use markdown::render_markdown;
 pub use sarif::render_sarif;
+pub use table::render_table;
 pub use text::{TextOptions, render_gate_line, render_text};
 
 /// The short facts shown next to a verdict.
@@ -227,5 +231,14 @@ impl Report {
             summary,
             gate: None,
         }
+    }
+}
+
+/// `1 file`, `2 files`; `1 binary`, `2 binaries`.
+pub fn plural(n: usize, word: &str) -> String {
+    match (n, word.strip_suffix('y')) {
+        (1, _) => format!("1 {word}"),
+        (_, Some(stem)) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{n} {stem}ies"),
+        _ => format!("{n} {word}s"),
     }
 }

@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::action::{self, Action};
 use super::{Record, Totals};
-use crate::judge::{Code, Verdict};
+use crate::judge::{Code, Finding, Verdict};
 
 /// One top-level input's roll-up.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -17,6 +18,26 @@ pub struct ArtifactRollup {
     pub verdict: Verdict,
     /// Counts per verdict of the records inside it.
     pub totals: Totals,
+    /// What holds its worst binary back: the first finding at that binary's verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocker: Option<WorstFinding>,
+    /// What to do about it, in one line.
+    pub action: Action,
+}
+
+/// The finding that decides an artifact's verdict.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct WorstFinding {
+    /// The finding ID.
+    pub id: Code,
+    /// The symbol (without version) or library it is about, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The file it was found in.
+    pub path: String,
+    /// Its fix, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
 }
 
 /// A symbol or library that stops binaries from running.
@@ -32,6 +53,9 @@ pub struct Blocker {
     pub binaries: usize,
     /// Number of artifacts those binaries come from.
     pub artifacts: usize,
+    /// The fix of the first such finding (`rebuild against musl`, `apk add …`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
 }
 
 /// Roll-ups across the batch.
@@ -45,8 +69,8 @@ pub struct BatchSummary {
     pub install: Vec<String>,
 }
 
-/// The binaries and artifacts one blocker stops.
-type Blocked<'a> = (BTreeSet<&'a str>, BTreeSet<&'a str>);
+/// The binaries and artifacts one blocker stops, and its first fix.
+type Blocked<'a> = (BTreeSet<&'a str>, BTreeSet<&'a str>, Option<&'a str>);
 
 /// How many blockers to keep.
 const TOP_BLOCKERS: usize = 20;
@@ -55,12 +79,12 @@ impl BatchSummary {
     /// Compute the roll-ups of a set of records.
     pub fn of(records: &[Record]) -> Self {
         let mut order: Vec<&str> = Vec::new();
-        let mut per: BTreeMap<&str, Vec<Record>> = BTreeMap::new();
+        let mut per: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
         for r in records {
             if !per.contains_key(r.artifact.as_str()) {
                 order.push(&r.artifact);
             }
-            per.entry(&r.artifact).or_default().push(r.clone());
+            per.entry(&r.artifact).or_default().push(r);
         }
         let artifacts = order
             .iter()
@@ -71,47 +95,44 @@ impl BatchSummary {
                     .map(|r| r.verdict)
                     .max()
                     .unwrap_or(Verdict::Skipped);
+                let mut totals = Totals::default();
+                for r in rs {
+                    *totals.slot(r.verdict) += 1;
+                }
                 Some(ArtifactRollup {
                     artifact: a.to_string(),
                     verdict,
-                    totals: Totals::of(rs),
+                    totals,
+                    blocker: worst_finding(rs),
+                    action: action::of(a, rs, install_of(rs.iter().copied())),
                 })
             })
             .collect();
 
         // (kind, name, id) → (binaries, artifacts) it blocks
         let mut blocks: BTreeMap<(&'static str, String, Code), Blocked> = BTreeMap::new();
-        let mut install = BTreeSet::new();
         for r in records {
             for f in &r.findings {
                 if f.impact == Verdict::Rebuild {
-                    let (kind, name) = match (&f.symbol, &f.library) {
-                        (Some(s), _) => ("symbol", s.split('@').next().unwrap_or(s).to_string()),
-                        (None, Some(l)) => ("library", l.clone()),
-                        (None, None) => continue,
+                    let Some((kind, name)) = subject(f) else {
+                        continue;
                     };
                     let e = blocks.entry((kind, name, f.id)).or_default();
                     e.0.insert(&r.path);
                     e.1.insert(&r.artifact);
-                }
-                if r.verdict <= Verdict::Gcompat && r.verdict >= Verdict::Native {
-                    if let Some(pkg) = f.fix.as_deref().and_then(|x| x.strip_prefix("apk add ")) {
-                        let pkg = pkg.split([' ', ';', ',']).next().unwrap_or(pkg);
-                        if f.impact <= r.verdict {
-                            install.insert(pkg.to_string());
-                        }
-                    }
+                    e.2 = e.2.or(f.fix.as_deref());
                 }
             }
         }
         let mut blockers: Vec<Blocker> = blocks
             .into_iter()
-            .map(|((kind, name, id), (bins, arts))| Blocker {
+            .map(|((kind, name, id), (bins, arts, fix))| Blocker {
                 kind,
                 name,
                 id,
                 binaries: bins.len(),
                 artifacts: arts.len(),
+                fix: fix.map(str::to_string),
             })
             .collect();
         blockers.sort_by(|a, b| b.binaries.cmp(&a.binaries).then(a.name.cmp(&b.name)));
@@ -119,7 +140,47 @@ impl BatchSummary {
         BatchSummary {
             artifacts,
             blockers,
-            install: install.into_iter().collect(),
+            install: install_of(records.iter()),
         }
     }
+}
+
+/// What a finding is about: (`symbol`, name without version) or (`library`, name).
+fn subject(f: &Finding) -> Option<(&'static str, String)> {
+    match (&f.symbol, &f.library) {
+        (Some(s), _) => Some(("symbol", s.split('@').next().unwrap_or(s).to_string())),
+        (None, Some(l)) => Some(("library", l.clone())),
+        (None, None) => None,
+    }
+}
+
+/// The Alpine packages that the records which can run at all need (from their `apk add` fixes).
+fn install_of<'a>(records: impl Iterator<Item = &'a Record>) -> Vec<String> {
+    let mut install = BTreeSet::new();
+    for r in records.filter(|r| (Verdict::Native..=Verdict::Gcompat).contains(&r.verdict)) {
+        for f in r.findings.iter().filter(|f| f.impact <= r.verdict) {
+            if let Some(pkg) = f.fix.as_deref().and_then(|x| x.strip_prefix("apk add ")) {
+                let pkg = pkg.split([' ', ';', ',']).next().unwrap_or(pkg);
+                install.insert(pkg.to_string());
+            }
+        }
+    }
+    install.into_iter().collect()
+}
+
+/// The first finding at the verdict of the artifact's first worst judged binary.
+fn worst_finding(records: &[&Record]) -> Option<WorstFinding> {
+    let verdict = records
+        .iter()
+        .map(|r| r.verdict)
+        .filter(|v| (Verdict::Gcompat..=Verdict::Rebuild).contains(v))
+        .max()?;
+    let worst = records.iter().find(|r| r.verdict == verdict)?;
+    let f = worst.findings.iter().find(|f| f.impact == worst.verdict)?;
+    Some(WorstFinding {
+        id: f.id,
+        name: subject(f).map(|(_, n)| n),
+        path: worst.path.clone(),
+        fix: f.fix.clone(),
+    })
 }

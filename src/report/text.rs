@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::GateStatus;
-use super::{Record, Report};
+use super::{Record, Report, plural};
 use crate::judge::{Category, Finding, Severity, SuppressionKind, Verdict};
 
 /// Rendering choices for the text report.
@@ -13,6 +13,8 @@ pub struct TextOptions {
     pub color: bool,
     /// Show facts and note-level findings too.
     pub verbose: bool,
+    /// Only the summary: artifacts, blockers, what to install, totals and gate (`--summary`).
+    pub summary: bool,
 }
 
 struct Paint(bool);
@@ -48,26 +50,30 @@ impl Paint {
 pub fn render_text(report: &Report, opts: TextOptions) -> String {
     let p = Paint(opts.color);
     let mut out = String::new();
-    for r in &report.results {
-        record(&mut out, r, &p, opts);
+    if !opts.summary {
+        for r in &report.results {
+            record(&mut out, r, &p, opts);
+        }
     }
     let sum = &report.summary;
     // Worth a section only when some artifact holds several files (archives, trees).
     let files = |t: &super::Totals| t.native + t.gcompat + t.rebuild + t.skipped + t.error;
-    if sum.artifacts.len() > 1 && sum.artifacts.iter().any(|a| files(&a.totals) > 1) {
+    let several = sum.artifacts.iter().any(|a| files(&a.totals) > 1);
+    if (sum.artifacts.len() > 1 && several) || (opts.summary && !sum.artifacts.is_empty()) {
         let _ = writeln!(out, "\n{}", p.wrap("1", "Artifacts:"));
         for a in &sum.artifacts {
             let t = &a.totals;
             let _ = writeln!(
                 out,
-                "  {:<8} {}  ({} native, {} gcompat, {} rebuild, {} skipped, {} error)",
+                "  {:<8} {}  ({} native, {} gcompat, {} rebuild, {} skipped, {} error): {}",
                 p.verdict(a.verdict),
                 a.artifact,
                 t.native,
                 t.gcompat,
                 t.rebuild,
                 t.skipped,
-                t.error
+                t.error,
+                a.action
             );
         }
     }
@@ -76,13 +82,11 @@ pub fn render_text(report: &Report, opts: TextOptions) -> String {
         for b in &sum.blockers {
             let _ = writeln!(
                 out,
-                "  {} {} blocks {} binar{} in {} artifact{}",
+                "  {} {} blocks {} in {}",
                 b.id.id(),
                 b.name,
-                b.binaries,
-                if b.binaries == 1 { "y" } else { "ies" },
-                b.artifacts,
-                if b.artifacts == 1 { "" } else { "s" }
+                plural(b.binaries, "binary"),
+                plural(b.artifacts, "artifact"),
             );
         }
     }
@@ -94,11 +98,18 @@ pub fn render_text(report: &Report, opts: TextOptions) -> String {
             sum.install.join(" ")
         );
     }
+    totals_line(&mut out, report);
+    gate(&mut out, report, opts.color);
+    out
+}
+
+/// `N files judged for TARGET: … native, … error`.
+pub(super) fn totals_line(out: &mut String, report: &Report) {
     let t = &report.totals;
     let _ = writeln!(
         out,
-        "{} files judged for {}: {} native, {} gcompat, {} rebuild, {} skipped, {} error",
-        report.results.len(),
+        "{} judged for {}: {} native, {} gcompat, {} rebuild, {} skipped, {} error",
+        plural(report.results.len(), "file"),
         report.target.describe(),
         t.native,
         t.gcompat,
@@ -106,20 +117,19 @@ pub fn render_text(report: &Report, opts: TextOptions) -> String {
         t.skipped,
         t.error
     );
-    gate(&mut out, report, &p);
-    out
 }
 
 /// The gate's verdict line alone (`gate passed: …`), for standard error; `None` before a policy
 /// is applied.
 pub fn render_gate_line(report: &Report, color: bool) -> Option<String> {
     let mut out = String::new();
-    gate(&mut out, report, &Paint(color));
+    gate(&mut out, report, color);
     Some(out).filter(|s| !s.is_empty())
 }
 
 /// The gate's verdict line, with what was accepted.
-fn gate(out: &mut String, report: &Report, p: &Paint) {
+pub(super) fn gate(out: &mut String, report: &Report, color: bool) {
+    let p = &Paint(color);
     let Some(g) = &report.gate else { return };
     let status = match g.status {
         GateStatus::Passed => p.wrap("1;32", "passed"),
@@ -138,8 +148,9 @@ fn gate(out: &mut String, report: &Report, p: &Paint) {
     if g.allowed + g.baselined > 0 {
         let _ = write!(
             out,
-            " ({} findings allowed, {} baselined)",
-            g.allowed, g.baselined
+            " ({} allowed, {} baselined)",
+            plural(g.allowed, "finding"),
+            g.baselined
         );
     }
     if let Some(b) = &g.baseline {

@@ -1,0 +1,210 @@
+//! One line per artifact that says what to do: the first thing a migration plan needs.
+//!
+//! Derived from the artifact's worst verdict, its records' fixes and the kind of artifact:
+//! a manylinux wheel has a musllinux sibling on PyPI for most projects, an npm package built for
+//! glibc (`…-linux-x64-gnu`, sharp's `…-linux-x64`) has a musl sibling under a predictable name,
+//! everything else that cannot load needs a rebuild. Renderers format it with `Display`.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::Record;
+use crate::judge::Verdict;
+
+/// What to do about one artifact.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Action {
+    /// Every binary runs on stock musl as it is.
+    Nothing,
+    /// Everything runs once these Alpine packages are installed.
+    ApkAdd {
+        /// The packages (`gcompat`, `libstdc++`, …).
+        packages: Vec<String>,
+    },
+    /// A manylinux wheel: install the project's musllinux wheel instead.
+    MusllinuxWheel {
+        /// The project, from the wheel's file name.
+        project: String,
+    },
+    /// An npm package built for glibc: install its musl sibling instead.
+    MuslNpmPackage {
+        /// The glibc package as named in the path (`@img/sharp-linux-x64`).
+        package: String,
+        /// The musl sibling (`@img/sharp-linuxmusl-x64`).
+        musl: String,
+    },
+    /// Rebuild against musl (the fix of the worst blocker says what fails).
+    Rebuild,
+    /// Some files could not be read or parsed: look at the input first.
+    CheckInput {
+        /// How many files.
+        files: usize,
+    },
+    /// No ELF file was found: nothing to do.
+    NoBinaries,
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::Nothing => f.write_str("nothing to do: runs on stock musl"),
+            Action::ApkAdd { packages } => write!(f, "apk add {}", packages.join(" ")),
+            Action::MusllinuxWheel { project } => {
+                write!(
+                    f,
+                    "use the musllinux wheel of {project} (or build it from source)"
+                )
+            }
+            Action::MuslNpmPackage { musl, .. } => write!(f, "use the -musl npm package {musl}"),
+            Action::Rebuild => f.write_str("rebuild against musl"),
+            Action::CheckInput { files } => write!(
+                f,
+                "check the input: {files} {} could not be read",
+                if *files == 1 { "file" } else { "files" }
+            ),
+            Action::NoBinaries => f.write_str("nothing to judge: no ELF files"),
+        }
+    }
+}
+
+/// The action for the records of one artifact; `install` lists the packages its runnable records
+/// need. A binary that needs a rebuild decides it before an unreadable file does.
+pub fn of(artifact: &str, records: &[&Record], install: Vec<String>) -> Action {
+    let has = |v: Verdict| records.iter().any(|r| r.verdict == v);
+    let verdict = [
+        Verdict::Rebuild,
+        Verdict::Error,
+        Verdict::Gcompat,
+        Verdict::Native,
+    ]
+    .into_iter()
+    .find(|v| has(*v))
+    .unwrap_or(Verdict::Skipped);
+    match verdict {
+        Verdict::Native | Verdict::Gcompat if install.is_empty() => Action::Nothing,
+        Verdict::Native | Verdict::Gcompat => Action::ApkAdd { packages: install },
+        Verdict::Rebuild => {
+            let blocked = records.iter().filter(|r| r.verdict == Verdict::Rebuild);
+            if let Some(project) = manylinux_wheel(artifact) {
+                return Action::MusllinuxWheel { project };
+            }
+            blocked.filter_map(|r| npm_sibling(&r.path)).next().map_or(
+                Action::Rebuild,
+                |(package, musl)| Action::MuslNpmPackage { package, musl },
+            )
+        }
+        Verdict::Error => Action::CheckInput {
+            files: records
+                .iter()
+                .filter(|r| r.verdict == Verdict::Error)
+                .count(),
+        },
+        Verdict::Skipped => Action::NoBinaries,
+    }
+}
+
+/// The project of a manylinux (or plain `linux_`) wheel, from its file name
+/// (`numpy-2.1.0-cp312-cp312-manylinux_2_17_x86_64.whl` → `numpy`).
+fn manylinux_wheel(artifact: &str) -> Option<String> {
+    let base = artifact.rsplit('/').next().unwrap_or(artifact);
+    let stem = base.strip_suffix(".whl")?;
+    let platform = stem.rsplit('-').next()?;
+    let glibc = platform.contains("manylinux") || platform.starts_with("linux_");
+    if !glibc || platform.contains("musllinux") {
+        return None;
+    }
+    stem.split('-').next().map(str::to_string)
+}
+
+/// The npm package a path lies in (`…/node_modules/@img/sharp-linux-x64/lib/x.node` →
+/// `@img/sharp-linux-x64`), and its musl sibling when the name follows one of the conventions:
+/// napi-rs's `-linux-ARCH-gnu` → `-linux-ARCH-musl` (swc, next, rollup, lightningcss…), sharp's
+/// `sharp-linux-ARCH` / `sharp-libvips-linux-ARCH` → `…-linuxmusl-ARCH`.
+fn npm_sibling(path: &str) -> Option<(String, String)> {
+    let (_, rest) = path.rsplit_once("node_modules/")?;
+    let mut parts = rest.split('/');
+    let first = parts.next()?;
+    let package = if first.starts_with('@') {
+        format!("{first}/{}", parts.next()?)
+    } else {
+        first.to_string()
+    };
+    let name = package.rsplit('/').next().unwrap_or(&package);
+    let musl_name = if let Some(base) = name.strip_suffix("-gnu") {
+        format!("{base}-musl")
+    } else if name.starts_with("sharp-") && name.contains("-linux-") {
+        name.replacen("-linux-", "-linuxmusl-", 1)
+    } else {
+        return None;
+    };
+    let musl = match package.rsplit_once('/') {
+        Some((scope, _)) => format!("{scope}/{musl_name}"),
+        None => musl_name,
+    };
+    Some((package, musl))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wheels_by_platform_tag() {
+        let w = |a| manylinux_wheel(a);
+        assert_eq!(
+            w("dl/numpy-2.1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"),
+            Some("numpy".into())
+        );
+        assert_eq!(w("pkg-1.0-py3-none-linux_x86_64.whl"), Some("pkg".into()));
+        assert_eq!(w("numpy-2.1.0-cp312-cp312-musllinux_1_2_x86_64.whl"), None);
+        assert_eq!(w("pure-1.0-py3-none-any.whl"), None);
+        assert_eq!(w("app.tar"), None);
+    }
+
+    #[test]
+    fn npm_siblings_follow_the_naming_conventions() {
+        let s = |p| npm_sibling(p).map(|(_, m)| m);
+        assert_eq!(
+            s("app/node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64.node"),
+            Some("@img/sharp-linuxmusl-x64".into())
+        );
+        assert_eq!(
+            s("t.tgz!/node_modules/@img/sharp-libvips-linux-x64/lib/libvips-cpp.so.42"),
+            Some("@img/sharp-libvips-linuxmusl-x64".into())
+        );
+        assert_eq!(
+            s("x/node_modules/@swc/core-linux-x64-gnu/swc.linux-x64-gnu.node"),
+            Some("@swc/core-linux-x64-musl".into())
+        );
+        assert_eq!(
+            s("node_modules/lightningcss-linux-arm64-gnu/l.node"),
+            Some("lightningcss-linux-arm64-musl".into())
+        );
+        assert_eq!(s("node_modules/esbuild/bin/esbuild"), None);
+        assert_eq!(s("usr/bin/ls"), None);
+    }
+
+    #[test]
+    fn actions_read_as_one_line() {
+        assert_eq!(
+            Action::ApkAdd {
+                packages: vec!["gcompat".into(), "libstdc++".into()]
+            }
+            .to_string(),
+            "apk add gcompat libstdc++"
+        );
+        assert_eq!(
+            Action::CheckInput { files: 1 }.to_string(),
+            "check the input: 1 file could not be read"
+        );
+        assert_eq!(
+            Action::MusllinuxWheel {
+                project: "numpy".into()
+            }
+            .to_string(),
+            "use the musllinux wheel of numpy (or build it from source)"
+        );
+    }
+}
