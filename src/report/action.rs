@@ -12,6 +12,15 @@ use serde::Serialize;
 use super::Record;
 use crate::judge::Verdict;
 
+/// An npm package built for glibc and its musl sibling.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct NpmSwap {
+    /// The glibc package as named in the path (`@img/sharp-linux-x64`).
+    pub package: String,
+    /// The musl sibling (`@img/sharp-linuxmusl-x64`).
+    pub musl: String,
+}
+
 /// What to do about one artifact.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -28,12 +37,12 @@ pub enum Action {
         /// The project, from the wheel's file name.
         project: String,
     },
-    /// An npm package built for glibc: install its musl sibling instead.
+    /// npm packages built for glibc: install their musl siblings instead.
     MuslNpmPackage {
-        /// The glibc package as named in the path (`@img/sharp-linux-x64`).
-        package: String,
-        /// The musl sibling (`@img/sharp-linuxmusl-x64`).
-        musl: String,
+        /// Each glibc package with its musl sibling, in path order.
+        packages: Vec<NpmSwap>,
+        /// Binaries that need a rebuild outside those packages.
+        rebuild_others: usize,
     },
     /// Rebuild against musl (the fix of the worst blocker says what fails).
     Rebuild,
@@ -57,7 +66,23 @@ impl fmt::Display for Action {
                     "use the musllinux wheel of {project} (or build it from source)"
                 )
             }
-            Action::MuslNpmPackage { musl, .. } => write!(f, "use the -musl npm package {musl}"),
+            Action::MuslNpmPackage {
+                packages,
+                rebuild_others,
+            } => {
+                let names: Vec<&str> = packages.iter().map(|p| p.musl.as_str()).collect();
+                write!(
+                    f,
+                    "use the -musl npm package{} {}",
+                    if names.len() == 1 { "" } else { "s" },
+                    names.join(", ")
+                )?;
+                match rebuild_others {
+                    0 => Ok(()),
+                    1 => f.write_str("; rebuild 1 other binary"),
+                    n => write!(f, "; rebuild {n} other binaries"),
+                }
+            }
             Action::Rebuild => f.write_str("rebuild against musl"),
             Action::CheckInput { files } => write!(
                 f,
@@ -86,14 +111,29 @@ pub fn of(artifact: &str, records: &[&Record], install: Vec<String>) -> Action {
         Verdict::Native | Verdict::Gcompat if install.is_empty() => Action::Nothing,
         Verdict::Native | Verdict::Gcompat => Action::ApkAdd { packages: install },
         Verdict::Rebuild => {
-            let blocked = records.iter().filter(|r| r.verdict == Verdict::Rebuild);
             if let Some(project) = manylinux_wheel(artifact) {
                 return Action::MusllinuxWheel { project };
             }
-            blocked.filter_map(|r| npm_sibling(&r.path)).next().map_or(
-                Action::Rebuild,
-                |(package, musl)| Action::MuslNpmPackage { package, musl },
-            )
+            let mut packages: Vec<NpmSwap> = Vec::new();
+            let mut rebuild_others = 0;
+            for r in records.iter().filter(|r| r.verdict == Verdict::Rebuild) {
+                match npm_sibling(&r.path) {
+                    Some((package, musl)) => {
+                        if !packages.iter().any(|p| p.package == package) {
+                            packages.push(NpmSwap { package, musl });
+                        }
+                    }
+                    None => rebuild_others += 1,
+                }
+            }
+            if packages.is_empty() {
+                Action::Rebuild
+            } else {
+                Action::MuslNpmPackage {
+                    packages,
+                    rebuild_others,
+                }
+            }
         }
         Verdict::Error => Action::CheckInput {
             files: records
@@ -188,6 +228,29 @@ mod tests {
 
     #[test]
     fn actions_read_as_one_line() {
+        let swap = |p: &str, m: &str| NpmSwap {
+            package: p.into(),
+            musl: m.into(),
+        };
+        assert_eq!(
+            Action::MuslNpmPackage {
+                packages: vec![swap("@img/sharp-linux-x64", "@img/sharp-linuxmusl-x64")],
+                rebuild_others: 0
+            }
+            .to_string(),
+            "use the -musl npm package @img/sharp-linuxmusl-x64"
+        );
+        assert_eq!(
+            Action::MuslNpmPackage {
+                packages: vec![
+                    swap("a-linux-x64-gnu", "a-linux-x64-musl"),
+                    swap("b-linux-x64-gnu", "b-linux-x64-musl")
+                ],
+                rebuild_others: 2
+            }
+            .to_string(),
+            "use the -musl npm packages a-linux-x64-musl, b-linux-x64-musl; rebuild 2 other binaries"
+        );
         assert_eq!(
             Action::ApkAdd {
                 packages: vec!["gcompat".into(), "libstdc++".into()]
