@@ -164,6 +164,59 @@ fn parse_report_spec(s: &str) -> Result<ReportSpec, String> {
     })
 }
 
+/// A string argument whose known values (from the embedded database) are offered by `--help` and
+/// shell completion; any value is accepted here, and validated with a precise error later.
+#[derive(Clone)]
+pub struct Known(Vec<String>);
+
+impl Known {
+    fn targets() -> Known {
+        let names = muslcheck::db::Db::get()
+            .map(|db| {
+                db.releases()
+                    .iter()
+                    .map(|r| format!("alpine:{}", r.name))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Known(names)
+    }
+
+    fn musl_versions() -> Known {
+        let mut v: Vec<String> = muslcheck::db::Db::get()
+            .map(|db| db.releases().iter().map(|r| r.musl.to_string()).collect())
+            .unwrap_or_default();
+        v.dedup();
+        Known(v)
+    }
+}
+
+impl clap::builder::TypedValueParser for Known {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        value
+            .to_str()
+            .map(str::to_string)
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidUtf8))
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            self.0
+                .iter()
+                .map(|v| clap::builder::PossibleValue::new(v.clone())),
+        ))
+    }
+}
+
 /// Options of `scan`.
 #[derive(Args, Debug)]
 pub struct ScanArgs {
@@ -188,11 +241,11 @@ pub struct ScanArgs {
     /// No progress bar (it is shown only when standard error is a terminal).
     #[arg(long)]
     pub no_progress: bool,
-    /// Alpine release to judge for: alpine:3.17 … alpine:edge (default: newest with musl 1.2.5).
-    #[arg(long, value_name = "TARGET", help_heading = "Target")]
+    /// Alpine release to judge for (default: newest with musl 1.2.5; `3.20` means alpine:3.20).
+    #[arg(long, value_name = "TARGET", value_parser = Known::targets(), help_heading = "Target")]
     pub target: Option<String>,
-    /// Override the musl version (1.2.3, 1.2.4, 1.2.5, 1.2.6).
-    #[arg(long, value_name = "VERSION", help_heading = "Target")]
+    /// Override the musl version.
+    #[arg(long, value_name = "VERSION", value_parser = Known::musl_versions(), help_heading = "Target")]
     pub musl: Option<String>,
     /// gcompat version, or `none` to judge for plain musl.
     #[arg(long, value_name = "VERSION|none", help_heading = "Target")]
@@ -425,6 +478,7 @@ pub fn man_page(subcommand: Option<&str>, out: &mut dyn Write) -> anyhow::Result
                 )
             })?;
             sub.name(format!("muslcheck-{name}"))
+                .version(env!("CARGO_PKG_VERSION"))
         }
     };
     clap_mangen::Man::new(page).render(out)?;

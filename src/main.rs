@@ -43,6 +43,25 @@ fn warn(message: &str) {
     eprintln!("muslcheck: warning: {message}");
 }
 
+#[cfg(test)]
+mod tests {
+    use super::did_you_mean;
+
+    #[test]
+    fn mistyped_ids_get_a_suggestion() {
+        assert_eq!(did_you_mean("missing-symbl"), Some("missing-symbol"));
+        assert_eq!(did_you_mean("MISSING_SYMBOL"), Some("missing-symbol"));
+        assert_eq!(did_you_mean("glibc-loadr"), Some("glibc-loader"));
+        assert_eq!(did_you_mean("bundled"), Some("bundled-library"));
+        assert_eq!(
+            did_you_mean("relr"),
+            None,
+            "dt-relr, partial-relro, no-relro: no single guess"
+        );
+        assert_eq!(did_you_mean("completely-unrelated-words"), None);
+    }
+}
+
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
@@ -215,6 +234,23 @@ fn exclude_set(globs: &[String]) -> Result<Option<globset::GlobSet>> {
     Ok(Some(b.build()?))
 }
 
+/// The finding ID closest to a mistyped one: few edits away, or containing what was typed.
+fn did_you_mean(typed: &str) -> Option<&'static str> {
+    let typed = typed.trim().to_ascii_lowercase().replace('_', "-");
+    let ids = || Code::ALL.iter().map(|c| c.id());
+    let (best, distance) = ids()
+        .map(|id| (id, strsim::levenshtein(&typed, id)))
+        .min_by_key(|(_, d)| *d)?;
+    if distance <= (typed.len() / 3).max(2) {
+        return Some(best);
+    }
+    let mut containing = ids().filter(|id| typed.len() >= 3 && id.contains(typed.as_str()));
+    match (containing.next(), containing.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    }
+}
+
 fn explain(id: Option<&str>) -> Result<exit::Status> {
     let mut out = std::io::stdout().lock();
     match id {
@@ -225,7 +261,11 @@ fn explain(id: Option<&str>) -> Result<exit::Status> {
         }
         Some(id) => {
             let Some(c) = Code::from_id(id) else {
-                bail!("unknown finding ID '{id}'; `muslcheck explain` lists them");
+                let hint = match did_you_mean(id) {
+                    Some(s) => format!("did you mean '{s}'? "),
+                    None => String::new(),
+                };
+                bail!("unknown finding ID '{id}'; {hint}`muslcheck explain` lists them");
             };
             writeln!(
                 out,

@@ -175,3 +175,31 @@ fn long_runs_of_one_warning_are_one_line_unless_verbose() {
     assert_eq!(count(&long), 4, "{long}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// #11: shell completion offers the known targets, man pages carry the version, and a mistyped
+/// finding ID gets a suggestion.
+#[test]
+fn completion_man_pages_and_explain_help_the_user() {
+    let bash = String::from_utf8(muslcheck(["completions", "bash"]).stdout).unwrap();
+    let at = bash.find("--target)").expect("a --target case");
+    let case = &bash[at..at + bash[at..].find(";;").unwrap()];
+    assert!(
+        case.contains("alpine:3.17") && case.contains("alpine:edge"),
+        "{case}"
+    );
+    let version = env!("CARGO_PKG_VERSION");
+    for page in [None, Some("scan"), Some("explain")] {
+        let mut args = vec!["man"];
+        args.extend(page);
+        let roff = String::from_utf8(muslcheck(&args).stdout).unwrap();
+        let th = roff
+            .lines()
+            .find(|l| l.starts_with(".TH"))
+            .unwrap_or_default();
+        assert!(th.contains(&format!(" {version}\"")), "{page:?}: {th}");
+    }
+    let out = muslcheck(["explain", "missing-symbl"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("did you mean 'missing-symbol'?"), "{err}");
+}
