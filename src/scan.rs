@@ -185,7 +185,7 @@ fn produce<'s>(
 /// The record of a file that could not be read: `skipped` for a limit, `error` otherwise.
 fn read_failed(name: &str, artifact: &str, e: &std::io::Error) -> Record {
     if input::is_limit(e) {
-        crate::skipped(name, artifact, &e.to_string())
+        crate::not_judged(name, artifact, &e.to_string())
     } else {
         crate::unreadable(name, artifact, &e.to_string())
     }
@@ -224,7 +224,7 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
             error,
             limit,
         } => out.push(Produced::Record(Box::new(if limit {
-            crate::skipped(&name, &artifact, &error)
+            crate::not_judged(&name, &artifact, &error)
         } else {
             let mut r = crate::unreadable(&name, &artifact, &error);
             r.reason = Some(error);
