@@ -6,9 +6,9 @@ use std::io::{IsTerminal, Write};
 use anyhow::Result;
 
 use muslcheck::judge::Target;
-use muslcheck::policy::Policy;
+use muslcheck::policy::{self, Policy};
 use muslcheck::report::{
-    Record, Report, TextOptions, gate, render_gate_line, render_html, render_json, render_jsonl,
+    Record, Report, TextOptions, render_gate_line, render_html, render_json, render_jsonl,
     render_jsonl_header, render_jsonl_record, render_jsonl_summary, render_junit, render_markdown,
     render_sarif, render_table, render_text,
 };
@@ -115,7 +115,7 @@ impl Stream {
         if self.pending.is_empty() {
             return;
         }
-        gate::apply_records(&mut self.pending, policy);
+        policy::apply_records(&mut self.pending, policy);
         for r in self.pending.drain(..) {
             // Errors resurface on flush: a broken pipe ends the output, not the scan.
             let _ = writeln!(self.out.out(), "{}", render_jsonl_record(&r));

@@ -5,7 +5,8 @@
 //! configuration or baseline file, output not writable); 3: the only failing results are inputs
 //! that could not be read or parsed (under every `--fail-on` but `never`); 130: interrupted.
 
-use muslcheck::report::{GateStatus, Report};
+use muslcheck::policy::GateStatus;
+use muslcheck::report::Report;
 
 /// The process exit status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -27,15 +27,31 @@ use crate::inspect::InspectError;
 use crate::judge::{Code, Finding, Target, Verdict};
 use crate::report::{ElfSummary, Record};
 
-/// Analyse one input's bytes: inspect, judge, and wrap the result in a record.
+/// Analyse one input's bytes alone (no unit, so no bundled libraries): inspect, judge, conclude,
+/// and wrap the result in a record.
 pub fn analyse(name: &str, artifact: &str, data: &[u8], db: &Db, target: &Target) -> Record {
     let digest = Sha256::digest(data).into();
-    analyse_hashed_until(name, artifact, data, digest, db, target, None).0
+    let (mut record, node) = analyse_hashed_until(name, artifact, data, digest, db, target, None);
+    if let Some(node) = node {
+        conclude(&mut record, &[], node.musl_loader);
+    }
+    record
+}
+
+/// Conclude a judged record with its closure ([`judge::closure::conclude`]).
+pub fn conclude(record: &mut Record, reached: &[judge::closure::Reached<'_>], musl_loader: &str) {
+    if !record.own_verdict.is_judged() {
+        return;
+    }
+    let c = judge::closure::conclude(&mut record.findings, reached, musl_loader);
+    record.verdict = c.verdict;
+    record.closure = c.closure;
 }
 
 /// [`analyse`] for bytes whose SHA-256 the caller already computed, also returning what closure
 /// resolution needs (for ELF files), and giving up at `deadline` (`--timeout`): the file then
-/// gets a `skipped` record saying so, and the worker is free for the rest of the batch.
+/// gets a `skipped` record saying so, and the worker is free for the rest of the batch. The
+/// record is not concluded yet: the caller resolves its closure and calls [`conclude`].
 pub fn analyse_hashed_until(
     name: &str,
     artifact: &str,
@@ -101,6 +117,7 @@ pub fn analyse_hashed_until(
                 needed: facts.needed,
                 rpath: facts.rpath,
                 runpath: facts.runpath,
+                musl_loader: judge::musl_loader(db, facts.arch),
             });
         }
     }

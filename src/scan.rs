@@ -18,9 +18,9 @@ use sha2::{Digest, Sha256};
 
 use crate::db::Db;
 use crate::input::{self, Data, Item, Source, UnitId, Units};
-use crate::judge::closure::{Node, Resolver};
-use crate::judge::{Code, Finding, Severity, Target, Verdict};
-use crate::report::{ClosureEntry, Record};
+use crate::judge::closure::{Bundled, Node, Reached, Resolver};
+use crate::judge::{Code, Target, Verdict};
+use crate::report::Record;
 
 /// How a batch is scanned.
 #[derive(Clone, Debug)]
@@ -442,16 +442,7 @@ fn finish(nested: Vec<Produced>, db: &Db) -> Vec<Record> {
         }
     }
     for (idx, nodes, links) in units.values() {
-        let resolver = Resolver::new(nodes, links, db);
-        for (i, (&ri, node)) in idx.iter().zip(nodes).enumerate() {
-            let judged = records
-                .get(ri)
-                .is_some_and(|r| (Verdict::Native..=Verdict::Rebuild).contains(&r.own_verdict));
-            if judged && !node.needed.is_empty() {
-                let edges = resolver.closure(i);
-                apply_closure(ri, &edges, idx, &mut records);
-            }
-        }
+        conclude_unit(idx, nodes, links, db, &mut records);
     }
     // Relocatable objects inside trees and archives are never loaded: not worth a record.
     records
@@ -462,83 +453,53 @@ fn finish(nested: Vec<Produced>, db: &Db) -> Vec<Record> {
         .collect()
 }
 
-fn apply_closure(
-    ri: usize,
-    edges: &[crate::judge::closure::Edge],
+/// Resolve the closure of every file of one unit and conclude its record. Every record is
+/// concluded against the other files' own findings (as the judge left them), so the order
+/// in which files are concluded does not matter.
+fn conclude_unit(
     idx: &[usize],
+    nodes: &[Node],
+    links: &HashMap<String, String>,
+    db: &Db,
     records: &mut [Record],
 ) {
-    let Some(mut worst) = records.get(ri).map(|r| r.own_verdict) else {
-        return;
-    };
-    let mut entries = Vec::new();
-    let mut blame = Vec::new();
-    let mut bundled_direct = Vec::new();
-    for e in edges {
-        let lib = e
-            .node
-            .and_then(|n| idx.get(n))
-            .and_then(|&f| records.get(f));
-        entries.push(ClosureEntry {
-            library: e.library.clone(),
-            found: lib.map(|l| l.path.clone()),
-            verdict: lib.map(|l| l.own_verdict),
-        });
-        if e.node.is_some() && idx.get(e.requester) == Some(&ri) {
-            bundled_direct.push(e.library.clone());
+    let resolver = Resolver::new(nodes, links, db);
+    let mut concluded = Vec::new();
+    for (i, (&ri, node)) in idx.iter().zip(nodes).enumerate() {
+        let Some(r) = records.get(ri) else { continue };
+        if !r.own_verdict.is_judged() {
+            continue;
         }
-        if let Some(l) = lib {
-            if (Verdict::Gcompat..=Verdict::Rebuild).contains(&l.own_verdict) {
-                worst = worst.max(l.own_verdict);
-                let why = l.findings.iter().find(|f| f.impact == l.own_verdict);
-                let severity = if l.own_verdict == Verdict::Rebuild {
-                    Severity::Error
-                } else {
-                    Severity::Warning
-                };
-                let mut f = Finding::new(
-                    Code::BundledLibrary,
-                    l.own_verdict,
-                    format!(
-                        "bundled {} ({}) is {}{}",
-                        e.library,
-                        l.path,
-                        l.own_verdict.as_str(),
-                        why.map(|w| format!(": {}", w.message)).unwrap_or_default()
-                    ),
-                )
-                .library(e.library.clone())
-                .severity(severity);
-                if let Some(fix) = why.and_then(|w| w.fix.clone()) {
-                    f = f.fix(format!("{fix} (in {})", e.library));
-                }
-                blame.push(f);
-            }
+        let edges = if node.needed.is_empty() {
+            Vec::new()
+        } else {
+            resolver.closure(i)
+        };
+        let reached: Vec<Reached> = edges
+            .iter()
+            .map(|e| Reached {
+                library: &e.library,
+                direct: e.requester == i,
+                found: e
+                    .node
+                    .and_then(|n| idx.get(n))
+                    .and_then(|&f| records.get(f))
+                    .map(|l| Bundled {
+                        path: &l.path,
+                        verdict: l.own_verdict,
+                        findings: &l.findings,
+                    }),
+            })
+            .collect();
+        let mut record = r.clone();
+        crate::conclude(&mut record, &reached, node.musl_loader);
+        concluded.push((ri, record));
+    }
+    for (ri, record) in concluded {
+        if let Some(slot) = records.get_mut(ri) {
+            *slot = record;
         }
     }
-    let Some(r) = records.get_mut(ri) else {
-        return;
-    };
-    if !blame.is_empty() {
-        // The judge's "the loader is the only gap" hint no longer holds once a bundled library blocks.
-        for f in r.findings.iter_mut().filter(|f| f.id == Code::GlibcLoader) {
-            if let Some(i) = f.message.find("; musl provides everything else") {
-                f.message.truncate(i);
-                f.fix = Some("apk add gcompat".into());
-            }
-        }
-    }
-    r.findings.retain(|f| {
-        !(f.id == Code::NeedsPackage
-            && f.library
-                .as_ref()
-                .is_some_and(|l| bundled_direct.contains(l)))
-    });
-    r.findings.extend(blame);
-    r.findings
-        .sort_by(|a, b| b.impact.cmp(&a.impact).then(b.severity.cmp(&a.severity)));
-    r.closure = entries;
-    r.verdict = worst;
 }
 
 /// Test-only fault injection: a name containing `muslcheck-panic-SITE` panics at that site, to
@@ -561,6 +522,7 @@ mod fault {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::judge::Verdict;
 
     /// A file named to trigger `fault::hit` panics at every site; the batch still gives each
     /// input its record, in order, and judges the healthy one.

@@ -46,7 +46,10 @@ fn predicted_to_load(data: &[u8]) -> Option<bool> {
             // library refers to it (tested with a real user below).
             Code::IfuncExport if !f.message.contains("refers to it itself") => {}
             // Debian's build adds fts_*.
-            Code::MissingSymbol if f.symbol.as_deref().is_some_and(|s| s.starts_with("fts_")) => {}
+            Code::MissingSymbol
+                if f.symbol
+                    .as_ref()
+                    .is_some_and(|s| s.name.starts_with("fts_")) => {}
             Code::NeedsPackage => {
                 let lib = f.library.as_deref().unwrap();
                 if !dirs.iter().any(|d| Path::new(d).join(lib).exists()) {
@@ -109,15 +112,7 @@ fn list_mode_symbol_errors_are_the_predicted_symbols() {
             .findings
             .iter()
             .filter(|f| f.id == Code::MissingSymbol)
-            .map(|f| {
-                f.symbol
-                    .clone()
-                    .unwrap()
-                    .split('@')
-                    .next()
-                    .unwrap()
-                    .to_string()
-            })
+            .map(|f| f.symbol.clone().unwrap().name)
             .collect();
         predicted.sort();
         let out = Command::new(LDSO)

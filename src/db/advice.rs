@@ -18,8 +18,8 @@ pub struct Shim {
 /// A function whose glibc symbol behaves differently from musl's same-named one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GnuSemantics {
-    /// `warning` or `note`.
-    pub severity: &'static str,
+    /// How much it matters.
+    pub level: super::Level,
     /// True when libgcompat exports a GNU version that overrides musl's once it is loaded.
     pub gcompat_fixes: bool,
     /// What differs.
@@ -88,9 +88,11 @@ pub(crate) fn gnu_semantics(
             let [name, severity, gcompat, effect, source] = f[..] else {
                 return Err(err(file, n, "expected 5 TAB-separated fields"));
             };
-            if !matches!(severity, "warning" | "note") {
-                return Err(err(file, n, format!("unknown severity {severity}")));
-            }
+            let level = match severity {
+                "warning" => super::Level::Warning,
+                "note" => super::Level::Note,
+                _ => return Err(err(file, n, format!("unknown severity {severity}"))),
+            };
             let gcompat_fixes = match gcompat {
                 "yes" => true,
                 "no" => false,
@@ -99,7 +101,7 @@ pub(crate) fn gnu_semantics(
             Ok((
                 name,
                 GnuSemantics {
-                    severity,
+                    level,
                     gcompat_fixes,
                     effect,
                     source,

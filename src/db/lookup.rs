@@ -137,7 +137,11 @@ impl Db {
             version,
             lfs64_remap: self.lfs64_base(name),
             gcompat_stub: self.stub(name).map(|s| StubFacts {
-                severity: s.severity,
+                // The word of gcompat/stubs.txt.
+                severity: match s.level {
+                    super::Level::Warning => "warning",
+                    super::Level::Note => "info",
+                },
                 effect: s.effect,
             }),
             shim: self.shim(name).map(|s| ShimFacts {
@@ -145,7 +149,7 @@ impl Db {
                 soname: s.soname,
             }),
             gnu_semantics: self.gnu_semantics(name).map(|g| GnuSemanticsFacts {
-                severity: g.severity,
+                severity: g.level.as_str(),
                 gcompat_fixes: g.gcompat_fixes,
                 effect: g.effect,
             }),

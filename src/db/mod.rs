@@ -40,11 +40,30 @@ impl GcompatLib {
     }
 }
 
+/// How much an advisory entry of the database matters (gcompat stubs, GNU semantics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Misbehaves in ways a program notices (`warning` in the files).
+    Warning,
+    /// Worth knowing (`info` in gcompat/stubs.txt, `note` in runtime/gnu-semantics.txt).
+    Note,
+}
+
+impl Level {
+    /// `warning` or `note`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Warning => "warning",
+            Level::Note => "note",
+        }
+    }
+}
+
 /// A gcompat symbol that loads but misbehaves.
 #[derive(Clone, Debug)]
 pub struct Stub {
-    /// `warning` or `info`.
-    pub severity: &'static str,
+    /// How much it matters.
+    pub level: Level,
     /// What goes wrong, with the gcompat source file.
     pub effect: &'static str,
 }

@@ -152,13 +152,15 @@ pub(crate) fn embedded() -> Result<Db, ParseError> {
                     else {
                         return Err(ctx.err(n, "expected name<TAB>severity<TAB>effect"));
                     };
-                    if !matches!(sev, "warning" | "info") {
-                        return Err(ctx.err(n, format!("unknown severity {sev}")));
-                    }
+                    let level = match sev {
+                        "warning" => super::Level::Warning,
+                        "info" => super::Level::Note,
+                        _ => return Err(ctx.err(n, format!("unknown severity {sev}"))),
+                    };
                     db.stubs.insert(
                         name.trim(),
                         Stub {
-                            severity: sev,
+                            level,
                             effect: effect.trim(),
                         },
                     );

@@ -1,4 +1,6 @@
-//! Closure: resolve each binary's DT_NEEDED inside its scanned unit the way musl's loader does.
+//! Closure: resolve each binary's DT_NEEDED inside its scanned unit the way musl's loader does,
+//! and conclude the file's verdict from what its bundled libraries are ([`conclude`]: the one
+//! place that decides what a bundled library does to its dependents).
 //!
 //! musl searches (ldso/dynlink.c `load_library`): LD_LIBRARY_PATH (never assumed here), then
 //! DT_RPATH/DT_RUNPATH of the requesting object **and of its requesters up the chain**
@@ -9,6 +11,9 @@
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use serde::Serialize;
+
+use super::{Code, Finding, Fix, Severity, Verdict, verdict_of};
 use crate::db::Db;
 
 /// What closure resolution needs to know about one ELF file of a unit.
@@ -22,6 +27,8 @@ pub struct Node {
     pub rpath: Vec<String>,
     /// DT_RUNPATH.
     pub runpath: Vec<String>,
+    /// musl's loader for the file's architecture (named by the loader-only fix).
+    pub musl_loader: &'static str,
 }
 
 /// A library reached from a root binary.
@@ -33,6 +40,136 @@ pub struct Edge {
     pub node: Option<usize>,
     /// The node that needed it.
     pub requester: usize,
+}
+
+/// A DT_NEEDED library resolved (or not) inside the scanned unit, the way musl searches.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ClosureEntry {
+    /// The DT_NEEDED name.
+    pub library: String,
+    /// Where it was found (report path of the bundled copy), if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<String>,
+    /// The bundled copy's own verdict, if found and judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+}
+
+/// A library of a file's closure, as [`conclude`] needs it.
+#[derive(Clone, Copy, Debug)]
+pub struct Reached<'a> {
+    /// The DT_NEEDED name.
+    pub library: &'a str,
+    /// Needed by the file itself (not by one of its libraries).
+    pub direct: bool,
+    /// The bundled copy the loader would load, if the unit holds it.
+    pub found: Option<Bundled<'a>>,
+}
+
+/// A bundled library: its report path, and the judge's verdict and findings for it alone.
+#[derive(Clone, Copy, Debug)]
+pub struct Bundled<'a> {
+    /// Report path.
+    pub path: &'a str,
+    /// Its own verdict.
+    pub verdict: Verdict,
+    /// Its own findings, worst first.
+    pub findings: &'a [Finding],
+}
+
+/// A file's verdict once its closure is known, and the closure as reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Concluded {
+    /// The verdict accounting for the bundled libraries.
+    pub verdict: Verdict,
+    /// Every library reached, with where it was found.
+    pub closure: Vec<ClosureEntry>,
+}
+
+/// Conclude a judged file: a bundled library that needs gcompat or a rebuild adds a
+/// `bundled-library` finding carrying its verdict; a bundled library needed directly replaces
+/// the judge's `needs-package` advice for that name; then the loader-only hint is given if it
+/// still holds, and the verdict is computed from all findings ([`verdict_of`]).
+pub fn conclude(
+    findings: &mut Vec<Finding>,
+    reached: &[Reached<'_>],
+    musl_loader: &str,
+) -> Concluded {
+    let mut closure = Vec::new();
+    let mut blame = Vec::new();
+    let mut bundled_direct = Vec::new();
+    for r in reached {
+        closure.push(ClosureEntry {
+            library: r.library.to_string(),
+            found: r.found.map(|l| l.path.to_string()),
+            verdict: r.found.map(|l| l.verdict),
+        });
+        let Some(lib) = r.found else { continue };
+        if r.direct {
+            bundled_direct.push(r.library);
+        }
+        if (Verdict::Gcompat..=Verdict::Rebuild).contains(&lib.verdict) {
+            blame.push(blame_finding(r.library, lib));
+        }
+    }
+    findings.retain(|f| {
+        !(f.id == Code::NeedsPackage
+            && f.library
+                .as_deref()
+                .is_some_and(|l| bundled_direct.contains(&l)))
+    });
+    findings.extend(blame);
+    findings.sort_by(|a, b| b.impact.cmp(&a.impact).then(b.severity.cmp(&a.severity)));
+    loader_only_hint(findings, musl_loader);
+    Concluded {
+        verdict: verdict_of(findings.iter().map(|f| f.impact)),
+        closure,
+    }
+}
+
+/// The finding that blames a bundled library for what it needs.
+fn blame_finding(library: &str, lib: Bundled<'_>) -> Finding {
+    let why = lib.findings.iter().find(|f| f.impact == lib.verdict);
+    let severity = if lib.verdict == Verdict::Rebuild {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let mut f = Finding::new(
+        Code::BundledLibrary,
+        lib.verdict,
+        format!(
+            "bundled {library} ({}) is {}{}",
+            lib.path,
+            lib.verdict.as_str(),
+            why.map(|w| format!(": {}", w.message)).unwrap_or_default()
+        ),
+    )
+    .library(library)
+    .severity(severity);
+    if let Some(fix) = why.and_then(|w| w.fix.clone()) {
+        f = f.fix(fix.in_library(library));
+    }
+    f
+}
+
+/// When glibc's loader path is the only thing between the program and plain musl (nothing else,
+/// bundled libraries included, needs gcompat or a rebuild), say so: patchelf makes it native.
+fn loader_only_hint(findings: &mut [Finding], musl_loader: &str) {
+    let blocking = findings
+        .iter()
+        .any(|f| f.impact >= Verdict::Gcompat && f.id != Code::GlibcLoader);
+    if blocking {
+        return;
+    }
+    for f in findings.iter_mut().filter(|f| f.id == Code::GlibcLoader) {
+        f.message.push_str(
+            "; musl provides everything else the program needs, so the loader is the only gap",
+        );
+        f.fix = Some(Fix::install("gcompat").or(format!(
+            "run it without gcompat: patchelf --set-interpreter {musl_loader} FILE"
+        )));
+    }
 }
 
 /// Default search path after the rpaths (no /etc/ld-musl-*.path on stock Alpine).
@@ -202,6 +339,7 @@ mod tests {
             needed: needed.iter().map(|s| s.to_string()).collect(),
             rpath: Vec::new(),
             runpath: runpath.iter().map(|s| s.to_string()).collect(),
+            musl_loader: "",
         }
     }
 
@@ -249,6 +387,7 @@ mod tests {
                 needed: vec![format!("lib{}.so", i + 1)],
                 rpath: Vec::new(),
                 runpath: runpath.clone(),
+                musl_loader: "",
             })
             .collect();
         let long = format!("/{}", "x/".repeat(4000));

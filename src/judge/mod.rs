@@ -7,115 +7,27 @@
 
 pub mod closure;
 mod codes;
+mod finding;
 mod floor;
 mod hardening;
 mod runtime;
-mod suppression;
 mod target;
+mod verdict;
 
 use std::collections::HashSet;
 
 use serde::Serialize;
 
 pub use codes::{Category, Code, Severity};
+#[cfg(test)]
+pub(crate) use finding::sym;
+pub use finding::{Finding, Fix, ShimFix, Symbol};
 pub use floor::GlibcFloor;
-pub use suppression::{Suppression, SuppressionKind};
 pub use target::{DEFAULT_MUSL, Target, TargetError};
+pub use verdict::{Verdict, verdict_of};
 
 use crate::db::{Db, GcompatLib};
 use crate::inspect::{Arch, Facts, Import, Kind, SymType, is_irelative};
-
-/// The answer for one binary. Ordered: a later variant is worse.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    /// Not an ELF file, or not judged (other architecture, object file).
-    Skipped,
-    /// Runs on stock Alpine/musl (at most `apk add` of ordinary libraries).
-    Native,
-    /// Runs once `apk add gcompat` is in place.
-    Gcompat,
-    /// Will not load even with gcompat.
-    Rebuild,
-    /// Could not be read or parsed.
-    Error,
-}
-
-impl Verdict {
-    /// Lower-case name, as in the JSON report.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Skipped => "skipped",
-            Verdict::Native => "native",
-            Verdict::Gcompat => "gcompat",
-            Verdict::Rebuild => "rebuild",
-            Verdict::Error => "error",
-        }
-    }
-}
-
-/// One reason behind a verdict.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// Stable ID.
-    pub id: Code,
-    /// How much it matters.
-    pub severity: Severity,
-    /// The least verdict this finding forces on its own.
-    #[serde(rename = "requires")]
-    pub impact: Verdict,
-    /// Symbol concerned (`fcntl64@GLIBC_2.28`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub symbol: Option<String>,
-    /// Library concerned.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub library: Option<String>,
-    /// One-line message.
-    pub message: String,
-    /// What to do about it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
-    /// Set when an allow rule or the baseline accepted this finding: it stays in the report but
-    /// no longer counts toward `--fail-on`. Never set by the judge.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub suppressed: Option<Suppression>,
-}
-
-impl Finding {
-    /// A finding with the code's default severity.
-    pub fn new(id: Code, impact: Verdict, message: impl Into<String>) -> Self {
-        Finding {
-            id,
-            severity: id.severity(),
-            impact,
-            symbol: None,
-            library: None,
-            message: message.into(),
-            fix: None,
-            suppressed: None,
-        }
-    }
-    /// Set the symbol.
-    pub fn symbol(mut self, s: impl Into<String>) -> Self {
-        self.symbol = Some(s.into());
-        self
-    }
-    /// Set the library.
-    pub fn library(mut self, l: impl Into<String>) -> Self {
-        self.library = Some(l.into());
-        self
-    }
-    /// Set the fix.
-    pub fn fix(mut self, f: impl Into<String>) -> Self {
-        self.fix = Some(f.into());
-        self
-    }
-    /// Override the severity.
-    pub fn severity(mut self, s: Severity) -> Self {
-        self.severity = s;
-        self
-    }
-}
 
 /// The verdict for one file and the findings behind it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -215,7 +127,7 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
         hardening::findings(facts, &mut findings);
         sort(&mut findings);
         return Judgement {
-            verdict: Verdict::Native,
+            verdict: verdict_of(findings.iter().map(|f| f.impact)),
             findings,
             glibc_floor,
         };
@@ -245,18 +157,11 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
     ctx.relocations(&mut findings);
     ctx.imports(&mut findings);
 
-    let mut verdict = findings
-        .iter()
-        .map(|f| f.impact)
-        .max()
-        .unwrap_or(Verdict::Native)
-        .max(Verdict::Native);
-    if verdict == Verdict::Gcompat {
+    if verdict_of(findings.iter().map(|f| f.impact)) == Verdict::Gcompat {
         ctx.overriding_stubs(&mut findings);
     }
-    ctx.loader_only_hint(&mut findings);
     runtime::shim_advice(db, &mut findings);
-    // Advisory findings come last so that `loader_only_hint` above only weighs loading findings.
+    // Advisory findings (runtime, hardening) require nothing beyond native.
     runtime::Runtime {
         facts,
         db,
@@ -268,12 +173,16 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
     .findings(&mut findings);
     hardening::findings(facts, &mut findings);
     sort(&mut findings);
-    verdict = verdict.min(Verdict::Rebuild);
     Judgement {
-        verdict,
+        verdict: verdict_of(findings.iter().map(|f| f.impact)),
         findings,
         glibc_floor,
     }
+}
+
+/// The path of musl's loader for `arch`, as patchelf fixes name it.
+pub fn musl_loader(db: &Db, arch: Arch) -> &'static str {
+    db.musl_loader(arch).unwrap_or("/lib/ld-musl-<arch>.so.1")
 }
 
 /// Worst first, then by ID and subject; identical findings once.
@@ -299,20 +208,20 @@ impl Ctx<'_> {
     }
 
     fn musl_loader(&self) -> &'static str {
-        self.db
-            .musl_loader(self.arch)
-            .unwrap_or("/lib/ld-musl-<arch>.so.1")
+        musl_loader(self.db, self.arch)
     }
 
     /// How a file that needs gcompat's symbols gets them.
-    fn gcompat_fix(&self) -> String {
+    fn gcompat_fix(&self) -> Fix {
         if self.is_glibc_program() {
-            "apk add gcompat".into()
+            Fix::install("gcompat")
         } else {
-            "apk add gcompat; then `patchelf --add-needed libgcompat.so.0 FILE` (no loader involved: a library \
-             or musl program does not get libgcompat preloaded), or run the process with \
-             LD_PRELOAD=/lib/libgcompat.so.0"
-                .into()
+            Fix::install("gcompat")
+                .then(
+                    "`patchelf --add-needed libgcompat.so.0 FILE` (no loader involved: a library \
+                     or musl program does not get libgcompat preloaded)",
+                )
+                .or("run the process with LD_PRELOAD=/lib/libgcompat.so.0")
         }
     }
 
@@ -338,11 +247,11 @@ impl Ctx<'_> {
         let set_interp = format!("patchelf --set-interpreter {} FILE", self.musl_loader());
         if self.db.is_glibc_loader(self.arch, interp) {
             let (impact, fix) = if self.gcompat() {
-                (Verdict::Gcompat, "apk add gcompat".to_string())
+                (Verdict::Gcompat, Fix::install("gcompat"))
             } else {
                 (
                     Verdict::Rebuild,
-                    format!("{set_interp}, or install gcompat"),
+                    Fix::step(set_interp).or("install gcompat"),
                 )
             };
             out.push(
@@ -376,11 +285,11 @@ impl Ctx<'_> {
                 out.push(if self.gcompat() {
                     Finding::new(Code::GcompatLibrary, Verdict::Gcompat, format!("needs {lib}, which only gcompat provides"))
                         .library(lib)
-                        .fix("apk add gcompat")
+                        .fix(Fix::install("gcompat"))
                 } else {
                     Finding::new(Code::MissingLibrary, Verdict::Rebuild, format!("needs {lib}, which only gcompat provides, and the target has no gcompat"))
                         .library(lib)
-                        .fix("install gcompat, or rebuild against musl")
+                        .fix(Fix::step("install gcompat").or("rebuild against musl"))
                 });
             } else if self.db.is_glibc_only_soname(lib) {
                 out.push(
@@ -403,15 +312,15 @@ impl Ctx<'_> {
                             };
                             (
                                 format!("needs {lib}: Alpine package {name}{hedge}"),
-                                format!("apk add {name}"),
+                                Fix::install(name),
                             )
                         }
                         None => (
                             format!("needs {lib}, which Alpine does not package"),
-                            "bundle the library built for musl, or rebuild without it".to_string(),
+                            Fix::step("bundle the library built for musl").or("rebuild without it"),
                         ),
                     },
-                    None => (format!("needs {lib}"), format!("apk add so:{lib}")),
+                    None => (format!("needs {lib}"), Fix::install(format!("so:{lib}"))),
                 };
                 out.push(
                     Finding::new(Code::NeedsPackage, Verdict::Native, msg)
@@ -438,7 +347,7 @@ impl Ctx<'_> {
                         r.count, r.name, r.r_type
                     ),
                 )
-                .symbol(r.name.clone())
+                .symbol(Symbol::plain(r.name.clone()))
                 .fix("rebuild without IFUNC/target_clones, against musl"),
             );
         }
@@ -464,7 +373,7 @@ impl Ctx<'_> {
                 };
                 out.push(
                     Finding::new(Code::IfuncExport, Verdict::Rebuild, msg)
-                        .symbol(e.name.clone())
+                        .symbol(Symbol::plain(e.name.clone()))
                         .fix("rebuild without IFUNC"),
                 );
             }
@@ -525,7 +434,7 @@ impl Ctx<'_> {
                 }
                 Provider::Lfs64(base) => out.push(
                     Finding::new(Code::Lfs64Remap, Verdict::Native, format!("{} resolves to musl's {base} by the loader's LFS64 remapping (dlsym of it would fail)", imp.display()))
-                        .symbol(imp.display()),
+                        .symbol(Symbol::from(imp)),
                 ),
                 Provider::Gcompat(lib) => out.push(self.gcompat_symbol(imp, lib)),
                 Provider::Nobody => {
@@ -557,10 +466,10 @@ impl Ctx<'_> {
             imp.display(),
             self.target.musl
         );
-        f.fix = Some(format!(
-            "target musl ≥ {since}, or rebuild against musl {}",
-            self.target.musl
-        ));
+        f.fix = Some(
+            Fix::step(format!("target musl ≥ {since}"))
+                .or(format!("rebuild against musl {}", self.target.musl)),
+        );
         f
     }
 
@@ -574,7 +483,7 @@ impl Ctx<'_> {
                 imp.display()
             ),
         )
-        .symbol(imp.display())
+        .symbol(Symbol::from(imp))
         .library(lib)
         .fix(format!("rebuild against musl, or bundle a {lib} that exports it"));
         f.severity = Severity::Error;
@@ -601,7 +510,7 @@ impl Ctx<'_> {
             )
         };
         let mut f = Finding::new(Code::GlibcPrivate, impact, msg)
-            .symbol(imp.display())
+            .symbol(Symbol::from(imp))
             .fix("rebuild against musl");
         if let Some(l) = &imp.library {
             f = f.library(l.clone());
@@ -611,24 +520,17 @@ impl Ctx<'_> {
 
     fn gcompat_symbol(&self, imp: &Import, lib: GcompatLib) -> Finding {
         let mut f = match self.db.stub(&imp.name) {
-            Some(stub) => {
-                let sev = if stub.severity == "info" {
-                    Severity::Note
-                } else {
-                    Severity::Warning
-                };
-                Finding::new(
-                    Code::GcompatStub,
-                    Verdict::Gcompat,
-                    format!(
-                        "{} comes from {}, where it is a stub: {}",
-                        imp.display(),
-                        lib.soname(),
-                        stub.effect
-                    ),
-                )
-                .severity(sev)
-            }
+            Some(stub) => Finding::new(
+                Code::GcompatStub,
+                Verdict::Gcompat,
+                format!(
+                    "{} comes from {}, where it is a stub: {}",
+                    imp.display(),
+                    lib.soname(),
+                    stub.effect
+                ),
+            )
+            .severity(stub_severity(stub)),
             None => Finding::new(
                 Code::GcompatSymbol,
                 Verdict::Gcompat,
@@ -640,7 +542,7 @@ impl Ctx<'_> {
                 ),
             ),
         };
-        f = f.symbol(imp.display()).fix(self.gcompat_fix());
+        f = f.symbol(Symbol::from(imp)).fix(self.gcompat_fix());
         if let Some(l) = &imp.library {
             f = f.library(l.clone());
         }
@@ -669,7 +571,7 @@ impl Ctx<'_> {
             "rebuild against musl".to_string()
         };
         let mut f = Finding::new(Code::MissingSymbol, Verdict::Rebuild, why)
-            .symbol(imp.display())
+            .symbol(Symbol::from(imp))
             .fix(fix);
         if let Some(l) = &imp.library {
             f = f.library(l.clone());
@@ -692,40 +594,22 @@ impl Ctx<'_> {
                 self.db.gcompat_provider(self.arch, &imp.name),
             ) {
                 if lib == GcompatLib::Gcompat {
-                    let sev = if stub.severity == "info" {
-                        Severity::Note
-                    } else {
-                        Severity::Warning
-                    };
                     out.push(
                         Finding::new(Code::GcompatStub, Verdict::Native, format!("{}: with gcompat loaded, libgcompat's version overrides musl's: {}", imp.display(), stub.effect))
-                            .symbol(imp.display())
-                            .severity(sev),
+                            .symbol(Symbol::from(imp))
+                            .severity(stub_severity(stub)),
                     );
                 }
             }
         }
     }
+}
 
-    /// When the glibc loader path is the only thing standing between the program and plain musl,
-    /// say so: patchelf makes it native.
-    fn loader_only_hint(&self, out: &mut [Finding]) {
-        let blocking = out
-            .iter()
-            .filter(|f| f.impact >= Verdict::Gcompat && f.id != Code::GlibcLoader)
-            .count();
-        if blocking > 0 {
-            return;
-        }
-        for f in out.iter_mut().filter(|f| f.id == Code::GlibcLoader) {
-            f.message.push_str(
-                "; musl provides everything else the program needs, so the loader is the only gap",
-            );
-            f.fix = Some(format!(
-                "apk add gcompat, or run it without gcompat: patchelf --set-interpreter {} FILE",
-                self.musl_loader()
-            ));
-        }
+/// How much a gcompat stub matters, as the database grades it.
+fn stub_severity(stub: &crate::db::Stub) -> Severity {
+    match stub.level {
+        crate::db::Level::Note => Severity::Note,
+        crate::db::Level::Warning => Severity::Warning,
     }
 }
 
@@ -760,7 +644,7 @@ mod tests {
             j.verdict,
             j.findings
                 .iter()
-                .map(|f| (f.id, f.symbol.clone()))
+                .map(|f| (f.id, f.symbol.as_ref().map(ToString::to_string)))
                 .collect(),
         )
     }

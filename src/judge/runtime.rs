@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::{Code, Finding, Severity, Target, Verdict};
+use super::{Code, Finding, Fix, Severity, ShimFix, Symbol, Target, Verdict};
 use crate::db::{Db, GcompatLib};
 use crate::inspect::{Arch, Facts, Libc, Marker};
 
@@ -326,8 +326,8 @@ impl Runtime<'_> {
                     g.effect
                 ),
             )
-            .symbol(imp.display());
-            if g.severity == "note" {
+            .symbol(Symbol::from(imp));
+            if g.level == crate::db::Level::Note {
                 f = f.severity(Severity::Note);
             } else if g.gcompat_fixes {
                 f = f.fix("rebuild against musl, or preload libgcompat (its GNU version overrides musl's): patchelf --add-needed libgcompat.so.0 FILE");
@@ -498,7 +498,7 @@ impl Runtime<'_> {
             }
             out.push(
                 Finding::new(Code::VersionedForeignSymbol, Verdict::Native, msg)
-                    .symbol(imp.display())
+                    .symbol(Symbol::from(imp))
                     .library(lib.clone())
                     .fix("rebuild against musl, or make the real library load before libc"),
             );
@@ -550,8 +550,8 @@ pub(super) fn shim_advice(db: &Db, findings: &mut [Finding]) {
     let missing: Vec<&str> = findings
         .iter()
         .filter(|f| f.id == Code::MissingSymbol)
-        .filter_map(|f| f.symbol.as_deref())
-        .map(|s| s.split('@').next().unwrap_or(s))
+        .filter_map(|f| f.symbol.as_ref())
+        .map(|s| s.name.as_str())
         .collect();
     if missing.is_empty() {
         return;
@@ -566,33 +566,20 @@ pub(super) fn shim_advice(db: &Db, findings: &mut [Finding]) {
             .or_default()
             .push(name);
     }
-    let packages: Vec<&str> = by_package.keys().map(|(p, _)| *p).collect();
-    let needed: Vec<String> = by_package
-        .keys()
-        .map(|(_, s)| format!("patchelf --add-needed {s} FILE"))
-        .collect();
-    let shim = format!(
-        "or try the shim: apk add {} && {} (the shim's functions must match glibc's ABI: test)",
-        packages.join(" "),
-        needed.join(" && ")
-    );
+    let shim = ShimFix {
+        packages: by_package.keys().map(|(p, _)| p.to_string()).collect(),
+        sonames: by_package.keys().map(|(_, s)| s.to_string()).collect(),
+    };
     for f in findings.iter_mut().filter(|f| f.id == Code::MissingSymbol) {
-        if let Some(name) = f
-            .symbol
-            .as_deref()
-            .map(|s| s.split('@').next().unwrap_or(s).to_string())
-        {
-            if let Some(shim) = db.shim(&name) {
-                f.message.push_str(&format!(
-                    "; Alpine's {} ({}) exports it",
-                    shim.package, shim.soname
-                ));
-            }
+        if let Some(shim) = f.symbol.as_ref().and_then(|s| db.shim(&s.name)) {
+            f.message.push_str(&format!(
+                "; Alpine's {} ({}) exports it",
+                shim.package, shim.soname
+            ));
         }
-        let before = f
+        let fix = f
             .fix
-            .take()
-            .unwrap_or_else(|| "rebuild against musl".into());
-        f.fix = Some(format!("{before}; {shim}"));
+            .get_or_insert_with(|| Fix::step("rebuild against musl"));
+        fix.shim = Some(shim.clone());
     }
 }

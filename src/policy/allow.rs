@@ -86,15 +86,16 @@ impl AllowRule {
             }
         }
         if let Some(p) = &self.symbol {
-            let Some(sym) = finding.symbol.as_deref() else {
+            let Some(sym) = finding.symbol.as_ref() else {
                 return false;
             };
-            let subject = if p.text.contains('@') {
-                sym
+            // The rule's own text decides: with `@` it names a version too.
+            let matched = if p.text.contains('@') {
+                p.is_match(&sym.to_string())
             } else {
-                sym.split('@').next().unwrap_or(sym)
+                p.is_match(&sym.name)
             };
-            if !p.is_match(subject) {
+            if !matched {
                 return false;
             }
         }
@@ -162,8 +163,8 @@ mod tests {
 
     #[test]
     fn symbol_globs_match_with_or_without_version() {
-        let f =
-            Finding::new(Code::MissingSymbol, Verdict::Rebuild, "m").symbol("fcntl64@GLIBC_2.28");
+        let f = Finding::new(Code::MissingSymbol, Verdict::Rebuild, "m")
+            .symbol(crate::judge::sym("fcntl64@GLIBC_2.28"));
         assert!(rule(None, Some("fcntl64"), None).matches("x", &f));
         assert!(rule(None, Some("fcntl*"), None).matches("x", &f));
         assert!(rule(None, Some("fcntl64@GLIBC_2.28"), None).matches("x", &f));

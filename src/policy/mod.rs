@@ -1,14 +1,23 @@
-//! Stage 3½, policy: which findings count toward the CI gate, and which verdict fails it.
+//! Stage 3½, policy: every gate decision. The one place that decides
+//!
+//! - whether a finding counts: [`Policy::suppression`] (allow rules, then the baseline);
+//! - a file's verdict without accepted findings: [`effective_verdict`] (through
+//!   [`crate::judge::verdict_of`]);
+//! - which findings block a file: [`is_blocking`] (every renderer and the summary use it);
+//! - whether a file fails the run: [`FailOn::fails`], applied by [`apply_records`];
+//! - the run's status, and so the exit status: [`Gate::of`].
 //!
 //! A [`Policy`] holds the `--fail-on` threshold, the `[[allow]]` rules of `muslcheck.toml` and an
-//! optional [`Baseline`]. It marks accepted findings ([`Suppression`]) and recomputes the verdict
-//! without them ([`effective_verdict`]). Like the judge it is pure: configuration and baseline
-//! arrive as text, today's date as a value; reading files is the caller's job.
+//! optional [`Baseline`]. Like the judge it is pure: configuration and baseline arrive as text,
+//! today's date as a value; reading files is the caller's job. Renderers only read what it wrote
+//! into the report.
 
 mod allow;
 mod baseline;
 mod config;
 mod date;
+mod gate;
+mod suppression;
 
 use serde::{Deserialize, Serialize};
 
@@ -16,8 +25,13 @@ pub use allow::AllowRule;
 pub use baseline::{BASELINE_SCHEMA, Baseline, BaselineEntry, BaselineError};
 pub use config::{Config, ConfigError};
 pub use date::Date;
+pub use gate::{
+    AllowRuleUse, BaselineUse, Gate, GateStatus, RecordGate, apply_record, apply_records,
+};
+pub use suppression::{Suppression, SuppressionKind};
 
-use crate::judge::{Code, Finding, Suppression, SuppressionKind, Verdict};
+use crate::judge::{Code, Finding, Verdict, verdict_of};
+use crate::report::Record;
 
 /// Which verdict fails the run (`--fail-on`, `fail-on` in `muslcheck.toml`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -129,43 +143,49 @@ impl Policy {
     }
 }
 
-/// True for the verdicts of files that were judged (native, gcompat, rebuild).
-pub fn is_judged(v: Verdict) -> bool {
-    matches!(v, Verdict::Native | Verdict::Gcompat | Verdict::Rebuild)
-}
-
-/// The verdict a file gets from its findings when suppressed findings do not count.
+/// The verdict a file gets when accepted findings do not count.
 ///
-/// `verdict` is the judge's verdict for the file alone. Without suppressed findings it is
-/// returned unchanged. Otherwise a judged file gets the worst `requires` of its remaining
-/// findings (at least native), the way the judge computes it; `bundled-library` findings carry
-/// another file's verdict and are left to the caller, who knows that file; an error whose error-level
-/// findings are all suppressed becomes `skipped` (accepted as not judgeable); skipped stays
-/// skipped.
-pub fn effective_verdict(verdict: Verdict, findings: &[Finding]) -> Verdict {
-    if findings.iter().all(|f| f.suppressed.is_none()) {
-        return verdict;
-    }
-    let counted = || findings.iter().filter(|f| f.suppressed.is_none());
+/// `verdict` is the judge's verdict for the file alone. A judged file gets [`verdict_of`] the
+/// findings that still count, where a `bundled-library` finding requires what `bundled` says of
+/// that library (its effective verdict), or nothing when `bundled` returns `None` (the file
+/// alone). An error whose error-level findings are all accepted becomes `skipped` (accepted as
+/// not judgeable); skipped stays skipped.
+pub fn effective_verdict(
+    verdict: Verdict,
+    findings: &[Finding],
+    bundled: &dyn Fn(&Finding) -> Option<Verdict>,
+) -> Verdict {
     match verdict {
         Verdict::Skipped => Verdict::Skipped,
         Verdict::Error => {
             let mut errors = findings.iter().filter(|f| f.impact == Verdict::Error);
-            let all_accepted = errors.clone().count() > 0 && errors.all(|f| f.suppressed.is_some());
+            let all_accepted = errors.clone().count() > 0 && errors.all(|f| !f.counts());
             if all_accepted {
                 Verdict::Skipped
             } else {
                 Verdict::Error
             }
         }
-        _ => counted()
-            .filter(|f| f.id != Code::BundledLibrary)
-            .map(|f| f.impact)
-            .filter(|v| is_judged(*v))
-            .max()
-            .unwrap_or(Verdict::Native)
-            .max(Verdict::Native),
+        _ => verdict_of(findings.iter().filter(|f| f.counts()).filter_map(|f| {
+            if f.id == Code::BundledLibrary {
+                bundled(f)
+            } else {
+                Some(f.impact)
+            }
+        })),
     }
+}
+
+/// Does `finding` block `record`: it counts (not accepted) and requires exactly the verdict the
+/// gate counts for the record. What the text, Markdown and JUnit reports list as the reason a
+/// file is where it is, and what the summary ranks as blockers.
+pub fn is_blocking(record: &Record, finding: &Finding) -> bool {
+    finding.counts() && finding.impact == record.gate_verdict()
+}
+
+/// The findings that block `record` ([`is_blocking`]), worst first.
+pub fn blocking(record: &Record) -> impl Iterator<Item = &Finding> {
+    record.findings.iter().filter(|f| is_blocking(record, f))
 }
 
 #[cfg(test)]
@@ -197,7 +217,7 @@ mod tests {
     }
 
     fn finding(id: Code, impact: Verdict, symbol: &str) -> Finding {
-        Finding::new(id, impact, "m").symbol(symbol)
+        Finding::new(id, impact, "m").symbol(crate::judge::sym(symbol))
     }
 
     fn suppress(mut f: Finding) -> Finding {
@@ -216,27 +236,36 @@ mod tests {
         let loader = finding(Code::GlibcLoader, Verdict::Gcompat, "x");
         let note = finding(Code::NeedsPackage, Verdict::Native, "y");
         let all = [missing.clone(), loader.clone(), note.clone()];
-        assert_eq!(effective_verdict(Verdict::Rebuild, &all), Verdict::Rebuild);
+        assert_eq!(
+            effective_verdict(Verdict::Rebuild, &all, &|_| None),
+            Verdict::Rebuild
+        );
         let one = [suppress(missing.clone()), loader.clone(), note.clone()];
-        assert_eq!(effective_verdict(Verdict::Rebuild, &one), Verdict::Gcompat);
+        assert_eq!(
+            effective_verdict(Verdict::Rebuild, &one, &|_| None),
+            Verdict::Gcompat
+        );
         let two = [suppress(missing), suppress(loader), note];
-        assert_eq!(effective_verdict(Verdict::Rebuild, &two), Verdict::Native);
+        assert_eq!(
+            effective_verdict(Verdict::Rebuild, &two, &|_| None),
+            Verdict::Native
+        );
     }
 
     #[test]
     fn accepted_errors_become_skipped_and_skipped_stays() {
         let bad = finding(Code::MalformedElf, Verdict::Error, "");
         assert_eq!(
-            effective_verdict(Verdict::Error, std::slice::from_ref(&bad)),
+            effective_verdict(Verdict::Error, std::slice::from_ref(&bad), &|_| None),
             Verdict::Error
         );
         assert_eq!(
-            effective_verdict(Verdict::Error, &[suppress(bad)]),
+            effective_verdict(Verdict::Error, &[suppress(bad)], &|_| None),
             Verdict::Skipped
         );
         let not_elf = finding(Code::NotElf, Verdict::Skipped, "");
         assert_eq!(
-            effective_verdict(Verdict::Skipped, &[suppress(not_elf)]),
+            effective_verdict(Verdict::Skipped, &[suppress(not_elf)], &|_| None),
             Verdict::Skipped
         );
     }

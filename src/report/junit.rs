@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 use super::{Record, Report};
 use crate::judge::{Severity, Verdict};
+use crate::policy::blocking;
 
 /// Render the report as JUnit XML.
 pub fn render_junit(report: &Report) -> String {
@@ -72,12 +73,8 @@ enum Outcome {
 }
 
 fn outcome(r: &Record) -> Outcome {
-    let v = r.gate_verdict();
-    let fails = match r.gate {
-        Some(g) => g.fails,
-        None => v >= Verdict::Rebuild,
-    };
-    match v {
+    let fails = r.fails();
+    match r.gate_verdict() {
         Verdict::Skipped => Outcome::Skipped,
         Verdict::Error if fails => Outcome::Error,
         Verdict::Error => Outcome::Skipped,
@@ -93,14 +90,11 @@ fn testcase(out: &mut String, r: &Record, report: &Report) {
         esc(&r.artifact),
         esc(&r.path)
     );
-    let counted: Vec<String> = r
-        .findings
-        .iter()
-        .filter(|f| f.suppressed.is_none() && f.impact > Verdict::Native)
+    let counted: Vec<String> = blocking(r)
         .map(|f| {
             let fix = f
                 .fix
-                .as_deref()
+                .as_ref()
                 .map(|x| format!("\n  fix: {x}"))
                 .unwrap_or_default();
             format!(

@@ -6,8 +6,9 @@
 
 use std::fmt::Write as _;
 
-use super::{GateStatus, Record, Report};
+use super::{GateStatus, Record, Report, subject};
 use crate::judge::Verdict;
+use crate::policy::blocking;
 
 /// Rows of the failing-files table.
 const MAX_FAILING: usize = 50;
@@ -126,14 +127,7 @@ fn counts(out: &mut String, report: &Report) {
 }
 
 fn failing(out: &mut String, report: &Report) {
-    let failing: Vec<&Record> = report
-        .results
-        .iter()
-        .filter(|r| match &report.gate {
-            Some(_) => r.fails(),
-            None => r.verdict >= Verdict::Rebuild,
-        })
-        .collect();
+    let failing: Vec<&Record> = report.results.iter().filter(|r| r.fails()).collect();
     if failing.is_empty() {
         return;
     }
@@ -143,26 +137,25 @@ fn failing(out: &mut String, report: &Report) {
         failing.len()
     );
     for r in failing.iter().take(MAX_FAILING) {
-        let counted: Vec<_> = r
-            .findings
-            .iter()
-            .filter(|f| f.suppressed.is_none() && f.impact == r.gate_verdict())
-            .collect();
+        let counted: Vec<_> = blocking(r).collect();
         let why = if counted.is_empty() {
             cell(r.reason.as_deref().unwrap_or(""))
         } else {
             counted
                 .iter()
                 .take(5)
-                .map(|f| match f.symbol.as_deref().or(f.library.as_deref()) {
-                    Some(subject) => format!("`{}` {}", f.id.id(), code(subject)),
+                .map(|f| match subject(f) {
+                    Some(subject) => format!("`{}` {}", f.id.id(), code(&subject)),
                     None => format!("`{}` {}", f.id.id(), cell(&f.message)),
                 })
                 .collect::<Vec<_>>()
                 .join("<br>")
                 + &more(counted.len(), 5)
         };
-        let mut fixes: Vec<&str> = counted.iter().filter_map(|f| f.fix.as_deref()).collect();
+        let mut fixes: Vec<String> = counted
+            .iter()
+            .filter_map(|f| f.fix.as_ref().map(ToString::to_string))
+            .collect();
         fixes.dedup();
         let _ = writeln!(
             out,

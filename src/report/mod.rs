@@ -1,10 +1,10 @@
 //! Stage 4, report: the serialisable report model and its renderers.
 //!
 //! One [`Report`] drives every format; a renderer is a pure function of it. Renderers know no
-//! ELF and no database.
+//! ELF and no database, and decide nothing: verdicts come from the judge, effective verdicts,
+//! what blocks and what fails from the policy ([`crate::policy`]), already in the report.
 
 mod action;
-pub mod gate;
 mod html;
 mod json;
 mod jsonl;
@@ -20,8 +20,9 @@ use serde::Serialize;
 use crate::inspect::{Arch, Kind, Libc};
 use crate::judge::{Finding, GlibcFloor, Target, Verdict};
 
+pub use crate::judge::closure::ClosureEntry;
+pub use crate::policy::{Gate, GateStatus, RecordGate};
 pub use action::Action;
-pub use gate::{Gate, GateStatus, RecordGate};
 pub use html::render_html;
 pub use json::{SCHEMA, SCHEMA_VERSION, render_json};
 pub use jsonl::{render_jsonl, render_jsonl_header, render_jsonl_record, render_jsonl_summary};
@@ -109,23 +110,23 @@ impl Record {
         self.gate.map_or(self.verdict, |g| g.effective_verdict)
     }
 
-    /// True when a policy was applied and this record fails it.
+    /// True when this record fails the gate: as the applied policy decided, or, before a
+    /// policy is applied, under the default `--fail-on`.
     pub fn fails(&self) -> bool {
-        self.gate.is_some_and(|g| g.fails)
+        self.gate.map_or_else(
+            || crate::policy::FailOn::default().fails(self.verdict),
+            |g| g.fails,
+        )
     }
 }
 
-/// A DT_NEEDED library resolved (or not) inside the scanned unit, the way musl searches.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct ClosureEntry {
-    /// The DT_NEEDED name.
-    pub library: String,
-    /// Where it was found (report path of the bundled copy), if it was.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub found: Option<String>,
-    /// The bundled copy's own verdict, if found and judged.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<Verdict>,
+/// What a finding is about, as reports name it: `name@VERSION`, or the library.
+pub(crate) fn subject(f: &Finding) -> Option<String> {
+    match (&f.symbol, &f.library) {
+        (Some(s), _) => Some(s.to_string()),
+        (None, Some(l)) => Some(l.clone()),
+        (None, None) => None,
+    }
 }
 
 /// Count of records per verdict.

@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{Record, Report};
-use crate::judge::{Code, Finding, Severity, SuppressionKind};
+use crate::judge::{Code, Finding, Severity};
+use crate::policy::SuppressionKind;
 
 /// The OASIS schema location of SARIF 2.1.0 (errata 01).
 const SARIF_SCHEMA: &str =
@@ -185,11 +186,7 @@ fn location(r: &Record, index: usize) -> Value {
 }
 
 fn result(r: &Record, index: usize, f: &Finding, baseline_used: bool) -> Value {
-    let subject = f
-        .symbol
-        .as_deref()
-        .or(f.library.as_deref())
-        .unwrap_or_default();
+    let subject = super::subject(f).unwrap_or_default();
     let identity = r.sha256.as_deref().unwrap_or(&r.path);
     let fingerprint = Sha256::digest(format!("{identity}\0{}\0{subject}", f.id.id()).as_bytes());
     let fingerprint: String = fingerprint.iter().map(|b| format!("{b:02x}")).collect();
@@ -210,11 +207,9 @@ fn result(r: &Record, index: usize, f: &Finding, baseline_used: bool) -> Value {
             "requires": f.impact,
         },
     });
-    for (key, value) in [
-        ("symbol", &f.symbol),
-        ("library", &f.library),
-        ("fix", &f.fix),
-    ] {
+    let symbol = f.symbol.as_ref().map(ToString::to_string);
+    let fix = f.fix.as_ref().map(ToString::to_string);
+    for (key, value) in [("symbol", &symbol), ("library", &f.library), ("fix", &fix)] {
         if let (Some(value), Some(props)) = (value, v.get_mut("properties")) {
             set(props, key, json!(value));
         }

@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use super::action::{self, Action};
 use super::{Record, Totals};
-use crate::judge::{Code, Finding, Verdict};
+use crate::judge::{Code, Fix, Verdict};
+use crate::policy::{blocking, is_blocking};
 
 /// One top-level input's roll-up.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -63,14 +64,15 @@ pub struct Blocker {
 pub struct BatchSummary {
     /// One roll-up per top-level input, in input order.
     pub artifacts: Vec<ArtifactRollup>,
-    /// What blocks binaries (rebuild-level findings), most binaries first.
+    /// What blocks binaries from running even with gcompat: the blocking findings
+    /// ([`is_blocking`]) of records counted as rebuild, most binaries first.
     pub blockers: Vec<Blocker>,
     /// Alpine packages to install for everything that can run (`gcompat`, `libstdc++`, ...).
     pub install: Vec<String>,
 }
 
 /// The binaries and artifacts one blocker stops, and its first fix.
-type Blocked<'a> = (BTreeSet<&'a str>, BTreeSet<&'a str>, Option<&'a str>);
+type Blocked<'a> = (BTreeSet<&'a str>, BTreeSet<&'a str>, Option<&'a Fix>);
 
 /// How many blockers to keep.
 const TOP_BLOCKERS: usize = 20;
@@ -112,15 +114,18 @@ impl BatchSummary {
         // (kind, name, id) → (binaries, artifacts) it blocks
         let mut blocks: BTreeMap<(&'static str, String, Code), Blocked> = BTreeMap::new();
         for r in records {
+            let rebuild = r.gate_verdict() == Verdict::Rebuild;
             for f in &r.findings {
-                if f.impact == Verdict::Rebuild {
-                    let Some((kind, name)) = subject(f) else {
-                        continue;
+                if rebuild && is_blocking(r, f) {
+                    let (kind, name) = match (&f.symbol, &f.library) {
+                        (Some(s), _) => ("symbol", s.name.clone()),
+                        (None, Some(l)) => ("library", l.clone()),
+                        (None, None) => continue,
                     };
                     let e = blocks.entry((kind, name, f.id)).or_default();
                     e.0.insert(&r.path);
                     e.1.insert(&r.artifact);
-                    e.2 = e.2.or(f.fix.as_deref());
+                    e.2 = e.2.or(f.fix.as_ref());
                 }
             }
         }
@@ -132,7 +137,7 @@ impl BatchSummary {
                 id,
                 binaries: bins.len(),
                 artifacts: arts.len(),
-                fix: fix.map(str::to_string),
+                fix: fix.map(Fix::to_string),
             })
             .collect();
         blockers.sort_by(|a, b| b.binaries.cmp(&a.binaries).then(a.name.cmp(&b.name)));
@@ -145,42 +150,36 @@ impl BatchSummary {
     }
 }
 
-/// What a finding is about: (`symbol`, name without version) or (`library`, name).
-fn subject(f: &Finding) -> Option<(&'static str, String)> {
-    match (&f.symbol, &f.library) {
-        (Some(s), _) => Some(("symbol", s.split('@').next().unwrap_or(s).to_string())),
-        (None, Some(l)) => Some(("library", l.clone())),
-        (None, None) => None,
-    }
-}
-
-/// The Alpine packages that the records which can run at all need (from their `apk add` fixes).
+/// The Alpine packages that the records which can run at all need (from their fixes).
 fn install_of<'a>(records: impl Iterator<Item = &'a Record>) -> Vec<String> {
     let mut install = BTreeSet::new();
     for r in records.filter(|r| (Verdict::Native..=Verdict::Gcompat).contains(&r.verdict)) {
         for f in r.findings.iter().filter(|f| f.impact <= r.verdict) {
-            if let Some(pkg) = f.fix.as_deref().and_then(|x| x.strip_prefix("apk add ")) {
-                let pkg = pkg.split([' ', ';', ',']).next().unwrap_or(pkg);
-                install.insert(pkg.to_string());
+            if let Some(fix) = &f.fix {
+                install.extend(fix.install.iter().cloned());
             }
         }
     }
     install.into_iter().collect()
 }
 
-/// The first finding at the verdict of the artifact's first worst judged binary.
+/// The first blocking finding of the artifact's first worst judged binary (by the verdict that
+/// counts for the gate).
 fn worst_finding(records: &[&Record]) -> Option<WorstFinding> {
     let verdict = records
         .iter()
-        .map(|r| r.verdict)
+        .map(|r| r.gate_verdict())
         .filter(|v| (Verdict::Gcompat..=Verdict::Rebuild).contains(v))
         .max()?;
-    let worst = records.iter().find(|r| r.verdict == verdict)?;
-    let f = worst.findings.iter().find(|f| f.impact == worst.verdict)?;
+    let worst = records.iter().find(|r| r.gate_verdict() == verdict)?;
+    let f = blocking(worst).next()?;
     Some(WorstFinding {
         id: f.id,
-        name: subject(f).map(|(_, n)| n),
+        name: match (&f.symbol, &f.library) {
+            (Some(s), _) => Some(s.name.clone()),
+            (None, l) => l.clone(),
+        },
         path: worst.path.clone(),
-        fix: f.fix.clone(),
+        fix: f.fix.as_ref().map(Fix::to_string),
     })
 }

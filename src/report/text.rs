@@ -3,8 +3,9 @@
 use std::fmt::Write as _;
 
 use super::GateStatus;
-use super::{Record, Report, plural};
-use crate::judge::{Category, Finding, Severity, SuppressionKind, Verdict};
+use super::{Record, Report, plural, subject};
+use crate::judge::{Category, Finding, Severity, Verdict};
+use crate::policy::{SuppressionKind, is_blocking};
 
 /// Rendering choices for the text report.
 #[derive(Clone, Copy, Debug, Default)]
@@ -224,7 +225,7 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
             let _ = writeln!(out, "  glibc floor: {} (set by {by})", g.version);
         }
     }
-    let mut fixes: Vec<&str> = Vec::new();
+    let mut fixes: Vec<String> = Vec::new();
     let shown: Vec<&Finding> = r
         .findings
         .iter()
@@ -251,10 +252,7 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
             .count();
         let group = rest.get(..run).unwrap_or(rest);
         if !opts.verbose && run > GROUP && f.severity != Severity::Error {
-            let names: Vec<&str> = group
-                .iter()
-                .filter_map(|g| g.symbol.as_deref().or(g.library.as_deref()))
-                .collect();
+            let names: Vec<String> = group.iter().filter_map(|g| subject(g)).collect();
             let _ = writeln!(
                 out,
                 "  {} {:<22} {} findings: {}, … and {} more (-v lists them)",
@@ -264,7 +262,7 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
                 names
                     .iter()
                     .take(GROUP)
-                    .copied()
+                    .cloned()
                     .collect::<Vec<_>>()
                     .join(", "),
                 run.saturating_sub(GROUP)
@@ -279,10 +277,10 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
             // the packages to install when the binary can run at all. Hardening advice is not
             // about running at all: its messages say what Alpine does instead.
             let v = r.gate_verdict();
-            let relevant = g.suppressed.is_none()
-                && (g.impact == v || (g.impact == Verdict::Native && v <= Verdict::Gcompat))
-                && g.id.category() != Category::Hardening;
-            if let Some(fix) = g.fix.as_deref().filter(|_| relevant) {
+            let install = g.counts() && g.impact == Verdict::Native && v <= Verdict::Gcompat;
+            let relevant = (is_blocking(r, g) || install) && g.id.category() != Category::Hardening;
+            if let Some(fix) = g.fix.as_ref().filter(|_| relevant) {
+                let fix = fix.to_string();
                 if !fixes.contains(&fix) {
                     fixes.push(fix);
                 }

@@ -1,13 +1,14 @@
-//! The CI gate in the report: findings marked as accepted, the verdict without them, which
-//! records fail, and the run's pass/fail status. Computed once; every format reads it.
+//! The CI gate: findings marked as accepted, the verdict without them, which records fail, and
+//! the run's status (and so the exit status). Computed once, here, into the report; every
+//! format reads it.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::{Record, Report, Totals};
-use crate::judge::{Code, SuppressionKind, Verdict};
-use crate::policy::{self, Baseline, BaselineEntry, Date, FailOn, Policy, effective_verdict};
+use super::{Baseline, BaselineEntry, Date, FailOn, Policy, SuppressionKind, effective_verdict};
+use crate::judge::{Code, Verdict};
+use crate::report::{Record, Report, Totals};
 
 /// A record's standing under the policy (flattened into the record in JSON).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -116,7 +117,7 @@ pub fn apply_records(records: &mut [Record], policy: &Policy) {
         .map(|r| {
             (
                 r.path.clone(),
-                effective_verdict(r.own_verdict, &r.findings),
+                effective_verdict(r.own_verdict, &r.findings, &|_| None),
             )
         })
         .collect();
@@ -141,34 +142,19 @@ fn mark(record: &mut Record, policy: &Policy) {
 /// knows it, so allowing a library's finding clears its dependents; allowing the
 /// `bundled-library` finding itself drops that library's contribution.
 fn effective_of(record: &Record, bundled: &dyn Fn(&str) -> Option<Verdict>) -> Verdict {
-    let own = effective_verdict(record.own_verdict, &record.findings);
-    if !policy::is_judged(own) {
-        return own;
-    }
-    let blamed = || {
-        record
-            .findings
-            .iter()
-            .filter(|f| f.id == Code::BundledLibrary)
+    let library_verdict = |f: &crate::judge::Finding| {
+        let found = f
+            .library
+            .as_deref()
+            .and_then(|l| record.closure.iter().find(|c| c.library == l))
+            .and_then(|c| c.found.as_deref());
+        Some(found.and_then(bundled).unwrap_or(f.impact))
     };
-    let closure = blamed()
-        .filter(|f| f.suppressed.is_none())
-        .map(|f| {
-            let found = f
-                .library
-                .as_deref()
-                .and_then(|l| record.closure.iter().find(|c| c.library == l))
-                .and_then(|c| c.found.as_deref());
-            found.and_then(bundled).unwrap_or(f.impact)
-        })
-        .filter(|v| policy::is_judged(*v))
-        .max()
-        .unwrap_or(Verdict::Native);
-    let unexplained = record.verdict > record.own_verdict && blamed().next().is_none();
-    let mut v = own.max(closure);
-    if unexplained {
+    let v = effective_verdict(record.own_verdict, &record.findings, &library_verdict);
+    let blamed = record.findings.iter().any(|f| f.id == Code::BundledLibrary);
+    if v.is_judged() && record.verdict > record.own_verdict && !blamed {
         // Raised by something other than a blamed library: keep it.
-        v = v.max(record.verdict);
+        return v.max(record.verdict);
     }
     v
 }
@@ -179,9 +165,11 @@ fn counts(f: &crate::judge::Finding) -> bool {
 }
 
 impl Report {
-    /// Apply a policy: mark accepted findings, compute every record's standing and the gate.
+    /// Apply a policy: mark accepted findings, compute every record's standing, the summary's
+    /// blockers (accepted findings block nothing) and the gate.
     pub fn apply_policy(&mut self, policy: &Policy) {
         apply_records(&mut self.results, policy);
+        self.summary = crate::report::summary::BatchSummary::of(&self.results);
         self.gate = Some(Gate::of(&self.results, policy));
     }
 
@@ -214,7 +202,7 @@ impl Gate {
         let fails = |r: &Record| r.gate.is_some_and(|g| g.fails);
         let failing = records
             .iter()
-            .filter(|r| fails(r) && policy::is_judged(effective_of(r)))
+            .filter(|r| fails(r) && effective_of(r).is_judged())
             .count();
         let unreadable = records
             .iter()
@@ -299,6 +287,7 @@ impl Gate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::judge::sym;
     use crate::judge::{Code, Finding, Target};
     use crate::policy::Config;
     use crate::report::ClosureEntry;
@@ -325,7 +314,10 @@ mod tests {
             "app.tar!/lib/libx.so",
             Verdict::Rebuild,
             Verdict::Rebuild,
-            vec![Finding::new(Code::MissingSymbol, Verdict::Rebuild, "m").symbol("foo@GLIBC_2.38")],
+            vec![
+                Finding::new(Code::MissingSymbol, Verdict::Rebuild, "m")
+                    .symbol(sym("foo@GLIBC_2.38")),
+            ],
         );
         let blame = Finding::new(Code::BundledLibrary, Verdict::Rebuild, "bundled libx.so")
             .library("libx.so");

@@ -1,7 +1,7 @@
 //! Why a finding no longer counts toward the gate: an allow rule or the baseline accepted it.
 //!
-//! The judge never sets this; the policy stage does (see `crate::policy`). It lives here because
-//! it is part of a [`Finding`](super::Finding), so every report format sees it.
+//! Set by [`super::Policy::suppression`], the one place that decides it; a
+//! [`Finding`](crate::judge::Finding) carries it so that every report format sees it.
 
 use serde::Serialize;
 
