@@ -263,6 +263,10 @@ pub struct ScanArgs {
     /// `fail-on` of the config file].
     #[arg(long, value_enum, value_name = "VERDICT", help_heading = "Gate")]
     pub fail_on: Option<FailOn>,
+    /// Files a limit kept from being judged (finding `not-judged`), and an empty list of paths
+    /// on standard input, do not fail the run (they do by default: the gate fails closed).
+    #[arg(long, help_heading = "Gate")]
+    pub allow_not_judged: bool,
     /// Policy file [default: ./muslcheck.toml if it exists].
     #[arg(long, value_name = "FILE", help_heading = "Gate")]
     pub config: Option<PathBuf>,

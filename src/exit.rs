@@ -40,7 +40,7 @@ pub fn status(report: &Report) -> Status {
     match report.gate.as_ref().map(|g| g.status) {
         None | Some(GateStatus::Passed) => Status::Success,
         Some(GateStatus::Failed) => Status::PolicyViolation,
-        Some(GateStatus::Unreadable) => Status::Unreadable,
+        Some(GateStatus::Unreadable | GateStatus::NotJudged) => Status::Unreadable,
     }
 }
 

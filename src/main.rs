@@ -59,6 +59,11 @@ mod tests {
             "dt-relr, partial-relro, no-relro: no single guess"
         );
         assert_eq!(did_you_mean("completely-unrelated-words"), None);
+        assert_eq!(
+            did_you_mean("nope"),
+            None,
+            "no-pie is two edits from a 4-letter word"
+        );
     }
 }
 
@@ -125,6 +130,13 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
     let mut settings = Settings::resolve(&args)?;
     let target = settings.target(db)?;
     let paths = expand_stdin(&args.paths)?;
+    if paths.is_empty() && !args.allow_not_judged {
+        // `find … | muslcheck scan -` that found nothing must not look like a clean pass.
+        bail!(
+            "standard input listed no paths: nothing to judge (--allow-not-judged accepts an \
+             empty list)"
+        );
+    }
     check_inputs(&paths)?;
     let mut opts = ScanOptions {
         cancel,
@@ -172,14 +184,12 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
     Ok(exit::status(&report))
 }
 
-/// Every named input must exist: a typo (or an image reference muslcheck cannot open) is a usage
+/// Every named input must exist (a dangling symbolic link does not): a typo (or an image reference muslcheck cannot open) is a usage
 /// error before anything is scanned, not an `error` record in a report.
 fn check_inputs(paths: &[PathBuf]) -> Result<()> {
     let missing: Vec<String> = paths
         .iter()
-        .filter(|p| {
-            std::fs::symlink_metadata(p).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
-        })
+        .filter(|p| std::fs::metadata(p).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound))
         .map(|p| p.display().to_string())
         .collect();
     let Some(first) = missing.first() else {
@@ -241,7 +251,7 @@ fn did_you_mean(typed: &str) -> Option<&'static str> {
     let (best, distance) = ids()
         .map(|id| (id, strsim::levenshtein(&typed, id)))
         .min_by_key(|(_, d)| *d)?;
-    if distance <= (typed.len() / 3).max(2) {
+    if distance <= (typed.len() / 3).max(1) {
         return Some(best);
     }
     let mut containing = ids().filter(|id| typed.len() >= 3 && id.contains(typed.as_str()));

@@ -61,6 +61,7 @@ impl Settings {
             Date::today(),
         );
         policy.allow = config.allow;
+        policy.allow_not_judged = args.allow_not_judged;
         let configured = config.baseline.as_ref().map(|b| config_dir.join(b));
         let baseline_file = match (&args.baseline, configured) {
             (Some(p), _) => Some(p.clone()),

@@ -199,3 +199,107 @@ fn the_gate_line_and_warnings_reach_stderr_with_quiet_and_output() {
         );
     }
 }
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}); stderr: {}", stderr(out)))
+}
+
+#[test]
+fn a_file_a_limit_kept_from_being_judged_fails_the_gate_closed() {
+    let dir = temp_dir("fail-closed-limit");
+    std::fs::create_dir_all(dir.join("d")).unwrap();
+    std::fs::copy(sample("hello-musl"), dir.join("d/small")).unwrap();
+    std::fs::copy(sample("hello-static-glibc"), dir.join("d/big")).unwrap();
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["scan", "--format", "json", "--max-file-size", "64K"];
+        args.extend(extra);
+        args.push("d");
+        muslcheck_in(&dir, args)
+    };
+    let out = scan(&[]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["gate"]["status"], "not-judged");
+    assert_eq!(doc["gate"]["not_judged"], 1);
+    let big = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == "d/big")
+        .unwrap()
+        .clone();
+    assert_eq!(big["verdict"], "skipped");
+    assert_eq!(big["fails"], true);
+    assert_eq!(big["findings"][0]["id"], "not-judged");
+    assert!(
+        big["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--max-file-size"),
+        "{big}"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("gate FAILED (not judged): 1 of 2 files fail"),
+        "{err}"
+    );
+    assert!(err.contains("--allow-not-judged"), "{err}");
+
+    // Under every threshold but never, and a judged failure still decides exit 1.
+    assert_eq!(code(&scan(&["--fail-on", "error"])), 3);
+    assert_eq!(code(&scan(&["--fail-on", "native"])), 1);
+    assert_eq!(code(&scan(&["--fail-on", "never"])), 0, "report only");
+
+    // Accepted explicitly: a flag, or an allow rule by ID (and path).
+    let out = scan(&["--allow-not-judged"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["gate"]["status"], "passed");
+    assert_eq!(doc["gate"]["allowed"], 1);
+    std::fs::write(
+        dir.join("rule.toml"),
+        "[[allow]]\nid = \"not-judged\"\npath = \"d/big\"\nreason = \"static vendor blob, too big\"\n",
+    )
+    .unwrap();
+    assert_eq!(code(&scan(&["--config", "rule.toml"])), 0);
+}
+
+#[test]
+fn a_timed_out_file_fails_the_gate_closed() {
+    let dir = temp_dir("fail-closed-timeout");
+    std::fs::copy(sample("hello-static-glibc"), dir.join("big")).unwrap();
+    let out = muslcheck_in(
+        &dir,
+        [
+            "scan",
+            "--format",
+            "json",
+            "--timeout",
+            "0.000000001",
+            "big",
+        ],
+    );
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["results"][0]["findings"][0]["id"], "not-judged");
+    assert_eq!(doc["gate"]["status"], "not-judged");
+}
+
+#[test]
+fn an_empty_list_on_standard_input_judges_nothing_and_does_not_pass() {
+    let dir = temp_dir("fail-closed-empty-list");
+    let run = |extra: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_muslcheck"));
+        c.arg("scan").args(extra).arg("-").current_dir(&dir);
+        c.stdin(Stdio::null()).output().unwrap()
+    };
+    let out = run(&[]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("standard input listed no paths"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(code(&run(&["--allow-not-judged"])), 0);
+}

@@ -54,7 +54,8 @@ fn every_exit_status_path() {
     // 3: only unreadable or malformed inputs fail (counted under --fail-on error too).
     assert_eq!(run(&["scan", &broken]), 3);
     assert_eq!(run(&["scan", "--fail-on", "error", &broken]), 3);
-    assert_eq!(run(&["scan", "--fail-on", "gcompat", "missing-file"]), 3);
+    // 2 since #11: a nonexistent input is a usage error, before any scanning.
+    assert_eq!(run(&["scan", "--fail-on", "gcompat", "missing-file"]), 2);
     // 2: usage and fatal errors.
     assert_eq!(run(&["scan", "--fail-on", "sometimes", &native]), 2);
     assert_eq!(run(&["scan", "--report", "pdf=x.pdf", &native]), 2);

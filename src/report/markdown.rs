@@ -74,6 +74,7 @@ fn headline(out: &mut String, report: &Report) {
                 GateStatus::Passed => ("✅", "passed"),
                 GateStatus::Failed => ("❌", "failed"),
                 GateStatus::Unreadable => ("⚠️", "failed: unreadable inputs"),
+                GateStatus::NotJudged => ("⚠️", "failed: files not judged"),
             };
             let _ = writeln!(out, "## {icon} muslcheck {word}\n");
             let _ = writeln!(

@@ -128,7 +128,8 @@ pub fn render_gate_line(report: &Report, color: bool) -> Option<String> {
     Some(out).filter(|s| !s.is_empty())
 }
 
-/// The gate's verdict line, with what was accepted.
+/// The gate's verdict line, with what was accepted, and (when it fails) why the exit status is
+/// what it is.
 pub(super) fn gate(out: &mut String, report: &Report, color: bool) {
     let p = &Paint(color);
     let Some(g) = &report.gate else { return };
@@ -136,13 +137,13 @@ pub(super) fn gate(out: &mut String, report: &Report, color: bool) {
         GateStatus::Passed => p.wrap("1;32", "passed"),
         GateStatus::Failed => p.wrap("1;31", "FAILED"),
         GateStatus::Unreadable => p.wrap("1;31", "FAILED (unreadable inputs)"),
+        GateStatus::NotJudged => p.wrap("1;31", "FAILED (not judged)"),
     };
-    let failing = g.failing + g.unreadable;
+    let failing = g.failing + g.unreadable + g.not_judged;
     let _ = write!(
         out,
-        "gate {status}: {failing} of {} file{} fail{} --fail-on {}",
-        report.results.len(),
-        if report.results.len() == 1 { "" } else { "s" },
+        "gate {status}: {failing} of {} fail{} --fail-on {}",
+        plural(report.results.len(), "file"),
         if failing == 1 { "s" } else { "" },
         g.fail_on.as_str()
     );
@@ -158,6 +159,38 @@ pub(super) fn gate(out: &mut String, report: &Report, color: bool) {
         let _ = write!(out, "; baseline: {} new, {} stale", b.new, b.stale);
     }
     out.push('\n');
+    let mut why = Vec::new();
+    if g.failing > 0 {
+        let at = match g.fail_on {
+            crate::policy::FailOn::Native => "judged (--fail-on native fails every binary)",
+            crate::policy::FailOn::Gcompat => "need gcompat or a rebuild",
+            _ => "need a rebuild",
+        };
+        why.push(format!(
+            "{} {at}: see the fixes above; accept known ones with [[allow]] rules or --baseline",
+            plural(g.failing, "file")
+        ));
+    }
+    if g.unreadable > 0 {
+        why.push(format!(
+            "{} could not be read or parsed",
+            plural(g.unreadable, "input")
+        ));
+    }
+    if g.not_judged > 0 {
+        why.push(format!(
+            "{} not judged: a limit stopped muslcheck (raise it, or accept with \
+             --allow-not-judged or an allow rule for id not-judged)",
+            plural(g.not_judged, "file")
+        ));
+    }
+    if let Some(first) = why.first() {
+        let code = if g.failing > 0 { 1 } else { 3 };
+        let _ = writeln!(out, "exit status {code}: {first}");
+        for w in why.iter().skip(1) {
+            let _ = writeln!(out, "  also: {w}");
+        }
+    }
 }
 
 /// Longest run of same-ID findings printed in full without -v.

@@ -101,12 +101,14 @@
 
   var gate = data.gate;
   if (gate) {
-    var word = {passed: "Gate passed", failed: "Gate failed", unreadable: "Gate failed: unreadable inputs"};
+    var word = {passed: "Gate passed", failed: "Gate failed", unreadable: "Gate failed: unreadable inputs",
+      "not-judged": "Gate failed: files not judged"};
     var banner = el("div", {"class": "banner " + gate.status, "id": "gate", "data-status": gate.status}, [
       el("strong", null, [word[gate.status] || gate.status]), " · ",
-      el("span", {"data-gate": "failing"}, [String(gate.failing + gate.unreadable)]),
+      el("span", {"data-gate": "failing"}, [String(gate.failing + gate.unreadable + (gate.not_judged || 0))]),
       " of " + plural(results.length, "file") + " fail --fail-on " + gate.fail_on +
       (gate.unreadable > 0 ? " (" + gate.unreadable + " unreadable)" : "") +
+      (gate.not_judged > 0 ? " (" + gate.not_judged + " not judged: a limit stopped muslcheck)" : "") +
       (gate.allowed + gate.baselined > 0 ?
         " · " + plural(gate.allowed, "finding") + " allowed, " + gate.baselined + " known in the baseline" : "")
     ]);
@@ -125,19 +127,24 @@
       el("div", {"class": "title"}, [title]), detail ? el("div", {"class": "muted small"}, detail) : null]);
   }
   var install = data.summary.install || [];
+  var notJudged = results.filter(function (r) {
+    return r.findings.some(function (f) { return f.id === "not-judged" && !f.suppressed; });
+  }).length;
   app.appendChild(el("section", {"id": "overview", "class": "cards"}, [
     card("v-native-card", "run natively on Alpine", t.native, "native", null),
     card("v-gcompat-card", "run with gcompat", t.gcompat, "gcompat",
       install.length ? [el("code", null, ["apk add " + install.join(" ")])] : null),
     el("div", {"class": "card v-work-card"}, [
-      el("div", {"class": "big"}, [String(t.rebuild + t.error)]),
+      el("div", {"class": "big"}, [String(t.rebuild + t.error + notJudged)]),
       el("div", {"class": "title"}, ["need work"]),
       el("div", {"class": "muted small"}, [el("span", {"data-count": "rebuild"}, [String(t.rebuild)]), " need a rebuild · ",
-        el("span", {"data-count": "error"}, [String(t.error)]), " unreadable"])]),
+        el("span", {"data-count": "error"}, [String(t.error)]), " unreadable" +
+        (notJudged ? " · " + notJudged + " not judged (a limit stopped muslcheck)" : "")])]),
     el("div", {"class": "card v-skipped-card"}, [
       el("div", {"class": "big"}, [el("span", {"data-count": "skipped"}, [String(t.skipped)])]),
       el("div", {"class": "title"}, ["skipped"]),
-      el("div", {"class": "muted small"}, ["not ELF, or for another architecture"])])
+      el("div", {"class": "muted small"}, [notJudged ? "not ELF, another architecture, or not judged" :
+        "not ELF, or for another architecture"])])
   ]));
 
   var search = el("input", {"type": "search", "id": "search", "placeholder": "Filter by path, finding ID, symbol or library"});
