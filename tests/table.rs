@@ -54,9 +54,16 @@ fn table_has_one_line_per_artifact_with_counts_blocker_and_action() {
         row("samples/bin/truncated-elf"),
         "error 0 0 0 1 samples/bin/truncated-elf - check the input: 1 file could not be read"
     );
-    // 1 header + 5 artifacts + "N files in 5 artifacts" + totals + gate
-    assert_eq!(lines.len(), 9, "{text}");
-    assert!(text.contains("7 files in 5 artifacts"), "{text}");
+    // 1 header + 5 artifacts, then "N files in 5 artifacts", totals, gate, why it exits 1.
+    assert_eq!(lines[6], "7 files in 5 artifacts", "{text}");
+    assert!(
+        lines[8].starts_with("gate FAILED: 4 of 7 files fail"),
+        "{text}"
+    );
+    assert!(
+        lines[9].starts_with("exit status 1: 3 files need a rebuild"),
+        "{text}"
+    );
 }
 
 #[test]
