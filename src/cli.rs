@@ -42,8 +42,10 @@ const SCAN_EXAMPLES: &str = "Examples:
 
 Policy: muslcheck.toml in the working directory (or --config FILE) sets target, fail-on, baseline
 and [[allow]] rules with a reason and an optional expiry; command-line flags override it.
-Exit status: 0 passed, 1 a binary fails --fail-on, 2 usage or fatal error, 3 only unreadable
-or malformed inputs fail (not with --fail-on never).";
+Exit status: 0 passed, 1 a binary fails --fail-on, 2 usage or fatal error (also: an input that
+does not exist, an empty list on standard input), 3 nothing else fails but inputs were unreadable,
+malformed or not judged (a limit stopped muslcheck; --allow-not-judged accepts them; nothing fails
+with --fail-on never), 130 interrupted (no report written, earlier report files kept).";
 
 /// Subcommands.
 #[derive(Subcommand, Debug)]
@@ -448,10 +450,16 @@ No result is at or above \fB\-\-fail\-on\fR (after allow rules and the baseline)
 A judged binary fails \fB\-\-fail\-on\fR (policy violation).
 .TP
 \fB2\fR
-Usage or fatal error: bad arguments, bad configuration or baseline file, unwritable output.
+Usage or fatal error, before any scanning: bad arguments, bad configuration or baseline file,
+unwritable output, an input that does not exist, an empty list of paths on standard input.
 .TP
 \fB3\fR
-Nothing else failed, but inputs could not be read or parsed (not with \fB\-\-fail\-on never\fR).
+Nothing else failed, but inputs could not be read or parsed, or a limit kept files from being
+judged (finding \fBnot\-judged\fR; accepted by \fB\-\-allow\-not\-judged\fR or an allow rule);
+not with \fB\-\-fail\-on never\fR.
+.TP
+\fB130\fR
+Interrupted (Ctrl\-C): no report written, report files from before left as they were.
 .SH FILES
 .TP
 \fImuslcheck.toml\fR

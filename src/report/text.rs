@@ -161,9 +161,18 @@ pub(super) fn gate(out: &mut String, report: &Report, color: bool) {
     out.push('\n');
     let mut why = Vec::new();
     if g.failing > 0 {
+        let one = g.failing == 1;
         let at = match g.fail_on {
-            crate::policy::FailOn::Native => "judged (--fail-on native fails every binary)",
+            crate::policy::FailOn::Native => {
+                if one {
+                    "is judged (--fail-on native fails every judged binary)"
+                } else {
+                    "are judged (--fail-on native fails every judged binary)"
+                }
+            }
+            crate::policy::FailOn::Gcompat if one => "needs gcompat or a rebuild",
             crate::policy::FailOn::Gcompat => "need gcompat or a rebuild",
+            _ if one => "needs a rebuild",
             _ => "need a rebuild",
         };
         why.push(format!(
