@@ -43,30 +43,6 @@ fn warn(message: &str) {
     eprintln!("muslcheck: warning: {message}");
 }
 
-#[cfg(test)]
-mod tests {
-    use super::did_you_mean;
-
-    #[test]
-    fn mistyped_ids_get_a_suggestion() {
-        assert_eq!(did_you_mean("missing-symbl"), Some("missing-symbol"));
-        assert_eq!(did_you_mean("MISSING_SYMBOL"), Some("missing-symbol"));
-        assert_eq!(did_you_mean("glibc-loadr"), Some("glibc-loader"));
-        assert_eq!(did_you_mean("bundled"), Some("bundled-library"));
-        assert_eq!(
-            did_you_mean("relr"),
-            None,
-            "dt-relr, partial-relro, no-relro: no single guess"
-        );
-        assert_eq!(did_you_mean("completely-unrelated-words"), None);
-        assert_eq!(
-            did_you_mean("nope"),
-            None,
-            "no-pie is two edits from a 4-letter word"
-        );
-    }
-}
-
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
@@ -288,4 +264,28 @@ fn explain(id: Option<&str>) -> Result<exit::Status> {
         }
     }
     Ok(exit::Status::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::did_you_mean;
+
+    #[test]
+    fn mistyped_ids_get_a_suggestion() {
+        assert_eq!(did_you_mean("missing-symbl"), Some("missing-symbol"));
+        assert_eq!(did_you_mean("MISSING_SYMBOL"), Some("missing-symbol"));
+        assert_eq!(did_you_mean("glibc-loadr"), Some("glibc-loader"));
+        assert_eq!(did_you_mean("bundled"), Some("bundled-library"));
+        assert_eq!(
+            did_you_mean("relr"),
+            None,
+            "dt-relr, partial-relro, no-relro: no single guess"
+        );
+        assert_eq!(did_you_mean("completely-unrelated-words"), None);
+        assert_eq!(
+            did_you_mean("nope"),
+            None,
+            "no-pie is two edits from a 4-letter word"
+        );
+    }
 }
