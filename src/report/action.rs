@@ -10,7 +10,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::Record;
-use crate::judge::Verdict;
+use crate::judge::{Code, Verdict};
 
 /// An npm package built for glibc and its musl sibling.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -48,6 +48,11 @@ pub enum Action {
     Rebuild,
     /// Some files could not be read or parsed: look at the input first.
     CheckInput {
+        /// How many files.
+        files: usize,
+    },
+    /// A limit kept files from being judged (`not-judged`): raise it and scan again.
+    NotJudged {
         /// How many files.
         files: usize,
     },
@@ -89,59 +94,66 @@ impl fmt::Display for Action {
                 "check the input: {files} {} could not be read",
                 if *files == 1 { "file" } else { "files" }
             ),
+            Action::NotJudged { files } => write!(
+                f,
+                "raise the limit and scan again: {files} {} not judged",
+                if *files == 1 { "file" } else { "files" }
+            ),
             Action::NoBinaries => f.write_str("nothing to judge: no ELF files"),
         }
     }
 }
 
 /// The action for the records of one artifact; `install` lists the packages its runnable records
-/// need. A binary that needs a rebuild decides it before an unreadable file does.
+/// need. In order: a binary that needs a rebuild, an unreadable file, a file not judged, then what
+/// the runnable binaries need.
 pub fn of(artifact: &str, records: &[&Record], install: Vec<String>) -> Action {
-    let has = |v: Verdict| records.iter().any(|r| r.verdict == v);
-    let verdict = [
-        Verdict::Rebuild,
-        Verdict::Error,
-        Verdict::Gcompat,
-        Verdict::Native,
-    ]
-    .into_iter()
-    .find(|v| has(*v))
-    .unwrap_or(Verdict::Skipped);
-    match verdict {
-        Verdict::Native | Verdict::Gcompat if install.is_empty() => Action::Nothing,
-        Verdict::Native | Verdict::Gcompat => Action::ApkAdd { packages: install },
-        Verdict::Rebuild => {
-            if let Some(project) = manylinux_wheel(artifact) {
-                return Action::MusllinuxWheel { project };
-            }
-            let mut packages: Vec<NpmSwap> = Vec::new();
-            let mut rebuild_others = 0;
-            for r in records.iter().filter(|r| r.verdict == Verdict::Rebuild) {
-                match npm_sibling(&r.path) {
-                    Some((package, musl)) => {
-                        if !packages.iter().any(|p| p.package == package) {
-                            packages.push(NpmSwap { package, musl });
-                        }
-                    }
-                    None => rebuild_others += 1,
+    let count = |pred: &dyn Fn(&Record) -> bool| records.iter().filter(|r| pred(r)).count();
+    if count(&|r| r.verdict == Verdict::Rebuild) > 0 {
+        return rebuild(artifact, records);
+    }
+    let unreadable = count(&|r| r.verdict == Verdict::Error);
+    if unreadable > 0 {
+        return Action::CheckInput { files: unreadable };
+    }
+    // Before "nothing to do": what was not judged may need anything.
+    let not_judged = count(&|r| r.findings.iter().any(|f| f.id == Code::NotJudged));
+    if not_judged > 0 {
+        return Action::NotJudged { files: not_judged };
+    }
+    let runs = count(&|r| (Verdict::Native..=Verdict::Gcompat).contains(&r.verdict));
+    match (runs, install.is_empty()) {
+        (0, _) => Action::NoBinaries,
+        (_, true) => Action::Nothing,
+        (_, false) => Action::ApkAdd { packages: install },
+    }
+}
+
+/// What to do about an artifact with binaries that need a rebuild: the musllinux wheel, the
+/// `-musl` npm packages, or the rebuild.
+fn rebuild(artifact: &str, records: &[&Record]) -> Action {
+    if let Some(project) = manylinux_wheel(artifact) {
+        return Action::MusllinuxWheel { project };
+    }
+    let mut packages: Vec<NpmSwap> = Vec::new();
+    let mut rebuild_others = 0;
+    for r in records.iter().filter(|r| r.verdict == Verdict::Rebuild) {
+        match npm_sibling(&r.path) {
+            Some((package, musl)) => {
+                if !packages.iter().any(|p| p.package == package) {
+                    packages.push(NpmSwap { package, musl });
                 }
             }
-            if packages.is_empty() {
-                Action::Rebuild
-            } else {
-                Action::MuslNpmPackage {
-                    packages,
-                    rebuild_others,
-                }
-            }
+            None => rebuild_others += 1,
         }
-        Verdict::Error => Action::CheckInput {
-            files: records
-                .iter()
-                .filter(|r| r.verdict == Verdict::Error)
-                .count(),
-        },
-        Verdict::Skipped => Action::NoBinaries,
+    }
+    if packages.is_empty() {
+        Action::Rebuild
+    } else {
+        Action::MuslNpmPackage {
+            packages,
+            rebuild_others,
+        }
     }
 }
 
@@ -224,6 +236,33 @@ mod tests {
         );
         assert_eq!(s("node_modules/esbuild/bin/esbuild"), None);
         assert_eq!(s("usr/bin/ls"), None);
+    }
+
+    #[test]
+    fn what_was_not_judged_comes_before_nothing_to_do() {
+        let db = crate::db::Db::get().unwrap_or_else(|e| panic!("{e}"));
+        let target =
+            crate::judge::Target::resolve(db, None, None, None).unwrap_or_else(|e| panic!("{e}"));
+        let bytes = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/bin/hello-musl"),
+        )
+        .unwrap_or_default();
+        let native = crate::analyse("d/ok", "d", &bytes, db, &target);
+        assert_eq!(native.verdict, Verdict::Native);
+        let big = crate::not_judged("d/big", "d", "larger than --max-file-size");
+        let text = crate::not_elf("d/README", "d");
+        assert_eq!(
+            of("d", &[&native, &big], vec![]),
+            Action::NotJudged { files: 1 }
+        );
+        assert_eq!(of("d", &[&native, &text], vec![]), Action::Nothing);
+        assert_eq!(of("d", &[&text], vec![]), Action::NoBinaries);
+        assert_eq!(
+            of("d", &[&native], vec!["gcompat".into()]),
+            Action::ApkAdd {
+                packages: vec!["gcompat".into()]
+            }
+        );
     }
 
     #[test]

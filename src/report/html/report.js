@@ -82,6 +82,7 @@
           (a.rebuild_others ? "; rebuild " + plural(a.rebuild_others, "other binary") : "");
       case "rebuild": return "rebuild against musl";
       case "check-input": return "check the input: " + plural(a.files, "file") + " could not be read";
+      case "not-judged": return "raise the limit and scan again: " + plural(a.files, "file") + " not judged";
       case "no-binaries": return "nothing to judge: no ELF files";
       default: return a.kind;
     }
@@ -174,8 +175,9 @@
     }
   }
   // Artifacts that need something first, then the rest, each with its one-line action.
-  var ORDER = {rebuild: 0, error: 1, gcompat: 2, native: 3, skipped: 4};
-  var ranked = arts.slice().sort(function (a, b) { return ORDER[a.verdict] - ORDER[b.verdict]; });
+  var ORDER = {"musl-npm-package": 0, "musllinux-wheel": 0, rebuild: 0, "check-input": 1, "not-judged": 1,
+    "apk-add": 2, nothing: 3, "no-binaries": 4};
+  var ranked = arts.slice().sort(function (a, b) { return ORDER[a.action.kind] - ORDER[b.action.kind]; });
   function actionRows(list) {
     return list.map(function (a) {
       var files = VERDICTS.reduce(function (s, v) { return s + a.totals[v]; }, 0);
