@@ -148,8 +148,8 @@ impl Settings {
             crate::output::write(path, "baseline", &fresh.render())?;
             if !self.quiet {
                 eprintln!(
-                    "muslcheck: wrote {} findings to baseline {}",
-                    fresh.len(),
+                    "muslcheck: wrote {} to baseline {}",
+                    muslcheck::report::plural(fresh.len(), "finding"),
                     path.display()
                 );
             }
