@@ -303,3 +303,42 @@ fn an_empty_list_on_standard_input_judges_nothing_and_does_not_pass() {
     );
     assert_eq!(code(&run(&["--allow-not-judged"])), 0);
 }
+
+#[test]
+fn every_format_shows_a_file_not_judged_as_failing() {
+    let dir = temp_dir("fail-closed-formats");
+    std::fs::create_dir_all(dir.join("d")).unwrap();
+    std::fs::copy(sample("hello-static-glibc"), dir.join("d/big")).unwrap();
+    let run = |format: &str| {
+        let out = muslcheck_in(
+            &dir,
+            [
+                "scan",
+                "-q",
+                "--max-file-size",
+                "64K",
+                "--format",
+                format,
+                "d",
+            ],
+        );
+        assert_eq!(code(&out), 3, "{format}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let junit = run("junit");
+    assert!(junit.contains("errors=\"1\""), "{junit}");
+    assert!(
+        junit.contains("<error message=\"file is 678600 bytes"),
+        "{junit}"
+    );
+    let md = run("markdown");
+    assert!(md.contains("muslcheck failed: files not judged"), "{md}");
+    assert!(md.contains("**1 of 1 file fail"), "{md}");
+    let sarif = run("sarif");
+    assert!(sarif.contains("\"ruleId\": \"not-judged\""), "{sarif}");
+    let table = run("table");
+    assert!(
+        table.contains("raise the limit and scan again: 1 file not judged"),
+        "{table}"
+    );
+}

@@ -80,13 +80,14 @@ fn headline(out: &mut String, report: &Report) {
             let _ = writeln!(
                 out,
                 "**{} of {} fail `--fail-on {}`**{} for {target}.\n",
-                g.failing + g.unreadable,
+                g.failing + g.unreadable + g.not_judged,
                 super::plural(n, "file"),
                 g.fail_on.as_str(),
-                if g.unreadable > 0 {
-                    format!(" ({} of them unreadable)", g.unreadable)
-                } else {
-                    String::new()
+                match (g.unreadable, g.not_judged) {
+                    (0, 0) => String::new(),
+                    (u, 0) => format!(" ({u} of them unreadable)"),
+                    (0, j) => format!(" ({j} of them not judged: a limit stopped muslcheck)"),
+                    (u, j) => format!(" ({u} of them unreadable, {j} not judged)"),
                 }
             );
         }
