@@ -47,12 +47,83 @@ does not exist, an empty list on standard input), 3 nothing else fails but input
 malformed or not judged (a limit stopped muslcheck; --allow-not-judged accepts them; nothing fails
 with --fail-on never), 130 interrupted (no report written, earlier report files kept).";
 
+const VERIFY_EXAMPLES: &str = "Examples (on Alpine or in a musl container):
+  muslcheck verify dist/                       list mode: does musl's loader load each file?
+  muslcheck verify --run dist/bin/             also start each program once with --version
+  muslcheck verify --run=--help tool           start it with --help instead
+  muslcheck verify --format junit -o verify.xml dist/
+
+The prediction is muslcheck's verdict for this host's musl version and gcompat (detected).
+Exit status: 0 every checked file agrees, 1 a disagreement, 2 no musl loader here (a glibc host)
+or a usage error, 3 inputs that could not be read. docs/verify.md has the details.";
+
+/// Options of `verify`.
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// Files or directories to check (archive members are judged but cannot be loaded).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Also start each executable once in a sandbox, with ARGS (split on spaces; default
+    /// `--version`): time limit, scratch directory, stdin from /dev/null, own process group,
+    /// no network where a namespace can be made.
+    #[arg(long, value_name = "ARGS", num_args = 0..=1, require_equals = true,
+          default_missing_value = "--version", allow_hyphen_values = true)]
+    pub run: Option<String>,
+    /// Time limit of one run or one load, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub run_timeout: f64,
+    /// musl's loader [default: /lib/ld-musl-<arch>.so.1, or $MUSLCHECK_LOADER].
+    #[arg(long, value_name = "PATH", help_heading = "Host")]
+    pub loader: Option<PathBuf>,
+    /// libgcompat to preload for glibc programs, or `none` [default: /lib/libgcompat.so.0 if
+    /// present, or $MUSLCHECK_GCOMPAT_PRELOAD].
+    #[arg(long, value_name = "PATH|none", help_heading = "Host")]
+    pub gcompat_preload: Option<String>,
+    /// gcompat's ELF interpreter: programs whose PT_INTERP is PATH are glibc programs started
+    /// through gcompat [default: /lib/ld-linux-<arch>.so.* if it is gcompat's, or
+    /// $MUSLCHECK_GCOMPAT_LOADER].
+    #[arg(long, value_name = "PATH", help_heading = "Host")]
+    pub gcompat_loader: Option<PathBuf>,
+    /// Run the loader and programs through a user-mode emulator, e.g. `qemu-aarch64-static -L /`
+    /// with `--loader /lib/ld-musl-aarch64.so.1` [default: $MUSLCHECK_EMULATOR].
+    #[arg(long, value_name = "COMMAND", help_heading = "Host")]
+    pub emulator: Option<String>,
+    /// Worker threads (default: all cores).
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// No messages on standard error.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Report")]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE", help_heading = "Report")]
+    pub output: Option<PathBuf>,
+    /// Also write a report in another format (repeatable), e.g. `--report junit=verify.xml`.
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report_spec, help_heading = "Report")]
+    pub report: Vec<ReportSpec>,
+    /// Colour in text output.
+    #[arg(long, value_enum, default_value_t = Color::Auto, help_heading = "Report")]
+    pub color: Color,
+    /// Show ELF facts and informational findings in text output.
+    #[arg(long, short, help_heading = "Report")]
+    pub verbose: bool,
+    /// Resource limits for untrusted input.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
 /// Subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Judge files and directories, report, and gate CI on the result.
     #[command(after_help = SCAN_EXAMPLES)]
     Scan(Box<ScanArgs>),
+    /// On the target host: check predictions against its real musl loader, and optionally run
+    /// each program once in a sandbox.
+    #[command(after_help = VERIFY_EXAMPLES)]
+    Verify(Box<VerifyArgs>),
     /// Explain a finding ID.
     Explain {
         /// A finding ID such as `missing-symbol` (omit to list all).
@@ -166,8 +237,8 @@ fn parse_report_spec(s: &str) -> Result<ReportSpec, String> {
     })
 }
 
-/// A string argument whose known values (from the embedded database) are offered by `--help` and
-/// shell completion; any value is accepted here, and validated with a precise error later.
+/// A string argument whose known values (from the embedded database) are offered by shell
+/// completion; any value is accepted here (`3.20` too), and validated with a precise error later.
 #[derive(Clone)]
 pub struct Known(Vec<String>);
 
@@ -185,10 +256,9 @@ impl Known {
     }
 
     fn musl_versions() -> Known {
-        let mut v: Vec<String> = muslcheck::db::Db::get()
-            .map(|db| db.releases().iter().map(|r| r.musl.to_string()).collect())
+        let v = muslcheck::db::Db::get()
+            .map(|db| db.versions().musl.iter().map(|m| m.to_string()).collect())
             .unwrap_or_default();
-        v.dedup();
         Known(v)
     }
 }
@@ -243,11 +313,13 @@ pub struct ScanArgs {
     /// No progress bar (it is shown only when standard error is a terminal).
     #[arg(long)]
     pub no_progress: bool,
-    /// Alpine release to judge for (default: newest with musl 1.2.5; `3.20` means alpine:3.20).
-    #[arg(long, value_name = "TARGET", value_parser = Known::targets(), help_heading = "Target")]
+    /// Alpine release to judge for (the releases of the database).
+    #[arg(long, value_name = "TARGET", help_heading = "Target", help = target_help(),
+          value_parser = Known::targets(), hide_possible_values = true)]
     pub target: Option<String>,
-    /// Override the musl version.
-    #[arg(long, value_name = "VERSION", value_parser = Known::musl_versions(), help_heading = "Target")]
+    /// Override the musl version (the versions of the database).
+    #[arg(long, value_name = "VERSION", help_heading = "Target", help = musl_help(),
+          value_parser = Known::musl_versions(), hide_possible_values = true)]
     pub musl: Option<String>,
     /// gcompat version, or `none` to judge for plain musl.
     #[arg(long, value_name = "VERSION|none", help_heading = "Target")]
@@ -522,6 +594,28 @@ pub fn man_pages_to(dir: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
         written.push(file);
     }
     Ok(written)
+}
+
+/// `--target`'s help, from the embedded database's releases.
+fn target_help() -> String {
+    let Ok(db) = muslcheck::db::Db::get() else {
+        return "Alpine release to judge for (alpine:VERSION)".into();
+    };
+    let releases = db.releases();
+    let first = releases.first().map_or("", |r| r.name);
+    let last = releases.last().map_or("", |r| r.name);
+    format!(
+        "Alpine release to judge for: alpine:{first} … alpine:{last} (default: newest with musl {})",
+        muslcheck::judge::DEFAULT_MUSL
+    )
+}
+
+/// `--musl`'s help, from the musl versions the embedded database has export lists for.
+fn musl_help() -> String {
+    let versions = muslcheck::db::Db::get()
+        .map(|db| db.versions().musl.join(", "))
+        .unwrap_or_default();
+    format!("Override the musl version ({versions})")
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Render the report in the requested formats and write each to its destination; stream
-//! `--format jsonl` while the scan runs.
+//! `--format jsonl` while the scan runs. Report files are written atomically
+//! ([`crate::output`]).
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 
 use anyhow::Result;
 
@@ -13,8 +15,44 @@ use muslcheck::report::{
     render_sarif, render_table, render_text,
 };
 
-use crate::cli::{Color, Format, ScanArgs};
+use crate::cli::{Color, Format, ReportSpec, ScanArgs, VerifyArgs};
 use crate::output::AtomicFile;
+
+/// Where and how reports are written: the report flags `scan` and `verify` share.
+pub struct Sink<'a> {
+    format: Format,
+    output: Option<&'a Path>,
+    report: &'a [ReportSpec],
+    color: Color,
+    verbose: bool,
+    summary: bool,
+}
+
+impl<'a> From<&'a ScanArgs> for Sink<'a> {
+    fn from(a: &'a ScanArgs) -> Self {
+        Sink {
+            format: a.format,
+            output: a.output.as_deref(),
+            report: &a.report,
+            color: a.color,
+            verbose: a.verbose,
+            summary: a.summary,
+        }
+    }
+}
+
+impl<'a> From<&'a VerifyArgs> for Sink<'a> {
+    fn from(a: &'a VerifyArgs) -> Self {
+        Sink {
+            format: a.format,
+            output: a.output.as_deref(),
+            report: &a.report,
+            color: a.color,
+            verbose: a.verbose,
+            summary: false,
+        }
+    }
+}
 
 /// Render one format.
 fn render(report: &Report, format: Format, text: TextOptions) -> String {
@@ -30,8 +68,7 @@ fn render(report: &Report, format: Format, text: TextOptions) -> String {
     }
 }
 
-/// Where the main report goes: `--output FILE` (written atomically, see [`crate::output`]) or
-/// standard output.
+/// Where the main report goes: `--output FILE` (written atomically) or standard output.
 enum Destination {
     File(AtomicFile),
     Stdout(std::io::BufWriter<std::io::StdoutLock<'static>>),
@@ -39,8 +76,8 @@ enum Destination {
 
 impl Destination {
     /// Opened before the scan, so that an unwritable path fails early.
-    fn open(args: &ScanArgs) -> Result<Destination> {
-        Ok(match &args.output {
+    fn open(args: &Sink) -> Result<Destination> {
+        Ok(match args.output {
             Some(path) => Destination::File(AtomicFile::create(path, "report")?),
             None => Destination::Stdout(std::io::BufWriter::new(std::io::stdout().lock())),
         })
@@ -61,28 +98,28 @@ impl Destination {
     }
 }
 
-/// The main report's destination, opened before the scan. With `--format jsonl` it streams:
-/// the header first, then each input's records once the input is complete (the policy is
-/// applied per input, so bundled libraries count), and the summary line at the end.
+/// The report destinations, opened before the scan (so that an unwritable path fails early).
+/// With `--format jsonl` the main one streams: the header first, then each input's records as
+/// the scanner hands the complete input over (the policy is applied to the whole input, so
+/// bundled libraries count), and the summary line at the end.
 pub struct Stream {
     out: Destination,
-    /// Each `--report FORMAT=FILE`, opened before the scan.
+    /// Each `--report FORMAT=FILE`.
     extras: Vec<(Format, AtomicFile)>,
     streaming: bool,
-    pending: Vec<Record>,
 }
 
 impl Stream {
-    /// Open the destination. jsonl streams unless the run writes a baseline (records are then
-    /// judged against the new baseline, known only at the end, and written at once).
-    pub fn open(args: &ScanArgs, target: &Target, writes_baseline: bool) -> Result<Stream> {
+    /// Open the destinations. jsonl streams unless `buffered`: the run writes a baseline
+    /// (records are then judged against the new baseline, known only at the end) or verifies.
+    pub fn open(args: &Sink, target: &Target, buffered: bool) -> Result<Stream> {
         let mut out = Destination::open(args)?;
         let extras = args
             .report
             .iter()
             .map(|r| Ok((r.format, AtomicFile::create(&r.path, "report")?)))
             .collect::<Result<_>>()?;
-        let streaming = args.format == Format::Jsonl && !writes_baseline;
+        let streaming = args.format == Format::Jsonl && !buffered;
         if streaming {
             writeln!(out.out(), "{}", render_jsonl_header(target))?;
         }
@@ -90,42 +127,24 @@ impl Stream {
             out,
             extras,
             streaming,
-            pending: Vec::new(),
         })
     }
 
-    /// Take one record. Streaming, a record that starts a new input has the previous input's
-    /// records written; write errors resurface in [`Stream::flush`].
-    pub fn push(&mut self, record: Record, policy: &Policy, done: &mut Vec<Record>) {
-        if !self.streaming {
-            done.push(record);
-            return;
+    /// Take one whole input's records. Streaming, they are gated together and written; write
+    /// errors resurface in [`Stream::flush`].
+    pub fn push(&mut self, mut input: Vec<Record>, policy: &Policy, done: &mut Vec<Record>) {
+        if self.streaming {
+            policy::apply_records(&mut input, policy);
+            for r in &input {
+                // Errors resurface on flush: a broken pipe ends the output, not the scan.
+                let _ = writeln!(self.out.out(), "{}", render_jsonl_record(r));
+            }
         }
-        if self
-            .pending
-            .first()
-            .is_some_and(|p| p.artifact != record.artifact)
-        {
-            self.write_pending(policy, done);
-        }
-        self.pending.push(record);
+        done.append(&mut input);
     }
 
-    fn write_pending(&mut self, policy: &Policy, done: &mut Vec<Record>) {
-        if self.pending.is_empty() {
-            return;
-        }
-        policy::apply_records(&mut self.pending, policy);
-        for r in self.pending.drain(..) {
-            // Errors resurface on flush: a broken pipe ends the output, not the scan.
-            let _ = writeln!(self.out.out(), "{}", render_jsonl_record(&r));
-            done.push(r);
-        }
-    }
-
-    /// Write what is pending.
-    pub fn flush(&mut self, policy: &Policy, done: &mut Vec<Record>) -> Result<()> {
-        self.write_pending(policy, done);
+    /// Flush what was written.
+    pub fn flush(&mut self) -> Result<()> {
         self.out.out().flush()?;
         Ok(())
     }
@@ -133,12 +152,11 @@ impl Stream {
 
 /// Write every `--report`, then the main report (or the end of the jsonl stream); the files are
 /// put in place only once all are written, and not at all after a Ctrl-C.
-pub fn write_all(report: &Report, args: &ScanArgs, stream: Stream) -> Result<()> {
+pub fn write_all(report: &Report, args: &Sink, stream: Stream) -> Result<()> {
     let Stream {
         mut out,
         extras,
         streaming,
-        ..
     } = stream;
     let to_tty = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
@@ -177,7 +195,7 @@ pub fn write_all(report: &Report, args: &ScanArgs, stream: Stream) -> Result<()>
 
 /// Print the gate line on standard error, unless the text report that ends with it was just
 /// written to the same place (a terminal or log that standard output and error share).
-pub fn gate_to_stderr(report: &Report, args: &ScanArgs) {
+pub fn gate_to_stderr(report: &Report, args: &Sink) {
     let ends_with_gate = matches!(args.format, Format::Text | Format::Table);
     let text_on_stderr_too = ends_with_gate && args.output.is_none() && same_stream();
     if text_on_stderr_too {

@@ -19,6 +19,7 @@ pub mod judge;
 pub mod policy;
 pub mod report;
 pub mod scan;
+pub mod verify;
 
 use sha2::{Digest, Sha256};
 
@@ -75,6 +76,7 @@ pub fn analyse_hashed_until(
         glibc_floor: None,
         findings: Vec::new(),
         gate: None,
+        verify: None,
     };
     let mut node = None;
     match inspect::inspect_until(data, deadline) {
@@ -171,6 +173,7 @@ pub fn unreadable(name: &str, artifact: &str, why: &str) -> Record {
         glibc_floor: None,
         findings: Vec::new(),
         gate: None,
+        verify: None,
     }
 }
 

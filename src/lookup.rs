@@ -6,11 +6,14 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
-use muslcheck::db::lookup::{ArchFacts, SymbolFacts, files};
-use muslcheck::db::{Db, MuslVersion};
-use muslcheck::judge::{Code, Target};
+use muslcheck::db::Db;
+use muslcheck::db::lookup::{ARCHES, SymbolFacts, files};
+use muslcheck::inspect::Arch;
+use muslcheck::judge::resolve::{ImportAlone, Provider, import_alone};
+use muslcheck::judge::{Code, Target, Verdict};
 
-/// How the loader resolves a name on one target and architecture.
+/// How the loader resolves a name on one target and architecture: the judge's
+/// [`Provider`], named for the answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 enum Resolution {
@@ -25,6 +28,15 @@ enum Resolution {
 }
 
 impl Resolution {
+    fn of(p: Provider) -> Self {
+        match p {
+            Provider::Musl => Resolution::Musl,
+            Provider::Lfs64(_) => Resolution::Lfs64Remap,
+            Provider::Gcompat(_) => Resolution::Gcompat,
+            Provider::Nobody => Resolution::Missing,
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Resolution::Musl => "musl",
@@ -32,31 +44,6 @@ impl Resolution {
             Resolution::Gcompat => "gcompat",
             Resolution::Missing => "missing",
         }
-    }
-
-    /// The finding a non-weak import gets, and the verdict it forces.
-    fn finding(self, stub: bool, private: bool) -> (Option<Code>, &'static str) {
-        match self {
-            Resolution::Musl => (None, "native"),
-            Resolution::Lfs64Remap => (Some(Code::Lfs64Remap), "native"),
-            Resolution::Gcompat if stub => (Some(Code::GcompatStub), "gcompat"),
-            Resolution::Gcompat => (Some(Code::GcompatSymbol), "gcompat"),
-            Resolution::Missing if private => (Some(Code::GlibcPrivate), "rebuild"),
-            Resolution::Missing => (Some(Code::MissingSymbol), "rebuild"),
-        }
-    }
-}
-
-fn resolve(s: &SymbolFacts, a: &ArchFacts, musl: &MuslVersion, gcompat: bool) -> Resolution {
-    let remaps = *musl >= MuslVersion::new(1, 2, 4);
-    if a.musl.contains(&musl.to_string()) {
-        Resolution::Musl
-    } else if remaps && s.lfs64_remap.is_some() {
-        Resolution::Lfs64Remap
-    } else if gcompat && a.gcompat.is_some() {
-        Resolution::Gcompat
-    } else {
-        Resolution::Missing
     }
 }
 
@@ -67,7 +54,7 @@ struct OnTarget {
     resolves: Resolution,
     #[serde(skip_serializing_if = "Option::is_none")]
     finding: Option<&'static str>,
-    requires: &'static str,
+    requires: Verdict,
 }
 
 #[derive(Serialize)]
@@ -79,15 +66,6 @@ struct SymbolAnswer<'a> {
     advice: String,
 }
 
-fn is_private(s: &SymbolFacts) -> bool {
-    s.version.as_deref() == Some("GLIBC_PRIVATE")
-        || (!s
-            .arches
-            .iter()
-            .any(|a| a.glibc.iter().any(|g| g.version != "GLIBC_PRIVATE"))
-            && s.arches.iter().any(|a| !a.glibc.is_empty()))
-}
-
 fn targets_of(db: &Db) -> Result<Vec<Target>> {
     db.releases()
         .iter()
@@ -95,27 +73,32 @@ fn targets_of(db: &Db) -> Result<Vec<Target>> {
         .collect()
 }
 
+/// The judge's answer for a non-weak import of the queried symbol on `target`
+/// ([`import_alone`]).
+fn on_target(db: &Db, facts: &SymbolFacts, target: &Target, arch: Arch) -> Option<ImportAlone> {
+    import_alone(db, target, arch, &facts.name, facts.version.as_deref())
+}
+
 /// `db symbol NAME`.
 pub fn symbol(db: &Db, query: &str, json: bool, out: &mut dyn Write) -> Result<()> {
     let facts = db.symbol_facts(query);
     let default = Target::resolve(db, None, None, None)?;
-    let stub = facts.gcompat_stub.is_some();
-    let private = is_private(&facts);
     let mut targets = Vec::new();
     for t in targets_of(db)? {
-        for a in &facts.arches {
-            let r = resolve(&facts, a, &t.musl, t.gcompat.is_some());
-            let (code, requires) = r.finding(stub, private);
+        for arch in ARCHES {
+            let Some(a) = on_target(db, &facts, &t, arch) else {
+                continue;
+            };
             targets.push(OnTarget {
                 target: t.name.clone(),
-                arch: a.arch.clone(),
-                resolves: r,
-                finding: code.map(Code::id),
-                requires,
+                arch: arch.name(),
+                resolves: Resolution::of(a.provider),
+                finding: a.finding.map(|f| f.id.id()),
+                requires: a.requires,
             });
         }
     }
-    let advice = advice(&facts, &default, private);
+    let advice = advice(db, &facts, &default);
     if json {
         let answer = SymbolAnswer {
             facts: &facts,
@@ -150,10 +133,11 @@ pub fn symbol(db: &Db, query: &str, json: bool, out: &mut dyn Write) -> Result<(
         out.write_all(s.as_bytes())?;
         return Ok(());
     }
+    let versions = db.versions();
     s.push_str("musl libc.so exports it in:\n");
     for a in &facts.arches {
         let list = if a.musl.is_empty() {
-            "no version (1.2.3-1.2.6 checked)".to_string()
+            format!("no version ({} checked)", versions.musl.join(" "))
         } else {
             a.musl.join(" ")
         };
@@ -167,7 +151,7 @@ pub fn symbol(db: &Db, query: &str, json: bool, out: &mut dyn Write) -> Result<(
             facts.name, facts.name
         );
     }
-    s.push_str("gcompat 1.1.0:\n");
+    let _ = writeln!(s, "gcompat {}:", versions.gcompat);
     for a in &facts.arches {
         let _ = writeln!(s, "  {:<8} {}", a.arch, a.gcompat.unwrap_or("not provided"));
     }
@@ -193,7 +177,7 @@ pub fn symbol(db: &Db, query: &str, json: bool, out: &mut dyn Write) -> Result<(
             g.severity, g.effect
         );
     }
-    s.push_str("glibc 2.41:\n");
+    let _ = writeln!(s, "glibc {}:", versions.glibc);
     for a in &facts.arches {
         if a.glibc.is_empty() {
             let _ = writeln!(s, "  {:<8} not defined", a.arch);
@@ -236,7 +220,8 @@ pub fn symbol(db: &Db, query: &str, json: bool, out: &mut dyn Write) -> Result<(
         let _ = writeln!(
             s,
             "  {:<14} {:<8} {detail}{mark}",
-            first.target, first.requires
+            first.target,
+            first.requires.as_str()
         );
     }
     let _ = writeln!(s, "\nWhat to do:\n  {advice}");
@@ -244,13 +229,17 @@ pub fn symbol(db: &Db, query: &str, json: bool, out: &mut dyn Write) -> Result<(
     Ok(())
 }
 
-fn advice(f: &SymbolFacts, default: &Target, private: bool) -> String {
+fn advice(db: &Db, f: &SymbolFacts, default: &Target) -> String {
     let on = default.describe();
-    let Some(a) = f.arches.first() else {
+    let Some(a) = on_target(db, f, default, Arch::X86_64) else {
         return String::new();
     };
+    let private = a
+        .finding
+        .as_ref()
+        .is_some_and(|f| f.id == Code::GlibcPrivate);
     let gcompat = default.gcompat.is_some();
-    match resolve(f, a, &default.musl, gcompat) {
+    match Resolution::of(a.provider) {
         Resolution::Musl => format!("Nothing: musl provides {} on {on}.", f.name),
         Resolution::Lfs64Remap => format!(
             "Nothing for loading on {on}: the loader remaps {} to {}. Code that looks it up with \

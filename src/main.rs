@@ -8,6 +8,7 @@ mod lookup;
 mod output;
 mod progress;
 mod settings;
+mod verify_command;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -53,6 +54,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> Result<exit::Status> {
     match cli.command {
         Command::Scan(args) => scan(*args),
+        Command::Verify(args) => verify_command::run(*args),
         Command::Explain { id } => explain(id.as_deref()),
         Command::Db(DbCommand::Extract { glibc, file }) => {
             let bytes = input::read(&file, u64::MAX)
@@ -127,7 +129,7 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
 
     // jsonl streams records as each input is finished; other formats are written at the end.
     // The destination is opened first, so that an unwritable --output fails before the scan.
-    let mut stream = emit::Stream::open(&args, &target, settings.writes_baseline())?;
+    let mut stream = emit::Stream::open(&(&args).into(), &target, settings.writes_baseline())?;
     let progress =
         progress::Bar::new(!args.quiet && !args.no_progress && std::io::stderr().is_terminal());
     let mut records = Vec::new();
@@ -137,7 +139,7 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
         &target,
         &opts,
         &interrupt::Counting(&progress),
-        &mut |r| stream.push(r, &settings.policy, &mut records),
+        &mut |input| stream.push(input, &settings.policy, &mut records),
     );
     progress.finish();
     if interrupt::requested() {
@@ -146,17 +148,18 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
         return Ok(exit::Status::Interrupted);
     }
     scanned?;
-    stream.flush(&settings.policy, &mut records)?;
+    stream.flush()?;
     let mut report = Report::new(target, records);
     settings.gate(&mut report)?;
-    match emit::write_all(&report, &args, stream) {
+    let sink = (&args).into();
+    match emit::write_all(&report, &sink, stream) {
         Err(e) if e.is::<emit::Interrupted>() => {
             interrupt::report();
             return Ok(exit::Status::Interrupted);
         }
         r => r?,
     }
-    emit::gate_to_stderr(&report, &args);
+    emit::gate_to_stderr(&report, &sink);
     Ok(exit::status(&report))
 }
 

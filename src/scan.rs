@@ -102,14 +102,16 @@ struct Shared<'a> {
     units: Units,
 }
 
-/// Scan `paths` and hand every record to `emit`, in input order.
+/// Scan `paths` and hand each input's records to `emit`, in input order: one call per input,
+/// with all its records (the records of a directory or archive are complete, closures
+/// resolved, only together; the policy gates them together).
 pub fn scan(
     paths: &[PathBuf],
     db: &Db,
     target: &Target,
     opts: &ScanOptions,
     observer: &dyn Observer,
-    emit: &mut dyn FnMut(Record),
+    emit: &mut dyn FnMut(Vec<Record>),
 ) -> std::io::Result<()> {
     let jobs = opts.jobs.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -142,12 +144,12 @@ pub fn scan(
             break;
         }
         for (path, out) in window.iter().zip(outs) {
-            let records = finish(out, db);
+            let mut records = finish(out, db);
             if records.is_empty() {
                 let name = path.display().to_string();
-                emit(crate::skipped(&name, &name, "no ELF files inside"));
+                records.push(crate::skipped(&name, &name, "no ELF files inside"));
             }
-            records.into_iter().for_each(&mut *emit);
+            emit(records);
         }
     }
     if cancelled() {
@@ -571,7 +573,10 @@ mod tests {
                 ..ScanOptions::default()
             };
             let mut records = Vec::new();
-            scan(&paths, db, &target, &opts, &Quiet, &mut |r| records.push(r)).unwrap();
+            scan(&paths, db, &target, &opts, &Quiet, &mut |rs| {
+                records.extend(rs)
+            })
+            .unwrap();
             let got: Vec<(String, Verdict)> = records
                 .iter()
                 .map(|r| (r.path.clone(), r.verdict))

@@ -2,31 +2,10 @@
 //! nesting, images with whiteouts, dedupe and deterministic order.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::forge;
-use crate::util::{muslcheck, root, scan_json};
-
-/// A temporary directory removed on drop.
-pub struct Tmp(pub PathBuf);
-
-impl Tmp {
-    pub fn new(tag: &str) -> Tmp {
-        let p = std::env::temp_dir().join(format!("muslcheck-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Tmp(p)
-    }
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use crate::util::{Tmp, command, muslcheck, root, scan_json};
 
 fn bin(name: &str) -> Vec<u8> {
     std::fs::read(root().join("samples/bin").join(name)).unwrap()
@@ -419,7 +398,7 @@ fn identical_files_are_analysed_once() {
         &target,
         &ScanOptions::default(),
         &count,
-        &mut |r| records.push(r),
+        &mut |rs| records.extend(rs),
     )
     .unwrap();
     assert_eq!(records.len(), 6);
@@ -498,7 +477,7 @@ fn stdin_list_exclude_symlink_loop_and_jsonl() {
     let (doc, _) = scan_json(&["--exclude", "*.so"], &[&tree]);
     assert_eq!(doc["results"].as_array().unwrap().len(), 1);
     // `-` reads paths from standard input; jsonl has a header, one line per record, a summary
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+    let mut child = command()
         .args(["scan", "--format", "jsonl", "-"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

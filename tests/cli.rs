@@ -87,7 +87,7 @@ fn directory_scan_reports_every_elf_file_in_order() {
 
 #[test]
 fn named_non_elf_file_and_empty_directory_are_reported() {
-    let tmp = std::env::temp_dir().join(format!("muslcheck-empty-{}", std::process::id()));
+    let tmp = crate::util::temp_dir("cli-empty");
     std::fs::create_dir_all(tmp.join("sub")).unwrap();
     std::fs::write(tmp.join("sub/readme"), "hello").unwrap();
     let (doc, _) = crate::util::scan_json(&[], &[&tmp, &root().join("samples/bin/not-elf.txt")]);
@@ -150,8 +150,7 @@ fn no_progress_output_when_stderr_is_not_a_terminal() {
 
 #[test]
 fn long_runs_of_one_warning_are_one_line_unless_verbose() {
-    let dir = std::env::temp_dir().join(format!("muslcheck-group-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::util::temp_dir("cli-group");
     let src = dir.join("f.c");
     std::fs::write(
         &src,
@@ -207,4 +206,61 @@ fn completion_man_pages_and_explain_help_the_user() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("did you mean 'missing-symbol'?"), "{err}");
+}
+
+/// Code, docs and the symbol database cite upstream sources or the repository's own docs/, never
+/// a file users do not have (a reference outside the repository).
+#[test]
+fn the_repository_cites_nothing_outside_itself() {
+    // Spelled in pieces, so that this file does not match itself.
+    let outside = [
+        concat!("facts", " §"),
+        concat!("shared", "/reference"),
+        concat!("/work", "/"),
+        concat!("../", "shared"),
+    ];
+    let root = crate::util::root();
+    let mut files = Vec::new();
+    let mut dirs: Vec<std::path::PathBuf> = [
+        "src",
+        "tests",
+        "docs",
+        "symbol-db",
+        "samples",
+        "scripts",
+        "bench",
+        "fuzz",
+    ]
+    .iter()
+    .map(|d| root.join(d))
+    .collect();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            if path.is_dir() && name != "target" && name != "corpus" && name != "bin" {
+                dirs.push(path);
+            } else if path.is_file() {
+                files.push(path);
+            }
+        }
+    }
+    for top in std::fs::read_dir(&root).unwrap().flatten() {
+        if top.path().extension().is_some_and(|e| e == "md") {
+            files.push(top.path());
+        }
+    }
+    let mut cited = Vec::new();
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        for (n, line) in text.lines().enumerate() {
+            if outside.iter().any(|o| line.contains(o)) {
+                cited.push(format!("{}:{}: {line}", f.display(), n + 1));
+            }
+        }
+    }
+    assert!(files.len() > 100, "{} files read", files.len());
+    assert!(cited.is_empty(), "{}", cited.join("\n"));
 }

@@ -13,7 +13,7 @@ fn load(path: &Path) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn validator(schema: &Value, draft: jsonschema::Draft) -> jsonschema::Validator {
+pub fn validator(schema: &Value, draft: jsonschema::Draft) -> jsonschema::Validator {
     jsonschema::options()
         .with_draft(draft)
         .should_validate_formats(true)
@@ -21,7 +21,7 @@ fn validator(schema: &Value, draft: jsonschema::Draft) -> jsonschema::Validator 
         .unwrap_or_else(|e| panic!("schema does not compile: {e}"))
 }
 
-fn assert_valid(v: &jsonschema::Validator, doc: &Value, what: &str) {
+pub fn assert_valid(v: &jsonschema::Validator, doc: &Value, what: &str) {
     let errors: Vec<String> = v
         .iter_errors(doc)
         .map(|e| format!("{} at {}", e, e.instance_path()))
@@ -34,12 +34,12 @@ fn assert_valid(v: &jsonschema::Validator, doc: &Value, what: &str) {
     );
 }
 
-fn report_schema() -> Value {
+pub fn report_schema() -> Value {
     load(&root().join("docs/schema/report.schema.json"))
 }
 
 /// A schema whose root is one of the report schema's `$defs`.
-fn def_schema(name: &str) -> Value {
+pub fn def_schema(name: &str) -> Value {
     let mut s = report_schema();
     s["$ref"] = Value::String(format!("#/$defs/{name}"));
     if let Some(o) = s.as_object_mut() {
@@ -52,7 +52,7 @@ fn def_schema(name: &str) -> Value {
 
 /// Keys of `value` that the schema node does not list: the schema stays open for forward
 /// compatibility, so completeness is checked here.
-fn undocumented(root: &Value, node: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
+pub fn undocumented(root: &Value, node: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
     let node = match node.get("$ref").and_then(Value::as_str) {
         Some(r) => {
             let name = r.trim_start_matches("#/$defs/");
@@ -226,7 +226,7 @@ fn jsonl_has_header_records_and_summary_matching_the_schema() {
 /// This copy keeps the log's root object under `definitions/Root` and puts no constraint on the
 /// document itself, so validating against the document would accept anything: the validator is
 /// pointed at `#/definitions/Root` (a draft-07 `$ref` at the root).
-fn sarif_schema() -> Value {
+pub fn sarif_schema() -> Value {
     let path = root().join("tests/schemas/sarif-schema-2.1.0.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let defect = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;

@@ -548,3 +548,69 @@ fn allowing_a_bundled_library_clears_the_binaries_that_load_it() {
     assert_eq!(line["effective_verdict"], "gcompat");
     assert_eq!(line["fails"], false);
 }
+
+#[test]
+fn a_directory_holding_archives_is_gated_as_one_input_in_jsonl_as_in_json() {
+    use crate::forge::{file, tar};
+    // vendor/bin/tool loads vendor/lib/libbundled.so.1; an archive sorts between them, so its
+    // members' records (another artifact) come between the tool's and the library's.
+    let dir = temp_dir("gate-jsonl-input");
+    let vendor = dir.join("vendor");
+    for sub in ["bin", "lib"] {
+        std::fs::create_dir_all(vendor.join(sub)).expect("mkdir");
+    }
+    let from = crate::util::root().join("samples/vendor");
+    for f in ["bin/tool", "lib/libbundled.so.1.0", "lib/libok.so"] {
+        std::fs::copy(from.join(f), vendor.join(f)).expect("copy");
+    }
+    std::os::unix::fs::symlink("libbundled.so.1.0", vendor.join("lib/libbundled.so.1"))
+        .expect("symlink");
+    let member = file(
+        "usr/bin/app",
+        std::fs::read(sample("hello-musl")).expect("sample"),
+    );
+    std::fs::write(vendor.join("k.tar"), tar(&[member], true)).expect("write tar");
+    write(
+        &dir,
+        "muslcheck.toml",
+        "[[allow]]\npath = \"vendor/lib/*\"\nsymbol = \"fcntl64\"\nreason = \"patched build coming\"\n",
+    );
+    let standing = |format: &str| -> Vec<(String, String, bool)> {
+        let out = muslcheck_in(&dir, ["scan", "--format", format, "vendor"]);
+        assert_eq!(code(&out), 0, "{format}: {}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let records: Vec<serde_json::Value> = if format == "json" {
+            let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+            doc["results"].as_array().cloned().unwrap_or_default()
+        } else {
+            text.lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON line"))
+                .filter(|l| l["type"] == "record")
+                .collect()
+        };
+        records
+            .iter()
+            .map(|r| {
+                (
+                    r["path"].as_str().unwrap_or_default().to_string(),
+                    r["effective_verdict"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    r["fails"].as_bool().unwrap_or(true),
+                )
+            })
+            .collect()
+    };
+    let json = standing("json");
+    let tool = json
+        .iter()
+        .find(|r| r.0 == "vendor/bin/tool")
+        .expect("tool");
+    assert_eq!((tool.1.as_str(), tool.2), ("gcompat", false), "{json:?}");
+    assert!(
+        json.iter().any(|r| r.0 == "vendor/k.tar!/usr/bin/app"),
+        "{json:?}"
+    );
+    assert_eq!(standing("jsonl"), json);
+}

@@ -12,9 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::archives::Tmp;
 use crate::forge::{self, Case, Expect};
-use crate::util::root;
+use crate::util::{Tmp, command, root};
 
 /// Limits lowered so that bombs stop fast; every case's expectation assumes these.
 const LIMITS: &[&str] = &[
@@ -31,11 +30,10 @@ const BOMB_MIB: usize = 1024;
 
 /// Run muslcheck with `args` in `cwd`; a run longer than two minutes is a hang and fails.
 fn run(args: &[&str], paths: &[PathBuf], cwd: &Path) -> (String, Option<i32>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+    let mut child = command()
         .args(args)
         .args(paths)
         .current_dir(cwd)
-        .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -483,9 +481,23 @@ fn nothing_is_written_but_the_output_file() {
 
 #[test]
 fn nothing_from_the_input_is_executed() {
-    // Policy: the program has no way to run anything; scanning only reads.
+    // Policy: scanning only reads. The one module that starts processes is src/verify/, for
+    // `muslcheck verify` on the target host (#10); nothing in the scan pipeline reaches it.
+    let verify = root().join("src/verify");
     for entry in walk(&root().join("src")) {
         let text = std::fs::read_to_string(&entry).unwrap();
+        if entry.starts_with(&verify) {
+            continue;
+        }
+        if entry != root().join("src/verify_command.rs") {
+            for starts in ["verify::verify(", "Host::detect", "sandbox::"] {
+                assert!(
+                    !text.contains(starts),
+                    "{} starts processes through {starts}",
+                    entry.display()
+                );
+            }
+        }
         for banned in [
             "process::Command",
             "Command::new",
@@ -791,4 +803,45 @@ fn oci_layout_blobs_that_are_links_or_fifos() {
     let followed = reasons(true);
     assert_eq!(followed[0].0, "rebuild", "{followed:?}");
     assert!(followed[1].1.contains("not a regular file"), "{followed:?}");
+}
+
+/// Damage the reader reads around is reported, not dropped: a version-needs table moved outside
+/// every loaded segment leaves the file judged (its versions unknown) with a `tolerated-damage`
+/// warning naming what was skipped; the intact file has none.
+#[test]
+fn tolerated_damage_is_a_finding() {
+    use forge::{DT_VERNEED, Layout, put};
+    let db = muslcheck::db::Db::get().unwrap();
+    let target = muslcheck::judge::Target::resolve(db, None, None, None).unwrap();
+    let ids = |data: &[u8]| -> Vec<(muslcheck::judge::Code, String)> {
+        muslcheck::analyse("x", "x", data, db, &target)
+            .findings
+            .iter()
+            .map(|f| (f.id, f.message.clone()))
+            .collect()
+    };
+    let intact = forge::sample("hello-glibc");
+    assert!(
+        ids(&intact)
+            .iter()
+            .all(|(c, _)| *c != muslcheck::judge::Code::ToleratedDamage),
+        "{:?}",
+        ids(&intact)
+    );
+    let l = Layout::of(&intact);
+    let vn = l
+        .dyns
+        .iter()
+        .find(|d| d.tag == DT_VERNEED)
+        .expect("DT_VERNEED");
+    let mut damaged = intact.clone();
+    put(&mut damaged, vn.at + l.word(), l.word(), 0x7fff_0000_0000);
+    let found = ids(&damaged);
+    assert!(
+        found
+            .iter()
+            .any(|(c, m)| *c == muslcheck::judge::Code::ToleratedDamage
+                && m.contains("DT_VERNEED is not in a loaded segment")),
+        "{found:?}"
+    );
 }

@@ -25,7 +25,7 @@ fn chromium() -> PathBuf {
 }
 
 /// Load `file` in headless Chromium (a 1400×900 window) and return the DOM after its scripts ran.
-fn rendered_dom(file: &Path, scratch: &Path) -> String {
+pub fn rendered_dom(file: &Path, scratch: &Path) -> String {
     let profile = scratch.join("chromium-profile");
     let dom_path = scratch.join("dom.html");
     let dom = std::fs::File::create(&dom_path).expect("create dom file");
@@ -75,7 +75,7 @@ fn rendered_dom(file: &Path, scratch: &Path) -> String {
 }
 
 /// The number shown in the element carrying `attr="value"`, e.g. `data-count="rebuild"`.
-fn number_in(dom: &str, attr: &str) -> Option<u64> {
+pub fn number_in(dom: &str, attr: &str) -> Option<u64> {
     let at = dom.find(attr)?;
     let rest = &dom[at..];
     let text = &rest[rest.find('>')? + 1..];

@@ -1,5 +1,5 @@
 //! Agreement with musl's real loader: `/lib/ld-musl-x86_64.so.1 --list FILE` loads the file and
-//! performs every relocation without running it (facts §2h). Debian's musl package (installed by
+//! performs every relocation without running it (docs/loader.md §8). Debian's musl package (installed by
 //! .ci/run) is 1.2.3 built by Debian: it also exports fts_* and lacks crypt/crypt_r/encrypt/setkey,
 //! and its /etc/ld-musl-x86_64.path lists only musl directories. We judge each sample for plain
 //! musl 1.2.3 and translate the verdict into what list mode must do.
@@ -14,8 +14,8 @@ use muslcheck::judge::{Code, Target, Verdict, judge};
 const LDSO: &str = "/lib/ld-musl-x86_64.so.1";
 const DEBIAN_LACKS: &[&str] = &["crypt", "crypt_r", "encrypt", "setkey"];
 
-fn musl_dirs() -> Vec<String> {
-    let mut dirs: Vec<String> = std::fs::read_to_string("/etc/ld-musl-x86_64.path")
+fn musl_dirs(arch: &str) -> Vec<String> {
+    let mut dirs: Vec<String> = std::fs::read_to_string(format!("/etc/ld-musl-{arch}.path"))
         .map(|s| {
             s.split([':', '\n'])
                 .filter(|d| !d.is_empty())
@@ -29,14 +29,20 @@ fn musl_dirs() -> Vec<String> {
 
 /// Would list mode succeed, according to muslcheck?
 fn predicted_to_load(data: &[u8]) -> Option<bool> {
+    predicted_to_load_on(data, Arch::X86_64)
+}
+
+/// Would list mode of Debian's musl 1.2.3 for `arch` succeed, according to muslcheck? None for
+/// files of another architecture and static files (list mode refuses them).
+pub fn predicted_to_load_on(data: &[u8], arch: Arch) -> Option<bool> {
     let db = Db::get().unwrap();
     let facts = inspect(data).ok()?;
-    if facts.arch != Arch::X86_64 || facts.kind.is_static() {
+    if facts.arch != arch || facts.kind.is_static() {
         return None;
     }
     let target = Target::resolve(db, None, Some("1.2.3"), Some("none")).unwrap();
     let j = judge(&facts, db, &target);
-    let dirs = musl_dirs();
+    let dirs = musl_dirs(&arch.name());
     for f in &j.findings {
         match f.id {
             // List mode is musl started as a command: it never looks at PT_INTERP. DT_RELR is
@@ -102,6 +108,7 @@ fn list_mode_agrees_with_predictions_on_every_sample() {
 
 #[test]
 fn list_mode_symbol_errors_are_the_predicted_symbols() {
+    assert_eq!(musl_version(LDSO, &[]), "1.2.3", "Debian's musl package");
     // The exact names the loader reports as missing are the names muslcheck reports.
     let db = Db::get().unwrap();
     let target = Target::resolve(db, None, Some("1.2.3"), Some("none")).unwrap();
@@ -135,8 +142,7 @@ fn list_mode_symbol_errors_are_the_predicted_symbols() {
 fn exported_ifunc_breaks_its_users_under_musl() {
     // A musl program importing lib_add from samples/bin/libifunc.so: muslcheck says the library
     // is unusable (ifunc-export); musl's loader must fail to bind the user's reference.
-    let tmp = std::env::temp_dir().join(format!("muslcheck-ifunc-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
+    let tmp = crate::util::temp_dir("loader-ifunc");
     let src = tmp.join("user.c");
     std::fs::write(
         &src,
@@ -202,4 +208,50 @@ fn closure_verdicts_agree_with_list_mode_on_the_vendor_bundle() {
             );
         }
     }
+}
+
+/// The version musl's loader prints when run without arguments (through `runner`, e.g. qemu).
+pub fn musl_version(ldso: &str, runner: &[&str]) -> String {
+    let (prog, pre) = match runner.split_first() {
+        Some((p, rest)) => (*p, rest.to_vec()),
+        None => (ldso, vec![]),
+    };
+    let mut cmd = Command::new(prog);
+    cmd.args(pre);
+    if !runner.is_empty() {
+        cmd.arg(ldso);
+    }
+    let out = cmd.output().unwrap();
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .find_map(|l| l.strip_prefix("Version "))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+/// The names list mode reports missing (`Error relocating F: NAME: symbol not found`).
+pub fn reported_missing(stderr: &str) -> Vec<String> {
+    let mut v: Vec<String> = stderr
+        .lines()
+        .filter(|l| l.ends_with(": symbol not found"))
+        .filter_map(|l| l.rsplit(": ").nth(1).map(str::to_string))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The names muslcheck predicts missing for plain musl 1.2.3.
+pub fn predicted_missing(data: &[u8]) -> Vec<String> {
+    let db = Db::get().unwrap();
+    let target = Target::resolve(db, None, Some("1.2.3"), Some("none")).unwrap();
+    let facts = inspect(data).unwrap();
+    let mut v: Vec<String> = judge(&facts, db, &target)
+        .findings
+        .iter()
+        .filter(|f| f.id == Code::MissingSymbol)
+        .map(|f| f.symbol.clone().unwrap().name)
+        .collect();
+    v.sort();
+    v
 }

@@ -131,7 +131,8 @@ fn man_pages_are_generated_from_the_cli() {
     let dir = temp_dir("man-pages");
     let listed = stdout(&["man", "--dir", dir.to_str().expect("UTF-8 path")]);
     assert!(dir.join("muslcheck.1").is_file() && dir.join("muslcheck-scan.1").is_file());
-    assert_eq!(listed.lines().count(), 6, "{listed}");
+    assert!(dir.join("muslcheck-verify.1").is_file());
+    assert_eq!(listed.lines().count(), 7, "{listed}");
 }
 
 #[test]
@@ -150,5 +151,105 @@ fn help_has_examples_and_documents_exit_statuses() {
         "--fail-on <VERDICT>",
     ] {
         assert!(scan.contains(s), "scan --help lacks {s}:\n{scan}");
+    }
+}
+
+/// The judge's loading finding about `name` in a real glibc program (the committed sample for
+/// `arch`) whose only import is a non-weak, referenced `name`, asking glibc's default version of
+/// it, as a glibc link would.
+fn judged_in_real_program(
+    db: &muslcheck::db::Db,
+    target: &muslcheck::judge::Target,
+    program: &muslcheck::inspect::Facts,
+    name: &str,
+) -> (Option<&'static str>, muslcheck::judge::Verdict) {
+    use muslcheck::inspect::{Import, SymType};
+    use muslcheck::judge::{Category, Verdict, judge};
+    let mut facts = program.clone();
+    let default = db.glibc(facts.arch, name).iter().find(|g| g.default);
+    facts.imports = vec![Import {
+        name: name.to_string(),
+        weak: false,
+        sym_type: SymType::Func,
+        version: default.map(|g| g.version.to_string()),
+        library: Some(default.map_or("libc.so.6", |g| g.library).to_string()),
+        referenced: true,
+    }];
+    let finding = judge(&facts, db, target).findings.into_iter().find(|f| {
+        f.id.category() == Category::Loading && f.symbol.as_ref().is_some_and(|s| s.name == name)
+    });
+    (
+        finding.as_ref().map(|f| f.id.id()),
+        finding.map_or(Verdict::Native, |f| f.impact),
+    )
+}
+
+/// The committed glibc programs, one per judged architecture.
+fn glibc_programs() -> Vec<muslcheck::inspect::Facts> {
+    ["hello-glibc", "hello-glibc-aarch64"]
+        .iter()
+        .map(|s| {
+            muslcheck::inspect::inspect(&std::fs::read(crate::util::sample(s)).unwrap()).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn db_symbol_agrees_with_the_judge_on_every_symbol_and_target() {
+    use muslcheck::judge::resolve::import_alone;
+    let db = muslcheck::db::Db::get().unwrap();
+    let targets: Vec<_> = db
+        .releases()
+        .iter()
+        .map(|r| muslcheck::judge::Target::resolve(db, Some(r.name), None, None).unwrap())
+        .collect();
+    let programs = glibc_programs();
+    let names = db.symbol_names();
+    assert!(names.len() > 2000, "{} names", names.len());
+    let mut checked = 0;
+    let mut disagree = Vec::new();
+    for name in &names {
+        for t in &targets {
+            for p in &programs {
+                let alone = import_alone(db, t, p.arch, name, None).unwrap();
+                let got = (alone.finding.as_ref().map(|f| f.id.id()), alone.requires);
+                let want = judged_in_real_program(db, t, p, name);
+                if got != want {
+                    disagree.push(format!(
+                        "{name} {} {}: {got:?} vs {want:?}",
+                        t.name,
+                        p.arch.name()
+                    ));
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        disagree.is_empty(),
+        "{} of {checked}:\n{}",
+        disagree.len(),
+        disagree.join("\n")
+    );
+
+    // The command itself, on a spread of names (each run parses the database again).
+    for name in names.iter().step_by(names.len() / 25) {
+        let j: serde_json::Value =
+            serde_json::from_str(&stdout(&["db", "symbol", "--json", name])).expect("JSON");
+        let rows = j["targets"].as_array().cloned().unwrap_or_default();
+        assert_eq!(rows.len(), targets.len() * programs.len(), "{name}");
+        for row in rows {
+            let t = targets
+                .iter()
+                .find(|t| row["target"] == t.name.as_str())
+                .unwrap();
+            let p = programs
+                .iter()
+                .find(|p| row["arch"] == p.arch.name().as_str())
+                .unwrap();
+            let (finding, requires) = judged_in_real_program(db, t, p, name);
+            assert_eq!(row["finding"].as_str(), finding, "{name} {row}");
+            assert_eq!(row["requires"], requires.as_str(), "{name} {row}");
+        }
     }
 }

@@ -1,4 +1,6 @@
-//! Shared helpers: run the built binary, load the samples.
+//! Shared helpers, the one set every test module uses: [`command`] is the one way to run the
+//! built binary (every other runner starts from it), [`temp_dir`] and [`Tmp`] the one temp-dir
+//! scheme (fresh directories under Cargo's per-target temporary directory, named per test).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -13,18 +15,21 @@ pub fn sample(name: &str) -> PathBuf {
     root().join("samples/bin").join(name)
 }
 
+/// The built `muslcheck`, to be run from the repository root without colours: the start of
+/// every run of the binary in the tests.
+pub fn command() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_muslcheck"));
+    c.current_dir(root()).env("NO_COLOR", "1");
+    c
+}
+
 /// Run `muslcheck` with arguments, from the repository root.
 pub fn muslcheck<I, S>(args: I) -> Output
 where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    Command::new(env!("CARGO_BIN_EXE_muslcheck"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run muslcheck")
+    command().args(args).output().expect("run muslcheck")
 }
 
 /// Run `muslcheck scan --format json ARGS` and parse the document.
@@ -58,12 +63,35 @@ pub fn ids(result: &serde_json::Value) -> Vec<String> {
     v
 }
 
-/// A fresh, empty directory for one test, under Cargo's per-target temporary directory.
+/// Where test `name` keeps its files: under Cargo's per-target temporary directory.
+pub fn temp_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name)
+}
+
+/// A fresh, empty directory for one test ([`temp_path`]).
 pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let dir = temp_path(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create test directory");
     dir
+}
+
+/// A fresh directory for one test ([`temp_dir`]), removed when dropped.
+pub struct Tmp(pub PathBuf);
+
+impl Tmp {
+    pub fn new(name: &str) -> Tmp {
+        Tmp(temp_dir(name))
+    }
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Run `muslcheck` with arguments in `dir`.
@@ -72,10 +100,9 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+    command()
         .args(args)
         .current_dir(dir)
-        .env("NO_COLOR", "1")
         .output()
         .expect("run muslcheck")
 }
@@ -98,4 +125,29 @@ pub fn json_of(out: &Output) -> serde_json::Value {
             String::from_utf8_lossy(&out.stderr)
         )
     })
+}
+
+/// True when the tools are here. Outside CI a missing tool skips the test with a message; in CI
+/// (`CI=true`) it fails it.
+pub fn tools_present(tools: &[&str], files: &[&str]) -> bool {
+    let missing: Vec<&str> = tools
+        .iter()
+        .filter(|t| {
+            Command::new("sh")
+                .args(["-c", &format!("command -v {t}")])
+                .output()
+                .map_or(true, |o| !o.status.success())
+        })
+        .chain(files.iter().filter(|f| !Path::new(f).exists()))
+        .copied()
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let msg = format!("missing {} (.ci/run installs them)", missing.join(", "));
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg}");
+    }
+    eprintln!("SKIPPED: {msg}");
+    false
 }

@@ -217,6 +217,25 @@ impl Db {
             .any(|(a, p)| *a == arch && *p == path)
     }
 
+    /// glibc's loader path on `arch` (the first one the database lists).
+    pub fn glibc_loader(&self, arch: Arch) -> Option<&'static str> {
+        self.glibc_loaders
+            .iter()
+            .find(|(a, _)| *a == arch)
+            .map(|(_, p)| *p)
+    }
+
+    /// Every symbol name some table knows (musl, gcompat, glibc), sorted.
+    pub fn symbol_names(&self) -> Vec<&'static str> {
+        let musl = self.musl.iter().flat_map(|(_, _, s)| s.iter().copied());
+        let gcompat = self.gcompat.values().flat_map(|m| m.keys().copied());
+        let glibc = self.glibc.values().flat_map(|m| m.keys().copied());
+        let mut names: Vec<&'static str> = musl.chain(gcompat).chain(glibc).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
     /// musl's loader path on `arch`.
     pub fn musl_loader(&self, arch: Arch) -> Option<&'static str> {
         self.musl_loaders

@@ -196,13 +196,11 @@ pub struct Export {
     pub weak: bool,
 }
 
-/// A relocation type musl's loader does not implement, with how often it occurs.
+/// A relocation type the file's dynamic relocation tables use, with how often.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RelocCount {
     /// Raw r_type.
     pub r_type: u32,
-    /// Symbolic name, e.g. `R_X86_64_IRELATIVE`.
-    pub name: String,
     /// Number of relocations of this type.
     pub count: u64,
 }
@@ -221,8 +219,6 @@ pub struct Stack {
 pub struct Facts {
     /// 32 or 64.
     pub bits: u8,
-    /// True for little-endian.
-    pub little_endian: bool,
     /// CPU architecture (already accounts for class/endianness: a 32-bit EM_X86_64 is `Other`).
     pub arch: Arch,
     /// Executable, PIE, shared library, static…
@@ -243,10 +239,6 @@ pub struct Facts {
     /// DT_RUNPATH entries (split on ':').
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub runpath: Vec<String>,
-    /// DT_FLAGS.
-    pub flags: u64,
-    /// DT_FLAGS_1.
-    pub flags_1: u64,
     /// PT_GNU_STACK, if present.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stack: Option<Stack>,
@@ -258,29 +250,55 @@ pub struct Facts {
     pub relr: bool,
     /// DT_TEXTREL or DF_TEXTREL.
     pub textrel: bool,
-    /// PT_TLS present.
-    pub tls: bool,
     /// Undefined dynamic symbols.
     pub imports: Vec<Import>,
     /// Defined global/weak dynamic symbols.
     #[serde(skip)]
     pub exports: Vec<Export>,
-    /// Relocation types musl rejects, e.g. IRELATIVE.
+    /// The dynamic relocation types used, by type (which musl accepts is the judge's call).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub unsupported_relocs: Vec<RelocCount>,
-    /// Names of symbols with copy relocations.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub copy_relocs: Vec<String>,
+    pub relocations: Vec<RelocCount>,
     /// Names of exported symbols some relocation of this file refers to (self-references).
     #[serde(skip)]
     pub self_referenced: Vec<String>,
     /// Libraries named by DT_VERNEED with the versions asked of each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub version_needs: Vec<(String, Vec<String>)>,
-    /// Problems found while reading that did not stop the analysis.
+    /// Damage the reading tolerated (a table cut short or outside the file): what was read
+    /// around it may be incomplete. Reported as `tolerated-damage`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
+    pub tolerated: Vec<String>,
     /// Heuristic evidence outside the loader's view (strings, notes, `.symtab`), for advice only.
     #[serde(skip)]
     pub extra: super::Extra,
+}
+
+impl Facts {
+    /// A 64-bit file of `kind` with nothing in it: the start of facts written by
+    /// hand (the model program of `muslcheck db symbol`, tests of the judge's decisions).
+    pub fn empty(arch: Arch, kind: Kind) -> Facts {
+        Facts {
+            bits: 64,
+            arch,
+            kind,
+            libc: Libc::Unknown,
+            interpreter: None,
+            needed: Vec::new(),
+            soname: None,
+            rpath: Vec::new(),
+            runpath: Vec::new(),
+            stack: None,
+            relro: false,
+            bind_now: false,
+            relr: false,
+            textrel: false,
+            imports: Vec::new(),
+            exports: Vec::new(),
+            relocations: Vec::new(),
+            self_referenced: Vec::new(),
+            version_needs: Vec::new(),
+            tolerated: Vec::new(),
+            extra: super::Extra::default(),
+        }
+    }
 }

@@ -24,4 +24,4 @@ mod work;
 
 pub use extra::{Extra, LibraryString, Marker};
 pub use facts::*;
-pub use reader::{InspectError, inspect, inspect_until, is_elf, is_irelative};
+pub use reader::{InspectError, inspect, inspect_until, is_elf};

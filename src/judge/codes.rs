@@ -176,7 +176,7 @@ Fix: rebuild the library without IFUNC (export a plain function that dispatches 
         "musl treats libc.*, libpthread.*, librt.*, libm.*, libdl.*, libutil.* and libxnet.* as itself and
 never looks for them on disk. libcrypt.so.1 and libresolv.so.2 are searched for on disk; gcompat
 installs them as symlinks to libgcompat.so.0. A DT_NEEDED ld-linux-x86-64.so.2 is satisfied because
-gcompat's loader runs musl under that name (facts §2a); without gcompat the loader reports 'Error
+gcompat's loader runs musl under that name (ldso/dynlink.c load_library); without gcompat the loader reports 'Error
 loading shared library ...: No such file or directory'.
 
 Fix: apk add gcompat.";
@@ -229,7 +229,7 @@ src/internal/pthread_impl.h), where glibc uses RLIMIT_STACK, typically 8 MiB. Co
 ever tested on glibc (deep recursion, large local arrays, big C++ objects on the stack) overflows and
 crashes with SIGSEGV. musl raises its default to the PT_GNU_STACK p_memsz of any object loaded at
 startup, up to 8 MiB (ldso/dynlink.c map_library/kernel_mapped_dso and src/env/__init_tls.c,
-commit 7b3348a9, musl 1.1.21; facts §2e). muslcheck reports files that import pthread_create or
+commit 7b3348a9, musl 1.1.21). muslcheck reports files that import pthread_create or
 thrd_create (or, for static files, define them in .symtab) with PT_GNU_STACK below 1 MiB; the message
 gives the size found. Threads created with pthread_attr_setstacksize are not affected, so the finding
 is a note when the file imports that function.
@@ -360,7 +360,7 @@ Fix: rebuild the program statically against musl (musl's getpwnam and getaddrinf
 
     VersionedForeignSymbol = "versioned-foreign-symbol", Warning,
         "A versioned import from a non-glibc library that will bind to musl's same-named function instead.",
-        "musl ignores symbol versions (facts §2b) and binds a reference to the first definition of the
+        "musl ignores symbol versions (ldso/dynlink.c find_sym2 reads only DT_VERSYM's hidden bit) and binds a reference to the first definition of the
 name in load order. A reference such as crypt@XCRYPT_2.0 asks for libxcrypt's crypt, but on Alpine
 libcrypt.so.1 is gcompat's symlink to libgcompat (which has no crypt), so the call lands in musl's
 crypt, which supports DES, MD5 ($1$), bcrypt ($2a$/$2b$/$2y$), SHA-256 ($5$) and SHA-512 ($6$) hashes
@@ -396,7 +396,7 @@ Fix: build with -fstack-protector-strong.";
         "PT_GNU_RELRO makes relocated data read-only after loading, but without BIND_NOW the PLT part of
 the GOT stays writable under glibc's lazy binding. Alpine's gcc passes -z relro -z now to every link
 (aports main/gcc/0003-Turn-on-Wl-z-relro-z-now-by-default.patch). musl always binds everything at
-startup (no lazy binding, facts §2d) and applies RELRO, so on musl the GOT is protected anyway; the
+startup (no lazy binding: ldso/dynlink.c reloc_all) and applies RELRO, so on musl the GOT is protected anyway; the
 flag matters where the same file runs under glibc.
 
 Fix: link with -Wl,-z,relro,-z,now.";
@@ -415,7 +415,7 @@ Fix: link with -Wl,-z,relro,-z,now.";
 executable, which turns stack overflows into code execution; it usually comes from an assembly file
 without a .note.GNU-stack section or from GCC nested-function trampolines. For a shared library,
 glibc makes the whole process's stack executable when loading it; musl's loader never changes stack
-permissions (its PT_GNU_STACK handling reads only the size, facts §2e; there is no equivalent of
+permissions (its PT_GNU_STACK handling reads only the size; there is no equivalent of
 glibc's _dl_make_stack_executable), so a library that really executes code on the stack crashes on musl. Alpine builds with -Wtrampolines and
 non-executable stacks (aports main/gcc/0007-Enable-Wtrampolines-by-default.patch).
 
@@ -450,7 +450,7 @@ Fix: build with -O2 -D_FORTIFY_SOURCE=2 (on Alpine, against musl, fortify-header
     RiskyRpath = "risky-rpath", Warning,
         "DT_RPATH/DT_RUNPATH contains an empty, relative or world-writable directory.",
         "musl's loader searches DT_RPATH/DT_RUNPATH (with $ORIGIN expanded) before the system
-directories (facts §2a), relative to the process's current directory for relative entries. An empty
+directories (ldso/dynlink.c load_library), relative to the process's current directory for relative entries. An empty
 entry means the current directory; a relative entry depends on where the program is started; a
 world-writable directory such as /tmp lets any local user plant a library that the program loads.
 muslcheck flags empty and relative entries and the well-known world-writable directories (/tmp,
@@ -493,6 +493,19 @@ skipped.";
         "muslcheck reads the program headers and the dynamic segment the way musl's loader does. When these
 point outside the file, are truncated or are inconsistent, the loader would fail too (or crash);
 the input gets an error record with the reason, and the rest of the batch goes on.";
+
+    ToleratedDamage = "tolerated-damage", Warning,
+        "Part of the file's dynamic information is damaged; muslcheck read around it, so its facts may be incomplete.",
+        "Some structures the loader may not need are cut short or lie outside the file: a version table
+(DT_VERNEED, DT_VERDEF, DT_VERSYM), a hash table, the end of the symbol table, an overlong relocation
+table. musl's loader reads only what relocations and lookups reach (ldso/dynlink.c do_relocs,
+find_sym2), so such a file may still load, and muslcheck judges what it could read instead of
+rejecting the file. The finding names what was skipped: the verdict rests on the rest, and an
+import whose version or symbol could not be read is judged without it.
+
+Fix: check how the file was produced (a truncated download, a broken strip or patch tool); rebuild or
+fetch it again, then re-check. `muslcheck explain malformed-elf` covers damage the loader cannot
+read around.";
 }
 
 #[cfg(test)]

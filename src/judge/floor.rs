@@ -1,7 +1,7 @@
 //! The glibc floor (#6): the oldest glibc that can run a glibc-built file, and the imports that set
 //! it (what auditwheel calls the platform tag). glibc's loader refuses to start a file whose
 //! DT_VERNEED asks for a version node its libraries do not define; musl ignores versions entirely
-//! (facts §2b), so this answers "which glibc hosts can run it", not "does it run on Alpine".
+//! (docs/loader.md §3), so this answers "which glibc hosts can run it", not "does it run on Alpine".
 
 use serde::Serialize;
 

@@ -188,3 +188,137 @@ fn rpaths(facts: &Facts, out: &mut Vec<Finding>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::{Arch, Import, Stack, SymType};
+
+    /// A dynamic glibc PIE with full RELRO and a non-executable stack: nothing to say yet.
+    fn hardened() -> Facts {
+        let mut f = Facts::empty(Arch::X86_64, Kind::Pie);
+        f.libc = Libc::Glibc;
+        f.relro = true;
+        f.bind_now = true;
+        f.stack = Some(Stack {
+            size: 0,
+            exec: false,
+        });
+        f
+    }
+
+    fn import(f: &mut Facts, name: &str) {
+        f.imports.push(Import {
+            name: name.into(),
+            weak: false,
+            sym_type: SymType::Func,
+            version: None,
+            library: None,
+            referenced: true,
+        });
+    }
+
+    fn ids(f: &Facts) -> Vec<Code> {
+        let mut out = Vec::new();
+        findings(f, &mut out);
+        assert!(
+            out.iter().all(|x| x.impact == Verdict::Native),
+            "advice only"
+        );
+        out.iter().map(|x| x.id).collect()
+    }
+
+    #[test]
+    fn a_hardened_file_gets_no_advice() {
+        assert_eq!(ids(&hardened()), []);
+    }
+
+    #[test]
+    fn pie_relro_and_stack_each_decide_one_finding() {
+        let mut f = hardened();
+        f.kind = Kind::Executable;
+        assert_eq!(ids(&f), [Code::NoPie]);
+        let mut f = hardened();
+        f.bind_now = false;
+        assert_eq!(ids(&f), [Code::PartialRelro]);
+        f.relro = false;
+        assert_eq!(ids(&f), [Code::NoRelro], "no RELRO at all outranks partial");
+        let mut f = hardened();
+        f.stack = Some(Stack {
+            size: 0,
+            exec: true,
+        });
+        assert_eq!(ids(&f), [Code::ExecStack]);
+        f.stack = None;
+        assert_eq!(
+            ids(&f),
+            [Code::ExecStack],
+            "no PT_GNU_STACK means executable"
+        );
+        // Static files have no RELRO to speak of: only the stack counts.
+        let mut f = hardened();
+        f.kind = Kind::Static;
+        f.relro = false;
+        assert_eq!(ids(&f), []);
+    }
+
+    #[test]
+    fn buffer_functions_without_ssp_or_fortify_are_reported() {
+        let mut f = hardened();
+        import(&mut f, "memcpy");
+        assert_eq!(ids(&f), [Code::NoStackProtector, Code::NotFortified]);
+        import(&mut f, "__stack_chk_fail");
+        assert_eq!(ids(&f), [Code::NotFortified]);
+        import(&mut f, "__memcpy_chk");
+        assert_eq!(ids(&f), []);
+        // Fortify is glibc's: a musl file is not asked for it.
+        let mut f = hardened();
+        f.libc = Libc::Musl;
+        import(&mut f, "strcpy");
+        assert_eq!(ids(&f), [Code::NoStackProtector]);
+        // No buffer functions: nothing to protect.
+        let mut f = hardened();
+        import(&mut f, "puts");
+        assert_eq!(ids(&f), []);
+    }
+
+    #[test]
+    fn text_relocations_crash_only_kernel_mapped_musl_programs() {
+        let mut out = Vec::new();
+        let mut f = hardened();
+        f.textrel = true;
+        f.libc = Libc::Musl;
+        findings(&f, &mut out);
+        assert!(
+            out.iter()
+                .any(|x| x.id == Code::Textrel && x.message.contains("SIGSEGV"))
+        );
+        out.clear();
+        f.kind = Kind::SharedLibrary;
+        findings(&f, &mut out);
+        let t = out
+            .iter()
+            .find(|x| x.id == Code::Textrel)
+            .map(|x| x.message.clone());
+        assert!(t.is_some_and(|m| !m.contains("SIGSEGV")));
+    }
+
+    #[test]
+    fn rpath_entries_empty_relative_or_world_writable_are_risky() {
+        let mut f = hardened();
+        f.rpath = vec!["".into(), "lib".into(), "/tmp/x".into(), "/usr/lib".into()];
+        f.runpath = vec![
+            "$ORIGIN/../lib".into(),
+            "${ORIGIN}".into(),
+            "/var/tmp".into(),
+        ];
+        let mut out = Vec::new();
+        findings(&f, &mut out);
+        let risky: Vec<&str> = out
+            .iter()
+            .filter(|x| x.id == Code::RiskyRpath)
+            .filter_map(|x| x.library.as_deref())
+            .collect();
+        assert_eq!(risky, ["", "lib", "/tmp/x", "/var/tmp"]);
+    }
+}

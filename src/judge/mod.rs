@@ -1,15 +1,17 @@
 //! Stage 3, judge: facts + symbol database + target → verdict and findings.
 //!
-//! This follows musl's dynamic linker (ldso/dynlink.c) as described in
-//! `../shared/reference/musl-gcompat-facts.md`: symbols resolve by name with versions ignored,
-//! weak undefined references never block, every relocation is processed before the program
-//! starts, IRELATIVE is fatal and IFUNC definitions are invisible. No I/O, no printing.
+//! This follows musl's dynamic linker (ldso/dynlink.c) as docs/loader.md describes it: symbols
+//! resolve by name with versions ignored, weak undefined references never block, every
+//! relocation is processed before the program starts, IRELATIVE is fatal and IFUNC definitions
+//! are invisible. No I/O, no printing.
 
 pub mod closure;
 mod codes;
 mod finding;
 mod floor;
 mod hardening;
+pub mod relocations;
+pub mod resolve;
 mod runtime;
 mod target;
 mod verdict;
@@ -27,7 +29,8 @@ pub use target::{DEFAULT_MUSL, Target, TargetError};
 pub use verdict::{Verdict, verdict_of};
 
 use crate::db::{Db, GcompatLib};
-use crate::inspect::{Arch, Facts, Import, Kind, SymType, is_irelative};
+use crate::inspect::{Arch, Facts, Import, Kind, SymType};
+use resolve::Provider;
 
 /// The verdict for one file and the findings behind it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -62,14 +65,6 @@ fn is_glibc_library(lib: &str) -> bool {
 
 fn is_glibc_version(v: &str) -> bool {
     v.starts_with("GLIBC_") || v.starts_with("XCRYPT_")
-}
-
-/// Where the loader finds an import on the target.
-enum Provider {
-    Musl,
-    Lfs64(&'static str),
-    Gcompat(GcompatLib),
-    Nobody,
 }
 
 /// Judge one file's facts for a target.
@@ -125,6 +120,7 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
         };
         rt.findings(&mut findings);
         hardening::findings(facts, &mut findings);
+        tolerated_damage(facts, &mut findings);
         sort(&mut findings);
         return Judgement {
             verdict: verdict_of(findings.iter().map(|f| f.impact)),
@@ -172,11 +168,27 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
     }
     .findings(&mut findings);
     hardening::findings(facts, &mut findings);
+    tolerated_damage(facts, &mut findings);
     sort(&mut findings);
     Judgement {
         verdict: verdict_of(findings.iter().map(|f| f.impact)),
         findings,
         glibc_floor,
+    }
+}
+
+/// What the reader read around (`Facts::tolerated`): one `tolerated-damage` warning per problem,
+/// so that a verdict resting on partial facts says so.
+fn tolerated_damage(facts: &Facts, out: &mut Vec<Finding>) {
+    for what in &facts.tolerated {
+        out.push(
+            Finding::new(
+                Code::ToleratedDamage,
+                Verdict::Native,
+                format!("read around damage: {what}"),
+            )
+            .fix(Fix::step("fetch or rebuild the file, then re-check")),
+        );
     }
 }
 
@@ -332,25 +344,7 @@ impl Ctx<'_> {
     }
 
     fn relocations(&self, out: &mut Vec<Finding>) {
-        for r in &self.facts.unsupported_relocs {
-            let why = if is_irelative(self.arch, r.r_type) {
-                " (the file defines and uses an IFUNC; musl does not support IFUNC)"
-            } else {
-                ""
-            };
-            out.push(
-                Finding::new(
-                    Code::UnsupportedRelocation,
-                    Verdict::Rebuild,
-                    format!(
-                        "{} × {}: musl's loader stops with 'unsupported relocation type {}'{why}",
-                        r.count, r.name, r.r_type
-                    ),
-                )
-                .symbol(Symbol::plain(r.name.clone()))
-                .fix("rebuild without IFUNC/target_clones, against musl"),
-            );
-        }
+        relocations::unsupported(self.facts, out);
         if self.facts.relr && !self.target.musl_at_least(1, 2, 4) {
             out.push(
                 Finding::new(Code::DtRelr, Verdict::Rebuild, format!("uses DT_RELR, which musl {} ignores: pointers stay unrelocated and the program crashes", self.target.musl))
@@ -381,23 +375,7 @@ impl Ctx<'_> {
     }
 
     fn provider(&self, name: &str) -> Provider {
-        if self.musl.contains(name) {
-            return Provider::Musl;
-        }
-        // musl ≥ 1.2.4 remaps a failed LFS64 lookup to the plain name (ldso/dynlink.c get_lfs64).
-        if self.target.musl_at_least(1, 2, 4) {
-            if let Some(base) = self.db.lfs64_base(name) {
-                if self.musl.contains(base) {
-                    return Provider::Lfs64(base);
-                }
-            }
-        }
-        if self.gcompat() {
-            if let Some(lib) = self.db.gcompat_provider(self.arch, name) {
-                return Provider::Gcompat(lib);
-            }
-        }
-        Provider::Nobody
+        resolve::provider(self.db, self.target, self.arch, self.musl, name)
     }
 
     /// DT_NEEDED libraries that could provide an unversioned symbol we do not know.

@@ -583,3 +583,178 @@ pub(super) fn shim_advice(db: &Db, findings: &mut [Finding]) {
         fix.shim = Some(shim.clone());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::{Import, Kind, Stack, SymType};
+
+    /// A dynamic glibc PIE importing `names` (referenced, non-weak).
+    fn glibc_program(names: &[&str]) -> Facts {
+        let mut f = Facts::empty(Arch::X86_64, Kind::Pie);
+        f.libc = Libc::Glibc;
+        f.needed = vec!["libc.so.6".into()];
+        for n in names {
+            f.imports.push(Import {
+                name: n.to_string(),
+                weak: false,
+                sym_type: SymType::Func,
+                version: None,
+                library: None,
+                referenced: true,
+            });
+        }
+        f
+    }
+
+    fn run(f: &Facts, musl: &str, gcompat: bool) -> Vec<Finding> {
+        let db = Db::get().unwrap();
+        let g = if gcompat { None } else { Some("none") };
+        let target = Target::resolve(db, None, Some(musl), g).unwrap();
+        let exports = db.musl_exports(&target.musl, f.arch);
+        let rt = Runtime {
+            facts: f,
+            db,
+            target: &target,
+            arch: f.arch,
+            musl: exports,
+            gcompat_in_process: gcompat,
+        };
+        let mut out = Vec::new();
+        rt.findings(&mut out);
+        assert!(
+            out.iter().all(|x| x.impact == Verdict::Native),
+            "advice only"
+        );
+        out
+    }
+
+    fn ids(out: &[Finding]) -> Vec<Code> {
+        out.iter().map(|f| f.id).collect()
+    }
+
+    #[test]
+    fn thread_stacks_below_1_mib_are_reported_unless_raised() {
+        let mut f = glibc_program(&["pthread_create"]);
+        let out = run(&f, "1.2.5", true);
+        assert_eq!(ids(&out), [Code::ThreadStackSize]);
+        assert!(out[0].message.contains("128 KiB"), "{}", out[0].message);
+        f.stack = Some(Stack {
+            size: 512 << 10,
+            exec: false,
+        });
+        let out = run(&f, "1.2.5", true);
+        assert!(out[0].message.contains("512 KiB"), "{}", out[0].message);
+        f.stack = Some(Stack {
+            size: 8 << 20,
+            exec: false,
+        });
+        assert_eq!(ids(&run(&f, "1.2.5", true)), []);
+        // Setting its own stack sizes makes it a note.
+        let f = glibc_program(&["pthread_create", "pthread_attr_setstacksize"]);
+        assert_eq!(run(&f, "1.2.5", true)[0].severity, Severity::Note);
+        let f = glibc_program(&["pthread_create", "pthread_setattr_default_np"]);
+        assert_eq!(ids(&run(&f, "1.2.5", true)), []);
+    }
+
+    #[test]
+    fn threads_that_allocate_contend_on_musls_malloc_unless_they_bring_their_own() {
+        let f = glibc_program(&["pthread_create", "malloc", "free"]);
+        assert!(ids(&run(&f, "1.2.5", true)).contains(&Code::MallocContention));
+        let mut own = f.clone();
+        own.needed.push("libjemalloc.so.2".into());
+        assert!(!ids(&run(&own, "1.2.5", true)).contains(&Code::MallocContention));
+        let single = glibc_program(&["malloc", "free"]);
+        assert!(!ids(&run(&single, "1.2.5", true)).contains(&Code::MallocContention));
+    }
+
+    #[test]
+    fn dns_is_a_warning_before_musl_1_2_4_and_a_note_after() {
+        let f = glibc_program(&["getaddrinfo"]);
+        let old = run(&f, "1.2.3", true);
+        let new = run(&f, "1.2.5", true);
+        let dns = |o: &[Finding]| o.iter().find(|x| x.id == Code::DnsResolver).cloned();
+        let (old, new) = (dns(&old).unwrap(), dns(&new).unwrap());
+        assert_eq!(
+            (old.severity, new.severity),
+            (Severity::Warning, Severity::Note)
+        );
+        assert!(old.fix.is_some() && new.fix.is_none());
+    }
+
+    #[test]
+    fn locales_collation_is_a_warning_and_setlocale_alone_a_note() {
+        let strong = run(&glibc_program(&["strcoll", "setlocale"]), "1.2.5", true);
+        let weak = run(&glibc_program(&["setlocale"]), "1.2.5", true);
+        let sev = |o: &[Finding]| {
+            o.iter()
+                .find(|x| x.id == Code::LocaleIconv)
+                .map(|x| x.severity)
+        };
+        assert_eq!(sev(&strong), Some(Severity::Warning));
+        assert_eq!(sev(&weak), Some(Severity::Note));
+    }
+
+    #[test]
+    fn musl_built_and_static_files_expect_musls_behaviour() {
+        let mut f = glibc_program(&["pthread_create", "malloc", "free", "getaddrinfo", "strcoll"]);
+        f.libc = Libc::Musl;
+        assert_eq!(ids(&run(&f, "1.2.3", true)), []);
+        f.libc = Libc::Static;
+        f.kind = Kind::Static;
+        assert_eq!(ids(&run(&f, "1.2.3", true)), []);
+    }
+
+    #[test]
+    fn gnu_semantics_apply_unless_gcompat_overrides_them() {
+        let f = glibc_program(&["strerror_r", "basename"]);
+        let bound = |gcompat| {
+            run(&f, "1.2.5", gcompat)
+                .iter()
+                .filter(|x| x.id == Code::GnuSemantics)
+                .filter_map(|x| x.symbol.as_ref().map(|s| s.name.clone()))
+                .collect::<Vec<_>>()
+        };
+        // libgcompat's GNU strerror_r wins once it is in the process; basename has no GNU twin there.
+        assert_eq!(bound(false), ["strerror_r", "basename"]);
+        assert_eq!(bound(true), ["basename"]);
+    }
+
+    #[test]
+    fn time64_is_a_rebuild_for_dynamic_32_bit_glibc_only() {
+        let mut f = glibc_program(&["time"]);
+        f.arch = Arch::Other(object::elf::EM_386);
+        f.bits = 32;
+        let t = time64(&f).unwrap();
+        assert_eq!((t.id, t.impact), (Code::Time64Abi, Verdict::Rebuild));
+        assert!(t.message.contains("imports time"), "{}", t.message);
+        f.kind = Kind::Static;
+        assert!(time64(&f).is_none(), "static: brings its own glibc");
+        let mut musl = glibc_program(&[]);
+        musl.arch = Arch::Other(object::elf::EM_386);
+        musl.bits = 32;
+        musl.libc = Libc::Musl;
+        assert!(time64(&musl).is_none());
+        assert!(time64(&glibc_program(&["time"])).is_none(), "64-bit");
+    }
+
+    #[test]
+    fn shim_advice_only_when_every_missing_symbol_has_one() {
+        let db = Db::get().unwrap();
+        let missing = |name: &str| {
+            Finding::new(Code::MissingSymbol, Verdict::Rebuild, "m")
+                .symbol(Symbol::new(name, Some("GLIBC_2.36".into())))
+                .fix(Fix::step("rebuild against musl"))
+        };
+        let mut one = vec![missing("arc4random")];
+        shim_advice(db, &mut one);
+        let shim = one[0].fix.as_ref().and_then(|f| f.shim.clone()).unwrap();
+        assert_eq!(shim.packages, ["libbsd"]);
+        let mut two = vec![missing("arc4random"), missing("fcntl64")];
+        shim_advice(db, &mut two);
+        assert!(
+            two.iter()
+                .all(|f| f.fix.as_ref().is_some_and(|x| x.shim.is_none()))
+        );
+    }
+}

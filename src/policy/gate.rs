@@ -330,6 +330,7 @@ mod tests {
             glibc_floor: None,
             findings,
             gate: None,
+            verify: None,
         }
     }
 

@@ -2,7 +2,7 @@
 //!
 //! Line 1 is `{"type":"header", schema, schema_version, tool, target}`, then one
 //! `{"type":"record", ...}` per input (the fields of a `results[]` record of the JSON report),
-//! then `{"type":"summary", totals, summary, gate?}`. Documented in docs/json.md.
+//! then `{"type":"summary", totals, summary, gate?, verify?}`. Documented in docs/json.md.
 
 use serde::Serialize;
 
@@ -35,6 +35,8 @@ struct SummaryLine<'a> {
     summary: &'a BatchSummary,
     #[serde(skip_serializing_if = "Option::is_none")]
     gate: Option<&'a Gate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verify: Option<&'a crate::verify::Summary>,
 }
 
 fn line<T: Serialize>(value: &T) -> String {
@@ -69,6 +71,7 @@ pub fn render_jsonl_summary(report: &Report) -> String {
         totals: &report.totals,
         summary: &report.summary,
         gate: report.gate.as_ref(),
+        verify: report.verify.as_ref(),
     })
 }
 

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use super::{Record, Report};
 use crate::judge::{Severity, Verdict};
 use crate::policy::blocking;
+use crate::verify::Agreement;
 
 /// Render the report as JUnit XML.
 pub fn render_junit(report: &Report) -> String {
@@ -47,6 +48,13 @@ pub fn render_junit(report: &Report) -> String {
             "      <property name=\"target\" value=\"{}\"/>",
             esc(&report.target.describe())
         );
+        if let Some(v) = &report.verify {
+            let _ = writeln!(
+                out,
+                "      <property name=\"verify\" value=\"{}\"/>",
+                esc(&super::verify::summary_line(v))
+            );
+        }
         if let Some(g) = &report.gate {
             let _ = writeln!(
                 out,
@@ -73,6 +81,14 @@ enum Outcome {
 }
 
 fn outcome(r: &Record) -> Outcome {
+    // `muslcheck verify`: a test is a prediction checked against the host.
+    if let Some(o) = &r.verify {
+        return match o.agreement {
+            Agreement::Agree => Outcome::Pass,
+            Agreement::Disagree => Outcome::Failure,
+            Agreement::Unconfirmed | Agreement::NotChecked => Outcome::Skipped,
+        };
+    }
     let fails = r.fails();
     match r.gate_verdict() {
         // Not judged (a limit stopped muslcheck) and not accepted: it fails closed, as an error.
@@ -126,34 +142,51 @@ fn testcase(out: &mut String, r: &Record, report: &Report) {
         .as_ref()
         .map_or("rebuild", |g| g.fail_on.as_str());
     let reason = r.reason.as_deref().unwrap_or("");
-    let body = match outcome(r) {
-        Outcome::Pass => None,
-        Outcome::Skipped => Some(format!(
-            "<skipped message=\"{}\"/>",
-            esc(if reason.is_empty() {
-                r.gate_verdict().as_str()
+    let body = match (outcome(r), &r.verify) {
+        (Outcome::Failure | Outcome::Skipped, Some(o)) => {
+            let tag = if super::verify::disagrees(o) {
+                format!(
+                    "<failure message=\"{}\" type=\"disagree\">{}</failure>",
+                    esc(&format!("predicted {}: {}", o.predicted.as_str(), o.note)),
+                    esc(&super::verify::observed(o))
+                )
             } else {
-                reason
-            })
-        )),
-        Outcome::Error => Some(format!(
-            "<error message=\"{}\" type=\"error\">{}</error>",
-            esc(reason),
-            esc(&counted.join("\n"))
-        )),
-        Outcome::Failure => {
-            let first = counted.first().map_or("", |s| s.as_str());
-            let first = first.lines().next().unwrap_or("");
-            Some(format!(
-                "<failure message=\"{}\" type=\"{}\">{}</failure>",
-                esc(&format!(
-                    "{} (fails --fail-on {threshold}): {first}",
-                    r.gate_verdict().as_str()
-                )),
-                r.gate_verdict().as_str(),
-                esc(&counted.join("\n"))
-            ))
+                format!(
+                    "<skipped message=\"{}\"/>",
+                    esc(&super::verify::observed(o))
+                )
+            };
+            Some(tag)
         }
+        (o, _) => match o {
+            Outcome::Pass => None,
+            Outcome::Skipped => Some(format!(
+                "<skipped message=\"{}\"/>",
+                esc(if reason.is_empty() {
+                    r.gate_verdict().as_str()
+                } else {
+                    reason
+                })
+            )),
+            Outcome::Error => Some(format!(
+                "<error message=\"{}\" type=\"error\">{}</error>",
+                esc(reason),
+                esc(&counted.join("\n"))
+            )),
+            Outcome::Failure => {
+                let first = counted.first().map_or("", |s| s.as_str());
+                let first = first.lines().next().unwrap_or("");
+                Some(format!(
+                    "<failure message=\"{}\" type=\"{}\">{}</failure>",
+                    esc(&format!(
+                        "{} (fails --fail-on {threshold}): {first}",
+                        r.gate_verdict().as_str()
+                    )),
+                    r.gate_verdict().as_str(),
+                    esc(&counted.join("\n"))
+                ))
+            }
+        },
     };
     let mut system_out = format!("verdict: {}", r.verdict.as_str());
     if r.gate_verdict() != r.verdict {
@@ -164,6 +197,9 @@ fn testcase(out: &mut String, r: &Record, report: &Report) {
     }
     for a in &accepted {
         let _ = write!(system_out, "\naccepted: {a}");
+    }
+    if let Some(o) = &r.verify {
+        let _ = write!(system_out, "\nverify {}", super::verify::observed(o));
     }
     out.push_str(">\n");
     if let Some(b) = body {

@@ -30,6 +30,7 @@ const VERDICTS: [Verdict; 5] = [
 pub fn render_markdown(report: &Report) -> String {
     let mut out = String::new();
     headline(&mut out, report);
+    verification(&mut out, report);
     counts(&mut out, report);
     failing(&mut out, report);
     blockers(&mut out, report);
@@ -99,6 +100,41 @@ fn headline(out: &mut String, report: &Report) {
             );
         }
     }
+}
+
+/// `muslcheck verify`: the agreement line and the files whose observation contradicts the
+/// prediction.
+fn verification(out: &mut String, report: &Report) {
+    let Some(v) = &report.verify else { return };
+    let icon = if v.disagree > 0 { "❌" } else { "✅" };
+    let _ = writeln!(
+        out,
+        "### {icon} verify: {} of {} checked files agree\n\n{}\n",
+        v.agree,
+        v.checked,
+        cell(&super::verify::summary_line(v))
+    );
+    let bad: Vec<&Record> = report
+        .results
+        .iter()
+        .filter(|r| r.verify.as_ref().is_some_and(super::verify::disagrees))
+        .collect();
+    if bad.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "| file | predicted | observed |\n|---|---|---|");
+    for r in bad.iter().take(MAX_FAILING) {
+        if let Some(o) = &r.verify {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                code(&r.path),
+                o.predicted.as_str(),
+                cell(&super::verify::observed(o))
+            );
+        }
+    }
+    let _ = writeln!(out, "{}\n", more(bad.len(), MAX_FAILING));
 }
 
 fn counts(out: &mut String, report: &Report) {

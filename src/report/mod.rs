@@ -14,6 +14,7 @@ mod sarif;
 pub mod summary;
 mod table;
 mod text;
+mod verify;
 
 use serde::Serialize;
 
@@ -102,6 +103,9 @@ pub struct Record {
     /// Standing under the policy (`effective_verdict`, `fails`), once a policy is applied.
     #[serde(flatten)]
     pub gate: Option<RecordGate>,
+    /// What the host's loader and a run said (`muslcheck verify`, #10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<crate::verify::Observation>,
 }
 
 impl Record {
@@ -215,6 +219,9 @@ pub struct Report {
     /// The CI gate's outcome, once a policy is applied ([`Report::apply_policy`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gate: Option<Gate>,
+    /// Agreement with the host's loader (`muslcheck verify`, #10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<crate::verify::Summary>,
 }
 
 impl Report {
@@ -231,6 +238,7 @@ impl Report {
             totals,
             summary,
             gate: None,
+            verify: None,
         }
     }
 }

@@ -20,6 +20,9 @@ use crate::policy::SuppressionKind;
 const SARIF_SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
+/// The rule of `muslcheck verify` disagreements (not a finding: an observation on the host).
+const VERIFY_RULE: &str = "verify-disagreement";
+
 /// Render the report as a SARIF 2.1.0 log (pretty JSON and a newline).
 pub fn render_sarif(report: &Report) -> String {
     let artifacts: Vec<Value> = report.results.iter().map(artifact).collect();
@@ -29,6 +32,27 @@ pub fn render_sarif(report: &Report) -> String {
         for f in r.findings.iter().filter(|f| f.id != Code::NotElf) {
             results.push(result(r, index, f, baseline_used));
         }
+        if let Some(o) = r.verify.as_ref().filter(|o| super::verify::disagrees(o)) {
+            results.push(json!({
+                "ruleId": VERIFY_RULE,
+                "ruleIndex": Code::ALL.len(),
+                "level": "error",
+                "message": {"text": format!("{}: {}", r.path, super::verify::observed(o))},
+                "locations": [location(r, index)],
+                "properties": {"verdict": r.verdict, "verify": o},
+            }));
+        }
+    }
+    let mut rules: Vec<Value> = Code::ALL.iter().map(|c| rule(*c)).collect();
+    if report.verify.is_some() {
+        rules.push(json!({
+            "id": VERIFY_RULE,
+            "name": "VerifyDisagreement",
+            "shortDescription": {"text": "musl's loader or a run on the host contradicts the verdict"},
+            "fullDescription": {"text": "muslcheck verify: the file was checked with the host's musl loader (list mode) and, with --run, started once; the outcome does not match the predicted verdict (docs/verify.md)."},
+            "defaultConfiguration": {"level": "error"},
+            "properties": {"tags": ["musl", "alpine", "portability"]},
+        }));
     }
     let unreadable: Vec<Value> = report
         .results
@@ -82,6 +106,9 @@ pub fn render_sarif(report: &Report) -> String {
         "target": report.target,
         "totals": report.totals,
     });
+    if let Some(v) = &report.verify {
+        set(&mut properties, "verify", json!(v));
+    }
     if let Some(g) = &report.gate {
         set(
             &mut properties,
@@ -102,7 +129,7 @@ pub fn render_sarif(report: &Report) -> String {
                 "name": "muslcheck",
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "rules": Code::ALL.iter().map(|c| rule(*c)).collect::<Vec<_>>(),
+                "rules": rules,
             }},
             "invocations": [invocation],
             "artifacts": artifacts,
@@ -176,6 +203,9 @@ fn artifact(r: &Record) -> Value {
             json!(g.effective_verdict),
         );
         set(&mut properties, "fails", json!(g.fails));
+    }
+    if let Some(o) = &r.verify {
+        set(&mut properties, "verify", json!(o));
     }
     set(&mut a, "properties", properties);
     a

@@ -100,6 +100,9 @@ pub fn render_text(report: &Report, opts: TextOptions) -> String {
         );
     }
     totals_line(&mut out, report);
+    if let Some(v) = &report.verify {
+        let _ = writeln!(out, "{}", super::verify::summary_line(v));
+    }
     gate(&mut out, report, opts.color);
     out
 }
@@ -236,10 +239,20 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
         );
     }
     let _ = writeln!(out, "{head}");
-    // Why a file was skipped or is an error, unless a finding below already says it.
-    let said = r.findings.iter().any(|f| {
-        Some(&f.message) == r.reason.as_ref() && (opts.verbose || f.severity != Severity::Note)
-    });
+    if let Some(o) = &r.verify {
+        let word = match o.agreement {
+            crate::verify::Agreement::Agree => p.wrap("32", "verify"),
+            crate::verify::Agreement::Disagree => p.wrap("1;31", "VERIFY"),
+            _ => p.wrap("2", "verify"),
+        };
+        let _ = writeln!(out, "  {word} {}", super::verify::observed(o));
+    }
+    // Why a file was skipped or is an error. When the record has findings, its reason is its
+    // first finding's message (`crate::analyse`): said below, unless that finding is hidden.
+    let said = r
+        .findings
+        .first()
+        .is_some_and(|f| opts.verbose || f.severity != Severity::Note);
     if let Some(reason) = r.reason.as_ref().filter(|_| !said) {
         let _ = writeln!(out, "  {reason}");
     }

@@ -120,6 +120,20 @@
     app.appendChild(banner);
   }
 
+  var verify = data.verify;
+  if (verify) {
+    var vh = verify.host;
+    app.appendChild(el("div", {"class": "banner " + (verify.disagree > 0 ? "failed" : "passed"), "id": "verify",
+      "data-disagree": String(verify.disagree)}, [
+      el("strong", null, [verify.disagree > 0 ? "Verify: disagreements" : "Verify: predictions confirmed"]), " · ",
+      verify.agree + " of " + verify.checked + " checked files agree with musl " + vh.musl + " (" + vh.loader +
+        (vh.gcompat_preload ? ", gcompat " + vh.gcompat_preload : ", no gcompat") + ")" +
+        (verify.run_args ? " · ran with '" + verify.run_args.join(" ") + "'" +
+          (vh.network_isolation ? " without network (" + vh.network_isolation + ")" : " with network") : " · list mode only") +
+        " · " + verify.unconfirmed + " unconfirmed, " + verify.not_checked + " not checked"
+    ]));
+  }
+
   // The first screen: how many run, the blockers with their fixes, and one action per artifact.
   var t = data.totals;
   function card(cls, title, n, count, detail) {
@@ -251,9 +265,19 @@
         el("span", {"class": "path", "title": r.path}, [el("span", {"class": "muted"}, [r.artifact + " › "]),
           el("code", null, [rel])]),
       r.fails ? el("span", {"class": "fails"}, ["fails the gate"]) : null,
+      r.verify ? el("span", {"class": r.verify.agreement === "disagree" ? "fails" : "muted",
+        "data-agreement": r.verify.agreement}, ["verify: " + r.verify.agreement]) : null,
       el("span", {"class": "muted"}, [nProblems ? plural(nProblems, "problem") : "no problem"].concat(
         nAdvice ? [" · " + nAdvice + " advice"] : []))]);
     var body = el("div", {"class": "body"});
+    if (r.verify) {
+      var o = r.verify;
+      body.appendChild(el("p", null, ["Verify (" + o.agreement + "): " + o.note +
+        (o.loader ? " · loader: " + o.loader.command + (o.loader.exit_code !== undefined ? " → exit " + o.loader.exit_code : "") : "") +
+        (o.run ? " · run: " + o.run.command + " → " + o.run.outcome +
+          (o.run.signal ? " " + o.run.signal : (o.run.exit_code !== undefined ? " " + o.run.exit_code : "")) +
+          (o.run.stderr ? " · stderr: " + o.run.stderr : "") : "")]));
+    }
     if (r.reason) { body.appendChild(el("p", null, [r.reason])); }
     if (r.elf) {
       body.appendChild(el("p", {"class": "muted"}, [r.elf.arch + " " + r.elf.kind + ", " + r.elf.libc +
