@@ -4,7 +4,7 @@
   var VERDICTS = ["native", "gcompat", "rebuild", "skipped", "error"];
   var LABEL = {
     native: "run as they are", gcompat: "run with gcompat", rebuild: "need a rebuild",
-    skipped: "not judged", error: "unreadable"
+    skipped: "not ELF, other architecture, or a limit", error: "unreadable"
   };
   var PAGE = 200;
 
