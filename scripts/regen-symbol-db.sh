@@ -36,7 +36,9 @@ MUSL_126=1.2.6-2            # Debian sid
 LIBC6=2.41-12+deb13u5       # Debian trixie
 LIBCRYPT1=1:4.4.38-1        # Debian trixie (libxcrypt)
 SUITES="bookworm trixie sid"
-DEB_MIRROR=http://deb.debian.org/debian
+# The Debian archive this machine's apt already uses (override with DEB_MIRROR=...).
+DEB_MIRROR=${DEB_MIRROR:-$(grep -hoE '^(URIs:[[:space:]]*|deb[[:space:]]+)[^[:space:]]+/debian/?([[:space:]]|$)' \
+  /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -n1 | awk '{print $NF}')}
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 TODAY=$(date -u +%Y-%m-%d)
 
@@ -87,6 +89,7 @@ check_db() {
     check "$f" "$sym" 'cut -d" " -f1'
   done
   check "$DB/gcompat/stubs.txt" 'BEGIN { FS = "\t" } !(NF == 3 && $1 ~ /^[A-Za-z_][A-Za-z0-9_]*$/ && ($2 == "warning" || $2 == "info") && $3 != "")' 'cut -f1'
+  check "$DB/gcompat/loader-stub.txt" '!(($1 == "build" && NF == 7 && ($2 == "x86_64" || $2 == "aarch64") && $3 ~ /^[0-9]+$/ && $4 ~ /^0x[0-9a-f]+$/ && $5 ~ /^0x[0-9a-f]+$/ && $6 ~ /^0x[0-9a-f]+$/ && ($7 == "gcompat-1.1.0" || $7 == "standin")) || ($1 == "neighbours" && NF == 5 && $3 ~ /^0x[0-9a-f]+$/ && $4 ~ /^0x[0-9a-f]+$/ && ($5 == "measured" || $5 == "assumed")))' 'cat'
   for f in "$DB"/glibc/glibc-*.txt; do
     check "$f" '!(NF == 5 && $1 ~ /\.so/ && ($4 == "FUNC" || $4 == "OBJECT" || $4 == "IFUNC" || $4 == "TLS") && ($5 == "default" || $5 == "compat"))' 'cat'
   done
@@ -97,7 +100,7 @@ check_db() {
   check "$DB/loader/glibc-only-sonames.txt" '!(NF == 1 && $1 ~ /\.so/)' 'cat'
   check "$DB/loader/lfs64.txt" '!(NF == 2 && $1 ~ /64(_r)?$/ && $2 !~ /64/)' 'cut -d" " -f1'
   check "$DB/alpine/releases.txt" '!(NF == 4 && $1 ~ /^(3\.[0-9]+|edge)$/ && $2 ~ /^[0-9]+\.[0-9]+\.[0-9]+$/ && $3 ~ /^[0-9]+\.[0-9]+\.[0-9]+$/ && ($4 == "verified" || $4 == "unverified"))' 'cut -d" " -f1'
-  check "$DB/alpine/soname-packages.txt" '!((NF == 2 || (NF == 4 && $3 == "#" && $4 == "unverified")) && $1 ~ /\.so/)' 'cut -d" " -f1'
+  check "$DB/alpine/soname-packages.txt" '!(NF >= 4 && $3 == "#" && ($4 == "unverified" || $4 == "verified:") && $1 ~ /\.so/)' 'cut -d" " -f1'
   # cross-file consistency
   [ "$(body "$DB/loader/lfs64.txt" | wc -l)" -eq 60 ] || { echo "CONSISTENCY lfs64.txt: not 60 entries"; fail=1; }
   n=$(for f in "$DB"/musl/musl-1.2.[4-9]-*.txt; do

@@ -24,6 +24,7 @@ const EXAMPLES: &str = "Examples:
   muslcheck scan --target alpine:3.18 dir/  judge every file under dir/ for Alpine 3.18
   muslcheck scan --gcompat none app.so      judge for plain musl, without gcompat
   muslcheck scan pkg.deb wheel.whl image/   archives and OCI images, with bundled-library closure
+  muslcheck scan registry:ghcr.io/org/app:1 docker:app:dev   images in a registry or the local engine
   find /store -name '*.tar.gz' | muslcheck scan --format jsonl -   paths from standard input
   muslcheck scan --format html -o report.html dist/   a migration assessment to share
   muslcheck explain missing-symbol          what a finding means and how to fix it
@@ -39,6 +40,13 @@ const SCAN_EXAMPLES: &str = "Examples:
                                                         several reports from one scan
   muslcheck scan --write-baseline muslcheck-baseline.json dist/ accept today's findings
   muslcheck scan --baseline muslcheck-baseline.json dist/       fail only on new findings
+
+Inputs: a path (file, directory, archive, OCI layout, docker save tarball), or SCHEME:WHAT:
+  registry:REF          pull from a registry (REF: [HOST[:PORT]/]NAME[:TAG][@DIGEST])
+  docker:REF podman:REF  the local engine's store (DOCKER_HOST / CONTAINER_HOST socket, or CLI)
+  oci-archive:FILE  docker-archive:FILE  oci-dir:DIR   image forms, stated
+  dir:DIR  file:PATH    a plain tree; a path whatever it looks like
+Multi-platform images: --platform linux/arm64, or --platform all (NAME@linux/arm64 artifacts).
 
 Policy: muslcheck.toml in the working directory (or --config FILE) sets target, fail-on, baseline
 and [[allow]] rules with a reason and an optional expiry; command-line flags override it.
@@ -217,6 +225,10 @@ pub struct ReportSpec {
     pub path: PathBuf,
 }
 
+fn parse_platform(s: &str) -> Result<muslcheck::input::Platform, String> {
+    muslcheck::input::Platform::parse(s)
+}
+
 fn parse_report_spec(s: &str) -> Result<ReportSpec, String> {
     let (format, path) = s
         .split_once('=')
@@ -292,10 +304,32 @@ impl clap::builder::TypedValueParser for Known {
 /// Options of `scan`.
 #[derive(Args, Debug)]
 pub struct ScanArgs {
-    /// Files, directories, archives (tar, zip/whl/jar, deb, rpm, apk, npm tgz) or OCI image
-    /// layouts / `docker save` tarballs to judge; `-` reads a list of paths from standard input.
-    #[arg(required = true)]
+    /// Files, directories, archives (tar, zip/whl/jar, deb, rpm, apk, npm tgz), OCI image
+    /// layouts / `docker save` tarballs, or SCHEME:WHAT — registry:REF, docker:REF, podman:REF,
+    /// oci-archive:FILE, oci-dir:DIR, docker-archive:FILE, dir:DIR, file:PATH (docs/inputs.md);
+    /// `-` reads a list of inputs from standard input.
+    #[arg(required = true, value_name = "INPUT")]
     pub paths: Vec<PathBuf>,
+    /// Platform of multi-platform images: OS/ARCH[/VARIANT] (linux/arm64), or `all` (each
+    /// platform its own artifact, NAME@OS/ARCH) [default: linux/ this machine's arch].
+    #[arg(long, value_name = "PLATFORM", value_parser = parse_platform, help_heading = "Images")]
+    pub platform: Option<muslcheck::input::Platform>,
+    /// Allow plain HTTP or an unverified certificate for this registry host (HOST[:PORT],
+    /// repeatable); no other host is ever contacted insecurely.
+    #[arg(long, value_name = "HOST", help_heading = "Images")]
+    pub insecure_registry: Vec<String>,
+    /// Trust exactly the PEM certificates in FILE for registries, instead of the system roots
+    /// (SSL_CERT_FILE adds to the system roots instead).
+    #[arg(long, value_name = "FILE", help_heading = "Images")]
+    pub registry_ca: Option<PathBuf>,
+    /// Longest wait, in seconds, to connect to a registry or engine, or for any read from it.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 60.0,
+        help_heading = "Images"
+    )]
+    pub network_timeout: f64,
     /// Worker threads (default: all cores).
     #[arg(long, short, value_name = "N")]
     pub jobs: Option<usize>,
@@ -324,6 +358,16 @@ pub struct ScanArgs {
     /// gcompat version, or `none` to judge for plain musl.
     #[arg(long, value_name = "VERSION|none", help_heading = "Target")]
     pub gcompat: Option<String>,
+    /// Alpine package index of the target release: an APKINDEX.tar.gz, a plain APKINDEX or apk's
+    /// installed database, or a directory of them (repeatable; give main and community). Only
+    /// packages an index provides are offered to `apk add` [default on an Alpine host: apk's
+    /// cached indexes; elsewhere the embedded table].
+    #[arg(long, value_name = "FILE|DIR", help_heading = "Target")]
+    pub apkindex: Vec<PathBuf>,
+    /// Judge all inputs as one install tree: a library in one input satisfies a binary in
+    /// another (e.g. sharp and @img/sharp-libvips, shipped as two npm packages).
+    #[arg(long)]
+    pub one_unit: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Report")]
     pub format: Format,
@@ -353,6 +397,11 @@ pub struct ScanArgs {
     /// Record the current findings as the baseline in FILE (this run then passes on them).
     #[arg(long, value_name = "FILE", help_heading = "Gate")]
     pub write_baseline: Option<PathBuf>,
+    /// Remove PREFIX from paths recorded in and matched against the baseline (repeatable), so
+    /// that a baseline written in one checkout or build directory serves another. Entries match
+    /// on content (SHA-256, ID, symbol, library) first, wherever the file now is.
+    #[arg(long, value_name = "PREFIX", help_heading = "Gate")]
+    pub strip_prefix: Vec<String>,
     /// Colour in text output.
     #[arg(long, value_enum, default_value_t = Color::Auto, help_heading = "Report")]
     pub color: Color,

@@ -47,6 +47,15 @@ pub fn conclude(record: &mut Record, reached: &[judge::closure::Reached<'_>], mu
     let c = judge::closure::conclude(&mut record.findings, reached, musl_loader);
     record.verdict = c.verdict;
     record.closure = c.closure;
+    // Its own verdict counts its libraries as the unit provides them, without what a bundled
+    // library contributes (that stays in `bundled-library` findings).
+    record.own_verdict = judge::verdict_of(
+        record
+            .findings
+            .iter()
+            .filter(|f| f.id != judge::Code::BundledLibrary)
+            .map(|f| f.impact),
+    );
 }
 
 /// [`analyse`] for bytes whose SHA-256 the caller already computed, also returning what closure
@@ -66,11 +75,13 @@ pub fn analyse_hashed_until(
     let mut record = Record {
         path: name.to_string(),
         artifact: artifact.to_string(),
+        image: None,
         sha256,
         size: Some(data.len() as u64),
         verdict: Verdict::Skipped,
         own_verdict: Verdict::Skipped,
         reason: None,
+        owner: None,
         closure: Vec::new(),
         elf: None,
         glibc_floor: None,
@@ -163,11 +174,13 @@ pub fn unreadable(name: &str, artifact: &str, why: &str) -> Record {
     Record {
         path: name.to_string(),
         artifact: artifact.to_string(),
+        image: None,
         sha256: None,
         size: None,
         verdict: Verdict::Error,
         own_verdict: Verdict::Error,
         reason: Some(format!("cannot read: {why}")),
+        owner: None,
         closure: Vec::new(),
         elf: None,
         glibc_floor: None,

@@ -123,9 +123,21 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
     if let Some(j) = args.jobs {
         opts.jobs = j.max(1);
     }
+    opts.one_unit = args.one_unit;
     opts.input.follow_symlinks = args.follow_symlinks;
     opts.input.limits = args.limits.to_limits();
     opts.input.exclude = exclude_set(&args.exclude)?;
+    if let Some(p) = &args.platform {
+        opts.input.platform = p.clone();
+    }
+    if !(args.network_timeout > 0.0 && args.network_timeout.is_finite()) {
+        bail!("--network-timeout must be a positive number of seconds");
+    }
+    opts.input.network = std::sync::Arc::new(input::Network::new(
+        args.insecure_registry.clone(),
+        args.registry_ca.clone(),
+        std::time::Duration::from_secs_f64(args.network_timeout),
+    ));
 
     // jsonl streams records as each input is finished; other formats are written at the end.
     // The destination is opened first, so that an unwritable --output fails before the scan.
@@ -163,37 +175,6 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
     Ok(exit::status(&report))
 }
 
-/// Every named input must exist (a dangling symbolic link does not): a typo (or an image reference muslcheck cannot open) is a usage
-/// error before anything is scanned, not an `error` record in a report.
-fn check_inputs(paths: &[PathBuf]) -> Result<()> {
-    let missing: Vec<String> = paths
-        .iter()
-        .filter(|p| std::fs::metadata(p).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound))
-        .map(|p| p.display().to_string())
-        .collect();
-    let Some(first) = missing.first() else {
-        return Ok(());
-    };
-    let hint = if missing
-        .iter()
-        .any(|m| m.starts_with("docker:") || m.starts_with("registry:"))
-    {
-        "; to judge a container image, save it first (`docker save -o image.tar IMAGE`, or \
-         `skopeo copy docker://IMAGE oci:DIR`) and scan the tarball or layout"
-    } else {
-        ""
-    };
-    let more = match missing.len() {
-        1 => String::new(),
-        n => format!(
-            " (and {} more: {})",
-            n - 1,
-            missing.get(1..).unwrap_or_default().join(", ")
-        ),
-    };
-    bail!("no such file or directory: {first}{more}{hint}; nothing was scanned")
-}
-
 /// `-` stands for a list of paths on standard input, one per line.
 fn expand_stdin(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
@@ -210,6 +191,51 @@ fn expand_stdin(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(out)
+}
+
+/// Inputs are checked before the scan starts: a malformed `SCHEME:` argument, a file or
+/// directory that does not exist (a typo, a dangling link), or a bare name that is no file but
+/// reads as an image reference, is a usage error (exit 2) that says what to write instead,
+/// never an `error` record in a report.
+fn check_inputs(paths: &[PathBuf]) -> Result<()> {
+    let mut missing = Vec::new();
+    for p in paths {
+        let arg = p.to_string_lossy();
+        let local = match input::Input::parse(&arg).map_err(anyhow::Error::msg)? {
+            input::Input::Path(p) => {
+                if std::fs::symlink_metadata(&p).is_err() {
+                    if let Some(hint) = input::scheme::image_hint(&arg) {
+                        bail!("{hint}");
+                    }
+                }
+                Some(p)
+            }
+            input::Input::File(p)
+            | input::Input::Dir(p)
+            | input::Input::OciDir(p)
+            | input::Input::OciArchive(p)
+            | input::Input::DockerArchive(p) => Some(p),
+            input::Input::Registry(_) | input::Input::Daemon(..) => None,
+        };
+        let gone = |p: &PathBuf| {
+            std::fs::metadata(p).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        };
+        if local.as_ref().is_some_and(gone) {
+            missing.push(arg.into_owned());
+        }
+    }
+    let Some(first) = missing.first() else {
+        return Ok(());
+    };
+    let more = match missing.len() {
+        1 => String::new(),
+        n => format!(
+            " (and {} more: {})",
+            n - 1,
+            missing.get(1..).unwrap_or_default().join(", ")
+        ),
+    };
+    bail!("no such file or directory: {first}{more}; nothing was scanned")
 }
 
 fn exclude_set(globs: &[String]) -> Result<Option<globset::GlobSet>> {

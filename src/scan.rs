@@ -18,8 +18,9 @@ use sha2::{Digest, Sha256};
 
 use crate::db::Db;
 use crate::input::{self, Data, Item, Source, UnitId, Units};
-use crate::judge::closure::{Bundled, Node, Reached, Resolver};
-use crate::judge::{Code, Target, Verdict};
+use crate::inspect::owners::Owners;
+use crate::judge::closure::{Bundled, Edge, How, Node, Reached, Resolver};
+use crate::judge::{Code, Finding, Target, Verdict, libraries};
 use crate::report::Record;
 
 /// How a batch is scanned.
@@ -32,6 +33,8 @@ pub struct ScanOptions {
     /// Set (e.g. by a Ctrl-C handler) to stop the scan: no new work starts, and [`scan`]
     /// returns [`std::io::ErrorKind::Interrupted`] without handing out the unfinished window.
     pub cancel: Arc<AtomicBool>,
+    /// All inputs form one install tree (`--one-unit`): closures resolve across inputs.
+    pub one_unit: bool,
 }
 
 impl Default for ScanOptions {
@@ -41,6 +44,7 @@ impl Default for ScanOptions {
             jobs,
             input: input::Options::default(),
             cancel: Arc::default(),
+            one_unit: false,
         }
     }
 }
@@ -66,8 +70,14 @@ struct Analysed {
     node: Option<Node>,
 }
 
-/// One unit's ELF files (their record indices and closure nodes) and links.
-type UnitFiles = (Vec<usize>, Vec<Node>, HashMap<String, String>);
+/// One unit's ELF files (their record indices and closure nodes), links, and file owners per
+/// artifact.
+type UnitFiles = (
+    Vec<usize>,
+    Vec<Node>,
+    HashMap<String, String>,
+    HashMap<String, Owners>,
+);
 
 /// An ELF file whose analysis a task will fill in.
 struct PendingElf {
@@ -88,6 +98,12 @@ enum Produced {
         target: String,
     },
     Record(Box<Record>),
+    /// File owners from a package manager's record (parsed at once: the bytes are not held).
+    Owners {
+        unit: UnitId,
+        artifact: String,
+        owners: Owners,
+    },
     /// The items of an archive read by another task.
     Nested(Arc<OnceLock<Vec<Produced>>>),
 }
@@ -125,9 +141,16 @@ pub fn scan(
         observer,
         cache: Mutex::new(HashMap::new()),
         in_flight: AtomicU64::new(0),
-        units: Units::default(),
+        units: if opts.one_unit {
+            Units::single()
+        } else {
+            Units::default()
+        },
     };
     let cancelled = || opts.cancel.load(Ordering::Relaxed);
+    // One install tree: every input's items are finished together, in input order.
+    let mut together: Vec<Produced> = Vec::new();
+    let mut empty: Vec<Record> = Vec::new();
     for window in paths.chunks(jobs) {
         if cancelled() {
             break;
@@ -144,7 +167,20 @@ pub fn scan(
             break;
         }
         for (path, out) in window.iter().zip(outs) {
-            let mut records = finish(out, db);
+            if opts.one_unit {
+                let mut flat = Vec::new();
+                flatten(out, &mut flat);
+                let judged = flat
+                    .iter()
+                    .any(|p| matches!(p, Produced::Elf(_) | Produced::Record(_)));
+                if !judged {
+                    let name = path.display().to_string();
+                    empty.push(crate::skipped(&name, &name, "no ELF files inside"));
+                }
+                together.extend(flat);
+                continue;
+            }
+            let mut records = finish(out, db, target);
             if records.is_empty() {
                 let name = path.display().to_string();
                 records.push(crate::skipped(&name, &name, "no ELF files inside"));
@@ -157,6 +193,11 @@ pub fn scan(
             std::io::ErrorKind::Interrupted,
             "scan interrupted",
         ));
+    }
+    if opts.one_unit {
+        let mut records = finish(together, db, target);
+        records.extend(empty);
+        emit(records);
     }
     Ok(())
 }
@@ -210,6 +251,20 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
     match item {
         Item::Unit { id, .. } => out.push(Produced::Unit(id)),
         Item::Link { unit, path, target } => out.push(Produced::Link { unit, path, target }),
+        Item::Meta {
+            unit,
+            artifact,
+            path,
+            data,
+        } => {
+            let mut owners = Owners::default();
+            owners.add(&path, &data);
+            out.push(Produced::Owners {
+                unit,
+                artifact,
+                owners,
+            })
+        }
         Item::Other {
             name,
             artifact,
@@ -334,6 +389,7 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
         name,
         artifact,
         data,
+        image,
         ..
     } = src;
     let limits = &shared.opts.input.limits;
@@ -392,6 +448,7 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
         a.record.path = name.clone();
         a.record.artifact = artifact.clone();
         shared.observer.judged(a.record.own_verdict);
+        a.record.image = image.clone();
         a
     }));
     result.unwrap_or_else(|_| Analysed {
@@ -401,7 +458,7 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
 }
 
 /// Turn one input's production into records: closure per unit, then drop what is not reported.
-fn finish(nested: Vec<Produced>, db: &Db) -> Vec<Record> {
+fn finish(nested: Vec<Produced>, db: &Db, target: &Target) -> Vec<Record> {
     let mut out = Vec::new();
     flatten(nested, &mut out);
     let mut records: Vec<Record> = Vec::new();
@@ -415,6 +472,14 @@ fn finish(nested: Vec<Produced>, db: &Db) -> Vec<Record> {
             }
             Produced::Link { unit, path, target } => {
                 units.entry(unit).or_default().2.insert(path, target);
+            }
+            Produced::Owners {
+                unit,
+                artifact,
+                owners,
+            } => {
+                let u = units.entry(unit).or_default();
+                u.3.entry(artifact).or_default().merge(owners);
             }
             Produced::Record(r) => {
                 named.push(true);
@@ -443,8 +508,9 @@ fn finish(nested: Vec<Produced>, db: &Db) -> Vec<Record> {
             }
         }
     }
-    for (idx, nodes, links) in units.values() {
-        conclude_unit(idx, nodes, links, db, &mut records);
+    for (idx, nodes, links, owners) in units.values() {
+        attribute_owners(idx, nodes, owners, &mut records, db, target);
+        conclude_unit(idx, nodes, links, db, target, &mut records);
     }
     // Relocatable objects inside trees and archives are never loaded: not worth a record.
     records
@@ -455,6 +521,37 @@ fn finish(nested: Vec<Produced>, db: &Db) -> Vec<Record> {
         .collect()
 }
 
+/// Name the package that installed each ELF file of a unit, and for a file another
+/// distribution installed, the Alpine package that replaces it.
+fn attribute_owners(
+    idx: &[usize],
+    nodes: &[Node],
+    owners: &HashMap<String, Owners>,
+    records: &mut [Record],
+    db: &Db,
+    target: &Target,
+) {
+    if owners.is_empty() {
+        return;
+    }
+    for (&ri, node) in idx.iter().zip(nodes) {
+        let Some(r) = records.get_mut(ri) else {
+            continue;
+        };
+        let Some(own) = owners.get(&r.artifact) else {
+            continue;
+        };
+        r.owner = own.owner_of(&node.path);
+        if r.own_verdict.is_judged() && r.own_verdict != Verdict::Native {
+            let replace = r
+                .owner
+                .as_ref()
+                .and_then(|o| libraries::alpine_replacement(o, db, target));
+            r.findings.extend(replace);
+        }
+    }
+}
+
 /// Resolve the closure of every file of one unit and conclude its record. Every record is
 /// concluded against the other files' own findings (as the judge left them), so the order
 /// in which files are concluded does not matter.
@@ -463,6 +560,7 @@ fn conclude_unit(
     nodes: &[Node],
     links: &HashMap<String, String>,
     db: &Db,
+    target: &Target,
     records: &mut [Record],
 ) {
     let resolver = Resolver::new(nodes, links, db);
@@ -477,20 +575,27 @@ fn conclude_unit(
         } else {
             resolver.closure(i)
         };
+        let record_of = |n: usize| idx.get(n).and_then(|&f| records.get(f));
         let reached: Vec<Reached> = edges
             .iter()
-            .map(|e| Reached {
-                library: &e.library,
-                direct: e.requester == i,
-                found: e
-                    .node
-                    .and_then(|n| idx.get(n))
-                    .and_then(|&f| records.get(f))
-                    .map(|l| Bundled {
-                        path: &l.path,
-                        verdict: l.own_verdict,
-                        findings: &l.findings,
-                    }),
+            .map(|e| {
+                // A path musl does not open as named still means a library: judge that one.
+                let meant = match e.how {
+                    How::Path { intended, .. } => intended,
+                    _ => e.node,
+                };
+                let found = meant.and_then(record_of).map(|l| Bundled {
+                    path: &l.path,
+                    verdict: l.own_verdict,
+                    findings: &l.findings,
+                });
+                Reached {
+                    library: &e.library,
+                    direct: e.requester == i,
+                    found,
+                    loads: e.node.is_some(),
+                    source: source_finding(e, i, found, nodes, &record_of, db, target),
+                }
             })
             .collect();
         let mut record = r.clone();
@@ -501,6 +606,48 @@ fn conclude_unit(
         if let Some(slot) = records.get_mut(ri) {
             *slot = record;
         }
+    }
+}
+
+/// What the closure says about where one needed library comes from (replacing the judge's
+/// file-alone version): a name with '/' as musl opens it, a sibling off the search path, or,
+/// for a name the unit does not hold, the Alpine package (or none) that provides it.
+#[allow(clippy::too_many_arguments)]
+fn source_finding<'r>(
+    e: &Edge,
+    root: usize,
+    found: Option<Bundled<'_>>,
+    nodes: &[Node],
+    record_of: &dyn Fn(usize) -> Option<&'r Record>,
+    db: &Db,
+    target: &Target,
+) -> Option<Finding> {
+    let dir = |i: usize| nodes.get(i).map_or("/", |n| dirname(&n.path));
+    match (e.how, e.node) {
+        (How::Path { by_name, .. }, None) => Some(libraries::needed_path_finding(
+            &e.library,
+            found.map(|l| l.path),
+            by_name,
+        )),
+        (How::Sibling, Some(n)) => {
+            found.map(|l| libraries::off_path_finding(&e.library, l.path, dir(e.requester), dir(n)))
+        }
+        (How::Search | How::Sibling, None) if libraries::is_packaged_kind(&e.library, db) => {
+            let needed_by = (e.requester != root)
+                .then(|| record_of(e.requester).map(|r| r.path.as_str()))
+                .flatten();
+            Some(libraries::package_finding(
+                &e.library, needed_by, db, target,
+            ))
+        }
+        _ => None,
+    }
+}
+
+fn dirname(p: &str) -> &str {
+    match p.rsplit_once('/') {
+        Some(("", _)) | None => "/",
+        Some((d, _)) => d,
     }
 }
 

@@ -25,8 +25,12 @@ pub struct Settings {
     /// The gate's rules.
     pub policy: Policy,
     write_baseline: Option<PathBuf>,
+    /// `--strip-prefix`.
+    strip_prefix: Vec<String>,
     /// `--quiet`: no notes on standard error (warnings and the gate line are always shown).
     quiet: bool,
+    /// The target's package indexes (`--apkindex`, or apk's cache on an Alpine host).
+    apkindex: Option<std::sync::Arc<muslcheck::db::ApkIndex>>,
 }
 
 fn read(path: &Path, what: &str) -> Result<String> {
@@ -80,8 +84,16 @@ impl Settings {
             })?;
             let mut b = Baseline::parse(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
             b.source = Some(path.display().to_string());
+            for p in &args.strip_prefix {
+                b.strip_prefix(p);
+            }
             policy.baseline = Some(b);
         }
+        let apkindex = if args.apkindex.is_empty() {
+            muslcheck::input::apkindex::host_cache()
+        } else {
+            Some(muslcheck::input::apkindex::read(&args.apkindex).map_err(|e| anyhow!(e))?)
+        };
         let or_config = |flag: &Option<String>, file: Option<String>| flag.clone().or(file);
         Ok(Settings {
             target: or_config(&args.target, config.target),
@@ -90,7 +102,9 @@ impl Settings {
             config_file,
             policy,
             write_baseline: args.write_baseline.clone(),
+            strip_prefix: args.strip_prefix.clone(),
             quiet: args.quiet,
+            apkindex: apkindex.map(std::sync::Arc::new),
         })
     }
 
@@ -101,7 +115,7 @@ impl Settings {
 
     /// The target to judge for.
     pub fn target(&self, db: &Db) -> Result<Target> {
-        Target::resolve(
+        let mut t = Target::resolve(
             db,
             self.target.as_deref(),
             self.musl.as_deref(),
@@ -110,7 +124,9 @@ impl Settings {
         .map_err(|e| match &self.config_file {
             Some(f) => anyhow!("{e} (flags and {})", f.display()),
             None => anyhow!("{e}"),
-        })
+        })?;
+        t.apkindex = self.apkindex.clone();
+        Ok(t)
     }
 
     /// Apply the policy to the report, write the baseline if asked, and warn on standard error
@@ -145,6 +161,9 @@ impl Settings {
         report.apply_policy(&self.policy);
         if let Some(path) = &self.write_baseline {
             let mut fresh = report.baseline();
+            for p in &self.strip_prefix {
+                fresh.strip_prefix(p);
+            }
             crate::output::write(path, "baseline", &fresh.render())?;
             if !self.quiet {
                 eprintln!(

@@ -53,6 +53,7 @@ pub fn run(args: VerifyArgs) -> Result<exit::Status> {
         );
     }
     let paths = crate::expand_stdin(&args.paths)?;
+    crate::check_inputs(&paths)?;
     let mut opts = ScanOptions::default();
     if let Some(j) = args.jobs {
         opts.jobs = j.max(1);

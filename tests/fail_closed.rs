@@ -20,10 +20,12 @@ fn a_nonexistent_input_is_a_usage_error_before_any_scanning() {
     let dir = temp_dir("fail-closed-missing");
     std::fs::copy(sample("hello-musl"), dir.join("app")).unwrap();
     std::fs::write(dir.join("keep.json"), "old").unwrap();
+    std::os::unix::fs::symlink("gone", dir.join("dangling")).unwrap();
     for missing in [
         "does/not/exist",
-        "docker:alpine:3.20",
-        "registry:example/app:1",
+        "dangling",
+        "file:does/not/exist",
+        "oci-dir:no-layout",
     ] {
         let out = muslcheck_in(&dir, ["scan", "-o", "keep.json", "app", missing]);
         assert_eq!(code(&out), 2, "{missing}: {}", stderr(&out));
@@ -39,8 +41,14 @@ fn a_nonexistent_input_is_a_usage_error_before_any_scanning() {
             "old"
         );
     }
-    let out = muslcheck_in(&dir, ["scan", "docker:alpine:3.20"]);
-    assert!(stderr(&out).contains("docker save"), "{}", stderr(&out));
+    // A bare name that reads as an image reference says which scheme to write.
+    let out = muslcheck_in(&dir, ["scan", "alpine:3.20"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("registry:alpine:3.20"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// A tree of `n` distinct ELF files (each a sample with different trailing bytes, so none is

@@ -550,6 +550,71 @@ fn allowing_a_bundled_library_clears_the_binaries_that_load_it() {
 }
 
 #[test]
+fn baselines_match_the_same_bytes_wherever_they_are() {
+    // Issue 11: app-1.0.tgz renamed to app-1.1.tgz with the same bytes, or a relative path given
+    // as an absolute one, was new to the baseline.
+    let dir = temp_dir("gate-baseline-content");
+    let data = std::fs::read(sample("fcntl64")).expect("sample");
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o755);
+    b.append_data(&mut h, "bin/app", data.as_slice())
+        .expect("tar");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &b.into_inner().expect("tar")).expect("gzip");
+    std::fs::write(dir.join("app-1.0.tgz"), gz.finish().expect("gzip")).expect("write");
+    let out = muslcheck_in(
+        &dir,
+        ["scan", "--write-baseline", "base.json", "app-1.0.tgz"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&muslcheck_in(&dir, ["scan", "app-1.0.tgz"])), 1);
+
+    std::fs::rename(dir.join("app-1.0.tgz"), dir.join("app-1.1.tgz")).expect("rename");
+    let out = muslcheck_in(&dir, ["scan", "--baseline", "base.json", "app-1.1.tgz"]);
+    assert_eq!(
+        code(&out),
+        0,
+        "renamed, same bytes: known\n{}",
+        stderr(&out)
+    );
+    let abs = dir.join("app-1.1.tgz").display().to_string();
+    let out = muslcheck_in(&dir, ["scan", "--baseline", "base.json", &abs]);
+    assert_eq!(
+        code(&out),
+        0,
+        "absolute path, same bytes: known\n{}",
+        stderr(&out)
+    );
+
+    // --strip-prefix writes portable paths: the absolute scan records them relative.
+    let prefix = format!("{}/", dir.display());
+    let out = muslcheck_in(
+        &dir,
+        [
+            "scan",
+            "--write-baseline",
+            "abs.json",
+            "--strip-prefix",
+            &prefix,
+            &abs,
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let entries = baseline_entries(&dir.join("abs.json"));
+    assert!(
+        entries.iter().all(|e| e["path"] == "app-1.1.tgz!/bin/app"),
+        "{entries:?}"
+    );
+
+    // Other bytes under the old name are still judged afresh.
+    std::fs::copy(sample("glibc-private"), dir.join("app-1.1.tgz")).expect("replace");
+    let out = muslcheck_in(&dir, ["scan", "--baseline", "base.json", "app-1.1.tgz"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+}
+
+#[test]
 fn a_directory_holding_archives_is_gated_as_one_input_in_jsonl_as_in_json() {
     use crate::forge::{file, tar};
     // vendor/bin/tool loads vendor/lib/libbundled.so.1; an archive sorts between them, so its

@@ -166,7 +166,9 @@ fn judged_in_real_program(
     use muslcheck::inspect::{Import, SymType};
     use muslcheck::judge::{Category, Verdict, judge};
     let mut facts = program.clone();
-    let default = db.glibc(facts.arch, name).iter().find(|g| g.default);
+    let glibc = db.glibc(facts.arch, name);
+    // What a glibc link asks: the default version, or a compat-only name's old one.
+    let default = glibc.iter().find(|g| g.default).or(glibc.first());
     facts.imports = vec![Import {
         name: name.to_string(),
         weak: false,

@@ -100,6 +100,13 @@ pub fn scan_bytes(data: &[u8]) {
         Item::Other { name, .. } | Item::Problem { name, .. } => {
             assert!(in_input(&name), "{name:?}");
         }
+        Item::Meta {
+            unit, path, data, ..
+        } => {
+            assert!(seen_units.contains(&unit));
+            assert!(normalised(&path), "{path:?}");
+            assert!(data.len() as u64 <= muslcheck::inspect::owners::MAX_METADATA_BYTES);
+        }
         Item::Archive { .. } => panic!("an in-memory input announced an archive file"),
         Item::Subtree(_) => panic!("an in-memory input announced a directory"),
     };

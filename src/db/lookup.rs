@@ -233,7 +233,9 @@ impl Db {
         let mut deps: Vec<String> = FILES
             .iter()
             .filter_map(|(p, _)| p.strip_prefix("gcompat/"))
-            .filter(|p| !p.starts_with("gcompat-") && !p.starts_with("stubs"))
+            .filter(|p| {
+                !p.starts_with("gcompat-") && !p.starts_with("stubs") && !p.starts_with("loader-")
+            })
             .filter_map(|p| {
                 let stem = p.strip_suffix(".txt")?;
                 let (rest, _arch) = stem.rsplit_once('-')?;

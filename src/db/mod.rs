@@ -5,15 +5,19 @@
 //! first use, into hash tables. This module does no I/O and knows nothing of ELF files.
 
 mod advice;
+mod apkindex;
 pub mod lookup;
 mod parse;
+mod stub;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use crate::inspect::Arch;
 pub use advice::{DlopenPattern, GnuSemantics, Shim};
+pub use apkindex::{ApkIndex, IndexedPackage};
 pub use parse::ParseError;
+pub use stub::{StubBuild, StubNeighbours};
 
 /// A musl release the database knows, e.g. 1.2.5.
 pub type MuslVersion = semver::Version;
@@ -99,8 +103,10 @@ pub struct Release {
 pub struct Package {
     /// Package name; `None` when Alpine has no package for it.
     pub name: Option<&'static str>,
-    /// False when the curated entry is marked unverified.
+    /// True when the entry was checked against an aports APKBUILD.
     pub verified: bool,
+    /// The APKBUILD it was checked against (`aports main/zlib/APKBUILD@00b6d3e (...)`).
+    pub source: Option<&'static str>,
 }
 
 /// The whole database, parsed.
@@ -122,6 +128,8 @@ pub struct Db {
     shims: HashMap<&'static str, Shim>,
     gnu_semantics: HashMap<&'static str, GnuSemantics>,
     dlopen_patterns: Vec<DlopenPattern>,
+    stub_builds: Vec<StubBuild>,
+    stub_neighbours: Vec<StubNeighbours>,
 }
 
 /// The gcompat version the database describes.
@@ -254,9 +262,31 @@ impl Db {
         &self.releases
     }
 
+    /// The known builds of gcompat's loader stub for `arch` (#10).
+    pub fn stub_builds(&self, arch: Arch) -> impl Iterator<Item = &StubBuild> {
+        self.stub_builds.iter().filter(move |b| b.arch == arch)
+    }
+
+    /// What the kernel may map directly below the loader stub on `arch` (#10).
+    pub fn stub_neighbours(&self, arch: Arch) -> Option<&StubNeighbours> {
+        self.stub_neighbours.iter().find(|n| n.arch == arch)
+    }
+
     /// The Alpine package providing `soname`, if curated.
     pub fn package(&self, soname: &str) -> Option<&Package> {
         self.packages.get(soname)
+    }
+
+    /// Whether the embedded table names an Alpine package called `name`, and how sure it is.
+    pub fn package_name_known(&self, name: &str) -> Option<crate::judge::PackageConfidence> {
+        let mut found = None;
+        for p in self.packages.values().filter(|p| p.name == Some(name)) {
+            if p.verified {
+                return Some(crate::judge::PackageConfidence::VerifiedTable);
+            }
+            found = Some(crate::judge::PackageConfidence::UnverifiedTable);
+        }
+        found
     }
 
     /// The Alpine package (and soname) whose library exports `symbol`, for shim advice (#6).

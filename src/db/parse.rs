@@ -51,6 +51,7 @@ pub(crate) const FILES: &[(&str, &str)] = &[
     db_file!("gcompat/libucontext-1.3.2-aarch64.txt"),
     db_file!("gcompat/musl-obstack-1.2.3-aarch64.txt"),
     db_file!("gcompat/stubs.txt"),
+    db_file!("gcompat/loader-stub.txt"),
     db_file!("glibc/glibc-2.41-x86_64.txt"),
     db_file!("glibc/glibc-2.41-aarch64.txt"),
     db_file!("loader/musl-reserved-prefixes.txt"),
@@ -166,6 +167,9 @@ pub(crate) fn embedded() -> Result<Db, ParseError> {
                     );
                 }
             }
+            "gcompat" if file.ends_with("loader-stub.txt") => {
+                (db.stub_builds, db.stub_neighbours) = super::stub::parse(file, text)?;
+            }
             "gcompat" => {
                 let (_, a) = version_arch(file).ok_or_else(bad_name)?;
                 let lib = if file.contains("libucontext") {
@@ -270,10 +274,18 @@ fn loader_or_alpine(db: &mut Db, file: &'static str, text: &'static str) -> Resu
         }
         "alpine/soname-packages.txt" => {
             for (n, l) in lines(text) {
-                let verified = !l.contains("# unverified");
+                // Only an entry that names the APKBUILD it was checked against is verified.
+                let source = l.split_once(" # verified: ").map(|(_, s)| s.trim());
                 let [soname, pkg] = ctx.fields::<2>(n, l)?;
                 let name = (pkg != "-").then_some(pkg);
-                db.packages.insert(soname, Package { name, verified });
+                db.packages.insert(
+                    soname,
+                    Package {
+                        name,
+                        verified: source.is_some(),
+                        source,
+                    },
+                );
             }
         }
         "alpine/unavailable-symbols.txt" => {

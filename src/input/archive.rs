@@ -16,6 +16,7 @@ use std::rc::Rc;
 
 use super::detect::{HEAD, Kind, detect};
 use super::limits::{Counted, TarHeaders, is_limit, limit_error, xz_decoder};
+use super::origin::ImageOrigin;
 use super::{Data, Item, Options, Source, UnitId, Units, image, join_link, normalize};
 
 /// Where members of the archive being read go.
@@ -32,6 +33,8 @@ pub(crate) struct Ctx<'a> {
     pub inflated: Rc<Cell<u64>>,
     /// The user named this archive directly (a plain compressed file then gets a record).
     pub named: bool,
+    /// Inside an image layer: the image and layer (the path is filled in per file).
+    pub origin: Option<ImageOrigin>,
 }
 
 impl Ctx<'_> {
@@ -82,7 +85,8 @@ pub(crate) fn visit_archive_bytes(
     units: &Units,
     sink: &mut dyn FnMut(Item),
 ) {
-    if kind == Kind::Tar && image::visit_image_bytes(Rc::from(data), name, opts, units, sink) {
+    if kind == Kind::Tar && image::visit_image_bytes(Rc::from(data), name, None, opts, units, sink)
+    {
         return;
     }
     read_top(name, true, opts, units, sink, |ctx, sink| {
@@ -113,6 +117,7 @@ fn read_top(
         units,
         inflated: Rc::new(Cell::new(0)),
         named,
+        origin: None,
     };
     if let Err(e) = read(&ctx, sink) {
         ctx.problem(sink, name, archive_error(&e), is_limit(&e));
@@ -227,12 +232,19 @@ fn emit_elf(
     data: Vec<u8>,
     sink: &mut dyn FnMut(Item),
 ) {
+    let image = ctx.origin.clone().map(|mut o| {
+        if o.path.is_empty() {
+            o.path.clone_from(&unit_path);
+        }
+        o
+    });
     sink(Item::Elf(Source {
         name,
         artifact: ctx.artifact.clone(),
         unit: ctx.unit,
         unit_path,
         data: Data::Bytes(data),
+        image,
     }));
 }
 
@@ -286,6 +298,18 @@ pub(crate) fn member(
             Ok(data) => emit_elf(ctx, name, normalize(path), data, sink),
             Err(e) => ctx.problem(sink, &name, e.to_string(), is_limit(&e)),
         },
+        Kind::Other if !compressed && crate::inspect::owners::is_metadata(&normalize(path)) => {
+            let max =
+                crate::inspect::owners::MAX_METADATA_BYTES.min(ctx.opts.limits.max_file_bytes);
+            if let Ok(data) = read_bounded(r, max, size) {
+                sink(Item::Meta {
+                    unit: ctx.unit,
+                    artifact: ctx.artifact.clone(),
+                    path: normalize(path),
+                    data,
+                });
+            }
+        }
         Kind::Other => sink(Item::Other {
             name,
             artifact: ctx.artifact.clone(),
@@ -313,10 +337,18 @@ pub(crate) fn member(
                 id: unit,
                 name: name.clone(),
             });
+            // Files inside an archive in an image are where that archive is, in the image.
+            let origin = ctx.origin.clone().map(|mut o| {
+                if o.path.is_empty() {
+                    o.path = normalize(path);
+                }
+                o
+            });
             let inner = Ctx {
                 prefix: name.clone(),
                 unit,
                 depth: ctx.depth + 1,
+                origin,
                 ..ctx.clone()
             };
             if let Err(e) = stream(r, nested, &inner, sink) {

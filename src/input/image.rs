@@ -18,7 +18,9 @@ use serde_json::Value;
 
 use super::archive::{Ctx, member};
 use super::detect::{HEAD, Kind, detect};
-use super::limits::{Counted, TarHeaderCount, TarHeaders};
+use super::limits::{Counted, TarHeaderCount, TarHeaders, is_limit};
+use super::origin::{ImageOrigin, LayerOrigin};
+use super::platform::Platform;
 use super::{Item, Options, Units, join_link, normalize};
 
 /// Most bytes of a manifest or index we parse.
@@ -38,7 +40,7 @@ pub(crate) fn is_oci_layout(dir: &Path) -> bool {
 }
 
 /// Where blobs and manifests are read from.
-enum Blobs {
+enum Blobs<'a> {
     /// An OCI layout directory; `follow` allows blobs that are symbolic links.
     Dir { dir: PathBuf, follow: bool },
     /// A tarball (on disk or in memory), indexed by member path.
@@ -46,6 +48,26 @@ enum Blobs {
         src: TarSource,
         index: HashMap<String, (u64, u64)>,
     },
+    /// A registry: manifests and blobs fetched by digest, verified, held in memory.
+    Remote(Box<dyn Remote + 'a>),
+}
+
+/// A source of manifests and blobs addressed by digest (a registry).
+pub(crate) trait Remote {
+    /// The document the reference names: an index, or a manifest wrapped in a one-entry index.
+    fn index(&self) -> io::Result<Value>;
+    /// A manifest or index by digest.
+    fn manifest(&self, digest: &str) -> io::Result<Value>;
+    /// A blob (config, layer) by digest, verified against it.
+    fn blob(&self, digest: &str) -> io::Result<std::sync::Arc<[u8]>>;
+    /// Fetch and verify these blobs before anything is judged: a blob that does not match its
+    /// digest must give an error record, never a verdict about part of an image.
+    fn prefetch(&self, digests: &[String]) -> io::Result<()>;
+}
+
+/// `blobs/ALG/HEX` → `ALG:HEX`.
+fn digest_of(path: &str) -> String {
+    path.trim_start_matches("blobs/").replacen('/', ":", 1)
 }
 
 /// Where an image tarball's bytes are.
@@ -54,7 +76,7 @@ enum TarSource {
     Bytes(Rc<[u8]>),
 }
 
-impl Blobs {
+impl Blobs<'_> {
     fn open(&self, path: &str) -> io::Result<Box<dyn Read>> {
         let path = path.trim_start_matches("./");
         match self {
@@ -89,20 +111,115 @@ impl Blobs {
                     }
                 }
             }
+            Blobs::Remote(r) => Ok(Box::new(io::Cursor::new(r.blob(&digest_of(path))?))),
         }
     }
 
     fn json(&self, path: &str) -> io::Result<Value> {
+        if let (Blobs::Remote(r), "index.json") = (self, path) {
+            return r.index();
+        }
         let mut buf = Vec::new();
         self.open(path)?.take(MAX_JSON).read_to_end(&mut buf)?;
         serde_json::from_slice(&buf).map_err(|e| io::Error::other(format!("{path}: {e}")))
+    }
+
+    /// A manifest or an index (registries serve these apart from blobs).
+    fn manifest(&self, path: &str) -> io::Result<Value> {
+        match self {
+            Blobs::Remote(r) => r.manifest(&digest_of(path)),
+            _ => self.json(path),
+        }
+    }
+
+    fn prefetch(&self, paths: &[String]) -> io::Result<()> {
+        match self {
+            Blobs::Remote(r) => r.prefetch(&paths.iter().map(|p| digest_of(p)).collect::<Vec<_>>()),
+            _ => Ok(()),
+        }
     }
 }
 
 /// One image: a label and its layer blobs, bottom first.
 struct Image {
+    /// Its name in the archive (tag, ref name), or a short digest.
     label: String,
+    /// True when the label is the archive's own name for it (not a digest or a counter).
+    named: bool,
+    /// `os/arch[/variant]` from the index entry that led to it.
+    platform: Option<String>,
+    /// The manifest's digest, when an index named it.
+    digest: Option<String>,
+    /// The config blob.
+    config: Option<String>,
     layers: Vec<String>,
+}
+
+/// What the config says about an image, for [`ImageOrigin`]s.
+struct ImageInfo {
+    id: Option<String>,
+    platform: Option<String>,
+    /// Per layer: diff ID and the build step.
+    layers: Vec<(Option<String>, Option<String>)>,
+}
+
+fn image_info(blobs: &Blobs, img: &Image) -> ImageInfo {
+    use sha2::Digest;
+    let mut info = ImageInfo {
+        id: None,
+        platform: img.platform.clone(),
+        layers: Vec::new(),
+    };
+    let Some(path) = &img.config else {
+        return info;
+    };
+    let mut buf = Vec::new();
+    let read = blobs
+        .open(path)
+        .and_then(|r| r.take(MAX_JSON).read_to_end(&mut buf));
+    let Ok(cfg) = read
+        .map_err(drop)
+        .and_then(|_| serde_json::from_slice::<Value>(&buf).map_err(drop))
+    else {
+        return info;
+    };
+    info.id = Some(format!(
+        "sha256:{}",
+        crate::hex(&sha2::Sha256::digest(&buf))
+    ));
+    if info.platform.is_none() {
+        if let (Some(os), Some(arch)) = (str_at(&cfg, "/os"), str_at(&cfg, "/architecture")) {
+            info.platform = Some(match str_at(&cfg, "/variant") {
+                Some(v) => format!("{os}/{arch}/{v}"),
+                None => format!("{os}/{arch}"),
+            });
+        }
+    }
+    let diff_ids: Vec<Option<String>> = cfg
+        .pointer("/rootfs/diff_ids")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|d| d.as_str().map(str::to_string))
+        .collect();
+    // History entries marked `empty_layer` made no layer; the others match the layers in order.
+    let steps: Vec<Option<String>> = cfg
+        .get("history")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|h| h.get("empty_layer").and_then(Value::as_bool) != Some(true))
+        .map(|h| str_at(h, "/created_by").map(str::to_string))
+        .collect();
+    info.layers = (0..img.layers.len())
+        .map(|i| {
+            (
+                diff_ids.get(i).cloned().flatten(),
+                steps.get(i).cloned().flatten(),
+            )
+        })
+        .collect();
+    info
 }
 
 pub(crate) fn visit_layout_dir(
@@ -116,7 +233,7 @@ pub(crate) fn visit_layout_dir(
         dir: dir.to_path_buf(),
         follow: opts.follow_symlinks,
     };
-    visit_images(blobs, name, opts, units, sink);
+    visit_images(blobs, name, None, opts, units, sink);
 }
 
 /// If the tarball is an image (docker save or OCI layout), read it as one and return true.
@@ -134,16 +251,19 @@ pub(crate) fn visit_image_tar(
         TarSource::File(path.to_path_buf()),
         index,
         name,
+        None,
         opts,
         units,
         sink,
     )
 }
 
-/// Like [`visit_image_tar`], for a tarball in memory.
+/// Like [`visit_image_tar`], for a tarball in memory; `reference` names the image when the
+/// user named it (`docker:app:1`) rather than the tarball.
 pub(crate) fn visit_image_bytes(
     data: Rc<[u8]>,
     name: &str,
+    reference: Option<&str>,
     opts: &Options,
     units: &Units,
     sink: &mut dyn FnMut(Item),
@@ -151,13 +271,41 @@ pub(crate) fn visit_image_bytes(
     let Ok(index) = index_tar(io::Cursor::new(data.clone())) else {
         return false;
     };
-    visit_indexed(TarSource::Bytes(data), index, name, opts, units, sink)
+    visit_indexed(
+        TarSource::Bytes(data),
+        index,
+        name,
+        reference,
+        opts,
+        units,
+        sink,
+    )
+}
+
+/// An image from a registry (see [`Remote`]).
+pub(crate) fn visit_remote(
+    remote: Box<dyn Remote + '_>,
+    name: &str,
+    reference: &str,
+    opts: &Options,
+    units: &Units,
+    sink: &mut dyn FnMut(Item),
+) {
+    visit_images(
+        Blobs::Remote(remote),
+        name,
+        Some(reference),
+        opts,
+        units,
+        sink,
+    );
 }
 
 fn visit_indexed(
     src: TarSource,
     index: HashMap<String, (u64, u64)>,
     name: &str,
+    reference: Option<&str>,
     opts: &Options,
     units: &Units,
     sink: &mut dyn FnMut(Item),
@@ -165,7 +313,14 @@ fn visit_indexed(
     let is_image = index.contains_key("manifest.json")
         || (index.contains_key("oci-layout") && index.contains_key("index.json"));
     if is_image {
-        visit_images(Blobs::Tar { src, index }, name, opts, units, sink);
+        visit_images(
+            Blobs::Tar { src, index },
+            name,
+            reference,
+            opts,
+            units,
+            sink,
+        );
     }
     is_image
 }
@@ -196,11 +351,12 @@ fn index_tar<R: Read + Seek>(r: R) -> io::Result<HashMap<String, (u64, u64)>> {
 fn visit_images(
     blobs: Blobs,
     name: &str,
+    reference: Option<&str>,
     opts: &Options,
     units: &Units,
     sink: &mut dyn FnMut(Item),
 ) {
-    let images = match list_images(&blobs) {
+    let images = match list_images(&blobs, &opts.platform) {
         Ok(v) => v,
         Err(e) => {
             let error = format!("image: {e}");
@@ -213,13 +369,23 @@ fn visit_images(
         }
     };
     let single = images.len() == 1;
+    // Images that differ only by platform (one index, `--platform all`) are artifacts of their
+    // own, `NAME@os/arch`; images with names of their own are units inside the artifact.
+    let key = |i: &Image| i.named.then(|| i.label.clone());
+    let platforms: std::collections::HashSet<_> = images.iter().map(|i| &i.platform).collect();
+    let by_platform = !single
+        && platforms.len() == images.len()
+        && images
+            .iter()
+            .all(|i| i.platform.is_some() && images.first().is_some_and(|f| key(f) == key(i)));
     // All images of one artifact share its decompression budget.
     let inflated = Rc::new(Cell::new(0));
     for img in images {
-        let prefix = if single {
-            name.to_string()
-        } else {
-            format!("{name}!/{}", img.label)
+        let (prefix, artifact) = match (&img.platform, single, by_platform) {
+            (_, true, _) => (name.to_string(), name.to_string()),
+            (Some(p), _, true) => (format!("{name}@{p}"), format!("{name}@{p}")),
+            (Some(p), _, false) => (format!("{name}!/{}@{p}", img.label), name.to_string()),
+            (None, _, _) => (format!("{name}!/{}", img.label), name.to_string()),
         };
         let unit = units.next();
         sink(Item::Unit {
@@ -228,27 +394,32 @@ fn visit_images(
         });
         let ctx = Ctx {
             prefix: prefix.clone(),
-            artifact: name.to_string(),
+            artifact: artifact.clone(),
             unit,
             depth: 0,
             opts,
             units,
             inflated: inflated.clone(),
             named: true,
+            origin: None,
         };
-        if let Err(e) = apply_layers(&blobs, &img, &ctx, sink) {
+        let reference = reference
+            .map(str::to_string)
+            .or_else(|| img.named.then(|| img.label.clone()))
+            .unwrap_or_default();
+        if let Err(e) = apply_layers(&blobs, &img, &reference, &ctx, sink) {
             let error = format!("image {}: {e}", img.label);
             sink(Item::Problem {
                 name: prefix,
-                artifact: name.into(),
+                artifact,
                 error,
-                limit: false,
+                limit: is_limit(&e),
             });
         }
     }
 }
 
-fn list_images(blobs: &Blobs) -> io::Result<Vec<Image>> {
+fn list_images(blobs: &Blobs, platform: &Platform) -> io::Result<Vec<Image>> {
     let mut images = Vec::new();
     if let Blobs::Tar { index, .. } = blobs {
         if index.contains_key("manifest.json") && !index.contains_key("index.json") {
@@ -260,10 +431,7 @@ fn list_images(blobs: &Blobs) -> io::Result<Vec<Image>> {
                 .flatten()
                 .enumerate()
             {
-                let label = m
-                    .pointer("/RepoTags/0")
-                    .and_then(Value::as_str)
-                    .map_or_else(|| format!("image-{i}"), str::to_string);
+                let tag = m.pointer("/RepoTags/0").and_then(Value::as_str);
                 let layers = m
                     .get("Layers")
                     .and_then(Value::as_array)
@@ -271,14 +439,37 @@ fn list_images(blobs: &Blobs) -> io::Result<Vec<Image>> {
                     .flatten()
                     .filter_map(|l| l.as_str().map(str::to_string))
                     .collect();
-                images.push(Image { label, layers });
+                images.push(Image {
+                    label: tag.map_or_else(|| format!("image-{i}"), str::to_string),
+                    named: tag.is_some(),
+                    platform: None,
+                    digest: None,
+                    config: str_at(m, "/Config").map(str::to_string),
+                    layers,
+                });
             }
             return Ok(images);
         }
     }
     let index = blobs.json("index.json")?;
     let mut budget = MAX_MANIFESTS;
-    collect_manifests(blobs, &index, None, 0, &mut images, &mut budget)?;
+    let mut seen = Vec::new();
+    collect_manifests(
+        blobs,
+        &index,
+        None,
+        0,
+        platform,
+        &mut images,
+        &mut seen,
+        &mut budget,
+    )?;
+    if images.is_empty() && !seen.is_empty() {
+        return Err(io::Error::other(format!(
+            "no image for platform {platform}; the index has {} (choose with --platform, or --platform all)",
+            seen.join(", ")
+        )));
+    }
     Ok(images)
 }
 
@@ -295,17 +486,34 @@ fn blob_path(digest: &str) -> Option<String> {
     Some(format!("blobs/{alg}/{hex}"))
 }
 
+/// `os/arch[/variant]` of an index entry, when it has one.
+fn entry_platform(d: &Value) -> Option<(String, &str, &str, Option<&str>)> {
+    let os = str_at(d, "/platform/os")?;
+    let arch = str_at(d, "/platform/architecture")?;
+    let variant = str_at(d, "/platform/variant");
+    let shown = match variant {
+        Some(v) => format!("{os}/{arch}/{v}"),
+        None => format!("{os}/{arch}"),
+    };
+    Some((shown, os, arch, variant))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn collect_manifests(
     blobs: &Blobs,
     index: &Value,
     label: Option<String>,
     depth: u32,
+    platform: &Platform,
     out: &mut Vec<Image>,
+    seen: &mut Vec<String>,
     budget: &mut usize,
 ) -> io::Result<()> {
     if depth > MAX_INDEX_DEPTH {
         return Err(io::Error::other("image index nested too deeply"));
     }
+    // With one platform asked for, the first entry of each index that matches it is read.
+    let mut picked = false;
     for (i, d) in index
         .get("manifests")
         .and_then(Value::as_array)
@@ -316,39 +524,65 @@ fn collect_manifests(
         let Some(path) = str_at(d, "/digest").and_then(blob_path) else {
             continue;
         };
+        let plat = entry_platform(d);
+        if let Some((shown, os, arch, variant)) = &plat {
+            // Build attestations (`unknown/unknown`) are not images to run.
+            if *os == "unknown" {
+                continue;
+            }
+            let wanted = platform.matches(os, arch, *variant)
+                && !(picked && matches!(platform, Platform::One { .. }));
+            if !wanted {
+                seen.push(shown.clone());
+                continue;
+            }
+            picked = true;
+        }
         *budget = budget.checked_sub(1).ok_or_else(|| {
             io::Error::other(format!(
                 "image index names more than {MAX_MANIFESTS} manifests"
             ))
         })?;
-        let doc = blobs.json(&path)?;
-        let label = str_at(d, "/annotations/org.opencontainers.image.ref.name")
+        let doc = blobs.manifest(&path)?;
+        let own = str_at(d, "/annotations/org.opencontainers.image.ref.name")
             .or_else(|| str_at(d, "/annotations/io.containerd.image.name"))
-            .map(str::to_string)
-            .or_else(|| label.clone())
-            .unwrap_or_else(|| {
+            .map(str::to_string);
+        let named = own.is_some() || label.is_some();
+        let label = own.or_else(|| label.clone()).unwrap_or_else(|| {
+            if i > 0 && plat.is_none() {
+                format!("image-{i}")
+            } else {
                 str_at(d, "/digest")
                     .unwrap_or("image")
                     .chars()
                     .take(19)
                     .collect()
-            });
-        let label = match (
-            str_at(d, "/platform/os"),
-            str_at(d, "/platform/architecture"),
-        ) {
-            (Some(os), Some(arch)) => format!("{label} ({os}/{arch})"),
-            _ if i > 0 && label.is_empty() => format!("image-{i}"),
-            _ => label,
-        };
+            }
+        });
         if doc.get("manifests").is_some() {
-            collect_manifests(blobs, &doc, Some(label), depth + 1, out, budget)?;
+            collect_manifests(
+                blobs,
+                &doc,
+                named.then_some(label),
+                depth + 1,
+                platform,
+                out,
+                seen,
+                budget,
+            )?;
         } else if let Some(layers) = doc.get("layers").and_then(Value::as_array) {
             let layers = layers
                 .iter()
                 .filter_map(|l| str_at(l, "/digest").and_then(blob_path))
                 .collect();
-            out.push(Image { label, layers });
+            out.push(Image {
+                label,
+                named,
+                platform: plat.map(|p| p.0),
+                digest: str_at(d, "/digest").map(str::to_string),
+                config: str_at(&doc, "/config/digest").and_then(blob_path),
+                layers,
+            });
         }
     }
     Ok(())
@@ -427,11 +661,28 @@ fn drain(archive: LayerTar<'_>) -> io::Result<()> {
     io::copy(&mut archive.into_inner(), &mut io::sink()).map(|_| ())
 }
 
+/// Most bytes of files one image holds from the first pass (see [`Held`]).
+const HOLD_BYTES: u64 = 128 << 20;
+
+/// Files worth a second look (ELF files, archives, compressed files) read whole during the
+/// first pass, while [`HOLD_BYTES`] last: a layer whose
+/// surviving files are all held is not read a second time (a registry layer is decompressed
+/// once instead of twice).
+#[derive(Default)]
+struct Held {
+    /// Path → (layer, order, path as written in the tar, bytes).
+    files: HashMap<String, (usize, usize, String, Vec<u8>)>,
+    bytes: u64,
+    next: usize,
+}
+
 /// Apply one layer entry to the tree (whiteouts remove, anything else replaces).
 fn place<R: Read>(
     entry: &mut tar::Entry<'_, R>,
     layer: usize,
     tree: &mut BTreeMap<String, Node>,
+    held: &mut Held,
+    max_file: u64,
 ) -> io::Result<()> {
     let path = normalize(&String::from_utf8_lossy(&entry.path_bytes()));
     let (dir, base) = path.rsplit_once('/').unwrap_or(("", &path));
@@ -461,10 +712,28 @@ fn place<R: Read>(
     } else if kind.is_file() {
         let mut head = Vec::with_capacity(HEAD);
         entry.take(HEAD as u64).read_to_end(&mut head)?;
-        Node::File {
-            layer,
-            kind: detect(&head),
+        let kind = detect(&head);
+        let size = entry.size();
+        held.files.remove(&path);
+        if kind != Kind::Other && size <= max_file && held.bytes.saturating_add(size) <= HOLD_BYTES
+        {
+            let mut data = head;
+            data.reserve(
+                usize::try_from(size)
+                    .unwrap_or(0)
+                    .saturating_sub(data.len()),
+            );
+            entry.take(size).read_to_end(&mut data)?;
+            // A member cut short is read again in the second pass, which reports it.
+            if data.len() as u64 == size {
+                held.bytes += size;
+                let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+                held.next += 1;
+                held.files
+                    .insert(path.clone(), (layer, held.next, raw, data));
+            }
         }
+        Node::File { layer, kind }
     } else {
         return Ok(());
     };
@@ -478,10 +747,16 @@ fn place<R: Read>(
 fn apply_layers(
     blobs: &Blobs,
     img: &Image,
+    reference: &str,
     ctx: &Ctx<'_>,
     sink: &mut dyn FnMut(Item),
 ) -> io::Result<()> {
+    let mut wanted = img.layers.clone();
+    wanted.extend(img.config.clone());
+    blobs.prefetch(&wanted)?;
+    let info = image_info(blobs, img);
     let mut tree: BTreeMap<String, Node> = BTreeMap::new();
+    let mut held = Held::default();
     for (li, layer) in img.layers.iter().enumerate() {
         let (mut archive, header_bytes) = layer_entries(blobs, layer, ctx)?;
         let mut entries = archive.entries()?;
@@ -492,7 +767,13 @@ fn apply_layers(
                     "image has more than {MAX_TREE_ENTRIES} paths"
                 )));
             }
-            place(&mut entry, li, &mut tree)?;
+            place(
+                &mut entry,
+                li,
+                &mut tree,
+                &mut held,
+                ctx.opts.limits.max_file_bytes,
+            )?;
             // Drain the rest so that it is not counted as header bytes.
             io::copy(&mut entry, &mut io::sink())?;
         }
@@ -521,6 +802,40 @@ fn apply_layers(
             })
         };
         if !tree.values().any(|n| n.layer() == Some(li)) {
+            continue;
+        }
+        let (diff_id, created_by) = info.layers.get(li).cloned().unwrap_or_default();
+        let ctx = &Ctx {
+            origin: Some(ImageOrigin {
+                reference: reference.to_string(),
+                digest: img.digest.clone(),
+                id: info.id.clone(),
+                platform: info.platform.clone(),
+                path: String::new(),
+                layer: Some(LayerOrigin {
+                    index: li,
+                    digest: diff_id,
+                    created_by,
+                }),
+            }),
+            ..ctx.clone()
+        };
+        // Every file this layer contributes is held: no second pass over it.
+        let mut from_memory: Vec<(&usize, &String, &Vec<u8>)> = Vec::new();
+        let all_held = tree.iter().filter(|(p, _)| wanted(p)).all(|(p, _)| {
+            match held.files.get(p).filter(|h| h.0 == li) {
+                Some((_, order, raw, data)) => {
+                    from_memory.push((order, raw, data));
+                    true
+                }
+                None => false,
+            }
+        });
+        if all_held {
+            from_memory.sort_by_key(|f| *f.0);
+            for (_, raw, data) in from_memory {
+                member(io::Cursor::new(data), raw, data.len() as u64, ctx, sink)?;
+            }
             continue;
         }
         let (mut archive, header_bytes) = layer_entries(blobs, layer, ctx)?;

@@ -6,10 +6,17 @@
 //! disk) and detected by content, not by extension. Every problem becomes an [`Item::Problem`]
 //! so that the batch goes on and nothing is lost.
 
+pub mod apkindex;
 mod archive;
+mod auth;
+mod daemon;
 mod detect;
 mod image;
 mod limits;
+pub mod origin;
+pub mod platform;
+mod registry;
+pub mod scheme;
 pub mod walk;
 
 use std::fs;
@@ -19,6 +26,10 @@ use std::path::{Path, PathBuf};
 pub use archive::visit_archive;
 pub use detect::{Kind, detect};
 pub use limits::{Limits, MAX_TAR_HEADER_BYTES};
+pub use origin::{ImageOrigin, LayerOrigin};
+pub use platform::Platform;
+pub use registry::Network;
+pub use scheme::{Input, Reference};
 
 /// True if an I/O error from this module means a limit was hit (the input gets a `skipped`
 /// record) rather than damage (an `error` record).
@@ -68,6 +79,8 @@ pub struct Source {
     pub unit_path: String,
     /// The bytes.
     pub data: Data,
+    /// In an image: which image, where in it, and which layer brought it.
+    pub image: Option<ImageOrigin>,
 }
 
 /// What producers hand to the sink, in order.
@@ -89,6 +102,19 @@ pub enum Item {
         path: String,
         /// Absolute path it points to inside the unit.
         target: String,
+    },
+    /// A package manager's record of who owns which file (dpkg lists, apk's installed
+    /// database, a wheel's RECORD, a package.json), for owner attribution.
+    Meta {
+        /// The unit.
+        unit: UnitId,
+        /// The artifact it came from (owners apply within it: two npm tarballs judged as one
+        /// unit both hold `/package/package.json`).
+        artifact: String,
+        /// Absolute path of the file inside the unit.
+        path: String,
+        /// Its bytes (at most `MAX_METADATA_BYTES`).
+        data: Vec<u8>,
     },
     /// A file that is neither ELF nor an archive we read.
     Other {
@@ -135,6 +161,10 @@ pub struct Options {
     pub exclude: Option<globset::GlobSet>,
     /// Resource limits.
     pub limits: Limits,
+    /// Which platforms of a multi-platform image are read.
+    pub platform: Platform,
+    /// Registries and local engines: settings, connections and the run's layer cache.
+    pub network: std::sync::Arc<Network>,
 }
 
 impl Options {
@@ -149,16 +179,88 @@ impl Options {
 
 /// Hands out unit ids.
 #[derive(Debug, Default)]
-pub struct Units(std::sync::atomic::AtomicUsize);
+pub struct Units {
+    next: std::sync::atomic::AtomicUsize,
+    /// Every input, archive and tree is the same unit (`--one-unit`).
+    single: bool,
+}
 
 impl Units {
+    /// Units that are all one: every id handed out is the same.
+    pub fn single() -> Self {
+        Units {
+            next: std::sync::atomic::AtomicUsize::new(0),
+            single: true,
+        }
+    }
+
     pub(crate) fn next(&self) -> UnitId {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        if self.single {
+            return 0;
+        }
+        self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 }
 
-/// Expand one top-level input (as the user named it) into items.
+/// Expand one top-level input (as the user named it: a path, or `SCHEME:WHAT`, see
+/// [`Input`]) into items.
 pub fn visit(input: &Path, opts: &Options, units: &Units, sink: &mut dyn FnMut(Item)) {
+    let arg = input.to_string_lossy();
+    let parsed = match Input::parse(&arg) {
+        Ok(p) => p,
+        Err(e) => return problem(sink, &arg, &arg, e),
+    };
+    match parsed {
+        Input::Path(p) => visit_path(&p, opts, units, sink),
+        Input::File(p) => {
+            let name = p.display().to_string();
+            match fs::metadata(&p) {
+                Ok(m) if m.is_file() => visit_file(&p, &name, &name, None, units, sink, true),
+                Ok(_) => problem(sink, &name, &name, "file: not a regular file".into()),
+                Err(e) => problem(sink, &name, &name, e.to_string()),
+            }
+        }
+        Input::Dir(p) => {
+            let name = p.display().to_string();
+            match fs::metadata(&p) {
+                Ok(m) if m.is_dir() => walk::visit_dir(&p, &name, opts, units, sink),
+                Ok(_) => problem(sink, &name, &name, "dir: not a directory".into()),
+                Err(e) => problem(sink, &name, &name, e.to_string()),
+            }
+        }
+        Input::OciDir(p) => {
+            let name = p.display().to_string();
+            if image::is_oci_layout(&p) {
+                image::visit_layout_dir(&p, &name, opts, units, sink);
+            } else {
+                let e = "oci-dir: not an OCI image layout (no oci-layout and index.json)";
+                problem(sink, &name, &name, e.into());
+            }
+        }
+        Input::OciArchive(p) | Input::DockerArchive(p) => {
+            let name = p.display().to_string();
+            let read = fs::metadata(&p).and_then(|m| match m.is_file() {
+                true => Ok(image::visit_image_tar(&p, &name, opts, units, sink)),
+                false => Err(std::io::Error::other("not a regular file")),
+            });
+            match read {
+                Ok(true) => {}
+                Ok(false) => problem(
+                    sink,
+                    &name,
+                    &name,
+                    "not an image tarball (no manifest.json, or oci-layout and index.json)".into(),
+                ),
+                Err(e) => problem(sink, &name, &name, e.to_string()),
+            }
+        }
+        Input::Registry(r) => registry::visit(&r, &arg, opts, units, sink),
+        Input::Daemon(engine, r) => daemon::visit(engine, &r, &arg, opts, units, sink),
+    }
+}
+
+/// A bare path: what it is is decided by its content.
+fn visit_path(input: &Path, opts: &Options, units: &Units, sink: &mut dyn FnMut(Item)) {
     let name = input.display().to_string();
     let meta = match fs::metadata(input) {
         Ok(m) => m,
@@ -201,6 +303,7 @@ pub fn visit_bytes(
                 unit: id,
                 unit_path: normalize(base),
                 data: Data::Bytes(data.to_vec()),
+                image: None,
             }));
         }
         Kind::Ar if !detect::is_deb(head) => sink(Item::Other {
@@ -248,6 +351,7 @@ pub(crate) fn visit_file(
                 unit,
                 unit_path,
                 data: Data::Path(path.to_path_buf()),
+                image: None,
             }));
         }
         Kind::Other => sink(Item::Other {

@@ -163,7 +163,26 @@ impl Walk<'_> {
 
     fn file(&mut self, path: &Path, sink: &mut dyn FnMut(Item)) {
         let shown = path.display().to_string();
-        let unit = Some((self.unit, self.unit_path(path)));
+        let at = self.unit_path(path);
+        if crate::inspect::owners::is_metadata(&at) {
+            // Who owns the other files; unreadable metadata only means owners go unnamed.
+            use std::io::Read;
+            let mut data = Vec::new();
+            let max =
+                crate::inspect::owners::MAX_METADATA_BYTES.min(self.opts.limits.max_file_bytes);
+            if let Ok(f) = fs::File::open(path) {
+                if f.take(max).read_to_end(&mut data).is_ok() {
+                    sink(Item::Meta {
+                        unit: self.unit,
+                        artifact: self.artifact.to_string(),
+                        path: at,
+                        data,
+                    });
+                }
+            }
+            return;
+        }
+        let unit = Some((self.unit, at));
         visit_file(path, &shown, &self.artifact, unit, self.units, sink, false);
     }
 

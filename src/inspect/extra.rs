@@ -38,6 +38,8 @@ pub enum Marker {
     Mimalloc,
     /// tcmalloc's messages (`tcmalloc`).
     Tcmalloc,
+    /// Rust std's `RUST_BACKTRACE` variable name: Rust's standard library is linked in (#10).
+    RustStd,
 }
 
 impl Marker {
@@ -49,6 +51,7 @@ impl Marker {
             Marker::Jemalloc => "<jemalloc>",
             Marker::Mimalloc => "mimalloc",
             Marker::Tcmalloc => "tcmalloc",
+            Marker::RustStd => "RUST_BACKTRACE",
         }
     }
 }
@@ -60,6 +63,7 @@ const MARKERS: &[(&str, Marker)] = &[
     ("<jemalloc>", Marker::Jemalloc),
     ("mimalloc", Marker::Mimalloc),
     ("tcmalloc", Marker::Tcmalloc),
+    ("RUST_BACKTRACE", Marker::RustStd),
 ];
 
 /// A string in read-only data that names a shared library (a dlopen candidate).
@@ -85,6 +89,8 @@ pub struct Extra {
     pub symtab: Vec<String>,
     /// True when a `.symtab` was found and read.
     pub symtab_read: bool,
+    /// Start-up code evidence of glibc-built dynamic files (#10).
+    pub startup: super::Startup,
 }
 
 impl Extra {

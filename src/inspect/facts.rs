@@ -214,6 +214,17 @@ pub struct Stack {
     pub exec: bool,
 }
 
+/// PT_TLS: the thread-local storage image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct TlsSegment {
+    /// p_vaddr of the image.
+    pub vaddr: u64,
+    /// p_filesz: initialised TLS (`.tdata`), copied into each thread's block.
+    pub filesz: u64,
+    /// p_memsz: `.tdata` plus zeroed `.tbss`.
+    pub memsz: u64,
+}
+
 /// Everything the later stages need to know about one ELF file.
 #[derive(Clone, Debug, Serialize)]
 pub struct Facts {
@@ -250,6 +261,13 @@ pub struct Facts {
     pub relr: bool,
     /// DT_TEXTREL or DF_TEXTREL.
     pub textrel: bool,
+    /// PT_TLS as the loader sees it: where the initialisation image is and how much of it is
+    /// `.tdata` (copied) rather than `.tbss` (zeroed).
+    #[serde(skip)]
+    pub tls_segment: Option<TlsSegment>,
+    /// PT_DYNAMIC's p_vaddr.
+    #[serde(skip)]
+    pub dynamic_vaddr: Option<u64>,
     /// Undefined dynamic symbols.
     pub imports: Vec<Import>,
     /// Defined global/weak dynamic symbols.
@@ -292,6 +310,8 @@ impl Facts {
             bind_now: false,
             relr: false,
             textrel: false,
+            tls_segment: None,
+            dynamic_vaddr: None,
             imports: Vec::new(),
             exports: Vec::new(),
             relocations: Vec::new(),
@@ -301,4 +321,25 @@ impl Facts {
             extra: super::Extra::default(),
         }
     }
+}
+
+/// Libraries whose versioned symbols are glibc's (the C library, its split-out parts, the loader
+/// and libxcrypt's libcrypt, which glibc used to ship). A version node belongs to the library its
+/// DT_VERNEED entry names, whatever it is called: libgcc_s defines `GLIBC_2.0` on i386.
+pub fn is_glibc_library(lib: &str) -> bool {
+    lib.starts_with("libc.so.")
+        || lib.starts_with("ld-linux")
+        || [
+            "libm.so.6",
+            "libpthread.so.0",
+            "libdl.so.2",
+            "librt.so.1",
+            "libutil.so.1",
+            "libresolv.so.2",
+            "libcrypt.so.1",
+            "libanl.so.1",
+            "libnsl.so.1",
+            "libmvec.so.1",
+        ]
+        .contains(&lib)
 }

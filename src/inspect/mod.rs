@@ -6,8 +6,10 @@
 //! mapped to file offsets through PT_LOAD, as the loader maps them into memory.
 //!
 //! One exception, for advice only (#6, `extra`): the GNU ABI note, strings in read-only PT_LOAD
-//! segments and, for static files, `.symtab` are read as heuristic evidence for runtime findings.
-//! They never feed the verdict.
+//! segments and, for static files, `.symtab` are read as heuristic evidence for runtime findings;
+//! and for glibc-built dynamic files (#10, `startup`) `.comment`, `.go.buildinfo` and a few
+//! `.symtab` names, which say whose start-up code runs. Only `startup`'s Go c-shared evidence can
+//! raise a verdict (that code crashes under musl); everything else is advice.
 //!
 //! Input is untrusted: every offset, size and count is checked against the file before use, no
 //! allocation is sized by a header field without a bound, and loops over linked structures are
@@ -19,9 +21,12 @@
 
 mod extra;
 mod facts;
+pub mod owners;
 mod reader;
+mod startup;
 mod work;
 
 pub use extra::{Extra, LibraryString, Marker};
 pub use facts::*;
 pub use reader::{InspectError, inspect, inspect_until, is_elf};
+pub use startup::Startup;

@@ -36,10 +36,31 @@ pub struct Node {
 pub struct Edge {
     /// The DT_NEEDED name.
     pub library: String,
-    /// The node it resolved to, if found in the unit.
+    /// The node musl's loader would load, if found in the unit.
     pub node: Option<usize>,
     /// The node that needed it.
     pub requester: usize,
+    /// How it was (or was not) found.
+    pub how: How,
+}
+
+/// How a needed name was resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum How {
+    /// By musl's search (rpaths up the chain, then the system directories).
+    Search,
+    /// Not on the search path, but bundled beside the requester (same directory, an
+    /// auditwheel `.libs`/delocate `.dylibs` directory, a package under node_modules).
+    Sibling,
+    /// A name with '/': musl opens it as a path. For a relative name the node is never set
+    /// (it depends on the working directory); `intended` is what `$ORIGIN` meant, and
+    /// `by_name` says whether musl's search finds that library by its last component.
+    Path {
+        /// The library `$ORIGIN/...` meant, if the unit holds it.
+        intended: Option<usize>,
+        /// True when the search by base name reaches `intended`.
+        by_name: bool,
+    },
 }
 
 /// A DT_NEEDED library resolved (or not) inside the scanned unit, the way musl searches.
@@ -53,17 +74,28 @@ pub struct ClosureEntry {
     /// The bundled copy's own verdict, if found and judged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
+    /// For a name with '/' that musl does not load (`$ORIGIN/...`): the report path of the
+    /// library it was meant to reach, judged as if the fix were applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intended: Option<String>,
 }
 
 /// A library of a file's closure, as [`conclude`] needs it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Reached<'a> {
     /// The DT_NEEDED name.
     pub library: &'a str,
     /// Needed by the file itself (not by one of its libraries).
     pub direct: bool,
-    /// The bundled copy the loader would load, if the unit holds it.
+    /// The bundled copy the loader would load, if the unit holds it (for a name with '/'
+    /// that musl does not open as named: the library it was meant to reach).
     pub found: Option<Bundled<'a>>,
+    /// False when musl does not load `found` as named (a `$ORIGIN/...` name).
+    pub loads: bool,
+    /// Where the library comes from, as the closure sees it (`needs-package`,
+    /// `unavailable-library`, `needed-path`, `library-off-path`): replaces the judge's
+    /// file-alone finding for the name.
+    pub source: Option<Finding>,
 }
 
 /// A bundled library: its report path, and the judge's verdict and findings for it alone.
@@ -97,29 +129,29 @@ pub fn conclude(
 ) -> Concluded {
     let mut closure = Vec::new();
     let mut blame = Vec::new();
-    let mut bundled_direct = Vec::new();
+    let mut sources = Vec::new();
     for r in reached {
         closure.push(ClosureEntry {
             library: r.library.to_string(),
-            found: r.found.map(|l| l.path.to_string()),
+            found: r.found.filter(|_| r.loads).map(|l| l.path.to_string()),
             verdict: r.found.map(|l| l.verdict),
+            intended: r.found.filter(|_| !r.loads).map(|l| l.path.to_string()),
         });
+        sources.extend(r.source.clone());
         let Some(lib) = r.found else { continue };
-        if r.direct {
-            bundled_direct.push(r.library);
-        }
-        if (Verdict::Gcompat..=Verdict::Rebuild).contains(&lib.verdict) {
-            blame.push(blame_finding(r.library, lib));
+        if let Some(f) = blame_finding(r.library, lib) {
+            blame.push(f);
         }
     }
-    findings.retain(|f| {
-        !(f.id == Code::NeedsPackage
-            && f.library
-                .as_deref()
-                .is_some_and(|l| bundled_direct.contains(&l)))
-    });
+    // The closure knows what the unit holds: its library findings replace the file-alone ones.
+    findings.retain(|f| !super::libraries::is_library_source(f.id));
+    findings.extend(sources);
     findings.extend(blame);
-    findings.sort_by(|a, b| b.impact.cmp(&a.impact).then(b.severity.cmp(&a.severity)));
+    // The judge's order (worst first, then by ID and subject), whatever the closure added.
+    findings.sort_by(|a, b| {
+        (b.impact, b.severity, a.id, &a.symbol, &a.library)
+            .cmp(&(a.impact, a.severity, b.id, &b.symbol, &b.library))
+    });
     loader_only_hint(findings, musl_loader);
     Concluded {
         verdict: verdict_of(findings.iter().map(|f| f.impact)),
@@ -128,20 +160,35 @@ pub fn conclude(
 }
 
 /// The finding that blames a bundled library for what it needs.
-fn blame_finding(library: &str, lib: Bundled<'_>) -> Finding {
-    let why = lib.findings.iter().find(|f| f.impact == lib.verdict);
-    let severity = if lib.verdict == Verdict::Rebuild {
+///
+/// Only what is wrong with the library itself counts: where its own needed libraries come from
+/// is the dependent's closure's business (they are in it, searched with its rpaths).
+fn blame_finding(library: &str, lib: Bundled<'_>) -> Option<Finding> {
+    if !lib.verdict.is_judged() {
+        return None;
+    }
+    let own = |f: &&Finding| !super::libraries::is_library_source(f.id);
+    let verdict = verdict_of(lib.findings.iter().filter(own).map(|f| f.impact));
+    if verdict < Verdict::Gcompat {
+        return None;
+    }
+    let why = lib
+        .findings
+        .iter()
+        .filter(own)
+        .find(|f| f.impact == verdict);
+    let severity = if verdict == Verdict::Rebuild {
         Severity::Error
     } else {
         Severity::Warning
     };
     let mut f = Finding::new(
         Code::BundledLibrary,
-        lib.verdict,
+        verdict,
         format!(
             "bundled {library} ({}) is {}{}",
             lib.path,
-            lib.verdict.as_str(),
+            verdict.as_str(),
             why.map(|w| format!(": {}", w.message)).unwrap_or_default()
         ),
     )
@@ -150,7 +197,7 @@ fn blame_finding(library: &str, lib: Bundled<'_>) -> Finding {
     if let Some(fix) = why.and_then(|w| w.fix.clone()) {
         f = f.fix(fix.in_library(library));
     }
-    f
+    Some(f)
 }
 
 /// When glibc's loader path is the only thing between the program and plain musl (nothing else,
@@ -194,6 +241,8 @@ const MAX_LOOKUPS: usize = 1 << 13;
 pub struct Resolver<'a> {
     nodes: &'a [Node],
     by_path: HashMap<&'a str, usize>,
+    /// File name → nodes with that name, for bundled siblings off the search path.
+    by_name: HashMap<&'a str, Vec<usize>>,
     links: &'a HashMap<String, String>,
     db: &'a Db,
 }
@@ -203,6 +252,17 @@ fn dirname(p: &str) -> &str {
         Some(("", _)) | None => "/",
         Some((d, _)) => d,
     }
+}
+
+fn basename(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
+}
+
+/// Directories whose libraries belong to their neighbours although no RUNPATH names them:
+/// auditwheel's `<package>.libs`, delocate's `.dylibs`, and npm packages.
+fn is_bundle_dir(dir: &str) -> bool {
+    let last = basename(dir);
+    last.ends_with(".libs") || last == ".dylibs" || dir.contains("/node_modules/")
 }
 
 fn expand_origin(entry: &str, origin: &str) -> String {
@@ -219,12 +279,27 @@ impl<'a> Resolver<'a> {
             .enumerate()
             .map(|(i, n)| (n.path.as_str(), i))
             .collect();
-        Resolver {
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, n) in nodes.iter().enumerate() {
+            by_name.entry(basename(&n.path)).or_default().push(i);
+        }
+        let mut r = Resolver {
             nodes,
             by_path,
+            by_name,
             links,
             db,
+        };
+        // A link's name finds what it points to (libfoo.so.1 -> libfoo.so.1.2).
+        let budget = Cell::new(MAX_LOOKUPS);
+        let named: Vec<(&'a str, usize)> = links
+            .keys()
+            .filter_map(|l| Some((basename(l), r.lookup(l, &budget)?)))
+            .collect();
+        for (name, i) in named {
+            r.by_name.entry(name).or_default().push(i);
         }
+        r
     }
 
     /// The node at `path`, following links inside the unit; `lookups` is the closure's budget.
@@ -259,10 +334,52 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn search(&self, name: &str, chain: &[usize], lookups: &Cell<usize>) -> Option<usize> {
+    /// Where musl's load_library finds `name` for the requester chain, and how.
+    fn resolve(&self, name: &str, chain: &[usize], lookups: &Cell<usize>) -> (Option<usize>, How) {
         if name.contains('/') {
-            return None; // loaded relative to the process's working directory: unknowable
+            // load_library open()s a name with '/' as-is: absolute, or relative to the working
+            // directory. $ORIGIN is expanded only in rpaths (fixup_rpath), never here.
+            if name.starts_with('/') {
+                let found = self.lookup(name, lookups);
+                let how = How::Path {
+                    intended: found,
+                    by_name: false,
+                };
+                return (found, how);
+            }
+            let requester = chain.first().and_then(|&r| self.nodes.get(r));
+            let intended = match requester {
+                Some(n) if name.contains("$ORIGIN") || name.contains("${ORIGIN}") => {
+                    self.lookup(&expand_origin(name, dirname(&n.path)), lookups)
+                }
+                _ => None,
+            };
+            let by_name =
+                intended.is_some() && self.search(basename(name), chain, lookups) == intended;
+            return (None, How::Path { intended, by_name });
         }
+        if let Some(i) = self.search(name, chain, lookups) {
+            return (Some(i), How::Search);
+        }
+        (self.sibling(name, chain), How::Sibling)
+    }
+
+    /// A file called `name` beside the requester or in a bundle directory of the unit.
+    fn sibling(&self, name: &str, chain: &[usize]) -> Option<usize> {
+        let candidates = self.by_name.get(name)?;
+        let dir = chain
+            .first()
+            .and_then(|&r| self.nodes.get(r))
+            .map(|n| dirname(&n.path))?;
+        let at = |i: &usize| self.nodes.get(*i).map(|n| dirname(&n.path));
+        candidates
+            .iter()
+            .find(|i| at(i) == Some(dir))
+            .or_else(|| candidates.iter().find(|i| at(i).is_some_and(is_bundle_dir)))
+            .copied()
+    }
+
+    fn search(&self, name: &str, chain: &[usize], lookups: &Cell<usize>) -> Option<usize> {
         for n in chain.iter().filter_map(|&req| self.nodes.get(req)) {
             let paths = if n.runpath.is_empty() {
                 &n.rpath
@@ -310,13 +427,19 @@ impl<'a> Resolver<'a> {
                 if edges.len() >= MAX_EDGES || lookups.get() == 0 {
                     return edges;
                 }
-                let found = self.search(name, &chain, &lookups);
+                let (found, how) = self.resolve(name, &chain, &lookups);
                 edges.push(Edge {
                     library: name.clone(),
                     node: found,
                     requester: n,
+                    how,
                 });
-                if let Some(f) = found {
+                // What a path meant is judged too: the fix makes the loader open it.
+                let follow = match how {
+                    How::Path { intended, .. } => intended,
+                    _ => found,
+                };
+                if let Some(f) = follow {
                     if seen_nodes.insert(f) {
                         let mut c = vec![f];
                         c.extend(chain.iter().take(MAX_CHAIN - 1));
@@ -341,6 +464,72 @@ mod tests {
             runpath: runpath.iter().map(|s| s.to_string()).collect(),
             musl_loader: "",
         }
+    }
+
+    #[test]
+    fn paths_in_dt_needed_are_opened_as_named_and_siblings_are_found_off_path() {
+        let db = Db::get().unwrap();
+        let nodes = vec![
+            node(
+                "/py/bin/python",
+                &[
+                    "$ORIGIN/../lib/libpython.so",
+                    "/opt/abs/libabs.so",
+                    "lib/rel.so",
+                ],
+                &[],
+            ),
+            node("/py/lib/libpython.so", &[], &[]),
+            node("/opt/abs/libabs.so", &[], &[]),
+            node(
+                "/site/pkg/_ext.so",
+                &["libz-1234abcd.so.1", "libnowhere.so"],
+                &[],
+            ),
+            node("/site/pkg.libs/libz-1234abcd.so.1", &[], &[]),
+            node("/elsewhere/libnowhere.so", &[], &[]),
+        ];
+        let links = HashMap::new();
+        let r = Resolver::new(&nodes, &links, db);
+        let got: Vec<_> = r
+            .closure(0)
+            .iter()
+            .map(|e| (e.library.clone(), e.node, e.how))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                // musl does not expand $ORIGIN here: nothing loads; what it meant is known, and
+                // the search by base name does not reach /py/lib (no RUNPATH).
+                (
+                    "$ORIGIN/../lib/libpython.so".to_string(),
+                    None,
+                    How::Path {
+                        intended: Some(1),
+                        by_name: false
+                    }
+                ),
+                (
+                    "/opt/abs/libabs.so".to_string(),
+                    Some(2),
+                    How::Path {
+                        intended: Some(2),
+                        by_name: false
+                    }
+                ),
+                (
+                    "lib/rel.so".to_string(),
+                    None,
+                    How::Path {
+                        intended: None,
+                        by_name: false
+                    }
+                ),
+            ]
+        );
+        let got: Vec<_> = r.closure(3).iter().map(|e| (e.node, e.how)).collect();
+        // A `.libs` sibling is found; a same-named file in an unrelated directory is not.
+        assert_eq!(got, vec![(Some(4), How::Sibling), (None, How::Sibling)]);
     }
 
     #[test]

@@ -60,7 +60,8 @@ impl Code {
             | Code::DlopenGlibcLib
             | Code::Time64Abi
             | Code::StaticGlibcNss
-            | Code::VersionedForeignSymbol => Category::Runtime,
+            | Code::VersionedForeignSymbol
+            | Code::InitArrayArgs => Category::Runtime,
             Code::NoPie
             | Code::NoStackProtector
             | Code::PartialRelro
@@ -99,7 +100,57 @@ loader (/lib/ld-musl-<arch>.so.1) with libgcompat.so.0 preloaded (gcompat loader
 Fixes:
   - apk add gcompat
   - or, when musl provides every symbol the program needs (muslcheck says so in the fix text):
-    patchelf --set-interpreter /lib/ld-musl-<arch>.so.1 PROGRAM, which runs it without gcompat.";
+    patchelf --set-interpreter /lib/ld-musl-<arch>.so.1 PROGRAM, which runs it without gcompat.
+
+gcompat's stub itself crashes for some programs (large Rust and C++ programs with thread-local
+data): see `muslcheck explain gcompat-loader-crash`.";
+
+    GcompatLoaderCrash = "gcompat-loader-crash", Error,
+        "gcompat's loader stub crashes (SIGSEGV, no message) before it can start this program: its start-up copies the program's thread-local data from a wrong address.",
+        "On Alpine, glibc's PT_INTERP path (/lib64/ld-linux-x86-64.so.2, /lib/ld-linux-aarch64.so.1) is
+gcompat's loader stub (gcompat loader/loader.c), a musl program linked -static-pie. The kernel starts
+it as the program's interpreter and hands it the *program's* program headers (AT_PHDR). The stub's own
+start-up code (musl src/env/__init_tls.c, static_init_tls) walks those headers to set up TLS, but
+takes the load base from the *stub's* _DYNAMIC. It then copies PT_TLS.p_filesz bytes (the program's
+initialised thread-local data, .tdata) from
+
+    stub base + offset of the stub's _DYNAMIC - (program PT_DYNAMIC.p_vaddr - program PT_TLS.p_vaddr)
+
+When that range leaves the stub's few pages, the stub dies with SIGSEGV (or SIGBUS in the kernel's
+[vvar] pages), with no message, before musl's loader or the program run. With GNU ld and lld the
+distance PT_DYNAMIC - PT_TLS is about the size of .data.rel.ro + .init_array, so large Rust and C++
+programs are hit (cargo, rustup and most Rust command-line tools) and small C programs are not.
+Programs whose TLS is all .tbss (p_filesz 0) copy nothing and are safe.
+
+muslcheck compares the distance with the windows of the known stub builds
+(symbol-db/gcompat/loader-stub.txt, derived from stub binaries with scripts/stub-window.sh). The
+finding's evidence gives tdata_size, distance, window_below/window_above (how far the mapping reaches
+from _DYNAMIC on every known build), neighbours (kernel pages that may sit below the stub) and a
+confidence:
+  - certain: the read leaves every known build's mapping and the kernel pages next to it;
+  - likely: it leaves every known build's mapping but could start in the [vdso]/[vvar] pages below
+    (on Linux 6.18 reads starting in [vdso] survived, most in [vvar] did not); also a `certain`
+    prediction from windows of stand-in builds only (aarch64: gcompat's own aarch64 stub and 64 KiB
+    page kernels were not measured);
+  - possible: only some builds or page sizes fault. `possible` is a warning and keeps the verdict
+    gcompat; `certain` and `likely` are errors.
+
+Verdict: the program does not start after `apk add gcompat` alone, so the verdict is `rebuild` (the
+default --fail-on fails it) unless the fix below is applied, which does not need a rebuild.
+
+Fix (verified by muslcheck's tests with a stub that works like gcompat's and a libgcompat stand-in):
+  apk add gcompat
+  patchelf --set-interpreter /lib/ld-musl-<arch>.so.1 --add-needed libgcompat.so.0 PROGRAM
+    (add --remove-needed ld-linux-x86-64.so.2 when the program lists it: musl only answers that
+    name when started as gcompat's stub does)
+When the program needs nothing from gcompat, `patchelf --set-interpreter /lib/ld-musl-<arch>.so.1
+PROGRAM` alone is the fix (muslcheck then prints that). Otherwise the patchelf line above starts
+the program with musl's loader directly, and libgcompat.so.0 is first in the program's
+DT_NEEDED list, so it comes before musl in symbol lookup, as the stub's --preload puts it. Or change
+only the interpreter and start the program as LD_PRELOAD=/lib/libgcompat.so.0 PROGRAM. Never the
+interpreter change alone when gcompat's symbols are needed: musl treats libc.so.6, libm.so.6, libpthread.so.0, ... as itself, so
+gcompat's links to libgcompat are never opened and its symbols stay missing. Rust programs built
+before the std fix then run but may see no arguments (init-array-args).";
 
     UnknownLoader = "unknown-loader", Error,
         "The program's PT_INTERP names a loader that neither musl nor gcompat installs.",
@@ -196,6 +247,70 @@ Fix: rebuild against musl, or (for gcompat libraries) install gcompat.";
 that provides them. muslcheck names the package from a curated table; `apk add so:NAME` asks apk to
 find the provider of any soname. When scanning a directory or archive that bundles the library,
 muslcheck judges the bundled copy instead (closure).";
+
+    UnavailableLibrary = "unavailable-library", Error,
+        "A DT_NEEDED library that is not in the scanned unit and that no Alpine package is known to provide: the file will not load.",
+        "musl's loader stops with 'Error loading shared library NAME: No such file or directory' when it
+cannot find a DT_NEEDED library (ldso/dynlink.c load_direct_deps). muslcheck looks for the library
+inside the scanned unit (closure), then asks what provides it on the target: musl itself, gcompat, or
+an Alpine package. Package knowledge comes, best first, from an Alpine package index given with
+--apkindex (or the ones apk caches on an Alpine host), then from the embedded table
+symbol-db/alpine/soname-packages.txt whose entries are marked verified (checked against an aports
+APKBUILD) or unverified. The finding's `confidence` says which answered:
+
+  apkindex          the index does not provide so:NAME: apk cannot install it
+  verified-table    the table records that Alpine has no package for it (checked)
+  unverified-table  the table records no package, unchecked
+  unknown           neither an index nor the table knows the name
+
+'unknown' fails closed: a library nobody can vouch for cannot be promised, so the file counts as
+one that will not load. Debian-private sonames (libsystemd-shared-252.so, libapt-pkg.so.6.0),
+auditwheel-hashed names (libXau-00ec42fe.so.6.0.0) and another vendor's libraries land here unless
+the scan finds them bundled.
+
+Fix: bundle a musl build of the library beside the file (on its RUNPATH) and re-scan so that the
+bundled copy is judged too, or rebuild without it. If your Alpine release does package it, give
+its APKINDEX with --apkindex.";
+
+    NeededPath = "needed-path", Error,
+        "A DT_NEEDED name contains '/': musl opens it as a path relative to the working directory, with no $ORIGIN expansion.",
+        "musl's load_library (ldso/dynlink.c) treats a needed name containing '/' as a pathname and open()s it
+as-is: an absolute name is that file; a relative one is resolved against the process's current
+working directory, whatever directory the binary lives in. Only fixup_rpath expands $ORIGIN, and only
+in DT_RPATH/DT_RUNPATH, never in DT_NEEDED. glibc expands $ORIGIN in DT_NEEDED too, which is why
+binaries such as python-build-standalone's bin/python (DT_NEEDED $ORIGIN/../lib/libpython3.12.so.1.0)
+run on glibc and stop on musl with 'Error loading shared library $ORIGIN/...: No such file or
+directory'.
+
+muslcheck judges the library the name was meant to reach ($ORIGIN replaced by the file's directory)
+when the scan holds it, and gives the fix that makes musl find it by name:
+
+  patchelf --replace-needed '$ORIGIN/../lib/libX.so' libX.so FILE
+  patchelf --set-rpath '$ORIGIN/../lib' FILE      (when no RUNPATH already reaches that directory)
+
+A relative name without $ORIGIN depends on the working directory on glibc and musl alike: reported
+as a warning that does not change the verdict. An absolute name is looked up in the scanned unit.";
+
+    LibraryOffPath = "library-off-path", Warning,
+        "A needed library is bundled next to the file but not on the loader's search path (no RUNPATH reaches it).",
+        "The scan found a file with the needed name in the same directory as the requester, in an
+auditwheel `<package>.libs`/delocate `.dylibs` directory, or in a package under node_modules, but
+neither the requester's RUNPATH/RPATH chain nor /lib:/usr/local/lib:/usr/lib reaches it. Vendors
+usually rely on a launcher that sets LD_LIBRARY_PATH; musl honours LD_LIBRARY_PATH like glibc. The
+bundled copy is judged (its verdict counts) and is never offered to apk.
+
+Fix: keep the launcher's LD_LIBRARY_PATH, or make the path explicit:
+patchelf --set-rpath '$ORIGIN/<relative dir>' FILE.";
+
+    AlpinePackage = "alpine-package", Note,
+        "The file was installed by another distribution's package that Alpine also packages: install Alpine's build instead.",
+        "When a scanned tree, archive or image records who installed a file (dpkg's
+var/lib/dpkg/info/*.list and status), muslcheck looks the package's name up in the target's Alpine
+package index (--apkindex) or, without one, among the package names of its embedded table. When
+Alpine has a package of that name, the simplest migration is to install it rather than carry the
+other distribution's binary over: `apk add NAME`. The finding's `confidence` says where the name
+was found; names often match for programs (jq, curl, git) and differ for libraries (Debian's
+libselinux1 is Alpine's libselinux), so no match is not proof of absence.";
 
     Lfs64Remap = "lfs64-remap", Note,
         "An LFS64 import (open64, stat64, ...) that musl ≥ 1.2.4 resolves by remapping to the plain name.",
@@ -370,6 +485,41 @@ the versioned library in DT_NEEDED order.
 
 Fix: rebuild against musl with the library built for musl, or make sure the real library is loaded
 before libc (DT_NEEDED order).";
+
+    InitArrayArgs = "init-array-args", Warning,
+        "The start-up code reads (argc, argv, envp) as arguments of an .init_array function, which glibc passes and musl does not.",
+        "glibc calls each DT_INIT_ARRAY function with (argc, argv, envp) (glibc csu/libc-start.c,
+elf/dl-init.c); the ELF gABI does not promise them and musl's loader calls them with no arguments
+(musl ldso/dynlink.c do_init_fini, src/env/__libc_start_main.c libc_start_init). Code that captures the
+command line there gets whatever the registers hold. A glibc program or library that does so, run on
+Alpine through gcompat or musl's loader:
+
+  - Rust std for *-linux-gnu targets (library/std/src/sys/.../args, `ARGV_INIT_ARRAY` /
+    `really_init`) read the arguments only that way in programs built before rust-lang/rust#124447
+    (approved 2024-04-27 at the 1.79 branch point: certainly in 1.80, perhaps in 1.79):
+    std::env::args() is empty, so the program ignores every command-line argument
+    (rust-lang/rust#124126). Evidence: the `.comment` string `rustc version 1.xx`, std's
+    ARGV_INIT_ARRAY symbol in .symtab, Rust std's RUST_BACKTRACE string. Later Rust programs also
+    take the arguments from main and are not affected. A Rust cdylib (a shared library) still
+    captures them only this way, but that matters only if it calls std::env::args, which the file
+    does not show: not reported.
+  - Go -buildmode=c-shared libraries and c-archive code linked into a program: the Go runtime's
+    .init_array entry (_rt0_<arch>_linux_lib) reads argc/argv and the environment behind them; under
+    musl these are garbage and the runtime crashes (golang/go#13492, #19016; open; reproduced by
+    muslcheck's tests with Go 1.19.8: SIGSEGV in the runtime right after musl's loader starts it).
+    Evidence: Go build info (the bytes 0xff ' Go buildinf:') in a shared library, or _rt0_*_linux_lib in
+    .symtab. Pure Go programs take their arguments from the stack and are not affected.
+
+Severity: for Rust programs a warning (the program runs, but without its arguments: a command-line
+tool does its default action or prints usage; a service ignores its flags); the verdict stays what
+loading says. For Go c-shared/c-archive code an error with verdict rebuild (the runtime crashes).
+The evidence names the runtime, the toolchain version when the file records it, what was seen, and a
+confidence: certain with a recorded version below 1.79 or std's pre-1.77 module path; likely with Rust
+std but no recorded version (rustc writes `rustc version` to .comment since about 1.75; every such
+program muslcheck's validation started under musl lost its arguments); possible for 1.79 (a note).
+
+Fix: rebuild with a fixed toolchain (Rust >= 1.80), or for musl (x86_64-unknown-linux-musl, Go
+with CGO against musl); for Go c-shared there is no glibc-target fix: build the library on Alpine.";
 
     NoPie = "no-pie", Note,
         "The program is not position-independent (ET_EXEC); Alpine builds every program as PIE.",

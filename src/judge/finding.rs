@@ -26,11 +26,21 @@ pub struct Finding {
     /// Library concerned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub library: Option<String>,
+    /// The Alpine package concerned: what `needs-package` installs, what `alpine-package`
+    /// replaces the file with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// How sure the package knowledge behind a library finding is (#11).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<super::PackageConfidence>,
     /// One-line message.
     pub message: String,
     /// What to do about it (one string in JSON).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<Fix>,
+    /// The measured facts and confidence behind a run-time prediction (#10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<super::Evidence>,
     /// Set by the policy stage ([`crate::policy::Policy::suppression`]) when an allow rule or the
     /// baseline accepted this finding: it stays in the report but no longer counts toward
     /// `--fail-on`. The judge never sets it.
@@ -47,8 +57,11 @@ impl Finding {
             impact,
             symbol: None,
             library: None,
+            package: None,
+            confidence: None,
             message: message.into(),
             fix: None,
+            evidence: None,
             suppressed: None,
         }
     }

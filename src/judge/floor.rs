@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::inspect::Facts;
+use crate::inspect::{Facts, is_glibc_library};
 
 /// `GLIBC_ABI_DT_RELR` is a marker version node that glibc 2.36 introduced with DT_RELR support.
 const DT_RELR_MARKER: &str = "GLIBC_ABI_DT_RELR";
@@ -38,12 +38,14 @@ pub fn glibc_floor(facts: &Facts) -> Option<GlibcFloor> {
     let nodes = facts
         .version_needs
         .iter()
+        .filter(|(lib, _)| is_glibc_library(lib))
         .flat_map(|(_, vs)| vs.iter())
         .filter_map(|v| glibc_version(v).map(|n| (n, v)));
     let (max, _) = nodes.clone().max_by(|a, b| a.0.cmp(&b.0))?;
     let mut set_by: Vec<String> = facts
         .imports
         .iter()
+        .filter(|i| i.library.as_deref().is_some_and(is_glibc_library))
         .filter(|i| i.version.as_deref().and_then(glibc_version).as_ref() == Some(&max))
         .map(|i| i.display())
         .collect();

@@ -5,14 +5,18 @@
 //! relocation is processed before the program starts, IRELATIVE is fatal and IFUNC definitions
 //! are invisible. No I/O, no printing.
 
+mod argv;
 pub mod closure;
 mod codes;
+mod evidence;
 mod finding;
 mod floor;
 mod hardening;
+pub mod libraries;
 pub mod relocations;
 pub mod resolve;
 mod runtime;
+mod stub;
 mod target;
 mod verdict;
 
@@ -21,15 +25,17 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 pub use codes::{Category, Code, Severity};
+pub use evidence::{Confidence, Detail, Evidence, InitArgs, StubTls};
 #[cfg(test)]
 pub(crate) use finding::sym;
 pub use finding::{Finding, Fix, ShimFix, Symbol};
 pub use floor::GlibcFloor;
+pub use libraries::PackageConfidence;
 pub use target::{DEFAULT_MUSL, Target, TargetError};
 pub use verdict::{Verdict, verdict_of};
 
 use crate::db::{Db, GcompatLib};
-use crate::inspect::{Arch, Facts, Import, Kind, SymType};
+use crate::inspect::{Arch, Facts, Import, Kind, SymType, is_glibc_library};
 use resolve::Provider;
 
 /// The verdict for one file and the findings behind it.
@@ -41,26 +47,6 @@ pub struct Judgement {
     pub findings: Vec<Finding>,
     /// The oldest glibc that can run the file, for glibc-built files (#6).
     pub glibc_floor: Option<GlibcFloor>,
-}
-
-/// Libraries whose versioned symbols are glibc's (the C library, its split-out parts, the loader
-/// and libxcrypt's libcrypt, which glibc used to ship).
-fn is_glibc_library(lib: &str) -> bool {
-    lib.starts_with("libc.so.")
-        || lib.starts_with("ld-linux")
-        || [
-            "libm.so.6",
-            "libpthread.so.0",
-            "libdl.so.2",
-            "librt.so.1",
-            "libutil.so.1",
-            "libresolv.so.2",
-            "libcrypt.so.1",
-            "libanl.so.1",
-            "libnsl.so.1",
-            "libmvec.so.1",
-        ]
-        .contains(&lib)
 }
 
 fn is_glibc_version(v: &str) -> bool {
@@ -152,6 +138,18 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
     ctx.libraries(&mut findings);
     ctx.relocations(&mut findings);
     ctx.imports(&mut findings);
+    if ctx.is_glibc_program() {
+        // Whether the way around the stub must bring libgcompat along.
+        let needs_gcompat = findings
+            .iter()
+            .any(|f| f.impact >= Verdict::Gcompat && f.id != Code::GlibcLoader);
+        findings.extend(stub::loader_crash(
+            facts,
+            db,
+            ctx.musl_loader(),
+            needs_gcompat,
+        ));
+    }
 
     if verdict_of(findings.iter().map(|f| f.impact)) == Verdict::Gcompat {
         ctx.overriding_stubs(&mut findings);
@@ -167,6 +165,7 @@ pub fn judge(facts: &Facts, db: &Db, target: &Target) -> Judgement {
         gcompat_in_process: ctx.gcompat() && ctx.is_glibc_program(),
     }
     .findings(&mut findings);
+    findings.extend(argv::init_args(facts));
     hardening::findings(facts, &mut findings);
     tolerated_damage(facts, &mut findings);
     sort(&mut findings);
@@ -313,32 +312,11 @@ impl Ctx<'_> {
                     .library(lib)
                     .fix("rebuild against musl without this library"),
                 );
+            } else if lib.contains('/') {
+                // Alone, nothing says where the path leads; the closure judges what it meant.
+                out.push(libraries::needed_path_finding(lib, None, false));
             } else {
-                let (msg, fix) = match self.db.package(lib) {
-                    Some(p) => match p.name {
-                        Some(name) => {
-                            let hedge = if p.verified {
-                                ""
-                            } else {
-                                " (curated, unverified)"
-                            };
-                            (
-                                format!("needs {lib}: Alpine package {name}{hedge}"),
-                                Fix::install(name),
-                            )
-                        }
-                        None => (
-                            format!("needs {lib}, which Alpine does not package"),
-                            Fix::step("bundle the library built for musl").or("rebuild without it"),
-                        ),
-                    },
-                    None => (format!("needs {lib}"), Fix::install(format!("so:{lib}"))),
-                };
-                out.push(
-                    Finding::new(Code::NeedsPackage, Verdict::Native, msg)
-                        .library(lib)
-                        .fix(fix),
-                );
+                out.push(libraries::package_finding(lib, None, self.db, self.target));
             }
         }
     }
@@ -392,8 +370,12 @@ impl Ctx<'_> {
             if imp.weak || !imp.referenced {
                 continue;
             }
-            let glibc_versioned = imp.library.as_deref().is_some_and(is_glibc_library)
-                || imp.version.as_deref().is_some_and(is_glibc_version);
+            // The Verneed entry says whose version it is (libgcc_s versions __register_frame
+            // GLIBC_2.0 on i386); the spelling decides only when no library is named.
+            let glibc_versioned = match imp.library.as_deref() {
+                Some(lib) => is_glibc_library(lib),
+                None => imp.version.as_deref().is_some_and(is_glibc_version),
+            };
             if imp.version.is_some() && !glibc_versioned {
                 if imp
                     .library

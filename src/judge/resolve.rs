@@ -62,8 +62,8 @@ pub struct ImportAlone {
 
 /// Judge a glibc-built program (glibc's PT_INTERP, DT_NEEDED libc.so.6) whose only import is a
 /// non-weak reference to `name`, asking `version` of glibc's library for it, or, without one,
-/// the version a glibc link would ask (the default `@@` definition), and read what the judge says
-/// of that import. `None` when the database has no musl export list for the target and `arch`.
+/// the version a glibc link asks (the default `@@` definition, or for a compat-only name the
+/// version older links asked), and read what the judge says of that import. `None` when the database has no musl export list for the target and `arch`.
 pub fn import_alone(
     db: &Db,
     target: &Target,
@@ -75,7 +75,8 @@ pub fn import_alone(
     let glibc = db.glibc(arch, name);
     let definition = match version {
         Some(v) => glibc.iter().find(|g| g.version == v),
-        None => glibc.iter().find(|g| g.default),
+        // A compat-only name (no `@@` definition) was last linked against its `@` version.
+        None => glibc.iter().find(|g| g.default).or(glibc.first()),
     };
     let libc = "libc.so.6";
     let mut facts = Facts::empty(arch, Kind::Pie);

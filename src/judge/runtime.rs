@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::{Code, Finding, Fix, Severity, ShimFix, Symbol, Target, Verdict};
 use crate::db::{Db, GcompatLib};
-use crate::inspect::{Arch, Facts, Libc, Marker};
+use crate::inspect::{Arch, Facts, Libc, Marker, is_glibc_library};
 
 /// musl's default thread stack (src/internal/pthread_impl.h DEFAULT_STACK_SIZE).
 const MUSL_DEFAULT_STACK: u64 = 128 << 10;
@@ -466,7 +466,7 @@ impl Runtime<'_> {
             };
             if imp.weak
                 || !imp.referenced
-                || version.starts_with("GLIBC_")
+                || (is_glibc_library(lib) && version.starts_with("GLIBC_"))
                 || !self.musl_has(&imp.name)
             {
                 continue;

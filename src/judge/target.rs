@@ -1,10 +1,11 @@
 //! What the binaries are judged for: an Alpine release, or an explicit musl (+ gcompat) pair.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::db::{Db, GCOMPAT_VERSION, MuslVersion};
+use crate::db::{ApkIndex, Db, GCOMPAT_VERSION, MuslVersion};
 
 /// A target system: musl version and whether gcompat is installed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -16,6 +17,22 @@ pub struct Target {
     pub musl: MuslVersion,
     /// gcompat version, or None for plain musl.
     pub gcompat: Option<String>,
+    /// The Alpine package indexes of the target (`--apkindex`, or apk's cache on an Alpine
+    /// host); None: the embedded soname table is the only package knowledge.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_index")]
+    pub apkindex: Option<Arc<ApkIndex>>,
+}
+
+/// Where the indexes came from and how many packages they list.
+fn ser_index<S: serde::Serializer>(v: &Option<Arc<ApkIndex>>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let Some(i) = v else {
+        return s.serialize_none();
+    };
+    let mut st = s.serialize_struct("ApkIndex", 2)?;
+    st.serialize_field("sources", &i.sources)?;
+    st.serialize_field("packages", &i.len())?;
+    st.end()
 }
 
 fn ser_version<S: serde::Serializer>(v: &MuslVersion, s: S) -> Result<S::Ok, S::Error> {
@@ -73,6 +90,7 @@ impl Target {
                     name: format!("alpine:{}", r.name),
                     musl: r.musl.clone(),
                     gcompat: Some(r.gcompat.to_string()),
+                    apkindex: None,
                 }
             }
             None => {
@@ -85,6 +103,7 @@ impl Target {
                     name: newest.map_or_else(|| "alpine".into(), |r| format!("alpine:{}", r.name)),
                     musl: default_musl,
                     gcompat: Some(GCOMPAT_VERSION.into()),
+                    apkindex: None,
                 }
             }
         };

@@ -1,8 +1,11 @@
 //! Baselines: the findings a team has already seen, so that CI fails only on new ones.
 //!
-//! An entry is keyed by (path, SHA-256 of the file, finding ID, symbol, library). A vendor binary
-//! that changes gets a new hash, so all its findings are judged afresh, even ones that look the
-//! same. The file is JSON (`muslcheck-baseline`, version 1), sorted, so that it diffs well in
+//! An entry records (path, SHA-256 of the file, finding ID, symbol, library). It matches on
+//! content first: the same bytes with the same finding are known wherever they are now (an
+//! archive renamed from app-1.0.tgz to app-1.1.tgz, a relative path given as an absolute one).
+//! Path is second: an entry without a hash (written by hand) matches by path, after
+//! `--strip-prefix`. A vendor binary that changes gets a new hash, so all its findings are
+//! judged afresh, even ones that look the same. The file is JSON (`muslcheck-baseline`, version 1), sorted, so that it diffs well in
 //! review:
 //!
 //! ```json
@@ -12,7 +15,7 @@
 //!               "symbol": "fcntl64@GLIBC_2.28"}]}
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -30,7 +33,8 @@ const VERSION: u32 = 1;
 pub struct BaselineEntry {
     /// Report path of the input (a leading `./` removed).
     pub path: String,
-    /// SHA-256 of the input's bytes.
+    /// SHA-256 of the input's bytes; empty: match by path (a hand-written entry).
+    #[serde(default)]
     pub sha256: String,
     /// Finding ID.
     pub id: String,
@@ -53,7 +57,30 @@ impl BaselineEntry {
             library: finding.library.clone(),
         }
     }
+
+    /// What content matching compares: everything but the path.
+    fn content_key(&self) -> Key {
+        (
+            self.sha256.clone(),
+            self.id.clone(),
+            self.symbol.clone(),
+            self.library.clone(),
+        )
+    }
+
+    /// What path matching compares: everything but the hash.
+    fn path_key(&self) -> Key {
+        (
+            self.path.clone(),
+            self.id.clone(),
+            self.symbol.clone(),
+            self.library.clone(),
+        )
+    }
 }
+
+/// (hash or path, ID, symbol, library).
+type Key = (String, String, Option<String>, Option<String>);
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -75,6 +102,8 @@ pub struct Baseline {
     /// Where it was read from, for messages (set by the caller).
     pub source: Option<String>,
     entries: BTreeSet<BaselineEntry>,
+    /// Prefixes removed from report paths before they are recorded or matched.
+    strip: Vec<String>,
 }
 
 /// A baseline file that cannot be used.
@@ -96,24 +125,82 @@ impl Baseline {
             target: target.to_string(),
             source: None,
             entries: BTreeSet::new(),
+            strip: Vec::new(),
         }
+    }
+
+    /// Remove `prefix` from paths (`--strip-prefix`): from the entries held, and from every path
+    /// recorded or matched later, so that a baseline written in one checkout matches another.
+    pub fn strip_prefix(&mut self, prefix: &str) {
+        self.strip.push(prefix.to_string());
+        let entries = std::mem::take(&mut self.entries);
+        self.entries = entries
+            .into_iter()
+            .map(|mut e| {
+                e.path = self.local(&e.path);
+                e
+            })
+            .collect();
+    }
+
+    /// A report path as the baseline records it.
+    fn local(&self, path: &str) -> String {
+        let mut p = strip_dot_slash(path);
+        for prefix in &self.strip {
+            if let Some(rest) = p.strip_prefix(prefix.as_str()) {
+                p = strip_dot_slash(rest.trim_start_matches('/'));
+            }
+        }
+        p.to_string()
+    }
+
+    fn entry(&self, path: &str, sha256: &str, finding: &Finding) -> BaselineEntry {
+        BaselineEntry::of(&self.local(path), sha256, finding)
     }
 
     /// Record a finding.
     pub fn insert(&mut self, path: &str, sha256: &str, finding: &Finding) {
-        self.entries
-            .insert(BaselineEntry::of(path, sha256, finding));
+        let e = self.entry(path, sha256, finding);
+        self.entries.insert(e);
     }
 
-    /// Is this finding known?
+    /// Is this finding known? By content (hash, ID, symbol, library) wherever the file now is;
+    /// or, for entries without a hash, by path.
     pub fn contains(&self, path: &str, sha256: &str, finding: &Finding) -> bool {
-        self.entries
-            .contains(&BaselineEntry::of(path, sha256, finding))
+        let e = self.entry(path, sha256, finding);
+        let (content, by_path) = (e.content_key(), e.path_key());
+        self.entries.iter().any(|k| {
+            if k.sha256.is_empty() {
+                k.path_key() == by_path
+            } else {
+                k.content_key() == content
+            }
+        })
     }
 
-    /// Is this entry known?
-    pub fn contains_entry(&self, entry: &BaselineEntry) -> bool {
-        self.entries.contains(entry)
+    /// How many entries no finding of `found` (path, hash, finding) matches: fixed, removed or
+    /// changed binaries.
+    pub fn stale<'a>(
+        &self,
+        found: impl IntoIterator<Item = (&'a str, &'a str, &'a Finding)>,
+    ) -> usize {
+        let mut content: HashSet<Key> = HashSet::new();
+        let mut paths: HashSet<Key> = HashSet::new();
+        for (path, sha, f) in found {
+            let e = self.entry(path, sha, f);
+            content.insert(e.content_key());
+            paths.insert(e.path_key());
+        }
+        self.entries
+            .iter()
+            .filter(|k| {
+                if k.sha256.is_empty() {
+                    !paths.contains(&k.path_key())
+                } else {
+                    !content.contains(&k.content_key())
+                }
+            })
+            .count()
     }
 
     /// The entries, sorted.
@@ -152,6 +239,7 @@ impl Baseline {
             target: file.target,
             source: None,
             entries: file.entries.into_iter().collect(),
+            strip: Vec::new(),
         })
     }
 
@@ -194,8 +282,8 @@ mod tests {
             "hash is part of the key"
         );
         assert!(
-            !back.contains("vendor/tool2", "aa", &f),
-            "path is part of the key"
+            back.contains("elsewhere/tool-1.1", "aa", &f),
+            "the same content is known wherever it is"
         );
         let other = f.clone().symbol(crate::judge::sym("fcntl64@GLIBC_2.2.5"));
         assert!(
@@ -208,6 +296,22 @@ mod tests {
             !back.contains("vendor/tool", "aa", &stub),
             "id is part of the key"
         );
+    }
+
+    #[test]
+    fn entries_without_a_hash_match_by_path_after_the_prefix() {
+        let f = Finding::new(Code::MissingSymbol, Verdict::Rebuild, "m")
+            .symbol(crate::judge::sym("fcntl64@GLIBC_2.28"));
+        let text = r#"{"schema":"muslcheck-baseline","version":1,"entries":[
+            {"path":"/builds/ci/vendor/tool","id":"missing-symbol","symbol":"fcntl64@GLIBC_2.28"}]}"#;
+        let mut b = Baseline::parse(text).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!b.contains("vendor/tool", "ff", &f));
+        b.strip_prefix("/builds/ci");
+        assert!(b.contains("vendor/tool", "ff", &f), "{b:?}");
+        assert!(b.contains("/builds/ci/vendor/tool", "ee", &f));
+        assert!(!b.contains("vendor/other", "ff", &f));
+        assert_eq!(b.stale([("vendor/tool", "00", &f)]), 0);
+        assert_eq!(b.stale([("vendor/other", "00", &f)]), 1);
     }
 
     #[test]

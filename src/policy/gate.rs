@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::{Baseline, BaselineEntry, Date, FailOn, Policy, SuppressionKind, effective_verdict};
+use super::{Baseline, Date, FailOn, Policy, SuppressionKind, effective_verdict};
 use crate::judge::{Code, Verdict};
 use crate::report::{Record, Report, Totals};
 
@@ -266,16 +266,12 @@ impl Gate {
             })
             .collect();
         let baseline = policy.baseline.as_ref().map(|b| {
-            let seen: std::collections::HashSet<BaselineEntry> = records
-                .iter()
-                .filter_map(|r| Some((r, r.sha256.as_deref()?)))
-                .flat_map(|(r, sha)| {
-                    r.findings
-                        .iter()
-                        .map(move |f| BaselineEntry::of(&r.path, sha, f))
-                })
-                .filter(|e| b.contains_entry(e))
-                .collect();
+            let stale = b.stale(
+                records
+                    .iter()
+                    .filter_map(|r| Some((r, r.sha256.as_deref()?)))
+                    .flat_map(|(r, sha)| r.findings.iter().map(move |f| (r.path.as_str(), sha, f))),
+            );
             let new = records
                 .iter()
                 .flat_map(|r| &r.findings)
@@ -286,7 +282,7 @@ impl Gate {
                 entries: b.len(),
                 known: baselined,
                 new,
-                stale: b.len() - seen.len().min(b.len()),
+                stale,
             }
         });
         let mut effective = Totals::default();
@@ -320,11 +316,13 @@ mod tests {
         Record {
             path: path.into(),
             artifact: "app.tar".into(),
+            image: None,
             sha256: Some(format!("{:064x}", path.len())),
             size: Some(1),
             verdict,
             own_verdict: own,
             reason: None,
+            owner: None,
             closure: Vec::new(),
             elf: None,
             glibc_floor: None,
@@ -356,11 +354,13 @@ mod tests {
             library: "libx.so".into(),
             found: Some("app.tar!/lib/libx.so".into()),
             verdict: Some(Verdict::Rebuild),
+            intended: None,
         });
         let target = Target {
             name: "alpine:3.22".into(),
             musl: crate::db::MuslVersion::new(1, 2, 5),
             gcompat: None,
+            apkindex: None,
         };
         Report::new(target, vec![lib, app])
     }

@@ -195,6 +195,9 @@ fn testcase(out: &mut String, r: &Record, report: &Report) {
     if let Some(sha) = &r.sha256 {
         let _ = write!(system_out, "\nsha256: {sha}");
     }
+    if let Some(i) = &r.image {
+        let _ = write!(system_out, "\n{}", super::text::image_line(i));
+    }
     for a in &accepted {
         let _ = write!(system_out, "\naccepted: {a}");
     }

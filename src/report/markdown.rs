@@ -195,6 +195,11 @@ fn failing(out: &mut String, report: &Report) {
             .filter_map(|f| f.fix.as_ref().map(ToString::to_string))
             .collect();
         fixes.dedup();
+        // In an image, the layer that brought the file names the build step to change.
+        let why = match &r.image {
+            Some(i) => format!("{why}<br>{}", cell(&super::text::image_line(i))),
+            None => why,
+        };
         let _ = writeln!(
             out,
             "| {} | {} | {why} | {} |",

@@ -76,6 +76,9 @@ pub struct Record {
     pub path: String,
     /// The top-level input it came from.
     pub artifact: String,
+    /// For a file in a container image: the image, the path inside it, and its layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<crate::input::ImageOrigin>,
     /// SHA-256 of the file's bytes, when they could be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
@@ -84,11 +87,17 @@ pub struct Record {
     pub size: Option<u64>,
     /// Verdict accounting for everything known (equal to `own_verdict` until closures exist).
     pub verdict: Verdict,
-    /// Verdict of the file alone.
+    /// Verdict of the file's own findings: its symbols, loader and relocations, and its needed
+    /// libraries as the scanned unit resolves them, but not what a bundled library it loads
+    /// contributes (that is `verdict`, through `bundled-library` findings).
     pub own_verdict: Verdict,
     /// Why the file was skipped or could not be judged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The package that installed the file, when the scanned tree, archive or image records it
+    /// (dpkg, apk, a wheel's RECORD, npm's package.json).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<crate::inspect::owners::Owner>,
     /// Libraries this file needs that were resolved inside the same scanned unit (closure).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub closure: Vec<ClosureEntry>,

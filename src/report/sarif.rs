@@ -196,6 +196,9 @@ fn artifact(r: &Record) -> Value {
         set(&mut a, "hashes", json!({"sha-256": sha}));
     }
     let mut properties = json!({"verdict": r.verdict, "artifact": r.artifact});
+    if let Some(i) = &r.image {
+        set(&mut properties, "image", json!(i));
+    }
     if let Some(g) = r.gate {
         set(
             &mut properties,
@@ -237,12 +240,18 @@ fn result(r: &Record, index: usize, f: &Finding, baseline_used: bool) -> Value {
             "requires": f.impact,
         },
     });
+    if let (Some(i), Some(props)) = (&r.image, v.get_mut("properties")) {
+        set(props, "image", json!(i));
+    }
     let symbol = f.symbol.as_ref().map(ToString::to_string);
     let fix = f.fix.as_ref().map(ToString::to_string);
     for (key, value) in [("symbol", &symbol), ("library", &f.library), ("fix", &fix)] {
         if let (Some(value), Some(props)) = (value, v.get_mut("properties")) {
             set(props, key, json!(value));
         }
+    }
+    if let (Some(e), Some(props)) = (&f.evidence, v.get_mut("properties")) {
+        set(props, "evidence", json!(e));
     }
     if let Some(s) = &f.suppressed {
         let justification = match (s.kind, s.rule) {

@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use super::action::{self, Action};
 use super::{Record, Totals};
-use crate::judge::{Code, Fix, Verdict};
+use crate::inspect::owners::Owner;
+use crate::judge::{Code, Fix, PackageConfidence, Verdict};
 use crate::policy::{blocking, is_blocking};
 
 /// One top-level input's roll-up.
@@ -67,8 +68,61 @@ pub struct BatchSummary {
     /// What blocks binaries from running even with gcompat: the blocking findings
     /// ([`is_blocking`]) of records counted as rebuild, most binaries first.
     pub blockers: Vec<Blocker>,
-    /// Alpine packages to install for everything that can run (`gcompat`, `libstdc++`, ...).
+    /// Alpine packages to install for everything that can run (`gcompat`, `libstdc++`, ...):
+    /// only packages the target's index (or the embedded table) provides.
     pub install: Vec<String>,
+    /// Needed libraries no Alpine package is known to provide: bundle them (built for musl) or
+    /// rebuild without them. Most binaries first.
+    pub bundle_or_rebuild: Vec<Unavailable>,
+    /// One roll-up per package that installed scanned files (wheel, npm, Debian, Alpine), as
+    /// auditwheel reports a wheel: does it run, and how many of its files need work.
+    pub packages: Vec<PackageRollup>,
+}
+
+/// A package's files, judged together.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct PackageRollup {
+    /// Who owns the files.
+    #[serde(flatten)]
+    pub owner: Owner,
+    /// Its worst verdict: `native` means every ELF file of it runs on stock musl.
+    pub verdict: Verdict,
+    /// Counts per verdict of its ELF files.
+    pub totals: Totals,
+}
+
+impl PackageRollup {
+    /// One line: "wheel numpy 2.1.0 runs on musl? no: 3 of 9 files need a rebuild".
+    pub fn describe(&self) -> String {
+        let o = &self.owner;
+        let name = match &o.version {
+            Some(v) => format!("{} {} {v}", o.ecosystem.describe(), o.name),
+            None => format!("{} {}", o.ecosystem.describe(), o.name),
+        };
+        let t = &self.totals;
+        let files = t.native + t.gcompat + t.rebuild + t.error;
+        let answer = match self.verdict {
+            Verdict::Native => format!("yes: all {files} ELF files run on stock musl"),
+            Verdict::Gcompat => format!("with gcompat: {} of {files} ELF files need it", t.gcompat),
+            Verdict::Rebuild => format!("no: {} of {files} ELF files need a rebuild", t.rebuild),
+            Verdict::Error => format!(
+                "unknown: {} of {files} ELF files could not be read",
+                t.error
+            ),
+            Verdict::Skipped => "not judged".to_string(),
+        };
+        format!("{name} runs on musl? {answer}")
+    }
+}
+/// A needed library that `apk add` cannot provide.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Unavailable {
+    /// The DT_NEEDED name.
+    pub library: String,
+    /// How sure the package knowledge is.
+    pub confidence: PackageConfidence,
+    /// Number of binaries that need it.
+    pub binaries: usize,
 }
 
 /// The binaries and artifacts one blocker stops, and its first fix.
@@ -113,9 +167,15 @@ impl BatchSummary {
 
         // (kind, name, id) → (binaries, artifacts) it blocks
         let mut blocks: BTreeMap<(&'static str, String, Code), Blocked> = BTreeMap::new();
+        let mut unavailable: BTreeMap<(&str, PackageConfidence), BTreeSet<&str>> = BTreeMap::new();
         for r in records {
             let rebuild = r.gate_verdict() == Verdict::Rebuild;
             for f in &r.findings {
+                if f.id == Code::UnavailableLibrary {
+                    if let (Some(l), Some(c)) = (&f.library, f.confidence) {
+                        unavailable.entry((l, c)).or_default().insert(&r.path);
+                    }
+                }
                 if rebuild && is_blocking(r, f) {
                     let (kind, name) = match (&f.symbol, &f.library) {
                         (Some(s), _) => ("symbol", s.name.clone()),
@@ -142,10 +202,40 @@ impl BatchSummary {
             .collect();
         blockers.sort_by(|a, b| b.binaries.cmp(&a.binaries).then(a.name.cmp(&b.name)));
         blockers.truncate(TOP_BLOCKERS);
+        let mut bundle_or_rebuild: Vec<Unavailable> = unavailable
+            .into_iter()
+            .map(|((library, confidence), bins)| Unavailable {
+                library: library.to_string(),
+                confidence,
+                binaries: bins.len(),
+            })
+            .collect();
+        bundle_or_rebuild
+            .sort_by(|a, b| b.binaries.cmp(&a.binaries).then(a.library.cmp(&b.library)));
+        let mut owned: BTreeMap<&Owner, Vec<Record>> = BTreeMap::new();
+        for r in records.iter().filter(|r| r.elf.is_some()) {
+            if let Some(o) = &r.owner {
+                owned.entry(o).or_default().push(r.clone());
+            }
+        }
+        let packages = owned
+            .into_iter()
+            .map(|(owner, rs)| PackageRollup {
+                owner: owner.clone(),
+                verdict: rs
+                    .iter()
+                    .map(|r| r.verdict)
+                    .max()
+                    .unwrap_or(Verdict::Skipped),
+                totals: Totals::of(&rs),
+            })
+            .collect();
         BatchSummary {
             artifacts,
             blockers,
             install: install_of(records.iter()),
+            bundle_or_rebuild,
+            packages,
         }
     }
 }

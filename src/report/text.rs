@@ -91,6 +91,25 @@ pub fn render_text(report: &Report, opts: TextOptions) -> String {
             );
         }
     }
+    if !sum.packages.is_empty() {
+        let _ = writeln!(out, "\n{}", p.wrap("1", "Packages:"));
+        for pkg in &sum.packages {
+            let _ = writeln!(out, "  {}", pkg.describe());
+        }
+    }
+    if !sum.bundle_or_rebuild.is_empty() {
+        let libs: Vec<&str> = sum
+            .bundle_or_rebuild
+            .iter()
+            .map(|u| u.library.as_str())
+            .collect();
+        let _ = writeln!(
+            out,
+            "\n{} {}",
+            p.wrap("1", "Bundle or rebuild (no Alpine package provides them):"),
+            libs.join(" ")
+        );
+    }
     if !sum.install.is_empty() {
         let _ = writeln!(
             out,
@@ -214,12 +233,17 @@ fn line(out: &mut String, f: &Finding, p: &Paint) {
         Some(_) => "  [baselined]".to_string(),
         None => String::new(),
     };
+    let confidence = f
+        .evidence
+        .as_ref()
+        .map_or(String::new(), |e| format!(" [{}]", e.confidence.as_str()));
     let _ = writeln!(
         out,
-        "  {} {:<22} {}{}",
+        "  {} {:<22} {}{}{}",
         p.severity(f.severity),
         f.id.id(),
         f.message,
+        confidence,
         p.wrap("2", &accepted)
     );
 }
@@ -255,6 +279,14 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
         .is_some_and(|f| opts.verbose || f.severity != Severity::Note);
     if let Some(reason) = r.reason.as_ref().filter(|_| !said) {
         let _ = writeln!(out, "  {reason}");
+    }
+    // In an image, the layer (and the build step) that brought a file the fix is about.
+    if let Some(i) = r
+        .image
+        .as_ref()
+        .filter(|_| opts.verbose || r.verdict > Verdict::Native)
+    {
+        let _ = writeln!(out, "  {}", image_line(i));
     }
     if opts.verbose {
         if let Some(e) = &r.elf {
@@ -346,4 +378,33 @@ fn record(out: &mut String, r: &Record, p: &Paint, opts: TextOptions) {
     for fix in fixes {
         let _ = writeln!(out, "  {} {fix}", p.wrap("1", "fix:"));
     }
+}
+
+/// `in image REF@DIGEST, /usr/bin/jq from layer 2 (sha256:0123456789ab): RUN …`.
+pub(crate) fn image_line(i: &crate::input::ImageOrigin) -> String {
+    let mut s = String::from("in image ");
+    s.push_str(if i.reference.is_empty() {
+        "(unnamed)"
+    } else {
+        &i.reference
+    });
+    if let Some(d) = i.digest.as_ref().or(i.id.as_ref()) {
+        let _ = write!(s, "@{d}");
+    }
+    let _ = write!(s, ", {}", i.path);
+    if let Some(l) = &i.layer {
+        let _ = write!(s, " from layer {}", l.index);
+        if let Some(d) = &l.digest {
+            let short: String = d.chars().take(19).collect();
+            let _ = write!(s, " ({short})");
+        }
+        if let Some(step) = &l.created_by {
+            let step = step
+                .strip_prefix("/bin/sh -c #(nop) ")
+                .unwrap_or(step)
+                .trim();
+            let _ = write!(s, ": {step}");
+        }
+    }
+    s
 }

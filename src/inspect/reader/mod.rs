@@ -144,6 +144,8 @@ fn read<Elf: FileHeader<Endian = Endianness>>(
     facts.bits = bits;
     facts.interpreter = seg.interpreter.clone();
     facts.stack = seg.stack;
+    facts.tls_segment = seg.tls;
+    facts.dynamic_vaddr = seg.dynamic_vaddr;
     facts.relro = seg.relro;
     facts.bind_now = info.bind_now;
     facts.relr = info.relr;
@@ -161,6 +163,9 @@ fn read<Elf: FileHeader<Endian = Endianness>>(
         &mut facts.extra,
         work,
     )?;
+    if seg.dynamic.is_some() && matches!(facts.libc, Libc::Glibc | Libc::Unknown) {
+        facts.extra.startup = crate::inspect::startup::read(header, endian, data, work)?;
+    }
     if facts.kind.is_static() {
         extra::read_symtab(header, endian, data, &mut facts.extra, &mut tolerated, work)?;
     }
@@ -184,7 +189,7 @@ fn libc_flavour(f: &Facts, dynamic: bool) -> Libc {
     let glibc_versions = f
         .version_needs
         .iter()
-        .any(|(_, vs)| vs.iter().any(|v| v.starts_with("GLIBC_")));
+        .any(|(lib, vs)| is_glibc_library(lib) && vs.iter().any(|v| v.starts_with("GLIBC_")));
     if glibc_versions || f.needed.iter().any(|n| n == "libc.so.6") {
         return Libc::Glibc;
     }

@@ -1,5 +1,5 @@
 //! Program headers: what the kernel and the loader map (PT_LOAD), and the segments they read
-//! (PT_INTERP, PT_DYNAMIC, PT_GNU_STACK, PT_GNU_RELRO, PT_NOTE). Addresses are turned into file
+//! (PT_INTERP, PT_DYNAMIC, PT_TLS, PT_GNU_STACK, PT_GNU_RELRO, PT_NOTE). Addresses are turned into file
 //! bytes through PT_LOAD, as the loader maps them into memory.
 
 use object::Endianness;
@@ -8,7 +8,7 @@ use object::read::elf::{FileHeader, ProgramHeader as _};
 
 use super::{InspectError, bad};
 use crate::inspect::extra;
-use crate::inspect::facts::Stack;
+use crate::inspect::facts::{Stack, TlsSegment};
 use crate::inspect::work::Work;
 
 /// What the program headers say.
@@ -16,6 +16,10 @@ pub(super) struct Segments<'a> {
     pub(super) image: Image<'a>,
     pub(super) interpreter: Option<String>,
     pub(super) dynamic: Option<&'a [u8]>,
+    /// PT_DYNAMIC's p_vaddr.
+    pub(super) dynamic_vaddr: Option<u64>,
+    /// PT_TLS.
+    pub(super) tls: Option<TlsSegment>,
     pub(super) stack: Option<Stack>,
     pub(super) relro: bool,
     pub(super) gnu_abi_tag: bool,
@@ -38,6 +42,8 @@ pub(super) fn read_segments<'a, Elf: FileHeader<Endian = Endianness>>(
         },
         interpreter: None,
         dynamic: None,
+        dynamic_vaddr: None,
+        tls: None,
         stack: None,
         relro: false,
         gnu_abi_tag: false,
@@ -69,6 +75,14 @@ pub(super) fn read_segments<'a, Elf: FileHeader<Endian = Endianness>>(
                     .data(endian, data)
                     .map_err(|_| bad("PT_DYNAMIC outside the file"))?;
                 s.dynamic = Some(bytes);
+                s.dynamic_vaddr = Some(ph.p_vaddr(endian).into());
+            }
+            elf::PT_TLS => {
+                s.tls = Some(TlsSegment {
+                    vaddr: ph.p_vaddr(endian).into(),
+                    filesz: ph.p_filesz(endian).into(),
+                    memsz: ph.p_memsz(endian).into(),
+                })
             }
             elf::PT_GNU_STACK => {
                 s.stack = Some(Stack {

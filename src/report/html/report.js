@@ -279,6 +279,12 @@
           (o.run.stderr ? " · stderr: " + o.run.stderr : "") : "")]));
     }
     if (r.reason) { body.appendChild(el("p", null, [r.reason])); }
+    if (r.image) {
+      var im = r.image, l = im.layer;
+      body.appendChild(el("p", {"class": "muted"}, ["in image " + (im.reference || "(unnamed)") +
+        (im.digest || im.id ? "@" + (im.digest || im.id) : "") + ", " + im.path +
+        (l ? " from layer " + l.index + (l.created_by ? ": " + l.created_by : "") : "")]));
+    }
     if (r.elf) {
       body.appendChild(el("p", {"class": "muted"}, [r.elf.arch + " " + r.elf.kind + ", " + r.elf.libc +
         (r.elf.needed && r.elf.needed.length ? " · needs " + r.elf.needed.join(" ") : "")]));

@@ -1,0 +1,125 @@
+//! Alpine package indexes: which package provides which soname, for one Alpine release.
+//!
+//! The APKINDEX format (apk-tools, `src/database.c` `apk_db_index_read` and
+//! `src/package.c` `apk_pkg_add_info`) is a text file of paragraphs, one per package, separated
+//! by blank lines; each line is `X:value`. The fields read here:
+//!
+//! - `P:` package name, `V:` version, `o:` origin (the APKBUILD that built it)
+//! - `p:` what the package provides, space separated, each `name` or `name=version`; shared
+//!   libraries appear as `so:libz.so.1=1.3.1`
+//!
+//! apk's installed database (`lib/apk/db/installed`) uses the same paragraphs (plus `F:`/`R:`
+//! file lines), so both parse here. Reading the files (and ungzipping `APKINDEX.tar.gz`) is the
+//! input stage's job; this module only sees text. Pure, no I/O.
+
+use std::collections::HashMap;
+
+/// One package of an index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexedPackage {
+    /// `P:`.
+    pub name: String,
+    /// `V:`.
+    pub version: String,
+}
+
+/// What a set of Alpine package indexes provides.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ApkIndex {
+    /// soname → the package that provides it (the first index read wins, as apk prefers the
+    /// first repository).
+    sonames: HashMap<String, IndexedPackage>,
+    /// Package name → version.
+    packages: HashMap<String, String>,
+    /// Where the indexes came from, for the report.
+    pub sources: Vec<String>,
+}
+
+impl ApkIndex {
+    /// Add one index's text; returns how many packages it held (0: not an APKINDEX).
+    pub fn add(&mut self, source: &str, text: &str) -> usize {
+        let mut count = 0;
+        for para in text.split("\n\n") {
+            let mut name = None;
+            let mut version = "";
+            let mut provides: Vec<&str> = Vec::new();
+            for line in para.lines() {
+                match line.split_once(':') {
+                    Some(("P", v)) => name = Some(v.trim()),
+                    Some(("V", v)) => version = v.trim(),
+                    Some(("p", v)) => provides.extend(v.split_whitespace()),
+                    _ => {}
+                }
+            }
+            let Some(name) = name.filter(|n| !n.is_empty()) else {
+                continue;
+            };
+            count += 1;
+            self.packages
+                .entry(name.to_string())
+                .or_insert_with(|| version.to_string());
+            for p in provides {
+                let p = p.split('=').next().unwrap_or(p);
+                if let Some(so) = p.strip_prefix("so:") {
+                    self.sonames
+                        .entry(so.to_string())
+                        .or_insert_with(|| IndexedPackage {
+                            name: name.to_string(),
+                            version: version.to_string(),
+                        });
+                }
+            }
+        }
+        if count > 0 {
+            self.sources.push(source.to_string());
+        }
+        count
+    }
+
+    /// The package providing `soname`, if any index lists one.
+    pub fn provider(&self, soname: &str) -> Option<&IndexedPackage> {
+        self.sonames.get(soname)
+    }
+
+    /// The version of package `name`, if an index has it.
+    pub fn package(&self, name: &str) -> Option<&str> {
+        self.packages.get(name).map(String::as_str)
+    }
+
+    /// Number of packages known.
+    pub fn len(&self) -> usize {
+        self.packages.len()
+    }
+
+    /// True when no index added a package.
+    pub fn is_empty(&self) -> bool {
+        self.packages.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paragraphs_provides_and_first_wins() {
+        let mut idx = ApkIndex::default();
+        let main = "C:Q1x=\nP:zlib\nV:1.3.1-r2\np:so:libz.so.1=1.3.1\n\nP:libselinux\nV:3.8-r0\n\
+                    p:so:libselinux.so.1=1 cmd:x\n\nV:orphan\n";
+        assert_eq!(idx.add("main", main), 2);
+        assert_eq!(idx.add("other", "P:zlib-ng\nV:2\np:so:libz.so.1=1\n"), 1);
+        assert_eq!(idx.add("junk", "not an index\n"), 0);
+        assert_eq!(
+            idx.provider("libz.so.1").map(|p| p.name.as_str()),
+            Some("zlib")
+        );
+        assert_eq!(
+            idx.provider("libselinux.so.1").map(|p| p.version.as_str()),
+            Some("3.8-r0")
+        );
+        assert!(idx.provider("libsystemd.so.0").is_none());
+        assert_eq!(idx.package("zlib-ng"), Some("2"));
+        assert_eq!(idx.sources, vec!["main", "other"]);
+        assert_eq!(idx.len(), 3);
+    }
+}
