@@ -766,3 +766,52 @@ fn the_host_can_be_named_through_the_environment() {
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["target"]["gcompat"], Value::Null);
 }
+
+#[test]
+fn a_plugins_imports_from_its_host_program_leave_it_unconfirmed() {
+    // A Python or Node extension imports names its host program defines (PyList_New, napi_*):
+    // list mode of the library alone cannot resolve them, on any host. Such a library is
+    // unconfirmed, not a disagreement; one that also lacks a C library name still fails as
+    // predicted.
+    if fixtures().is_none() {
+        return;
+    }
+    let dir = temp_dir("verify-plugin");
+    let build = |name: &str, src: &str| {
+        let out = dir.join(name);
+        cc("musl-gcc", src, &out, &["-shared", "-fPIC"]);
+        out.display().to_string()
+    };
+    let plain = build(
+        "libplugin.so",
+        "int host_callback(int);\nint plugin_entry(int x) { return host_callback(x) + 1; }\n",
+    );
+    let glibc_only = build(
+        "libplugin-strfry.so",
+        "int host_callback(int);\nchar *strfry(char *);\n\
+         int plugin_entry(int x) { char s[] = \"ab\"; return host_callback(x) + (strfry(s) != 0); }\n",
+    );
+    let args = plain_args(&[&plain, &glibc_only]);
+    let (doc, code) = verify(&args);
+    let p = result(&doc, "libplugin.so");
+    assert_eq!(p["verdict"], "native");
+    assert_eq!(
+        p["verify"]["loader"]["missing_symbols"],
+        serde_json::json!(["host_callback"])
+    );
+    assert_eq!(p["verify"]["agreement"], "unconfirmed", "{p}");
+    assert_eq!(
+        p["verify"]["symbols_agree"], true,
+        "host names are left out"
+    );
+    let s = result(&doc, "libplugin-strfry.so");
+    assert_eq!(s["verdict"], "rebuild");
+    assert_eq!(s["verify"]["agreement"], "agree", "{s}");
+    assert_eq!(code, 0);
+}
+
+fn plain_args<'a>(files: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["--loader", LDSO, "--gcompat-preload", "none"];
+    v.extend_from_slice(files);
+    v
+}

@@ -13,6 +13,7 @@
 mod host;
 pub mod sandbox;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -72,6 +73,10 @@ pub struct LoaderCheck {
     /// Other loader errors (first few lines).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// True when every other error (all of them, not only those kept) is a dependency's
+    /// `symbol not found`.
+    #[serde(skip)]
+    pub other_errors_are_symbols: bool,
 }
 
 /// What the one sandboxed start did.
@@ -224,8 +229,13 @@ const IN_USERS_ONLY: &[&str] = &["ifunc-export"];
 
 /// Check every record (in parallel) and attach the observation.
 pub fn verify(records: &mut [Record], host: &Host, db: &Db, target: &Target, opts: &Options) {
+    let late = failing_at_run_time_only(records);
+    let batch = Batch {
+        late: &late,
+        to_install: &to_install(records),
+    };
     let work = |r: &mut Record| {
-        let o = observe(r, host, db, target, opts);
+        let o = observe(r, host, db, target, opts, &batch);
         r.verify = Some(o);
     };
     match rayon::ThreadPoolBuilder::new()
@@ -235,6 +245,63 @@ pub fn verify(records: &mut [Record], host: &Host, db: &Db, target: &Target, opt
         Ok(pool) => pool.install(|| records.par_iter_mut().for_each(work)),
         Err(_) => records.iter_mut().for_each(work),
     }
+}
+
+/// What the comparison of one record needs to know about the others.
+struct Batch<'a> {
+    /// Paths whose predicted failure shows only when code runs.
+    late: &'a HashSet<String>,
+    /// Libraries the prediction says to install (`needs-package`), for any file of the batch:
+    /// a bundled library's dependency goes missing in its users too.
+    to_install: &'a HashSet<String>,
+}
+
+fn to_install(records: &[Record]) -> HashSet<String> {
+    records
+        .iter()
+        .flat_map(|r| &r.findings)
+        .filter(|f| f.id == Code::NeedsPackage)
+        .filter_map(|f| f.library.clone())
+        .collect()
+}
+
+/// The paths of records whose predicted failure shows only when code runs: each blocking
+/// finding is a run-time-only one ([`RUN_TIME_ONLY`]) or a `bundled-library` finding for
+/// bundled libraries that are themselves in this set (a library with DT_RELR makes its users
+/// `rebuild`, and list mode loads them all).
+fn failing_at_run_time_only(records: &[Record]) -> HashSet<String> {
+    let mut late: HashSet<String> = HashSet::new();
+    // Each round adds at least one path or stops, so records.len() + 1 rounds suffice.
+    for _ in 0..=records.len() {
+        let before = late.len();
+        for r in records {
+            if late.contains(&r.path) {
+                continue;
+            }
+            let mut blocking = r
+                .findings
+                .iter()
+                .filter(|f| f.impact >= Verdict::Rebuild && f.suppressed.is_none())
+                .peekable();
+            if blocking.peek().is_none() {
+                continue;
+            }
+            let bundled_late = r
+                .closure
+                .iter()
+                .filter(|c| c.verdict == Some(Verdict::Rebuild))
+                .all(|c| c.found.as_ref().is_some_and(|p| late.contains(p)));
+            if blocking.all(|f| {
+                RUN_TIME_ONLY.contains(&f.id.id()) || (f.id == Code::BundledLibrary && bundled_late)
+            }) {
+                late.insert(r.path.clone());
+            }
+        }
+        if late.len() == before {
+            break;
+        }
+    }
+    late
 }
 
 fn not_checked(predicted: Verdict, note: impl Into<String>) -> Observation {
@@ -257,7 +324,14 @@ fn local_file(r: &Record) -> Option<PathBuf> {
     p.is_file().then(|| p.canonicalize().ok()).flatten()
 }
 
-fn observe(r: &mut Record, host: &Host, db: &Db, target: &Target, opts: &Options) -> Observation {
+fn observe(
+    r: &mut Record,
+    host: &Host,
+    db: &Db,
+    target: &Target,
+    opts: &Options,
+    batch: &Batch,
+) -> Observation {
     if matches!(r.verdict, Verdict::Skipped | Verdict::Error) {
         let why = r.reason.clone().unwrap_or_else(|| "not judged".into());
         return not_checked(r.verdict, format!("{}: {why}", r.verdict.as_str()));
@@ -329,11 +403,26 @@ fn observe(r: &mut Record, host: &Host, db: &Db, target: &Target, opts: &Options
         r,
         loader.as_ref(),
         run.as_ref(),
-        opts.run.is_some(),
-        elf.kind,
+        Seen {
+            ran: opts.run.is_some(),
+            kind: elf.kind,
+            late: batch.late.contains(&r.path),
+            to_install: batch.to_install,
+            from_host: elf.kind == Kind::SharedLibrary
+                && loader
+                    .as_ref()
+                    .is_some_and(|l| host_symbols(r, l, db, host.arch, target)),
+        },
     );
     let mut note = note;
-    let symbols_agree = loader.as_ref().and_then(|l| symbols_agree(r, l, &mut note));
+    let symbols_agree = loader.as_ref().and_then(|l| {
+        symbols_agree(
+            r,
+            l,
+            |s| !no_libc_defines(db, host.arch, target, s),
+            &mut note,
+        )
+    });
     if opts.run.is_some() && run.is_none() && is_program(elf.kind) && !startable {
         note.push_str("; not started: its PT_INTERP is not this host's musl loader nor gcompat's");
     }
@@ -347,22 +436,79 @@ fn observe(r: &mut Record, host: &Host, db: &Db, target: &Target, opts: &Options
     }
 }
 
-/// Compare the loader's missing symbols with the predicted ones (`missing-symbol`,
-/// `glibc-private`); say in the note which differ.
-fn symbols_agree(r: &Record, l: &LoaderCheck, note: &mut String) -> Option<bool> {
-    if !l.missing_libraries.is_empty() || l.exit_code.is_none() {
-        return None;
-    }
-    let mut predicted: Vec<&str> = r
+/// The names muslcheck predicts the loader will not find (`missing-symbol`, `glibc-private`).
+fn predicted_missing(r: &Record) -> Vec<&str> {
+    let mut v: Vec<&str> = r
         .findings
         .iter()
         .filter(|f| matches!(f.id, Code::MissingSymbol | Code::GlibcPrivate))
         .filter_map(|f| f.symbol.as_ref())
         .map(|s| s.name.as_str())
         .collect();
-    predicted.sort_unstable();
-    predicted.dedup();
-    let mut seen: Vec<&str> = l.missing_symbols.iter().map(String::as_str).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// A name that neither glibc, musl nor gcompat defines: a plugin's import from its host
+/// program, or a library's own.
+fn no_libc_defines(db: &Db, arch: crate::inspect::Arch, target: &Target, name: &str) -> bool {
+    db.glibc(arch, name).is_empty()
+        && db.gcompat_provider(arch, name).is_none()
+        && !db
+            .musl_exports(&target.musl, arch)
+            .is_some_and(|m| m.contains(name))
+}
+
+/// True when list mode of a library failed only on symbols muslcheck did not flag, none of
+/// which glibc, musl or gcompat defines: a Python or Node extension's imports from its host
+/// process (`PyList_New`, `napi_create_string_utf8`), which no loader check of the file alone
+/// can resolve.
+fn host_symbols(
+    r: &Record,
+    l: &LoaderCheck,
+    db: &Db,
+    arch: crate::inspect::Arch,
+    target: &Target,
+) -> bool {
+    if l.ok
+        || l.interpreter_problem.is_some()
+        || !l.errors.is_empty()
+        || !l.missing_libraries.is_empty()
+        || l.missing_symbols.is_empty()
+    {
+        return false;
+    }
+    let flagged: Vec<&str> = r
+        .findings
+        .iter()
+        .filter_map(|f| f.symbol.as_ref())
+        .map(|s| s.name.as_str())
+        .collect();
+    l.missing_symbols
+        .iter()
+        .all(|s| !flagged.contains(&s.as_str()) && no_libc_defines(db, arch, target, s))
+}
+
+/// Compare the loader's missing symbols with the predicted ones (`missing-symbol`,
+/// `glibc-private`); say in the note which differ.
+/// Names no C library defines are left out (a plugin's imports from its host program).
+fn symbols_agree(
+    r: &Record,
+    l: &LoaderCheck,
+    libc: impl Fn(&str) -> bool,
+    note: &mut String,
+) -> Option<bool> {
+    if !l.missing_libraries.is_empty() || l.exit_code.is_none() {
+        return None;
+    }
+    let predicted = predicted_missing(r);
+    let mut seen: Vec<&str> = l
+        .missing_symbols
+        .iter()
+        .map(String::as_str)
+        .filter(|s| predicted.contains(s) || libc(s))
+        .collect();
     seen.sort_unstable();
     seen.dedup();
     if predicted == seen {
@@ -463,6 +609,10 @@ fn command_line(env: &[(String, String)], argv: &[String]) -> String {
         .join(" ")
 }
 
+/// Bytes of list mode's messages kept: a C++ library can have hundreds of missing symbols with
+/// long mangled names.
+const LIST_CAPTURE: usize = 8 << 20;
+
 /// List mode. gcompat's library is preloaded, as gcompat's interpreter does, for glibc
 /// programs and for files predicted to need gcompat (Alpine's `ldd` does not preload it, so it
 /// would report gcompat's symbols as missing).
@@ -490,6 +640,7 @@ fn list(
         env_remove: &["LD_PRELOAD"],
         timeout,
         scratch: false,
+        capture: LIST_CAPTURE,
     });
     let mut check = LoaderCheck {
         command: command_line(&env, &argv),
@@ -499,9 +650,19 @@ fn list(
         missing_symbols: Vec::new(),
         missing_libraries: Vec::new(),
         errors: Vec::new(),
+        other_errors_are_symbols: true,
     };
     let stderr = String::from_utf8_lossy(&out.stderr);
-    for line in stderr.lines().filter(|l| !l.trim().is_empty()) {
+    let mut lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    if out.truncated {
+        // The last line was cut: drop it, and let nothing be concluded from the rest alone.
+        lines.pop();
+        check.errors.push(format!(
+            "the loader wrote more than {LIST_CAPTURE} bytes of messages; the rest was dropped"
+        ));
+        check.other_errors_are_symbols = false;
+    }
+    for line in lines {
         // `Error relocating FILE: SYMBOL: symbol not found`; a dependency's own missing symbols
         // name the dependency and count as other errors.
         let own = line
@@ -519,18 +680,25 @@ fn list(
             if glibc_program && host.has_gcompat() && lib.starts_with("ld-linux") {
                 continue;
             }
-            check.missing_libraries.push(lib.to_string());
-        } else if check.errors.len() < 5 && !line.starts_with('\t') {
-            check.errors.push(line.to_string());
+            if !check.missing_libraries.iter().any(|m| m == lib) {
+                check.missing_libraries.push(lib.to_string());
+            }
+        } else if !line.starts_with('\t') {
+            check.other_errors_are_symbols &= line.ends_with(": symbol not found");
+            if check.errors.len() < 5 {
+                check.errors.push(line.to_string());
+            }
         }
     }
     if let Some(e) = out.spawn_error {
         check.errors.push(format!("cannot run the loader: {e}"));
+        check.other_errors_are_symbols = false;
     }
     if out.timed_out {
         check
             .errors
             .push("the loader did not finish in time".into());
+        check.other_errors_are_symbols = false;
     }
     let listed = out.code == Some(0);
     check.interpreter_problem = interp.and_then(|(i, k)| match k {
@@ -562,6 +730,7 @@ fn start(file: &Path, args: &[String], host: &Host, timeout: Duration) -> RunChe
         env_remove: &["LD_PRELOAD"],
         timeout,
         scratch: true,
+        capture: sandbox::CAPTURE,
     });
     let first = String::from_utf8_lossy(&out.stderr)
         .lines()
@@ -596,34 +765,52 @@ fn loader_failed_at_start(run: &RunCheck) -> bool {
         })
 }
 
+/// What else the comparison needs to know about the check.
+#[derive(Clone, Copy)]
+struct Seen<'a> {
+    /// Libraries the batch's prediction says to install.
+    to_install: &'a HashSet<String>,
+    /// `--run` was given.
+    ran: bool,
+    /// The file's kind.
+    kind: Kind,
+    /// The predicted failure shows only when code runs ([`failing_at_run_time_only`]).
+    late: bool,
+    /// A library's missing symbols that no C library defines and muslcheck did not flag: the
+    /// program that loads the plugin (python, node) provides them ([`host_symbols`]).
+    from_host: bool,
+}
+
 fn compare(
     r: &Record,
     loader: Option<&LoaderCheck>,
     run: Option<&RunCheck>,
-    ran: bool,
-    kind: Kind,
+    seen: Seen,
 ) -> (Agreement, String) {
-    // Libraries the prediction itself says to install (`apk add …`): their absence here is the
-    // prediction's own fix not applied, not a contradiction.
-    let to_install: Vec<&str> = r
-        .findings
-        .iter()
-        .filter(|f| f.id == Code::NeedsPackage)
-        .filter_map(|f| f.library.as_deref())
-        .collect();
+    let Seen {
+        to_install,
+        ran,
+        kind,
+        late,
+        from_host,
+    } = seen;
+    // Libraries the prediction itself says to install (`apk add …`) are not a contradiction
+    // when this host lacks them.
     let (load_ok, load_note) = match loader {
         None => (true, "static: no loader involved".to_string()),
         Some(l) if l.ok => (true, "loads".to_string()),
         Some(l) => {
-            // Symbols those libraries would have provided go missing too, so the file's own
-            // missing symbols say nothing then.
+            // Symbols those libraries would have provided go missing too, in the file and in
+            // its dependencies, so missing symbols say nothing then.
             let only_uninstalled = l.interpreter_problem.is_none()
-                && l.errors.is_empty()
+                && l.other_errors_are_symbols
                 && !l.missing_libraries.is_empty()
-                && l.missing_libraries
+                && l.missing_libraries.iter().all(|m| to_install.contains(m));
+            let confirms = r.verdict == Verdict::Rebuild
+                && predicted_missing(r)
                     .iter()
-                    .all(|m| to_install.contains(&m.as_str()));
-            if only_uninstalled {
+                    .any(|p| l.missing_symbols.iter().any(|m| m == p));
+            if only_uninstalled && !confirms {
                 return (
                     Agreement::Unconfirmed,
                     format!(
@@ -636,6 +823,19 @@ fn compare(
             (false, load_failure(l))
         }
     };
+    if from_host && r.verdict <= Verdict::Gcompat {
+        let names = loader.map_or(&[][..], |l| l.missing_symbols.as_slice());
+        let some: Vec<&str> = names.iter().take(3).map(String::as_str).collect();
+        return (
+            Agreement::Unconfirmed,
+            format!(
+                "the loader stops at symbols no C library defines ({}{}): the program that \
+                 loads this plugin provides them; load it there to confirm",
+                some.join(", "),
+                if names.len() > 3 { ", …" } else { "" }
+            ),
+        );
+    }
     let run_failed = run.is_some_and(|x| {
         x.outcome == "signal" || x.outcome == "not-started" || loader_failed_at_start(x)
     });
@@ -669,7 +869,7 @@ fn compare(
             .iter()
             .filter(|f| f.impact >= Verdict::Rebuild && f.suppressed.is_none())
     };
-    if blocking().all(|f| RUN_TIME_ONLY.contains(&f.id.id())) {
+    if late {
         if !is_program(kind) {
             return (
                 Agreement::Unconfirmed,
@@ -749,6 +949,7 @@ mod tests {
             missing_symbols: if ok { vec![] } else { vec!["x".into()] },
             missing_libraries: vec![],
             errors: vec![],
+            other_errors_are_symbols: true,
         }
     }
 
@@ -763,8 +964,26 @@ mod tests {
         }
     }
 
+    fn check(
+        r: &Record,
+        l: Option<&LoaderCheck>,
+        run: Option<&RunCheck>,
+        ran: bool,
+        kind: Kind,
+    ) -> Agreement {
+        let one = std::slice::from_ref(r);
+        let seen = Seen {
+            to_install: &to_install(one),
+            ran,
+            kind,
+            late: failing_at_run_time_only(one).contains(&r.path),
+            from_host: false,
+        };
+        compare(r, l, run, seen).0
+    }
+
     fn agreement(r: &Record, l: Option<&LoaderCheck>, run: Option<&RunCheck>) -> Agreement {
-        compare(r, l, run, run.is_some(), Kind::Pie).0
+        check(r, l, run, run.is_some(), Kind::Pie)
     }
 
     #[test]
@@ -819,7 +1038,7 @@ mod tests {
         );
         // A library is never run: its relocations are used when its code runs.
         assert_eq!(
-            compare(&relr, Some(&loads(true)), None, true, Kind::SharedLibrary).0,
+            check(&relr, Some(&loads(true)), None, true, Kind::SharedLibrary),
             Agreement::Unconfirmed
         );
         // A program that was run and did not crash contradicts it.
@@ -833,9 +1052,37 @@ mod tests {
             vec![Finding::new(Code::IfuncExport, Verdict::Rebuild, "ifunc")],
         );
         assert_eq!(
-            compare(&ifunc, Some(&loads(true)), None, false, Kind::SharedLibrary).0,
+            check(&ifunc, Some(&loads(true)), None, false, Kind::SharedLibrary),
             Agreement::Unconfirmed
         );
+    }
+
+    #[test]
+    fn a_user_of_a_bundled_dt_relr_library_fails_late_too() {
+        let mut lib = record(
+            Verdict::Rebuild,
+            vec![Finding::new(Code::DtRelr, Verdict::Rebuild, "relr")],
+        );
+        lib.path = "app/lib/libr.so".into();
+        let user = |library: Record| {
+            let mut u = record(
+                Verdict::Rebuild,
+                vec![Finding::new(Code::BundledLibrary, Verdict::Rebuild, "b").library("libr.so")],
+            );
+            u.path = "app/bin/tool".into();
+            u.closure = vec![crate::report::ClosureEntry {
+                library: "libr.so".into(),
+                found: Some(library.path.clone()),
+                verdict: Some(Verdict::Rebuild),
+            }];
+            vec![library, u]
+        };
+        let late = failing_at_run_time_only(&user(lib.clone()));
+        assert!(late.contains("app/bin/tool") && late.contains("app/lib/libr.so"));
+        // A bundled library with a missing symbol fails list mode: its user is not late.
+        let mut missing = lib;
+        missing.findings = vec![Finding::new(Code::MissingSymbol, Verdict::Rebuild, "m")];
+        assert!(failing_at_run_time_only(&user(missing)).is_empty());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// Bytes kept of each of stdout and stderr; the rest is read and dropped.
+/// Bytes kept of each of stdout and stderr of a run; the rest is read and dropped.
 pub const CAPTURE: usize = 64 * 1024;
 
 /// What one process did.
@@ -24,9 +24,9 @@ pub struct Outcome {
     pub timed_out: bool,
     /// Why it could not be started at all.
     pub spawn_error: Option<String>,
-    /// Captured standard error (at most [`CAPTURE`] bytes).
+    /// Captured standard error (at most [`Spawn::capture`] bytes).
     pub stderr: Vec<u8>,
-    /// Captured standard output (at most [`CAPTURE`] bytes).
+    /// Captured standard output (at most [`Spawn::capture`] bytes).
     pub stdout: Vec<u8>,
     /// True when more output came than was kept.
     pub truncated: bool,
@@ -46,6 +46,8 @@ pub struct Spawn<'a> {
     pub timeout: Duration,
     /// Run in a fresh scratch directory (HOME and TMPDIR point there too) instead of here.
     pub scratch: bool,
+    /// Bytes kept of each output stream.
+    pub capture: usize,
 }
 
 static SCRATCH: AtomicUsize = AtomicUsize::new(0);
@@ -95,7 +97,7 @@ pub fn run(spec: &Spawn) -> Outcome {
         cmd.current_dir(d).env("HOME", d).env("TMPDIR", d);
     }
     let mut out = match cmd.spawn() {
-        Ok(child) => wait(child, spec.timeout),
+        Ok(child) => wait(child, spec.timeout, spec.capture),
         Err(e) => Outcome {
             spawn_error: Some(e.to_string()),
             ..Outcome::default()
@@ -124,7 +126,7 @@ fn kill_group(pid: u32) {
     let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
 }
 
-fn reader(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<(Vec<u8>, bool)> {
+fn reader(mut pipe: impl Read + Send + 'static, capture: usize) -> mpsc::Receiver<(Vec<u8>, bool)> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let mut kept = Vec::new();
@@ -134,7 +136,7 @@ fn reader(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<(Vec<u8>, bool
             match pipe.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
-                    let room = CAPTURE.saturating_sub(kept.len());
+                    let room = capture.saturating_sub(kept.len());
                     let take = n.min(room);
                     kept.extend_from_slice(buf.get(..take).unwrap_or_default());
                     truncated |= take < n;
@@ -146,10 +148,10 @@ fn reader(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<(Vec<u8>, bool
     rx
 }
 
-fn wait(mut child: std::process::Child, timeout: Duration) -> Outcome {
+fn wait(mut child: std::process::Child, timeout: Duration, capture: usize) -> Outcome {
     let pid = child.id();
-    let out_rx = child.stdout.take().map(reader);
-    let err_rx = child.stderr.take().map(reader);
+    let out_rx = child.stdout.take().map(|p| reader(p, capture));
+    let err_rx = child.stderr.take().map(|p| reader(p, capture));
     let deadline = Instant::now() + timeout;
     let mut outcome = Outcome::default();
     let status = loop {
