@@ -1074,6 +1074,7 @@ mod tests {
                 library: "libr.so".into(),
                 found: Some(library.path.clone()),
                 verdict: Some(Verdict::Rebuild),
+                intended: None,
             }];
             vec![library, u]
         };
