@@ -50,8 +50,10 @@ Multi-platform images: --platform linux/arm64, or --platform all (NAME@linux/arm
 
 Policy: muslcheck.toml in the working directory (or --config FILE) sets target, fail-on, baseline
 and [[allow]] rules with a reason and an optional expiry; command-line flags override it.
-Exit status: 0 passed, 1 a binary fails --fail-on, 2 usage or fatal error, 3 only unreadable
-or malformed inputs fail (not with --fail-on never).";
+Exit status: 0 passed, 1 a binary fails --fail-on, 2 usage or fatal error (also: an input that
+does not exist, an empty list on standard input), 3 nothing else fails but inputs were unreadable,
+malformed or not judged (a limit stopped muslcheck; --allow-not-judged accepts them; nothing fails
+with --fail-on never), 130 interrupted (no report written, earlier report files kept).";
 
 const VERIFY_EXAMPLES: &str = "Examples (on Alpine or in a musl container):
   muslcheck verify dist/                       list mode: does musl's loader load each file?
@@ -166,6 +168,8 @@ pub enum Command {
 pub enum Format {
     /// Human-readable text.
     Text,
+    /// One line per artifact: verdict counts, worst blocker, action.
+    Table,
     /// One JSON document (docs/json.md, docs/schema/report.schema.json).
     Json,
     /// JSON Lines, streamed: a header, one line per input, a summary.
@@ -252,6 +256,58 @@ fn parse_report_spec(s: &str) -> Result<ReportSpec, String> {
     })
 }
 
+/// A string argument whose known values (from the embedded database) are offered by shell
+/// completion; any value is accepted here (`3.20` too), and validated with a precise error later.
+#[derive(Clone)]
+pub struct Known(Vec<String>);
+
+impl Known {
+    fn targets() -> Known {
+        let names = muslcheck::db::Db::get()
+            .map(|db| {
+                db.releases()
+                    .iter()
+                    .map(|r| format!("alpine:{}", r.name))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Known(names)
+    }
+
+    fn musl_versions() -> Known {
+        let v = muslcheck::db::Db::get()
+            .map(|db| db.versions().musl.iter().map(|m| m.to_string()).collect())
+            .unwrap_or_default();
+        Known(v)
+    }
+}
+
+impl clap::builder::TypedValueParser for Known {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        value
+            .to_str()
+            .map(str::to_string)
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidUtf8))
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            self.0
+                .iter()
+                .map(|v| clap::builder::PossibleValue::new(v.clone())),
+        ))
+    }
+}
+
 /// Options of `scan`.
 #[derive(Args, Debug)]
 pub struct ScanArgs {
@@ -291,17 +347,20 @@ pub struct ScanArgs {
     /// Follow symbolic links inside directories (loops are detected).
     #[arg(long)]
     pub follow_symlinks: bool,
-    /// No progress bar and no messages on standard error.
+    /// No progress bar and no notes on standard error (warnings and the gate line are always
+    /// shown there).
     #[arg(long, short)]
     pub quiet: bool,
     /// No progress bar (it is shown only when standard error is a terminal).
     #[arg(long)]
     pub no_progress: bool,
     /// Alpine release to judge for (the releases of the database).
-    #[arg(long, value_name = "TARGET", help_heading = "Target", help = target_help())]
+    #[arg(long, value_name = "TARGET", help_heading = "Target", help = target_help(),
+          value_parser = Known::targets(), hide_possible_values = true)]
     pub target: Option<String>,
     /// Override the musl version (the versions of the database).
-    #[arg(long, value_name = "VERSION", help_heading = "Target", help = musl_help())]
+    #[arg(long, value_name = "VERSION", help_heading = "Target", help = musl_help(),
+          value_parser = Known::musl_versions(), hide_possible_values = true)]
     pub musl: Option<String>,
     /// gcompat version, or `none` to judge for plain musl.
     #[arg(long, value_name = "VERSION|none", help_heading = "Target")]
@@ -329,6 +388,10 @@ pub struct ScanArgs {
     /// `fail-on` of the config file].
     #[arg(long, value_enum, value_name = "VERDICT", help_heading = "Gate")]
     pub fail_on: Option<FailOn>,
+    /// Files a limit kept from being judged (finding `not-judged`), and an empty list of paths
+    /// on standard input, do not fail the run (they do by default: the gate fails closed).
+    #[arg(long, help_heading = "Gate")]
+    pub allow_not_judged: bool,
     /// Policy file [default: ./muslcheck.toml if it exists].
     #[arg(long, value_name = "FILE", help_heading = "Gate")]
     pub config: Option<PathBuf>,
@@ -349,6 +412,10 @@ pub struct ScanArgs {
     /// Colour in text output.
     #[arg(long, value_enum, default_value_t = Color::Auto, help_heading = "Report")]
     pub color: Color,
+    /// Text output: only the summary (artifacts with their action, blockers, what to install,
+    /// totals, gate), no line per file; for large scans.
+    #[arg(long, help_heading = "Report")]
+    pub summary: bool,
     /// Show ELF facts and informational findings in text output.
     #[arg(long, short, help_heading = "Report")]
     pub verbose: bool,
@@ -553,10 +620,16 @@ No result is at or above \fB\-\-fail\-on\fR (after allow rules and the baseline)
 A judged binary fails \fB\-\-fail\-on\fR (policy violation).
 .TP
 \fB2\fR
-Usage or fatal error: bad arguments, bad configuration or baseline file, unwritable output.
+Usage or fatal error, before any scanning: bad arguments, bad configuration or baseline file,
+unwritable output, an input that does not exist, an empty list of paths on standard input.
 .TP
 \fB3\fR
-Nothing else failed, but inputs could not be read or parsed (not with \fB\-\-fail\-on never\fR).
+Nothing else failed, but inputs could not be read or parsed, or a limit kept files from being
+judged (finding \fBnot\-judged\fR; accepted by \fB\-\-allow\-not\-judged\fR or an allow rule);
+not with \fB\-\-fail\-on never\fR.
+.TP
+\fB130\fR
+Interrupted (Ctrl\-C): no report written, report files from before left as they were.
 .SH FILES
 .TP
 \fImuslcheck.toml\fR
@@ -587,6 +660,7 @@ pub fn man_page(subcommand: Option<&str>, out: &mut dyn Write) -> anyhow::Result
                 )
             })?;
             sub.name(format!("muslcheck-{name}"))
+                .version(env!("CARGO_PKG_VERSION"))
         }
     };
     clap_mangen::Man::new(page).render(out)?;

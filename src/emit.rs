@@ -1,20 +1,22 @@
 //! Render the report in the requested formats and write each to its destination; stream
-//! `--format jsonl` while the scan runs.
+//! `--format jsonl` while the scan runs. Report files are written atomically
+//! ([`crate::output`]).
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use muslcheck::judge::Target;
 use muslcheck::policy::{self, Policy};
 use muslcheck::report::{
-    Record, Report, TextOptions, render_html, render_json, render_jsonl, render_jsonl_header,
-    render_jsonl_record, render_jsonl_summary, render_junit, render_markdown, render_sarif,
-    render_text,
+    Record, Report, TextOptions, render_gate_line, render_html, render_json, render_jsonl,
+    render_jsonl_header, render_jsonl_record, render_jsonl_summary, render_junit, render_markdown,
+    render_sarif, render_table, render_text,
 };
 
 use crate::cli::{Color, Format, ReportSpec, ScanArgs, VerifyArgs};
+use crate::output::AtomicFile;
 
 /// Where and how reports are written: the report flags `scan` and `verify` share.
 pub struct Sink<'a> {
@@ -23,6 +25,7 @@ pub struct Sink<'a> {
     report: &'a [ReportSpec],
     color: Color,
     verbose: bool,
+    summary: bool,
 }
 
 impl<'a> From<&'a ScanArgs> for Sink<'a> {
@@ -33,6 +36,7 @@ impl<'a> From<&'a ScanArgs> for Sink<'a> {
             report: &a.report,
             color: a.color,
             verbose: a.verbose,
+            summary: a.summary,
         }
     }
 }
@@ -45,6 +49,7 @@ impl<'a> From<&'a VerifyArgs> for Sink<'a> {
             report: &a.report,
             color: a.color,
             verbose: a.verbose,
+            summary: false,
         }
     }
 }
@@ -53,6 +58,7 @@ impl<'a> From<&'a VerifyArgs> for Sink<'a> {
 fn render(report: &Report, format: Format, text: TextOptions) -> String {
     match format {
         Format::Text => render_text(report, text),
+        Format::Table => render_table(report),
         Format::Json => render_json(report),
         Format::Jsonl => render_jsonl(report),
         Format::Sarif => render_sarif(report),
@@ -62,33 +68,49 @@ fn render(report: &Report, format: Format, text: TextOptions) -> String {
     }
 }
 
-fn write_file(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).with_context(|| format!("cannot write report {}", path.display()))
+/// Where the main report goes: `--output FILE` (written atomically) or standard output.
+enum Destination {
+    File(AtomicFile),
+    Stdout(std::io::BufWriter<std::io::StdoutLock<'static>>),
 }
 
-/// Where the main report goes: `--output FILE`, created before the scan so that an unwritable
-/// path fails early, or standard output.
-fn destination(args: &Sink) -> Result<Box<dyn Write>> {
-    Ok(match args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot write report {}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    })
+impl Destination {
+    /// Opened before the scan, so that an unwritable path fails early.
+    fn open(args: &Sink) -> Result<Destination> {
+        Ok(match args.output {
+            Some(path) => Destination::File(AtomicFile::create(path, "report")?),
+            None => Destination::Stdout(std::io::BufWriter::new(std::io::stdout().lock())),
+        })
+    }
+
+    fn out(&mut self) -> &mut dyn Write {
+        match self {
+            Destination::File(f) => f,
+            Destination::Stdout(s) => s,
+        }
+    }
+
+    fn commit(self) -> Result<()> {
+        match self {
+            Destination::File(f) => f.commit(),
+            Destination::Stdout(mut s) => Ok(s.flush()?),
+        }
+    }
 }
 
-/// The main report's destination, opened before the scan. With `--format jsonl` it streams:
-/// the header first, then each input's records as the scanner hands the complete input over
-/// (the policy is applied to the whole input, so bundled libraries count), and the summary line
-/// at the end.
+/// The report destinations, opened before the scan (so that an unwritable path fails early).
+/// With `--format jsonl` the main one streams: the header first, then each input's records as
+/// the scanner hands the complete input over (the policy is applied to the whole input, so
+/// bundled libraries count), and the summary line at the end.
 pub struct Stream {
-    out: Box<dyn Write>,
+    out: Destination,
+    /// Each `--report FORMAT=FILE`.
+    extras: Vec<(Format, AtomicFile)>,
     streaming: bool,
 }
 
 impl Stream {
-    /// Open the destination. jsonl streams unless `buffered`: the run writes a baseline
+    /// Open the destinations. jsonl streams unless `buffered`: the run writes a baseline
     /// (records are then judged against the new baseline, known only at the end) or verifies.
     pub fn open(
         args: &Sink,
@@ -96,12 +118,21 @@ impl Stream {
         shard: Option<&muslcheck::shard::Part>,
         buffered: bool,
     ) -> Result<Stream> {
-        let mut out = destination(args)?;
+        let mut out = Destination::open(args)?;
+        let extras = args
+            .report
+            .iter()
+            .map(|r| Ok((r.format, AtomicFile::create(&r.path, "report")?)))
+            .collect::<Result<_>>()?;
         let streaming = args.format == Format::Jsonl && !buffered;
         if streaming {
-            writeln!(out, "{}", render_jsonl_header(target, shard))?;
+            writeln!(out.out(), "{}", render_jsonl_header(target, shard))?;
         }
-        Ok(Stream { out, streaming })
+        Ok(Stream {
+            out,
+            extras,
+            streaming,
+        })
     }
 
     /// Take one whole input's records. Streaming, they are gated together and written; write
@@ -111,7 +142,7 @@ impl Stream {
             policy::apply_records(&mut input, policy);
             for r in &input {
                 // Errors resurface on flush: a broken pipe ends the output, not the scan.
-                let _ = writeln!(self.out, "{}", render_jsonl_record(r));
+                let _ = writeln!(self.out.out(), "{}", render_jsonl_record(r));
             }
         }
         done.append(&mut input);
@@ -119,23 +150,19 @@ impl Stream {
 
     /// Flush what was written.
     pub fn flush(&mut self) -> Result<()> {
-        self.out.flush()?;
-        Ok(())
-    }
-
-    fn finish(mut self, report: &Report, main: impl FnOnce() -> String) -> Result<()> {
-        if self.streaming {
-            writeln!(self.out, "{}", render_jsonl_summary(report))?;
-        } else {
-            self.out.write_all(main().as_bytes())?;
-        }
-        self.out.flush()?;
+        self.out.out().flush()?;
         Ok(())
     }
 }
 
-/// Write every `--report`, then the main report (or the end of the jsonl stream).
+/// Write every `--report`, then the main report (or the end of the jsonl stream); the files are
+/// put in place only once all are written, and not at all after a Ctrl-C.
 pub fn write_all(report: &Report, args: &Sink, stream: Stream) -> Result<()> {
+    let Stream {
+        mut out,
+        extras,
+        streaming,
+    } = stream;
     let to_tty = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
         Color::Always => true,
@@ -145,13 +172,72 @@ pub fn write_all(report: &Report, args: &Sink, stream: Stream) -> Result<()> {
     let opts = TextOptions {
         color,
         verbose: args.verbose,
+        summary: args.summary,
     };
-    for extra in args.report {
-        let plain = TextOptions {
-            color: args.color == Color::Always,
-            ..opts
-        };
-        write_file(&extra.path, &render(report, extra.format, plain))?;
+    let plain = TextOptions {
+        color: args.color == Color::Always,
+        ..opts
+    };
+    let mut written = Vec::new();
+    for (format, mut file) in extras {
+        file.write_all(render(report, format, plain).as_bytes())?;
+        written.push(file);
     }
-    stream.finish(report, || render(report, args.format, opts))
+    if streaming {
+        writeln!(out.out(), "{}", render_jsonl_summary(report))?;
+    } else {
+        out.out()
+            .write_all(render(report, args.format, opts).as_bytes())?;
+    }
+    if crate::interrupt::requested() {
+        return Err(Interrupted.into());
+    }
+    for f in written {
+        f.commit()?;
+    }
+    out.commit()
 }
+
+/// Print the gate line on standard error, unless the text report that ends with it was just
+/// written to the same place (a terminal or log that standard output and error share).
+pub fn gate_to_stderr(report: &Report, args: &Sink) {
+    let ends_with_gate = matches!(args.format, Format::Text | Format::Table);
+    let text_on_stderr_too = ends_with_gate && args.output.is_none() && same_stream();
+    if text_on_stderr_too {
+        return;
+    }
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    if let Some(line) = render_gate_line(report, color) {
+        eprint!("{line}");
+    }
+}
+
+/// True when standard output and standard error are the same file, pipe or terminal.
+fn same_stream() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let id = |fd: u8| {
+        std::fs::metadata(format!("/proc/self/fd/{fd}"))
+            .ok()
+            .map(|m| (m.dev(), m.ino(), m.rdev()))
+    };
+    id(1).is_some() && id(1) == id(2)
+}
+
+/// Ctrl-C arrived while the reports were being written: none is put in place.
+#[derive(Debug)]
+pub struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}

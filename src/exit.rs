@@ -3,7 +3,7 @@
 //! 0: success (nothing at or above `--fail-on`, after allow rules and the baseline); 1: a judged
 //! binary at or above `--fail-on` (policy violation); 2: usage or fatal error (bad arguments,
 //! configuration or baseline file, output not writable); 3: the only failing results are inputs
-//! that could not be read or parsed (under every `--fail-on` but `never`).
+//! that could not be read or parsed (under every `--fail-on` but `never`); 130: interrupted.
 
 use muslcheck::policy::GateStatus;
 use muslcheck::report::Report;
@@ -19,6 +19,8 @@ pub enum Status {
     Fatal,
     /// 3.
     Unreadable,
+    /// 130: interrupted by Ctrl-C (no report written).
+    Interrupted,
 }
 
 impl From<Status> for std::process::ExitCode {
@@ -28,6 +30,7 @@ impl From<Status> for std::process::ExitCode {
             Status::PolicyViolation => 1,
             Status::Fatal => 2,
             Status::Unreadable => 3,
+            Status::Interrupted => crate::interrupt::EXIT_STATUS,
         })
     }
 }
@@ -37,7 +40,7 @@ pub fn status(report: &Report) -> Status {
     match report.gate.as_ref().map(|g| g.status) {
         None | Some(GateStatus::Passed) => Status::Success,
         Some(GateStatus::Failed) => Status::PolicyViolation,
-        Some(GateStatus::Unreadable) => Status::Unreadable,
+        Some(GateStatus::Unreadable | GateStatus::NotJudged) => Status::Unreadable,
     }
 }
 

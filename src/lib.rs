@@ -127,6 +127,9 @@ pub fn judge_inspected(
         }
         Err(InspectError::TimedOut) => {
             record.reason = Some(TIMED_OUT.into());
+            record
+                .findings
+                .push(Finding::new(Code::NotJudged, Verdict::Skipped, TIMED_OUT));
         }
         Err(e @ InspectError::Malformed(_)) => {
             record.verdict = Verdict::Error;
@@ -171,6 +174,15 @@ pub fn not_elf(name: &str, artifact: &str) -> Record {
         Verdict::Skipped,
         "not an ELF file",
     ));
+    r
+}
+
+/// The `skipped` record of a file a limit kept from being judged (`not-judged`: the gate fails
+/// closed on it).
+pub fn not_judged(name: &str, artifact: &str, reason: &str) -> Record {
+    let mut r = skipped(name, artifact, reason);
+    r.findings
+        .push(Finding::new(Code::NotJudged, Verdict::Skipped, reason));
     r
 }
 

@@ -3,7 +3,9 @@
 mod cli;
 mod emit;
 mod exit;
+mod interrupt;
 mod lookup;
+mod output;
 mod progress;
 mod settings;
 mod verify_command;
@@ -103,25 +105,38 @@ fn database() -> Result<&'static Db> {
 }
 
 fn scan(args: ScanArgs) -> Result<exit::Status> {
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    interrupt::install(cancel.clone())?;
     let db = database()?;
     let mut settings = Settings::resolve(&args)?;
     let target = settings.target(db)?;
     let mut paths = expand_stdin(&args.paths)?;
+    if paths.is_empty() && !args.allow_not_judged {
+        // `find … | muslcheck scan -` that found nothing must not look like a clean pass.
+        bail!(
+            "standard input listed no paths: nothing to judge (--allow-not-judged accepts an \
+             empty list)"
+        );
+    }
+    check_inputs(&paths)?;
+    // The share is taken after the checks: every shard refuses the same bad input list.
     let part = args.shard.map(|shard| {
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         let part = muslcheck::shard::Part::of(shard, &names);
         paths = part.inputs.iter().map(|(_, n)| PathBuf::from(n)).collect();
         part
     });
-    let mut opts = ScanOptions::default();
+    let mut opts = ScanOptions {
+        cancel,
+        ..ScanOptions::default()
+    };
     if let Some(j) = args.jobs {
-        opts.jobs = cap_jobs(j, args.quiet);
+        opts.jobs = cap_jobs(j);
     }
     opts.one_unit = args.one_unit;
     opts.input.follow_symlinks = args.follow_symlinks;
     opts.input.limits = args.limits.to_limits();
     opts.input.exclude = exclude_set(&args.exclude)?;
-    check_inputs(&paths)?;
     if let Some(p) = &args.platform {
         opts.input.platform = p.clone();
     }
@@ -137,7 +152,7 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
     // jsonl streams records as each input is finished; other formats are written at the end.
     // The destination is opened first, so that an unwritable --output fails before the scan.
     opts.expansion = format!("{:?} follow {}", args.exclude, args.follow_symlinks);
-    opts.cache = open_cache(&args.cache, args.quiet);
+    opts.cache = open_cache(&args.cache);
     let mut stream = emit::Stream::open(
         &(&args).into(),
         &target,
@@ -147,15 +162,25 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
     let show = !args.quiet && !args.no_progress && std::io::stderr().is_terminal();
     let progress = progress::Bar::new(show, paths.len(), opts.cache.is_some());
     let mut records = Vec::new();
-    scan::scan(&paths, db, &target, &opts, &progress, &mut |input| {
-        stream.push(input, &settings.policy, &mut records)
-    })?;
+    let scanned = scan::scan(
+        &paths,
+        db,
+        &target,
+        &opts,
+        &interrupt::Counting(&progress),
+        &mut |input| stream.push(input, &settings.policy, &mut records),
+    );
     progress.finish();
+    if interrupt::requested() {
+        // Nothing is written; dropping `stream` removes the unfinished report files.
+        interrupt::report();
+        return Ok(exit::Status::Interrupted);
+    }
+    scanned?;
     if let Some(c) = &opts.cache {
+        // Warnings reach stderr even with -q (#11): a cache that was ignored is worth knowing.
         for w in c.take_warnings() {
-            if !args.quiet {
-                warn(&w);
-            }
+            warn(&w);
         }
         if args.verbose && !args.quiet {
             let n = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
@@ -172,7 +197,15 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
     let mut report = Report::new(target, records);
     report.shard = part;
     settings.gate(&mut report)?;
-    emit::write_all(&report, &(&args).into(), stream)?;
+    let sink = (&args).into();
+    match emit::write_all(&report, &sink, stream) {
+        Err(e) if e.is::<emit::Interrupted>() => {
+            interrupt::report();
+            return Ok(exit::Status::Interrupted);
+        }
+        r => r?,
+    }
+    emit::gate_to_stderr(&report, &sink);
     Ok(exit::status(&report))
 }
 
@@ -180,15 +213,14 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
 const MAX_JOBS_PER_CORE: usize = 4;
 
 /// `--jobs N`, capped at a sane multiple of the cores (with a message when capped).
-fn cap_jobs(asked: usize, quiet: bool) -> usize {
+fn cap_jobs(asked: usize) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let cap = cores.saturating_mul(MAX_JOBS_PER_CORE);
     if asked > cap {
-        if !quiet {
-            warn(&format!(
-                "--jobs {asked} capped at {cap} ({MAX_JOBS_PER_CORE} per core on {cores} cores)"
-            ));
-        }
+        warn(&format!(
+            "--jobs {asked} capped at {cap} ({MAX_JOBS_PER_CORE} per core on {cores} cores)"
+        ));
+
         return cap;
     }
     asked.max(1)
@@ -196,24 +228,22 @@ fn cap_jobs(asked: usize, quiet: bool) -> usize {
 
 /// The results cache this run uses, if any. A cache that cannot be used is reported and the
 /// run goes on without it.
-fn open_cache(args: &CacheArgs, quiet: bool) -> Option<std::sync::Arc<muslcheck::cache::Cache>> {
+fn open_cache(args: &CacheArgs) -> Option<std::sync::Arc<muslcheck::cache::Cache>> {
     if args.no_cache {
         return None;
     }
     let Some(dir) = args.cache.clone().or_else(muslcheck::cache::default_dir) else {
-        if !quiet {
-            warn(
-                "no cache directory (set XDG_CACHE_HOME or HOME, or pass --cache DIR); scanning without the results cache",
-            );
-        }
+        warn(
+            "no cache directory (set XDG_CACHE_HOME or HOME, or pass --cache DIR); scanning without the results cache",
+        );
+
         return None;
     };
     match muslcheck::cache::Cache::open(&dir, args.cache_max_size.0) {
         Ok(c) => Some(std::sync::Arc::new(c)),
         Err(e) => {
-            if !quiet {
-                warn(&format!("{e}; scanning without the results cache"));
-            }
+            warn(&format!("{e}; scanning without the results cache"));
+
             None
         }
     }
@@ -306,7 +336,15 @@ fn merge(args: ScanArgs) -> Result<exit::Status> {
     stream.flush()?;
     let mut report = Report::new(merged.target, records);
     settings.gate(&mut report)?;
-    emit::write_all(&report, &(&args).into(), stream)?;
+    let sink = (&args).into();
+    match emit::write_all(&report, &sink, stream) {
+        Err(e) if e.is::<emit::Interrupted>() => {
+            interrupt::report();
+            return Ok(exit::Status::Interrupted);
+        }
+        r => r?,
+    }
+    emit::gate_to_stderr(&report, &sink);
     Ok(exit::status(&report))
 }
 
@@ -328,22 +366,49 @@ fn expand_stdin(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Inputs are checked before the scan starts: a malformed `SCHEME:` argument, or a bare name
-/// that is no file but reads as an image reference, is a usage error (exit 2) that says what to
-/// write instead.
+/// Inputs are checked before the scan starts: a malformed `SCHEME:` argument, a file or
+/// directory that does not exist (a typo, a dangling link), or a bare name that is no file but
+/// reads as an image reference, is a usage error (exit 2) that says what to write instead,
+/// never an `error` record in a report.
 fn check_inputs(paths: &[PathBuf]) -> Result<()> {
+    let mut missing = Vec::new();
     for p in paths {
         let arg = p.to_string_lossy();
-        match input::Input::parse(&arg).map_err(anyhow::Error::msg)? {
-            input::Input::Path(p) if std::fs::symlink_metadata(&p).is_err() => {
-                if let Some(hint) = input::scheme::image_hint(&arg) {
-                    bail!("{hint}");
+        let local = match input::Input::parse(&arg).map_err(anyhow::Error::msg)? {
+            input::Input::Path(p) => {
+                if std::fs::symlink_metadata(&p).is_err() {
+                    if let Some(hint) = input::scheme::image_hint(&arg) {
+                        bail!("{hint}");
+                    }
                 }
+                Some(p)
             }
-            _ => {}
+            input::Input::File(p)
+            | input::Input::Dir(p)
+            | input::Input::OciDir(p)
+            | input::Input::OciArchive(p)
+            | input::Input::DockerArchive(p) => Some(p),
+            input::Input::Registry(_) | input::Input::Daemon(..) => None,
+        };
+        let gone = |p: &PathBuf| {
+            std::fs::metadata(p).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        };
+        if local.as_ref().is_some_and(gone) {
+            missing.push(arg.into_owned());
         }
     }
-    Ok(())
+    let Some(first) = missing.first() else {
+        return Ok(());
+    };
+    let more = match missing.len() {
+        1 => String::new(),
+        n => format!(
+            " (and {} more: {})",
+            n - 1,
+            missing.get(1..).unwrap_or_default().join(", ")
+        ),
+    };
+    bail!("no such file or directory: {first}{more}; nothing was scanned")
 }
 
 fn exclude_set(globs: &[String]) -> Result<Option<globset::GlobSet>> {
@@ -357,6 +422,23 @@ fn exclude_set(globs: &[String]) -> Result<Option<globset::GlobSet>> {
     Ok(Some(b.build()?))
 }
 
+/// The finding ID closest to a mistyped one: few edits away, or containing what was typed.
+fn did_you_mean(typed: &str) -> Option<&'static str> {
+    let typed = typed.trim().to_ascii_lowercase().replace('_', "-");
+    let ids = || Code::ALL.iter().map(|c| c.id());
+    let (best, distance) = ids()
+        .map(|id| (id, strsim::levenshtein(&typed, id)))
+        .min_by_key(|(_, d)| *d)?;
+    if distance <= (typed.len() / 3).max(1) {
+        return Some(best);
+    }
+    let mut containing = ids().filter(|id| typed.len() >= 3 && id.contains(typed.as_str()));
+    match (containing.next(), containing.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    }
+}
+
 fn explain(id: Option<&str>) -> Result<exit::Status> {
     let mut out = std::io::stdout().lock();
     match id {
@@ -367,7 +449,11 @@ fn explain(id: Option<&str>) -> Result<exit::Status> {
         }
         Some(id) => {
             let Some(c) = Code::from_id(id) else {
-                bail!("unknown finding ID '{id}'; `muslcheck explain` lists them");
+                let hint = match did_you_mean(id) {
+                    Some(s) => format!("did you mean '{s}'? "),
+                    None => String::new(),
+                };
+                bail!("unknown finding ID '{id}'; {hint}`muslcheck explain` lists them");
             };
             writeln!(
                 out,
@@ -380,4 +466,28 @@ fn explain(id: Option<&str>) -> Result<exit::Status> {
         }
     }
     Ok(exit::Status::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::did_you_mean;
+
+    #[test]
+    fn mistyped_ids_get_a_suggestion() {
+        assert_eq!(did_you_mean("missing-symbl"), Some("missing-symbol"));
+        assert_eq!(did_you_mean("MISSING_SYMBOL"), Some("missing-symbol"));
+        assert_eq!(did_you_mean("glibc-loadr"), Some("glibc-loader"));
+        assert_eq!(did_you_mean("bundled"), Some("bundled-library"));
+        assert_eq!(
+            did_you_mean("relr"),
+            None,
+            "dt-relr, partial-relro, no-relro: no single guess"
+        );
+        assert_eq!(did_you_mean("completely-unrelated-words"), None);
+        assert_eq!(
+            did_you_mean("nope"),
+            None,
+            "no-pie is two edits from a 4-letter word"
+        );
+    }
 }

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
@@ -31,6 +31,9 @@ pub struct ScanOptions {
     pub jobs: usize,
     /// Input expansion options and limits.
     pub input: input::Options,
+    /// Set (e.g. by a Ctrl-C handler) to stop the scan: no new work starts, and [`scan`]
+    /// returns [`std::io::ErrorKind::Interrupted`] without handing out the unfinished window.
+    pub cancel: Arc<AtomicBool>,
     /// All inputs form one install tree (`--one-unit`): closures resolve across inputs.
     pub one_unit: bool,
     /// The results cache (#13), if one is used.
@@ -46,6 +49,7 @@ impl Default for ScanOptions {
         ScanOptions {
             jobs,
             input: input::Options::default(),
+            cancel: Arc::default(),
             one_unit: false,
             cache: None,
             expansion: String::new(),
@@ -65,6 +69,8 @@ pub trait Observer: Sync {
     fn archive(&self, _cached: bool) {}
     /// One top-level input is finished (its records were handed out).
     fn input_done(&self) {}
+    /// One ELF file got its own verdict (before closure; identical files count each time).
+    fn judged(&self, _verdict: Verdict) {}
 }
 
 /// An observer that ignores everything.
@@ -164,10 +170,14 @@ pub fn scan(
         },
         archives: Mutex::default(),
     };
+    let cancelled = || opts.cancel.load(Ordering::Relaxed);
     // One install tree: every input's items are finished together, in input order.
     let mut together: Vec<Produced> = Vec::new();
     let mut empty: Vec<Record> = Vec::new();
     for window in paths.chunks(jobs) {
+        if cancelled() {
+            break;
+        }
         let mut outs: Vec<Vec<Produced>> = window.iter().map(|_| Vec::new()).collect();
         pool.scope(|s| {
             for (path, out) in window.iter().zip(outs.iter_mut()) {
@@ -176,6 +186,10 @@ pub fn scan(
             }
         });
         cached::remember_archives(&shared);
+        if cancelled() {
+            // The window is incomplete: what the interrupted work left out must not look judged.
+            break;
+        }
         for (path, out) in window.iter().zip(outs) {
             if opts.one_unit {
                 let mut flat = Vec::new();
@@ -198,6 +212,12 @@ pub fn scan(
             emit(records);
             observer.input_done();
         }
+    }
+    if cancelled() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::Interrupted,
+            "scan interrupted",
+        ));
     }
     if opts.one_unit {
         let mut records = finish(together, db, target);
@@ -236,7 +256,7 @@ fn produce<'s>(
 /// The record of a file that could not be read: `skipped` for a limit, `error` otherwise.
 fn read_failed(name: &str, artifact: &str, e: &std::io::Error) -> Record {
     if input::is_limit(e) {
-        crate::skipped(name, artifact, &e.to_string())
+        crate::not_judged(name, artifact, &e.to_string())
     } else {
         crate::unreadable(name, artifact, &e.to_string())
     }
@@ -253,6 +273,9 @@ fn internal_error(name: &str, artifact: &str, what: &str) -> Record {
 
 /// Record one produced item; ELF files and archives become tasks on the pool.
 fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared: &'s Shared<'s>) {
+    if shared.opts.cancel.load(Ordering::Relaxed) {
+        return; // interrupted: start nothing new (the window is discarded)
+    }
     match item {
         Item::Unit { id, .. } => out.push(Produced::Unit(id)),
         Item::Link { unit, path, target } => out.push(Produced::Link { unit, path, target }),
@@ -286,7 +309,7 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
             error,
             limit,
         } => out.push(Produced::Record(Box::new(if limit {
-            crate::skipped(&name, &artifact, &error)
+            crate::not_judged(&name, &artifact, &error)
         } else {
             let mut r = crate::unreadable(&name, &artifact, &error);
             r.reason = Some(error);
@@ -418,6 +441,7 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
             Data::Path(p) => input::read(&p, max),
         };
         let mut a = judged(key, len, &name, &artifact, shared, deadline, None, load);
+        shared.observer.judged(a.record.own_verdict);
         a.record.image = image.clone();
         a
     }));
@@ -778,5 +802,19 @@ mod tests {
             }
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A cancelled scan hands out nothing it did not finish and says it was interrupted.
+    #[test]
+    fn a_cancelled_scan_emits_nothing_and_reports_interrupted() {
+        let db = Db::get().unwrap();
+        let target = Target::resolve(db, None, None, None).unwrap();
+        let opts = ScanOptions::default();
+        opts.cancel.store(true, Ordering::Relaxed);
+        let paths = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/bin")];
+        let mut records = Vec::new();
+        let e = scan(&paths, db, &target, &opts, &Quiet, &mut |r| records.push(r)).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::Interrupted);
+        assert!(records.is_empty(), "{} records", records.len());
     }
 }

@@ -27,7 +27,7 @@ pub struct Settings {
     write_baseline: Option<PathBuf>,
     /// `--strip-prefix`.
     strip_prefix: Vec<String>,
-    /// `--quiet`: no messages on standard error (the reports still say everything).
+    /// `--quiet`: no notes on standard error (warnings and the gate line are always shown).
     quiet: bool,
     /// The target's package indexes (`--apkindex`, or apk's cache on an Alpine host).
     apkindex: Option<std::sync::Arc<muslcheck::db::ApkIndex>>,
@@ -65,6 +65,7 @@ impl Settings {
             Date::today(),
         );
         policy.allow = config.allow;
+        policy.allow_not_judged = args.allow_not_judged;
         let configured = config.baseline.as_ref().map(|b| config_dir.join(b));
         let baseline_file = match (&args.baseline, configured) {
             (Some(p), _) => Some(p.clone()),
@@ -135,11 +136,8 @@ impl Settings {
             .config_file
             .as_deref()
             .map_or_else(|| CONFIG_FILE.to_string(), |p| p.display().to_string());
-        let warn = |m: &str| {
-            if !self.quiet {
-                crate::warn(m);
-            }
-        };
+        // Warnings are shown even with --quiet: an expired rule changes the outcome of the gate.
+        let warn = crate::warn;
         for rule in self.policy.expired_rules() {
             warn(&format!(
                 "{config}:{}: allow rule {} ({}) expired on {} and no longer applies (reason: {})",
@@ -166,12 +164,11 @@ impl Settings {
             for p in &self.strip_prefix {
                 fresh.strip_prefix(p);
             }
-            std::fs::write(path, fresh.render())
-                .with_context(|| format!("cannot write baseline {}", path.display()))?;
+            crate::output::write(path, "baseline", &fresh.render())?;
             if !self.quiet {
                 eprintln!(
-                    "muslcheck: wrote {} findings to baseline {}",
-                    fresh.len(),
+                    "muslcheck: wrote {} to baseline {}",
+                    muslcheck::report::plural(fresh.len(), "finding"),
                     path.display()
                 );
             }

@@ -272,7 +272,9 @@ fn nested_archives_are_named_with_bangs_and_limited_in_depth() {
             .contains("nested deeper than 4"),
         "{r}"
     );
-    assert_eq!(code, 0, "a limit is not a failure by default");
+    // #11: what a limit kept from being judged fails the gate closed (exit 3).
+    assert_eq!(code, 3, "a limit fails closed");
+    assert_eq!(r["findings"][0]["id"], "not-judged", "{r}");
 }
 
 fn oci_layout(dir: &Path, layers: &[Vec<u8>]) {

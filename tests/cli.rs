@@ -28,7 +28,7 @@ fn unreadable_inputs_exit_3_unless_a_verdict_fails() {
     let t = sample("truncated-elf");
     let t = t.to_str().unwrap();
     assert_eq!(code(&["scan", t]), 3);
-    assert_eq!(code(&["scan", "does/not/exist"]), 3);
+    assert_eq!(code(&["scan", "does/not/exist"]), 2, "a usage error (#11)");
     assert_eq!(code(&["scan", "--fail-on", "never", t]), 0);
     let r = sample("fcntl64");
     assert_eq!(code(&["scan", t, r.to_str().unwrap()]), 1);
@@ -131,10 +131,14 @@ fn db_extract_reads_musl_itself() {
 #[test]
 fn no_progress_output_when_stderr_is_not_a_terminal() {
     let out = muslcheck(["scan", "samples/bin", "samples/vendor"]);
+    // Only the gate line and why it fails (#11: they always reach standard error), no progress.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("gate FAILED: "), "{err}");
     assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        err.lines()
+            .skip(1)
+            .all(|l| l.starts_with("exit status 1: ") || l.starts_with("  also: ")),
+        "{err}"
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("Artifacts:"), "{text}");
@@ -174,6 +178,34 @@ fn long_runs_of_one_warning_are_one_line_unless_verbose() {
     );
     assert_eq!(count(&long), 4, "{long}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// #11: shell completion offers the known targets, man pages carry the version, and a mistyped
+/// finding ID gets a suggestion.
+#[test]
+fn completion_man_pages_and_explain_help_the_user() {
+    let bash = String::from_utf8(muslcheck(["completions", "bash"]).stdout).unwrap();
+    let at = bash.find("--target)").expect("a --target case");
+    let case = &bash[at..at + bash[at..].find(";;").unwrap()];
+    assert!(
+        case.contains("alpine:3.17") && case.contains("alpine:edge"),
+        "{case}"
+    );
+    let version = env!("CARGO_PKG_VERSION");
+    for page in [None, Some("scan"), Some("explain")] {
+        let mut args = vec!["man"];
+        args.extend(page);
+        let roff = String::from_utf8(muslcheck(&args).stdout).unwrap();
+        let th = roff
+            .lines()
+            .find(|l| l.starts_with(".TH"))
+            .unwrap_or_default();
+        assert!(th.contains(&format!(" {version}\"")), "{page:?}: {th}");
+    }
+    let out = muslcheck(["explain", "missing-symbl"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("did you mean 'missing-symbol'?"), "{err}");
 }
 
 /// Code, docs and the symbol database cite upstream sources or the repository's own docs/, never

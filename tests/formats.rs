@@ -273,6 +273,13 @@ fn sarif_is_valid_2_1_0_with_a_rule_per_finding_id() {
         "[[allow]]\nid = \"gcompat-symbol\"\nreason = \"gcompat is installed\"\n",
     )
     .expect("config");
+    // An input that exists but cannot be read as a file (a FIFO): a nonexistent one is a usage
+    // error (#11).
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(dir.join("bin/missing"))
+        .status()
+        .expect("mkfifo");
+    assert!(fifo.success());
     let out = muslcheck_in(&dir, ["scan", "--format", "sarif", "bin", "bin/missing"]);
     assert_eq!(out.status.code(), Some(1));
     let sarif = json_of(&out);

@@ -54,7 +54,8 @@ fn every_exit_status_path() {
     // 3: only unreadable or malformed inputs fail (counted under --fail-on error too).
     assert_eq!(run(&["scan", &broken]), 3);
     assert_eq!(run(&["scan", "--fail-on", "error", &broken]), 3);
-    assert_eq!(run(&["scan", "--fail-on", "gcompat", "missing-file"]), 3);
+    // 2 since #11: a nonexistent input is a usage error, before any scanning.
+    assert_eq!(run(&["scan", "--fail-on", "gcompat", "missing-file"]), 2);
     // 2: usage and fatal errors.
     assert_eq!(run(&["scan", "--fail-on", "sometimes", &native]), 2);
     assert_eq!(run(&["scan", "--report", "pdf=x.pdf", &native]), 2);
@@ -225,7 +226,12 @@ fn expired_allow_rules_stop_applying_and_say_so() {
     assert!(err.contains("expired on 2020-01-31"), "{err}");
     let quiet = muslcheck_in(&dir, ["scan", "--quiet", "vendor"]);
     assert_eq!(code(&quiet), 1);
-    assert!(quiet.stderr.is_empty(), "--quiet: {}", stderr(&quiet));
+    // #11: --quiet no longer hides why the gate fails.
+    assert!(
+        stderr(&quiet).contains("expired on 2020-01-31"),
+        "--quiet: {}",
+        stderr(&quiet)
+    );
     assert!(String::from_utf8_lossy(&quiet.stdout).contains("gate FAILED"));
     let doc = json_of(&out);
     let rule = &doc["gate"]["allow_rules"][0];

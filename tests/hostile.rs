@@ -380,7 +380,8 @@ fn a_tiny_timeout_skips_each_file_and_the_batch_goes_on() {
         &inputs,
         &t.0,
     );
-    assert_eq!(code, Some(0), "a limit is not a failure");
+    // #11: files the deadline kept from being judged fail the gate closed (exit 3).
+    assert_eq!(code, Some(3), "a limit fails closed");
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     let rs = doc["results"].as_array().unwrap();
     assert_eq!(rs.len(), 3);

@@ -24,7 +24,7 @@ fn chromium() -> PathBuf {
     );
 }
 
-/// Load `file` in headless Chromium and return the DOM after its scripts ran.
+/// Load `file` in headless Chromium (a 1400×900 window) and return the DOM after its scripts ran.
 pub fn rendered_dom(file: &Path, scratch: &Path) -> String {
     let profile = scratch.join("chromium-profile");
     let dom_path = scratch.join("dom.html");
@@ -43,6 +43,7 @@ pub fn rendered_dom(file: &Path, scratch: &Path) -> String {
             "--disable-sync",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--window-size=1400,900")
         .args(["--dump-dom", &url])
         .stdin(Stdio::null())
         .stdout(dom)
@@ -141,10 +142,12 @@ fn html_report_renders_verdict_counts_and_blockers_in_chromium() {
             "blocker {name} is not on the rendered page"
         );
     }
-    for path in ["dist/fcntl64", "dist/hello-musl", "dist/truncated-elf"] {
+    // Paths are shown relative to their scan root (the artifact), the full path as a title.
+    for name in ["fcntl64", "hello-musl", "truncated-elf"] {
         assert!(
-            dom.contains(&format!(">{path}</code>")),
-            "{path} is not listed"
+            dom.contains(&format!("title=\"dist/{name}\""))
+                && dom.contains(&format!(">{name}</code>")),
+            "{name} is not listed relative to dist"
         );
     }
     assert!(
@@ -156,4 +159,112 @@ fn html_report_renders_verdict_counts_and_blockers_in_chromium() {
         dom.contains(&format!("showing {n} of {n} matching files")),
         "{n} files"
     );
+}
+
+/// The bottom edge, in CSS pixels, of the element with `id` as the page measured it.
+fn bottom_of(dom: &str, id: &str) -> f64 {
+    let key = format!("data-bottom-{id}=\"");
+    let at = dom
+        .find(&key)
+        .unwrap_or_else(|| panic!("{id} not measured"));
+    let rest = &dom[at + key.len()..];
+    rest[..rest.find('"').unwrap()].parse().unwrap()
+}
+
+/// #11: at 1400 px the first screen tells the story: counts, ranked blockers with their fixes,
+/// and one action per artifact (musllinux wheel, -musl npm package, apk add, rebuild).
+#[test]
+fn html_first_screen_shows_counts_blockers_and_actions() {
+    let dir = temp_dir("html-first-screen");
+    copy_samples(
+        &dir,
+        "dist",
+        &[
+            "fcntl64",
+            "res-init",
+            "hello-glibc",
+            "hello-cxx",
+            "hello-musl",
+        ],
+    );
+    let sharp = dir.join("app/node_modules/@img/sharp-linux-x64/lib");
+    std::fs::create_dir_all(&sharp).unwrap();
+    std::fs::copy(
+        crate::util::sample("fcntl64"),
+        sharp.join("sharp-linux-x64.node"),
+    )
+    .unwrap();
+    // A manylinux wheel with one extension module that needs a rebuild.
+    let wheel = dir.join("numpy-2.1.0-cp312-cp312-manylinux_2_17_x86_64.whl");
+    {
+        use std::io::Write;
+        let mut z = zip::ZipWriter::new(std::fs::File::create(&wheel).unwrap());
+        z.start_file("numpy/_core.so", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(&std::fs::read(crate::util::sample("glibc-private")).unwrap())
+            .unwrap();
+        z.finish().unwrap();
+    }
+    let out = muslcheck_in(
+        &dir,
+        [
+            "scan",
+            "--format",
+            "html",
+            "-o",
+            "report.html",
+            "dist",
+            "app",
+            "numpy-2.1.0-cp312-cp312-manylinux_2_17_x86_64.whl",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Measure where the first-screen sections end once laid out.
+    let mut html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    html = html.replace(
+        "</body>",
+        "<script>['overview','blockers','actions'].forEach(function (id) {\
+         var r = document.getElementById(id).getBoundingClientRect();\
+         document.body.setAttribute('data-bottom-' + id, String(r.bottom)); });</script></body>",
+    );
+    std::fs::write(dir.join("measured.html"), html).unwrap();
+    let dom = rendered_dom(&dir.join("measured.html"), &dir);
+    for id in ["overview", "blockers", "actions"] {
+        let b = bottom_of(&dom, id);
+        assert!(
+            b > 0.0 && b <= 900.0,
+            "#{id} ends at {b}px, below the first 900px screen"
+        );
+    }
+    assert_eq!(number_in(&dom, "data-count=\"native\""), Some(1));
+    assert_eq!(number_in(&dom, "data-count=\"gcompat\""), Some(2));
+    assert_eq!(number_in(&dom, "data-count=\"rebuild\""), Some(4));
+    let action = |kind: &str| {
+        let key = format!("data-action=\"{kind}\">");
+        let at = dom.find(&key).unwrap_or_else(|| panic!("no {kind} action"));
+        let rest = &dom[at + key.len()..];
+        rest[..rest.find('<').unwrap()].to_string()
+    };
+    assert_eq!(
+        action("musllinux-wheel"),
+        "use the musllinux wheel of numpy (or build it from source)"
+    );
+    assert_eq!(
+        action("musl-npm-package"),
+        "use the -musl npm package @img/sharp-linuxmusl-x64"
+    );
+    assert_eq!(action("rebuild"), "rebuild against musl");
+    // Blockers come with their fixes, most binaries first.
+    let blockers = dom.find("id=\"blockers\"").unwrap();
+    let fcntl = dom[blockers..].find(">fcntl64</code>").unwrap();
+    assert!(dom[blockers + fcntl..].contains("rebuild against musl"));
+    // hello-musl has advice only (hardening notes): it has no problem.
+    let musl = dom.find(">hello-musl</code>").expect("hello-musl listed");
+    let line = &dom[musl..musl + dom[musl..].find("</summary>").unwrap()];
+    assert!(line.contains("no problem"), "{line}");
 }

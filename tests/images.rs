@@ -1318,11 +1318,11 @@ fn path_schemes_and_the_bare_reference_hint() {
         err.contains("registry:alpine:3.20") && err.contains("docker:alpine:3.20"),
         "{err}"
     );
-    // A missing plain path is still an error record, as before.
+    // A missing plain path is a usage error too, before any scanning (#11).
     let out = run(&t, &["scan", "no-such-file"], &[]);
     assert_eq!(
         out.status.code(),
-        Some(3),
+        Some(2),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );

@@ -626,6 +626,17 @@ FILE).";
 (i386, arm, riscv, big-endian or x32 variants) are reported with their architecture and skipped,
 never guessed.";
 
+    NotJudged = "not-judged", Error,
+        "The file was not judged: a limit stopped muslcheck (--max-file-size, --timeout, --max-artifact-size, --max-depth, ...).",
+        "A resource limit protects a scan from hostile or huge inputs: a file larger than --max-file-size,
+an analysis longer than --timeout, an archive that decompresses past --max-artifact-size or nests
+deeper than --max-depth. The file then gets a skipped record with the limit that stopped it. Nothing
+is known about whether it runs, so the gate fails closed on it under every --fail-on (exit status 3
+when nothing else fails), including --fail-on never.
+
+Fix: raise the limit named in the message and scan again, or accept unjudged files explicitly:
+--allow-not-judged, or an allow rule with id = \"not-judged\" (and a path) in muslcheck.toml.";
+
     NotElf = "not-elf", Note,
         "The input is not an ELF file.",
         "The input does not start with the ELF magic bytes. It is listed as skipped so that every input

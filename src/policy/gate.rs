@@ -29,6 +29,9 @@ pub enum GateStatus {
     Failed,
     /// Only unreadable or malformed inputs fail (exit 3).
     Unreadable,
+    /// Nothing judged fails, but a limit kept files from being judged (`not-judged`, exit 3).
+    #[serde(rename = "not-judged")]
+    NotJudged,
 }
 
 /// An allow rule and what it did in this run.
@@ -78,6 +81,9 @@ pub struct Gate {
     pub failing: usize,
     /// Unreadable or malformed records that fail.
     pub unreadable: usize,
+    /// Records a limit kept from being judged, not accepted (fail under every `--fail-on` but
+    /// `never`).
+    pub not_judged: usize,
     /// Findings accepted by allow rules.
     pub allowed: usize,
     /// Findings accepted by the baseline.
@@ -124,11 +130,22 @@ pub fn apply_records(records: &mut [Record], policy: &Policy) {
     let lookup = |p: &str| own.get(p).copied();
     for r in records.iter_mut() {
         let effective = effective_of(r, &lookup);
+        // What was not judged fails closed, like what could not be read.
+        let fails = policy.fail_on.fails(effective)
+            || (is_not_judged(r) && policy.fail_on.fails(Verdict::Error));
         r.gate = Some(RecordGate {
             effective_verdict: effective,
-            fails: policy.fail_on.fails(effective),
+            fails,
         });
     }
+}
+
+/// True when a limit kept the record from being judged and nothing accepted that.
+pub fn is_not_judged(record: &Record) -> bool {
+    record
+        .findings
+        .iter()
+        .any(|f| f.id == Code::NotJudged && f.counts())
 }
 
 fn mark(record: &mut Record, policy: &Policy) {
@@ -208,10 +225,16 @@ impl Gate {
             .iter()
             .filter(|r| fails(r) && effective_of(r) == Verdict::Error)
             .count();
+        let not_judged = records
+            .iter()
+            .filter(|r| fails(r) && is_not_judged(r) && !effective_of(r).is_judged())
+            .count();
         let status = if failing > 0 {
             GateStatus::Failed
         } else if unreadable > 0 {
             GateStatus::Unreadable
+        } else if not_judged > 0 {
+            GateStatus::NotJudged
         } else {
             GateStatus::Passed
         };
@@ -271,6 +294,7 @@ impl Gate {
             status,
             failing,
             unreadable,
+            not_judged,
             allowed,
             baselined,
             effective,

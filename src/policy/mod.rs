@@ -27,6 +27,7 @@ pub use config::{Config, ConfigError};
 pub use date::Date;
 pub use gate::{
     AllowRuleUse, BaselineUse, Gate, GateStatus, RecordGate, apply_record, apply_records,
+    is_not_judged,
 };
 pub use suppression::{Suppression, SuppressionKind};
 
@@ -46,7 +47,8 @@ pub enum FailOn {
     Rebuild,
     /// Only unreadable or malformed inputs.
     Error,
-    /// Nothing fails the run.
+    /// Nothing fails the run, not even files that were not judged: a report-only mode, said
+    /// explicitly.
     Never,
 }
 
@@ -88,6 +90,8 @@ pub struct Policy {
     pub baseline: Option<Baseline>,
     /// The date expiry is judged against.
     pub today: Date,
+    /// `--allow-not-judged`: files a limit kept from being judged do not fail the run.
+    pub allow_not_judged: bool,
 }
 
 impl Policy {
@@ -98,6 +102,7 @@ impl Policy {
             allow: Vec::new(),
             baseline: None,
             today,
+            allow_not_judged: false,
         }
     }
 
@@ -120,6 +125,14 @@ impl Policy {
                 reason: rule.reason.clone(),
                 rule: Some(rule.number),
                 expires: rule.expires.map(|d| d.to_string()),
+            });
+        }
+        if self.allow_not_judged && finding.id == Code::NotJudged {
+            return Some(Suppression {
+                kind: SuppressionKind::Allow,
+                reason: "accepted with --allow-not-judged".into(),
+                rule: None,
+                expires: None,
             });
         }
         let baseline = self.baseline.as_ref()?;

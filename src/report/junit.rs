@@ -2,7 +2,7 @@
 //!
 //! One `<testsuite>` per top-level artifact and one `<testcase>` per input. A judged binary that
 //! fails the policy gets `<failure>` (its counted findings and fixes in the body), a failing
-//! unreadable or malformed input gets `<error>`, a skipped input `<skipped>`. Accepted findings are
+//! unreadable, malformed or not judged input gets `<error>`, a skipped input `<skipped>`. Accepted findings are
 //! listed in `<system-out>`. Without an applied policy, `rebuild` fails and `error` errors.
 
 use std::fmt::Write as _;
@@ -91,6 +91,8 @@ fn outcome(r: &Record) -> Outcome {
     }
     let fails = r.fails();
     match r.gate_verdict() {
+        // Not judged (a limit stopped muslcheck) and not accepted: it fails closed, as an error.
+        Verdict::Skipped if fails => Outcome::Error,
         Verdict::Skipped => Outcome::Skipped,
         Verdict::Error if fails => Outcome::Error,
         Verdict::Error => Outcome::Skipped,

@@ -14,6 +14,9 @@ use crate::policy::blocking;
 const MAX_FAILING: usize = 50;
 /// Rows of the folded all-files table.
 const MAX_ALL: usize = 300;
+/// GitHub refuses a comment (and truncates a step summary) longer than 65,536 characters; the
+/// report is cut at a line below it, leaving room for the note that says so.
+pub const GITHUB_LIMIT: usize = 65_536;
 
 const VERDICTS: [Verdict; 5] = [
     Verdict::Native,
@@ -33,6 +36,33 @@ pub fn render_markdown(report: &Report) -> String {
     blockers(&mut out, report);
     accepted(&mut out, report);
     all_files(&mut out, report);
+    fit(out, GITHUB_LIMIT)
+}
+
+/// Cut `out` at a line boundary so that it, with the note saying it was cut, stays within
+/// `limit` bytes (so within as many characters); close a `<details>` left open.
+fn fit(mut out: String, limit: usize) -> String {
+    if out.len() <= limit {
+        return out;
+    }
+    let full = out.len();
+    let note = format!(
+        "\n\n> ✂️ **Truncated**: this report was {full} characters, over GitHub's limit of \
+         {GITHUB_LIMIT} for a comment. The full report is in the run's other reports (e.g. \
+         `--report html=muslcheck.html` or `--report json=muslcheck.json`, kept as a build \
+         artifact).\n"
+    );
+    let room = limit.saturating_sub(note.len() + "\n</details>\n".len());
+    let mut cut = room.min(out.len());
+    while !out.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    cut = out.get(..cut).and_then(|s| s.rfind('\n')).unwrap_or(0);
+    out.truncate(cut);
+    if out.matches("<details>").count() > out.matches("</details>").count() {
+        out.push_str("\n</details>\n");
+    }
+    out.push_str(&note);
     out
 }
 
@@ -45,24 +75,28 @@ fn headline(out: &mut String, report: &Report) {
                 GateStatus::Passed => ("✅", "passed"),
                 GateStatus::Failed => ("❌", "failed"),
                 GateStatus::Unreadable => ("⚠️", "failed: unreadable inputs"),
+                GateStatus::NotJudged => ("⚠️", "failed: files not judged"),
             };
             let _ = writeln!(out, "## {icon} muslcheck {word}\n");
             let _ = writeln!(
                 out,
-                "**{} of {n} files fail `--fail-on {}`**{} for {target}.\n",
-                g.failing + g.unreadable,
+                "**{} of {} fail `--fail-on {}`**{} for {target}.\n",
+                g.failing + g.unreadable + g.not_judged,
+                super::plural(n, "file"),
                 g.fail_on.as_str(),
-                if g.unreadable > 0 {
-                    format!(" ({} of them unreadable)", g.unreadable)
-                } else {
-                    String::new()
+                match (g.unreadable, g.not_judged) {
+                    (0, 0) => String::new(),
+                    (u, 0) => format!(" ({u} of them unreadable)"),
+                    (0, j) => format!(" ({j} of them not judged: a limit stopped muslcheck)"),
+                    (u, j) => format!(" ({u} of them unreadable, {j} not judged)"),
                 }
             );
         }
         None => {
             let _ = writeln!(
                 out,
-                "## muslcheck report\n\n{n} files judged for {target}.\n"
+                "## muslcheck report\n\n{} judged for {target}.\n",
+                super::plural(n, "file")
             );
         }
     }
@@ -271,9 +305,13 @@ fn accepted(out: &mut String, report: &Report) {
 
 fn all_files(out: &mut String, report: &Report) {
     let n = report.results.len();
+    let all = match n {
+        1 => "The file".to_string(),
+        n => format!("All {n} files"),
+    };
     let _ = writeln!(
         out,
-        "<details><summary>All {n} files</summary>\n\n| file | verdict | findings |\n|---|---|---|"
+        "<details><summary>{all}</summary>\n\n| file | verdict | findings |\n|---|---|---|"
     );
     for r in report.results.iter().take(MAX_ALL) {
         let mut verdict = r.verdict.as_str().to_string();
@@ -345,6 +383,37 @@ fn code(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_reports_are_cut_below_githubs_limit_with_a_pointer() {
+        let row = format!("| `{}` | rebuild | `missing-symbol` |\n", "p".repeat(400));
+        let mut long =
+            String::from("## ❌ muslcheck failed\n\n<details><summary>All</summary>\n\n");
+        long.push_str("| file | verdict | findings |\n|---|---|---|\n");
+        for _ in 0..300 {
+            long.push_str(&row);
+        }
+        long.push_str("\n</details>\n");
+        assert!(long.len() > GITHUB_LIMIT);
+        let cut = fit(long.clone(), GITHUB_LIMIT);
+        assert!(cut.chars().count() <= GITHUB_LIMIT, "{}", cut.len());
+        assert!(
+            cut.len() > GITHUB_LIMIT - 2 * row.len(),
+            "cut no more than needed"
+        );
+        assert!(cut.contains("**Truncated**"));
+        assert!(cut.contains(&format!("this report was {} characters", long.len())));
+        assert!(cut.contains("--report html="));
+        assert_eq!(
+            cut.matches("<details>").count(),
+            cut.matches("</details>").count()
+        );
+        // Whole rows only: every table line before the note is complete.
+        let body = cut.split("\n</details>").next().unwrap_or_default();
+        assert!(body.lines().last().is_some_and(|l| l.ends_with('|')));
+        let short = "## ok\n".to_string();
+        assert_eq!(fit(short.clone(), GITHUB_LIMIT), short);
+    }
 
     #[test]
     fn cells_cannot_break_tables() {

@@ -4,6 +4,7 @@
 //! ELF and no database, and decide nothing: verdicts come from the judge, effective verdicts,
 //! what blocks and what fails from the policy ([`crate::policy`]), already in the report.
 
+mod action;
 mod html;
 mod json;
 mod jsonl;
@@ -11,6 +12,7 @@ mod junit;
 mod markdown;
 mod sarif;
 pub mod summary;
+mod table;
 mod text;
 mod verify;
 
@@ -21,6 +23,7 @@ use crate::judge::{Finding, GlibcFloor, Target, Verdict};
 
 pub use crate::judge::closure::ClosureEntry;
 pub use crate::policy::{Gate, GateStatus, RecordGate};
+pub use action::Action;
 pub use html::render_html;
 pub use json::{SCHEMA, SCHEMA_VERSION, render_json};
 pub use jsonl::{
@@ -29,7 +32,8 @@ pub use jsonl::{
 pub use junit::render_junit;
 pub use markdown::render_markdown;
 pub use sarif::render_sarif;
-pub use text::{TextOptions, render_text};
+pub use table::render_table;
+pub use text::{TextOptions, render_gate_line, render_text};
 
 /// A constant name read back from a report (`muslcheck merge`): one of `names`, else `unknown`.
 pub(crate) fn known(s: &str, names: &[&'static str]) -> &'static str {
@@ -256,5 +260,14 @@ impl Report {
             shard: None,
             verify: None,
         }
+    }
+}
+
+/// `1 file`, `2 files`; `1 binary`, `2 binaries`.
+pub fn plural(n: usize, word: &str) -> String {
+    match (n, word.strip_suffix('y')) {
+        (1, _) => format!("1 {word}"),
+        (_, Some(stem)) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{n} {stem}ies"),
+        _ => format!("{n} {word}s"),
     }
 }

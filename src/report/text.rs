@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::GateStatus;
-use super::{Record, Report, subject};
+use super::{Record, Report, plural, subject};
 use crate::judge::{Category, Finding, Severity, Verdict};
 use crate::policy::{SuppressionKind, is_blocking};
 
@@ -14,6 +14,8 @@ pub struct TextOptions {
     pub color: bool,
     /// Show facts and note-level findings too.
     pub verbose: bool,
+    /// Only the summary: artifacts, blockers, what to install, totals and gate (`--summary`).
+    pub summary: bool,
 }
 
 struct Paint(bool);
@@ -49,26 +51,30 @@ impl Paint {
 pub fn render_text(report: &Report, opts: TextOptions) -> String {
     let p = Paint(opts.color);
     let mut out = String::new();
-    for r in &report.results {
-        record(&mut out, r, &p, opts);
+    if !opts.summary {
+        for r in &report.results {
+            record(&mut out, r, &p, opts);
+        }
     }
     let sum = &report.summary;
     // Worth a section only when some artifact holds several files (archives, trees).
     let files = |t: &super::Totals| t.native + t.gcompat + t.rebuild + t.skipped + t.error;
-    if sum.artifacts.len() > 1 && sum.artifacts.iter().any(|a| files(&a.totals) > 1) {
+    let several = sum.artifacts.iter().any(|a| files(&a.totals) > 1);
+    if (sum.artifacts.len() > 1 && several) || (opts.summary && !sum.artifacts.is_empty()) {
         let _ = writeln!(out, "\n{}", p.wrap("1", "Artifacts:"));
         for a in &sum.artifacts {
             let t = &a.totals;
             let _ = writeln!(
                 out,
-                "  {:<8} {}  ({} native, {} gcompat, {} rebuild, {} skipped, {} error)",
+                "  {:<8} {}  ({} native, {} gcompat, {} rebuild, {} skipped, {} error): {}",
                 p.verdict(a.verdict),
                 a.artifact,
                 t.native,
                 t.gcompat,
                 t.rebuild,
                 t.skipped,
-                t.error
+                t.error,
+                a.action
             );
         }
     }
@@ -77,13 +83,11 @@ pub fn render_text(report: &Report, opts: TextOptions) -> String {
         for b in &sum.blockers {
             let _ = writeln!(
                 out,
-                "  {} {} blocks {} binar{} in {} artifact{}",
+                "  {} {} blocks {} in {}",
                 b.id.id(),
                 b.name,
-                b.binaries,
-                if b.binaries == 1 { "y" } else { "ies" },
-                b.artifacts,
-                if b.artifacts == 1 { "" } else { "s" }
+                plural(b.binaries, "binary"),
+                plural(b.artifacts, "artifact"),
             );
         }
     }
@@ -114,11 +118,21 @@ pub fn render_text(report: &Report, opts: TextOptions) -> String {
             sum.install.join(" ")
         );
     }
+    totals_line(&mut out, report);
+    if let Some(v) = &report.verify {
+        let _ = writeln!(out, "{}", super::verify::summary_line(v));
+    }
+    gate(&mut out, report, opts.color);
+    out
+}
+
+/// `N files judged for TARGET: … native, … error`.
+pub(super) fn totals_line(out: &mut String, report: &Report) {
     let t = &report.totals;
     let _ = writeln!(
         out,
-        "{} files judged for {}: {} native, {} gcompat, {} rebuild, {} skipped, {} error",
-        report.results.len(),
+        "{} judged for {}: {} native, {} gcompat, {} rebuild, {} skipped, {} error",
+        plural(report.results.len(), "file"),
         report.target.describe(),
         t.native,
         t.gcompat,
@@ -126,41 +140,88 @@ pub fn render_text(report: &Report, opts: TextOptions) -> String {
         t.skipped,
         t.error
     );
-    if let Some(v) = &report.verify {
-        let _ = writeln!(out, "{}", super::verify::summary_line(v));
-    }
-    gate(&mut out, report, &p);
-    out
 }
 
-/// The gate's verdict line, with what was accepted.
-fn gate(out: &mut String, report: &Report, p: &Paint) {
+/// The gate's verdict line alone (`gate passed: …`), for standard error; `None` before a policy
+/// is applied.
+pub fn render_gate_line(report: &Report, color: bool) -> Option<String> {
+    let mut out = String::new();
+    gate(&mut out, report, color);
+    Some(out).filter(|s| !s.is_empty())
+}
+
+/// The gate's verdict line, with what was accepted, and (when it fails) why the exit status is
+/// what it is.
+pub(super) fn gate(out: &mut String, report: &Report, color: bool) {
+    let p = &Paint(color);
     let Some(g) = &report.gate else { return };
     let status = match g.status {
         GateStatus::Passed => p.wrap("1;32", "passed"),
         GateStatus::Failed => p.wrap("1;31", "FAILED"),
         GateStatus::Unreadable => p.wrap("1;31", "FAILED (unreadable inputs)"),
+        GateStatus::NotJudged => p.wrap("1;31", "FAILED (not judged)"),
     };
-    let failing = g.failing + g.unreadable;
+    let failing = g.failing + g.unreadable + g.not_judged;
     let _ = write!(
         out,
-        "gate {status}: {failing} of {} file{} fail{} --fail-on {}",
-        report.results.len(),
-        if report.results.len() == 1 { "" } else { "s" },
+        "gate {status}: {failing} of {} fail{} --fail-on {}",
+        plural(report.results.len(), "file"),
         if failing == 1 { "s" } else { "" },
         g.fail_on.as_str()
     );
     if g.allowed + g.baselined > 0 {
         let _ = write!(
             out,
-            " ({} findings allowed, {} baselined)",
-            g.allowed, g.baselined
+            " ({} allowed, {} baselined)",
+            plural(g.allowed, "finding"),
+            g.baselined
         );
     }
     if let Some(b) = &g.baseline {
         let _ = write!(out, "; baseline: {} new, {} stale", b.new, b.stale);
     }
     out.push('\n');
+    let mut why = Vec::new();
+    if g.failing > 0 {
+        let one = g.failing == 1;
+        let at = match g.fail_on {
+            crate::policy::FailOn::Native => {
+                if one {
+                    "is judged (--fail-on native fails every judged binary)"
+                } else {
+                    "are judged (--fail-on native fails every judged binary)"
+                }
+            }
+            crate::policy::FailOn::Gcompat if one => "needs gcompat or a rebuild",
+            crate::policy::FailOn::Gcompat => "need gcompat or a rebuild",
+            _ if one => "needs a rebuild",
+            _ => "need a rebuild",
+        };
+        why.push(format!(
+            "{} {at}: see the fixes above; accept known ones with [[allow]] rules or --baseline",
+            plural(g.failing, "file")
+        ));
+    }
+    if g.unreadable > 0 {
+        why.push(format!(
+            "{} could not be read or parsed",
+            plural(g.unreadable, "input")
+        ));
+    }
+    if g.not_judged > 0 {
+        why.push(format!(
+            "{} not judged: a limit stopped muslcheck (raise it, or accept with \
+             --allow-not-judged or an allow rule for id not-judged)",
+            plural(g.not_judged, "file")
+        ));
+    }
+    if let Some(first) = why.first() {
+        let code = if g.failing > 0 { 1 } else { 3 };
+        let _ = writeln!(out, "exit status {code}: {first}");
+        for w in why.iter().skip(1) {
+            let _ = writeln!(out, "  also: {w}");
+        }
+    }
 }
 
 /// Longest run of same-ID findings printed in full without -v.
