@@ -197,16 +197,21 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
     let mut report = Report::new(target, records);
     report.shard = part;
     settings.gate(&mut report)?;
-    let sink = (&args).into();
-    match emit::write_all(&report, &sink, stream) {
+    deliver(&report, &(&args).into(), stream)
+}
+
+/// Write every report (atomically), then the gate line to stderr; the run's exit status. An
+/// interrupt while writing leaves the previous report files as they were (#11).
+fn deliver(report: &Report, sink: &emit::Sink, stream: emit::Stream) -> Result<exit::Status> {
+    match emit::write_all(report, sink, stream) {
         Err(e) if e.is::<emit::Interrupted>() => {
             interrupt::report();
             return Ok(exit::Status::Interrupted);
         }
         r => r?,
     }
-    emit::gate_to_stderr(&report, &sink);
-    Ok(exit::status(&report))
+    emit::gate_to_stderr(report, sink);
+    Ok(exit::status(report))
 }
 
 /// At most this many worker threads per core: more only adds scheduling and memory.
@@ -336,16 +341,7 @@ fn merge(args: ScanArgs) -> Result<exit::Status> {
     stream.flush()?;
     let mut report = Report::new(merged.target, records);
     settings.gate(&mut report)?;
-    let sink = (&args).into();
-    match emit::write_all(&report, &sink, stream) {
-        Err(e) if e.is::<emit::Interrupted>() => {
-            interrupt::report();
-            return Ok(exit::Status::Interrupted);
-        }
-        r => r?,
-    }
-    emit::gate_to_stderr(&report, &sink);
-    Ok(exit::status(&report))
+    deliver(&report, &(&args).into(), stream)
 }
 
 /// `-` stands for a list of paths on standard input, one per line.
