@@ -143,20 +143,37 @@ pub fn conclude(
             blame.push(f);
         }
     }
-    // The closure knows what the unit holds: its library findings replace the file-alone ones.
-    findings.retain(|f| !super::libraries::is_library_source(f.id));
-    findings.extend(sources);
-    findings.extend(blame);
-    // The judge's order (worst first, then by ID and subject), whatever the closure added.
-    findings.sort_by(|a, b| {
-        (b.impact, b.severity, a.id, &a.symbol, &a.library)
-            .cmp(&(a.impact, a.severity, b.id, &b.symbol, &b.library))
-    });
+    replace_library_findings(findings, sources.into_iter().chain(blame));
     loader_only_hint(findings, musl_loader);
     Concluded {
         verdict: verdict_of(findings.iter().map(|f| f.impact)),
         closure,
     }
+}
+
+/// A file judged again alone (`verify` with the host's interpreter) in a unit whose closure was
+/// already concluded: the concluded library and bundled-library findings stand, as in
+/// [`conclude`]. Returns the verdict.
+pub fn reconclude(fresh: &mut Vec<Finding>, concluded: &[Finding]) -> Verdict {
+    let from_closure = concluded
+        .iter()
+        .filter(|f| super::libraries::is_library_source(f.id) || f.id == Code::BundledLibrary);
+    replace_library_findings(fresh, from_closure.cloned());
+    verdict_of(fresh.iter().map(|f| f.impact))
+}
+
+/// The closure knows what the unit holds: its library findings replace the file-alone ones,
+/// then the judge's order (worst first, then by ID and subject) is restored.
+fn replace_library_findings(
+    findings: &mut Vec<Finding>,
+    closure: impl IntoIterator<Item = Finding>,
+) {
+    findings.retain(|f| !super::libraries::is_library_source(f.id));
+    findings.extend(closure);
+    findings.sort_by(|a, b| {
+        (b.impact, b.severity, a.id, &a.symbol, &a.library)
+            .cmp(&(a.impact, a.severity, b.id, &b.symbol, &b.library))
+    });
 }
 
 /// The finding that blames a bundled library for what it needs.

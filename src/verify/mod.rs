@@ -24,7 +24,7 @@ pub use host::{Host, HostOptions, Interp, NoMuslHost, glibc_loader_path};
 
 use crate::db::Db;
 use crate::inspect::{Kind, inspect};
-use crate::judge::{Code, Target, Verdict, judge, verdict_of};
+use crate::judge::{Code, Target, Verdict, judge};
 use crate::report::Record;
 
 /// Does the observation confirm the prediction?
@@ -593,32 +593,11 @@ fn rejudge_with_interpreter(
         return;
     };
     facts.interpreter = Some(interpreter.to_string());
-    let j = judge(&facts, db, target);
-    // The closure found by the scan still holds: keep its bundled-library findings, and drop
-    // the install advice for libraries it found bundled (as judge::closure::conclude does).
-    let bundled: Vec<&str> = r
-        .closure
-        .iter()
-        .filter(|c| c.found.is_some())
-        .map(|c| c.library.as_str())
-        .collect();
-    let mut findings: Vec<_> = j
-        .findings
-        .into_iter()
-        .filter(|f| {
-            !(f.id == Code::NeedsPackage
-                && f.library.as_deref().is_some_and(|l| bundled.contains(&l)))
-        })
-        .collect();
-    findings.extend(
-        r.findings
-            .iter()
-            .filter(|f| f.id == Code::BundledLibrary)
-            .cloned(),
-    );
+    let mut j = judge(&facts, db, target);
+    // The closure found by the scan still holds.
+    r.verdict = crate::judge::closure::reconclude(&mut j.findings, &r.findings);
     r.own_verdict = j.verdict;
-    r.verdict = verdict_of(findings.iter().map(|f| f.impact));
-    r.findings = findings;
+    r.findings = j.findings;
 }
 
 fn shell_word(s: &str) -> String {
