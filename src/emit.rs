@@ -14,6 +14,7 @@ use muslcheck::report::{
     render_jsonl_header, render_jsonl_record, render_jsonl_summary, render_junit, render_markdown,
     render_sarif, render_table, render_text,
 };
+use muslcheck::scan::Emitted;
 
 use crate::cli::{Color, Format, ReportSpec, ScanArgs, VerifyArgs};
 use crate::output::AtomicFile;
@@ -99,14 +100,17 @@ impl Destination {
 }
 
 /// The report destinations, opened before the scan (so that an unwritable path fails early).
-/// With `--format jsonl` the main one streams: the header first, then each input's records as
-/// the scanner hands the complete input over (the policy is applied to the whole input, so
-/// bundled libraries count), and the summary line at the end.
+/// With `--format jsonl` the main one streams: the header first, then each record as soon as
+/// the scanner hands it over final (a directory's ELF files one by one, as their closures are
+/// judged; other inputs whole), gated with the bundled libraries handed out before it, and the
+/// summary line at the end.
 pub struct Stream {
     out: Destination,
     /// Each `--report FORMAT=FILE`.
     extras: Vec<(Format, AtomicFile)>,
     streaming: bool,
+    /// The policy as applied to the current input's records so far.
+    standing: policy::Standing,
 }
 
 impl Stream {
@@ -132,20 +136,41 @@ impl Stream {
             out,
             extras,
             streaming,
+            standing: policy::Standing::default(),
         })
     }
 
-    /// Take one whole input's records. Streaming, they are gated together and written; write
-    /// errors resurface in [`Stream::flush`].
-    pub fn push(&mut self, mut input: Vec<Record>, policy: &Policy, done: &mut Vec<Record>) {
-        if self.streaming {
-            policy::apply_records(&mut input, policy);
-            for r in &input {
-                // Errors resurface on flush: a broken pipe ends the output, not the scan.
-                let _ = writeln!(self.out.out(), "{}", render_jsonl_record(r));
+    /// Take what the scanner hands out: records final early are gated and written at once;
+    /// a finished input's other records are gated and written, and all its records (in report
+    /// order) join `done`. Write errors resurface in [`Stream::flush`].
+    pub fn push(&mut self, emitted: Emitted, policy: &Policy, done: &mut Vec<Record>) {
+        match emitted {
+            Emitted::Early(mut batch) => self.write(&mut batch, policy),
+            Emitted::Input { records, early } => {
+                let mut rest: Vec<Record> = records
+                    .iter()
+                    .zip(&early)
+                    .filter(|(_, e)| !**e)
+                    .map(|(r, _)| r.clone())
+                    .collect();
+                self.write(&mut rest, policy);
+                self.standing = policy::Standing::default();
+                done.extend(records);
             }
         }
-        done.append(&mut input);
+    }
+
+    fn write(&mut self, records: &mut [Record], policy: &Policy) {
+        if !self.streaming || records.is_empty() {
+            return;
+        }
+        self.standing.apply(records, policy);
+        for r in records.iter() {
+            // Errors resurface on flush: a broken pipe ends the output, not the scan.
+            let _ = writeln!(self.out.out(), "{}", render_jsonl_record(r));
+        }
+        // A consumer reading line by line sees each record as soon as it is final.
+        let _ = self.out.out().flush();
     }
 
     /// Flush what was written.
@@ -162,6 +187,7 @@ pub fn write_all(report: &Report, args: &Sink, stream: Stream) -> Result<()> {
         mut out,
         extras,
         streaming,
+        ..
     } = stream;
     let to_tty = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {

@@ -97,4 +97,20 @@ impl Observer for Counting<'_> {
         }
         self.0.judged(verdict);
     }
+    // Everything else goes through unchanged (the progress display counts on it).
+    fn cache_hit(&self) {
+        self.0.cache_hit();
+    }
+    fn archive(&self, cached: bool) {
+        self.0.archive(cached);
+    }
+    fn input_done(&self) {
+        self.0.input_done();
+    }
+    fn listed(&self, files: u64, bytes: u64) {
+        self.0.listed(files, bytes);
+    }
+    fn file_done(&self) {
+        self.0.file_done();
+    }
 }

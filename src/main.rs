@@ -337,7 +337,12 @@ fn merge(args: ScanArgs) -> Result<exit::Status> {
     )?;
     let mut records = Vec::new();
     let mut stream = stream;
-    stream.push(merged.records, &settings.policy, &mut records);
+    let early = vec![false; merged.records.len()];
+    let all = scan::Emitted::Input {
+        records: merged.records,
+        early,
+    };
+    stream.push(all, &settings.policy, &mut records);
     stream.flush()?;
     let mut report = Report::new(merged.target, records);
     settings.gate(&mut report)?;

@@ -240,7 +240,19 @@ fn in_run_order(shards: Vec<Shard>) -> Result<Vec<Record>, MergeError> {
         blocks.extend(split_by_input(&inputs, s.records));
     }
     blocks.sort_by_key(|(i, _)| *i);
+    for (_, b) in &mut blocks {
+        // A directory's records are streamed as they become final: back to the walk's order
+        // (a stable sort keeps an archive's members in the archive's order).
+        b.sort_by(|x, y| walk_order(&x.path).cmp(walk_order(&y.path)));
+    }
     Ok(blocks.into_iter().flat_map(|(_, r)| r).collect())
+}
+
+/// A record's place in a directory walk: the path's components (up to the first archive
+/// member), compared in byte order as the walk sorts each directory's entries.
+fn walk_order(path: &str) -> impl Iterator<Item = &str> + Clone {
+    let file = path.split('!').next().unwrap_or(path);
+    file.split('/').filter(|c| !c.is_empty())
 }
 
 /// True when a record's path is inside the input `name`: the input itself, a file under it or

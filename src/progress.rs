@@ -1,18 +1,23 @@
 //! The progress display on standard error (only on a terminal; never mixed into reports): what
-//! is being done — files, bytes, archives, cache hits — and, with several inputs, a bar over the
-//! inputs with an ETA (the inputs are the countable part: a tree's size is not known before it
-//! is walked, and counting it first would cost a second walk).
+//! is being done — files, bytes, archives, cache hits — and a bar with an ETA over what is
+//! countable. A directory input is listed before it is read (one cheap parallel pass, the
+//! listing the scan then works through), so its files and bytes are known up front; every other
+//! input (a file, an archive, an image) counts as one item until it is done.
 
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use muslcheck::scan::Observer;
 
-/// An indicatif bar or spinner, or nothing.
+/// How the bar is drawn: done/total items, the ETA, then what is being done.
+const TEMPLATE: &str = "{spinner} [{bar:25}] {pos}/{len} files, ETA {eta} | {msg} [{elapsed}]";
+
+/// An indicatif bar, or nothing.
 pub struct Bar {
     bar: Option<ProgressBar>,
     files: AtomicU64,
     bytes: AtomicU64,
+    listed_bytes: AtomicU64,
     archives: AtomicU64,
     archive_hits: AtomicU64,
     hits: AtomicU64,
@@ -20,20 +25,15 @@ pub struct Bar {
 }
 
 impl Bar {
-    /// A visible display when `show`, otherwise a silent one. `inputs` top-level inputs;
-    /// `cached`: a results cache is in use (its hits are shown).
+    /// A visible display when `show`, otherwise a silent one. `inputs` top-level inputs (each
+    /// one item until a directory's listing replaces it by its files); `cached`: a results
+    /// cache is in use (its hits are shown).
     pub fn new(show: bool, inputs: usize, cached: bool) -> Self {
         let bar = show.then(|| {
-            let (b, template) = if inputs > 1 {
-                (
-                    ProgressBar::new(inputs as u64),
-                    "{spinner} [{bar:25}] {pos}/{len} inputs, ETA {eta} | {msg} [{elapsed}]",
-                )
-            } else {
-                (ProgressBar::new_spinner(), "{spinner} {msg} [{elapsed}]")
-            };
-            let style = ProgressStyle::with_template(template)
-                .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            let b = ProgressBar::new(inputs as u64);
+            let style = ProgressStyle::with_template(TEMPLATE)
+                .unwrap_or_else(|_| ProgressStyle::default_spinner())
+                .progress_chars("=> ");
             b.set_style(style);
             b.enable_steady_tick(std::time::Duration::from_millis(120));
             b
@@ -42,6 +42,7 @@ impl Bar {
             bar,
             files: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
+            listed_bytes: AtomicU64::new(0),
             archives: AtomicU64::new(0),
             archive_hits: AtomicU64::new(0),
             hits: AtomicU64::new(0),
@@ -49,10 +50,11 @@ impl Bar {
         }
     }
 
-    /// Clear the display.
+    /// Draw the final state (every item done) and leave it on the terminal.
     pub fn finish(&self) {
         if let Some(b) = &self.bar {
-            b.finish_and_clear();
+            self.refresh();
+            b.finish();
         }
     }
 
@@ -60,9 +62,10 @@ impl Bar {
         let Some(b) = &self.bar else { return };
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let mut msg = format!(
-            "{} ELF files, {} read, {} archives",
+            "{} ELF files, {} read of {} listed, {} archives",
             load(&self.files),
             HumanBytes(load(&self.bytes)),
+            HumanBytes(load(&self.listed_bytes)),
             load(&self.archives)
         );
         if self.cached {
@@ -91,6 +94,20 @@ impl Observer for Bar {
             self.archive_hits.fetch_add(1, Ordering::Relaxed);
         }
         self.refresh();
+    }
+    fn listed(&self, files: u64, bytes: u64) {
+        self.listed_bytes.fetch_add(bytes, Ordering::Relaxed);
+        if let Some(b) = &self.bar {
+            // The directory counted as one item until now: its files count too.
+            b.inc_length(files);
+            b.inc(0);
+        }
+        self.refresh();
+    }
+    fn file_done(&self) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
     }
     fn input_done(&self) {
         if let Some(b) = &self.bar {

@@ -71,6 +71,25 @@ pub trait Observer: Sync {
     fn input_done(&self) {}
     /// One ELF file got its own verdict (before closure; identical files count each time).
     fn judged(&self, _verdict: Verdict) {}
+    /// A directory input was listed: `files` regular files of `bytes` bytes to read.
+    fn listed(&self, _files: u64, _bytes: u64) {}
+    /// One listed file is done (sniffed, and judged if it is an ELF file).
+    fn file_done(&self) {}
+}
+
+/// What [`scan`] hands out, in input order.
+pub enum Emitted {
+    /// Records of the input being scanned that are final before the whole input is: the ELF
+    /// files of a directory, each as soon as every library its closure may reach is judged.
+    Early(Vec<Record>),
+    /// One input is finished: all its records in report order; `early[i]` is true for the
+    /// records that were already handed out by [`Emitted::Early`].
+    Input {
+        /// The input's records, in report order.
+        records: Vec<Record>,
+        /// Which of them were handed out early.
+        early: Vec<bool>,
+    },
 }
 
 /// An observer that ignores everything.
@@ -120,6 +139,10 @@ enum Produced {
     },
     /// The items of an archive read by another task.
     Nested(Arc<OnceLock<Vec<Produced>>>),
+    /// A file of a directory tree, listed (phase 1), to be read (phase 2).
+    Listed(Box<crate::input::walk::Listed>),
+    /// An ELF file of a listed tree, concluded by its [`live::Live`] tracker (by listing number).
+    Early(usize),
 }
 
 struct Shared<'a> {
@@ -140,22 +163,31 @@ impl Shared<'_> {
     }
 }
 
-/// Scan `paths` and hand each input's records to `emit`, in input order: one call per input,
-/// with all its records (the records of a directory or archive are complete, closures
-/// resolved, only together; the policy gates them together).
+/// Scan `paths` and hand each input's records to `emit`, in input order: one
+/// [`Emitted::Input`] per input with all its records (the records of a directory or archive
+/// are complete, closures resolved, only together), preceded for a directory by
+/// [`Emitted::Early`] batches of the records that were final before the rest.
+///
+/// A directory input is listed first (phase 1, with the other inputs of its window), then its
+/// files are read and judged (phase 2) while a [`live::Live`] tracker concludes each file as
+/// soon as its closure is judged.
 pub fn scan(
     paths: &[PathBuf],
     db: &Db,
     target: &Target,
     opts: &ScanOptions,
     observer: &dyn Observer,
-    emit: &mut dyn FnMut(Vec<Record>),
+    emit: &mut dyn FnMut(Emitted),
 ) -> std::io::Result<()> {
     let jobs = opts.jobs.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
         .map_err(std::io::Error::other)?;
+    let mut listing = opts.clone();
+    // One install tree is concluded whole at the end: nothing to gain from listing first.
+    listing.input.list_trees = !opts.one_unit;
+    let opts = &listing;
     let shared = Shared {
         db,
         target,
@@ -185,31 +217,41 @@ pub fn scan(
                 s.spawn(move |s| produce(path, out, s, shared));
             }
         });
+        let mut outs: Vec<Vec<Produced>> = outs
+            .into_iter()
+            .map(|out| {
+                let mut flat = Vec::new();
+                flatten(out, &mut flat);
+                flat
+            })
+            .collect();
+        let mut trees = live::read_trees(&mut outs, &pool, &shared, emit);
         cached::remember_archives(&shared);
         if cancelled() {
             // The window is incomplete: what the interrupted work left out must not look judged.
             break;
         }
-        for (path, out) in window.iter().zip(outs) {
+        for (k, (path, out)) in window.iter().zip(outs).enumerate() {
             if opts.one_unit {
-                let mut flat = Vec::new();
-                flatten(out, &mut flat);
-                let judged = flat
+                let judged = out
                     .iter()
                     .any(|p| matches!(p, Produced::Elf(_) | Produced::Record(_)));
                 if !judged {
                     let name = path.display().to_string();
                     empty.push(crate::skipped(&name, &name, "no ELF files inside"));
                 }
-                together.extend(flat);
+                together.extend(out);
+                observer.input_done();
                 continue;
             }
-            let mut records = finish(out, db, target);
+            let tree = trees.get_mut(k).and_then(Option::take);
+            let (mut records, mut early) = finish(out, db, target, tree);
             if records.is_empty() {
                 let name = path.display().to_string();
                 records.push(crate::skipped(&name, &name, "no ELF files inside"));
+                early.push(false);
             }
-            emit(records);
+            emit(Emitted::Input { records, early });
             observer.input_done();
         }
     }
@@ -220,9 +262,10 @@ pub fn scan(
         ));
     }
     if opts.one_unit {
-        let mut records = finish(together, db, target);
+        let (mut records, _) = finish(together, db, target, None);
         records.extend(empty);
-        emit(records);
+        let early = vec![false; records.len()];
+        emit(Emitted::Input { records, early });
     }
     if let Some(c) = shared.results() {
         c.finish();
@@ -278,6 +321,7 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
     }
     match item {
         Item::Unit { id, .. } => out.push(Produced::Unit(id)),
+        Item::Listed(l) => out.push(Produced::Listed(Box::new(l))),
         Item::Link { unit, path, target } => out.push(Produced::Link { unit, path, target }),
         Item::Meta {
             unit,
@@ -511,11 +555,19 @@ fn judged(
 }
 
 /// Turn one input's production into records: closure per unit, then drop what is not reported.
-fn finish(nested: Vec<Produced>, db: &Db, target: &Target) -> Vec<Record> {
+/// The records a tree's tracker concluded are taken from it, in their place; the second vector
+/// says which records were handed out early.
+fn finish(
+    nested: Vec<Produced>,
+    db: &Db,
+    target: &Target,
+    mut tree: Option<live::Concluded>,
+) -> (Vec<Record>, Vec<bool>) {
     let mut out = Vec::new();
     flatten(nested, &mut out);
     let mut records: Vec<Record> = Vec::new();
     let mut named: Vec<bool> = Vec::new();
+    let mut early: Vec<bool> = Vec::new();
     // unit → (record indices of its ELF files, their nodes, links)
     let mut units: HashMap<UnitId, UnitFiles> = HashMap::new();
     for p in out {
@@ -536,9 +588,18 @@ fn finish(nested: Vec<Produced>, db: &Db, target: &Target) -> Vec<Record> {
             }
             Produced::Record(r) => {
                 named.push(true);
+                early.push(false);
                 records.push(*r);
             }
-            Produced::Nested(_) => {}
+            Produced::Nested(_) | Produced::Listed(_) => {}
+            Produced::Early(fi) => {
+                // Already concluded (and filtered) by the tree's tracker.
+                if let Some((r, handed_out)) = tree.as_mut().and_then(|t| t.take(fi)) {
+                    named.push(true);
+                    early.push(handed_out);
+                    records.push(r);
+                }
+            }
             Produced::Elf(pending) => {
                 let PendingElf {
                     unit,
@@ -557,51 +618,54 @@ fn finish(nested: Vec<Produced>, db: &Db, target: &Target) -> Vec<Record> {
                 u.0.push(records.len());
                 u.1.push(node);
                 named.push(name == artifact);
+                early.push(false);
                 records.push(a.record);
             }
         }
     }
     for (idx, nodes, links, owners) in units.values() {
-        attribute_owners(idx, nodes, owners, &mut records, db, target);
+        for (&ri, node) in idx.iter().zip(nodes) {
+            if let Some(r) = records.get_mut(ri) {
+                attribute_owner(r, &node.path, owners, db, target);
+            }
+        }
         conclude_unit(idx, nodes, links, db, target, &mut records);
     }
     // Relocatable objects inside trees and archives are never loaded: not worth a record.
     records
         .into_iter()
         .zip(named)
-        .filter(|(r, named)| *named || !r.findings.iter().any(|f| f.id == Code::NotLoadable))
-        .map(|(r, _)| r)
-        .collect()
+        .zip(early)
+        .filter(|((r, named), _)| *named || is_reported(r))
+        .map(|((r, _), e)| (r, e))
+        .unzip()
 }
 
-/// Name the package that installed each ELF file of a unit, and for a file another
-/// distribution installed, the Alpine package that replaces it.
-fn attribute_owners(
-    idx: &[usize],
-    nodes: &[Node],
+/// Whether a file found inside a tree or archive gets a record: relocatable objects are never
+/// loaded, so they are left out.
+fn is_reported(r: &Record) -> bool {
+    !r.findings.iter().any(|f| f.id == Code::NotLoadable)
+}
+
+/// Name the package that installed an ELF file of a unit (at `at` in it), and for a file
+/// another distribution installed, the Alpine package that replaces it.
+fn attribute_owner(
+    r: &mut Record,
+    at: &str,
     owners: &HashMap<String, Owners>,
-    records: &mut [Record],
     db: &Db,
     target: &Target,
 ) {
-    if owners.is_empty() {
+    let Some(own) = owners.get(&r.artifact) else {
         return;
-    }
-    for (&ri, node) in idx.iter().zip(nodes) {
-        let Some(r) = records.get_mut(ri) else {
-            continue;
-        };
-        let Some(own) = owners.get(&r.artifact) else {
-            continue;
-        };
-        r.owner = own.owner_of(&node.path);
-        if r.own_verdict.is_judged() && r.own_verdict != Verdict::Native {
-            let replace = r
-                .owner
-                .as_ref()
-                .and_then(|o| libraries::alpine_replacement(o, db, target));
-            r.findings.extend(replace);
-        }
+    };
+    r.owner = own.owner_of(at);
+    if r.own_verdict.is_judged() && r.own_verdict != Verdict::Native {
+        let replace = r
+            .owner
+            .as_ref()
+            .and_then(|o| libraries::alpine_replacement(o, db, target));
+        r.findings.extend(replace);
     }
 }
 
@@ -617,49 +681,65 @@ fn conclude_unit(
     records: &mut [Record],
 ) {
     let resolver = Resolver::new(nodes, links, db);
-    let mut concluded = Vec::new();
-    for (i, (&ri, node)) in idx.iter().zip(nodes).enumerate() {
-        let Some(r) = records.get(ri) else { continue };
-        if !r.own_verdict.is_judged() {
-            continue;
-        }
-        let edges = if node.needed.is_empty() {
-            Vec::new()
-        } else {
-            resolver.closure(i)
-        };
-        let record_of = |n: usize| idx.get(n).and_then(|&f| records.get(f));
-        let reached: Vec<Reached> = edges
-            .iter()
-            .map(|e| {
-                // A path musl does not open as named still means a library: judge that one.
-                let meant = match e.how {
-                    How::Path { intended, .. } => intended,
-                    _ => e.node,
-                };
-                let found = meant.and_then(record_of).map(|l| Bundled {
-                    path: &l.path,
-                    verdict: l.own_verdict,
-                    findings: &l.findings,
-                });
-                Reached {
-                    library: &e.library,
-                    direct: e.requester == i,
-                    found,
-                    loads: e.node.is_some(),
-                    source: source_finding(e, i, found, nodes, &record_of, db, target),
-                }
-            })
-            .collect();
-        let mut record = r.clone();
-        crate::conclude(&mut record, &reached, node.musl_loader);
-        concluded.push((ri, record));
-    }
+    let record_of = |n: usize| idx.get(n).and_then(|&f| records.get(f));
+    let concluded: Vec<(usize, Record)> = idx
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &ri)| {
+            let r = records.get(ri)?;
+            Some((ri, conclude_file(i, r, &resolver, &record_of, db, target)))
+        })
+        .collect();
     for (ri, record) in concluded {
         if let Some(slot) = records.get_mut(ri) {
             *slot = record;
         }
     }
+}
+
+/// Conclude one judged file (node `i` of the resolver) from its closure: `record_of` gives
+/// the judge's record of any node (its own findings, not concluded).
+fn conclude_file<'r>(
+    i: usize,
+    r: &Record,
+    resolver: &Resolver<'_>,
+    record_of: &dyn Fn(usize) -> Option<&'r Record>,
+    db: &Db,
+    target: &Target,
+) -> Record {
+    let mut record = r.clone();
+    if !r.own_verdict.is_judged() {
+        return record;
+    }
+    let edges = match resolver.node(i) {
+        Some(n) if !n.needed.is_empty() => resolver.closure(i),
+        _ => Vec::new(),
+    };
+    let reached: Vec<Reached> = edges
+        .iter()
+        .map(|e| {
+            // A path musl does not open as named still means a library: judge that one.
+            let meant = match e.how {
+                How::Path { intended, .. } => intended,
+                _ => e.node,
+            };
+            let found = meant.and_then(record_of).map(|l| Bundled {
+                path: &l.path,
+                verdict: l.own_verdict,
+                findings: &l.findings,
+            });
+            Reached {
+                library: &e.library,
+                direct: e.requester == i,
+                found,
+                loads: e.node.is_some(),
+                source: source_finding(e, i, found, resolver, record_of, db, target),
+            }
+        })
+        .collect();
+    let musl_loader = resolver.node(i).map_or("", |n| n.musl_loader);
+    crate::conclude(&mut record, &reached, musl_loader);
+    record
 }
 
 /// What the closure says about where one needed library comes from (replacing the judge's
@@ -670,12 +750,12 @@ fn source_finding<'r>(
     e: &Edge,
     root: usize,
     found: Option<Bundled<'_>>,
-    nodes: &[Node],
+    resolver: &Resolver<'_>,
     record_of: &dyn Fn(usize) -> Option<&'r Record>,
     db: &Db,
     target: &Target,
 ) -> Option<Finding> {
-    let dir = |i: usize| nodes.get(i).map_or("/", |n| dirname(&n.path));
+    let dir = |i: usize| resolver.node(i).map_or("/", |n| dirname(&n.path));
     match (e.how, e.node) {
         (How::Path { by_name, .. }, None) => Some(libraries::needed_path_finding(
             &e.library,
@@ -704,10 +784,11 @@ fn dirname(p: &str) -> &str {
     }
 }
 
+mod cached;
+mod live;
+
 /// Test-only fault injection: a name containing `muslcheck-panic-SITE` panics at that site, to
 /// prove that a panic becomes an `error` record. Release builds have no panic path here.
-mod cached;
-
 #[cfg(test)]
 mod fault {
     pub(super) fn hit(site: &str, name: &str) {

@@ -68,7 +68,11 @@ pub fn run(args: VerifyArgs) -> Result<exit::Status> {
         &target,
         &opts,
         &progress::Bar::new(false, 0, false),
-        &mut |input| records.extend(input),
+        &mut |e| {
+            if let scan::Emitted::Input { records: r, .. } = e {
+                records.extend(r)
+            }
+        },
     )?;
     verify::verify(
         &mut records,

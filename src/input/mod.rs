@@ -139,6 +139,8 @@ pub enum Item {
     /// A directory of a tree still to be walked, with [`walk::Subtree::visit`] (possibly on
     /// another thread); its items belong where this item stands.
     Subtree(walk::Subtree),
+    /// A regular file of a tree, listed but not opened ([`Options::list_trees`]).
+    Listed(walk::Listed),
     /// Something that could not be read, or a limit that was hit.
     Problem {
         /// Name in the report.
@@ -165,6 +167,9 @@ pub struct Options {
     pub platform: Platform,
     /// Registries and local engines: settings, connections and the run's layer cache.
     pub network: std::sync::Arc<Network>,
+    /// Directory trees are listed first ([`Item::Listed`]) and their files read afterwards by the
+    /// caller, which then knows the whole unit before judging it (totals, early records).
+    pub list_trees: bool,
 }
 
 impl Options {

@@ -37,6 +37,44 @@ pub struct Subtree {
     ancestors: HashSet<(u64, u64)>,
     /// A run of `dir`'s files to sniff, instead of the whole directory.
     files: Vec<PathBuf>,
+    /// List the files ([`Item::Listed`]) instead of sniffing them.
+    list: bool,
+}
+
+/// A regular file of a tree, listed (name and size) but not yet opened: the caller knows the
+/// whole tree before reading it ([`Options::list_trees`]), then calls [`Listed::sniff`].
+#[derive(Debug)]
+pub struct Listed {
+    /// The file.
+    pub path: PathBuf,
+    /// Absolute path inside the unit.
+    pub at: String,
+    /// Its size in bytes (0 if it could not be had).
+    pub size: u64,
+    /// The unit.
+    pub unit: UnitId,
+    artifact: Arc<str>,
+}
+
+impl Listed {
+    /// True for a package manager's record of owners (read before the unit's ELF files are
+    /// concluded).
+    pub fn is_metadata(&self) -> bool {
+        crate::inspect::owners::is_metadata(&self.at)
+    }
+
+    /// Open the file and hand its items to `sink`, as the walk does without listing.
+    pub fn sniff(&self, opts: &Options, units: &Units, sink: &mut dyn FnMut(Item)) {
+        sniff(
+            &self.path,
+            &self.at,
+            self.unit,
+            &self.artifact,
+            opts,
+            units,
+            sink,
+        );
+    }
 }
 
 impl Subtree {
@@ -60,6 +98,7 @@ impl Subtree {
             depth,
             ancestors,
             files,
+            list,
         } = self;
         let mut w = Walk {
             root,
@@ -68,6 +107,7 @@ impl Subtree {
             opts,
             units,
             ancestors,
+            list,
         };
         if files.is_empty() {
             w.dir(&dir, depth, sink);
@@ -86,6 +126,7 @@ struct Walk<'a> {
     opts: &'a Options,
     units: &'a Units,
     ancestors: HashSet<(u64, u64)>,
+    list: bool,
 }
 
 /// Walk a directory as one unit.
@@ -109,6 +150,7 @@ pub(crate) fn visit_dir(
         depth: 0,
         ancestors: HashSet::new(),
         files: Vec::new(),
+        list: opts.list_trees,
     };
     tree.visit(opts, units, sink);
 }
@@ -186,6 +228,7 @@ impl Walk<'_> {
             depth: 0,
             ancestors: HashSet::new(),
             files,
+            list: self.list,
         }));
     }
 
@@ -201,32 +244,30 @@ impl Walk<'_> {
             depth,
             ancestors: self.ancestors.clone(),
             files: Vec::new(),
+            list: self.list,
         }));
     }
 
     fn file(&mut self, path: &Path, sink: &mut dyn FnMut(Item)) {
-        let shown = path.display().to_string();
         let at = self.unit_path(path);
-        if crate::inspect::owners::is_metadata(&at) {
-            // Who owns the other files; unreadable metadata only means owners go unnamed.
-            use std::io::Read;
-            let mut data = Vec::new();
-            let max =
-                crate::inspect::owners::MAX_METADATA_BYTES.min(self.opts.limits.max_file_bytes);
-            if let Ok(f) = fs::File::open(path) {
-                if f.take(max).read_to_end(&mut data).is_ok() {
-                    sink(Item::Meta {
-                        unit: self.unit,
-                        artifact: self.artifact.to_string(),
-                        path: at,
-                        data,
-                    });
-                }
-            }
-            return;
+        if self.list {
+            return sink(Item::Listed(Listed {
+                path: path.to_path_buf(),
+                at,
+                size: fs::metadata(path).map_or(0, |m| m.len()),
+                unit: self.unit,
+                artifact: self.artifact.clone(),
+            }));
         }
-        let unit = Some((self.unit, at));
-        visit_file(path, &shown, &self.artifact, unit, self.units, sink, false);
+        sniff(
+            path,
+            &at,
+            self.unit,
+            &self.artifact,
+            self.opts,
+            self.units,
+            sink,
+        );
     }
 
     fn link(&mut self, path: &Path, depth: u32, sink: &mut dyn FnMut(Item)) {
@@ -262,4 +303,43 @@ impl Walk<'_> {
             ),
         }
     }
+}
+
+/// Read one file of a tree: a package manager's record of owners, or whatever it is by content.
+fn sniff(
+    path: &Path,
+    at: &str,
+    unit: UnitId,
+    artifact: &str,
+    opts: &Options,
+    units: &Units,
+    sink: &mut dyn FnMut(Item),
+) {
+    let shown = path.display().to_string();
+    if crate::inspect::owners::is_metadata(at) {
+        // Who owns the other files; unreadable metadata only means owners go unnamed.
+        use std::io::Read;
+        let mut data = Vec::new();
+        let max = crate::inspect::owners::MAX_METADATA_BYTES.min(opts.limits.max_file_bytes);
+        if let Ok(f) = fs::File::open(path) {
+            if f.take(max).read_to_end(&mut data).is_ok() {
+                sink(Item::Meta {
+                    unit,
+                    artifact: artifact.to_string(),
+                    path: at.to_string(),
+                    data,
+                });
+            }
+        }
+        return;
+    }
+    visit_file(
+        path,
+        &shown,
+        artifact,
+        Some((unit, at.to_string())),
+        units,
+        sink,
+        false,
+    );
 }

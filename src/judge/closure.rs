@@ -254,13 +254,18 @@ const MAX_EDGES: usize = 512;
 /// Path lookups made for one closure.
 const MAX_LOOKUPS: usize = 1 << 13;
 
-/// Resolves library names inside one unit.
+/// Resolves library names inside one unit. Files can be added while the unit is read
+/// ([`Resolver::add`]); a closure is exact once every file [`Reach`] names for it is added.
 pub struct Resolver<'a> {
-    nodes: &'a [Node],
-    by_path: HashMap<&'a str, usize>,
-    /// File name → nodes with that name, for bundled siblings off the search path.
-    by_name: HashMap<&'a str, Vec<usize>>,
-    links: &'a HashMap<String, String>,
+    nodes: Vec<Node>,
+    by_path: HashMap<String, usize>,
+    /// File name → (rank, node) with that name in the unit's order, for bundled siblings off
+    /// the search path.
+    by_name: HashMap<String, Vec<(usize, usize)>>,
+    links: HashMap<String, String>,
+    /// Link name → the links with that name (in path order): a link's name finds what it
+    /// points to (libfoo.so.1 -> libfoo.so.1.2).
+    links_by_name: HashMap<String, Vec<String>>,
     db: &'a Db,
 }
 
@@ -288,35 +293,60 @@ fn expand_origin(entry: &str, origin: &str) -> String {
         .replace("$ORIGIN", origin)
 }
 
+fn links_by_name(links: &HashMap<String, String>) -> HashMap<String, Vec<String>> {
+    let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
+    for l in links.keys() {
+        by_name
+            .entry(basename(l).to_string())
+            .or_default()
+            .push(l.clone());
+    }
+    for v in by_name.values_mut() {
+        v.sort();
+    }
+    by_name
+}
+
 impl<'a> Resolver<'a> {
     /// Index a unit's ELF files and links.
-    pub fn new(nodes: &'a [Node], links: &'a HashMap<String, String>, db: &'a Db) -> Self {
-        let by_path = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.path.as_str(), i))
-            .collect();
-        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, n) in nodes.iter().enumerate() {
-            by_name.entry(basename(&n.path)).or_default().push(i);
-        }
-        let mut r = Resolver {
-            nodes,
-            by_path,
-            by_name,
-            links,
-            db,
-        };
-        // A link's name finds what it points to (libfoo.so.1 -> libfoo.so.1.2).
-        let budget = Cell::new(MAX_LOOKUPS);
-        let named: Vec<(&'a str, usize)> = links
-            .keys()
-            .filter_map(|l| Some((basename(l), r.lookup(l, &budget)?)))
-            .collect();
-        for (name, i) in named {
-            r.by_name.entry(name).or_default().push(i);
+    pub fn new(nodes: &[Node], links: &HashMap<String, String>, db: &'a Db) -> Self {
+        let mut r = Resolver::empty(links.clone(), db);
+        for (rank, n) in nodes.iter().enumerate() {
+            r.add(n.clone(), rank);
         }
         r
+    }
+
+    /// A unit's links, no file yet.
+    pub fn empty(links: HashMap<String, String>, db: &'a Db) -> Self {
+        Resolver {
+            nodes: Vec::new(),
+            by_path: HashMap::new(),
+            by_name: HashMap::new(),
+            links_by_name: links_by_name(&links),
+            links,
+            db,
+        }
+    }
+
+    /// Add an ELF file; `rank` is its place in the unit's order (which of two same-named
+    /// siblings is found first). Returns its node number.
+    pub fn add(&mut self, node: Node, rank: usize) -> usize {
+        let i = self.nodes.len();
+        self.by_path.insert(node.path.clone(), i);
+        let same = self
+            .by_name
+            .entry(basename(&node.path).to_string())
+            .or_default();
+        let at = same.partition_point(|&(r, _)| r <= rank);
+        same.insert(at, (rank, i));
+        self.nodes.push(node);
+        i
+    }
+
+    /// The node numbered `i`.
+    pub fn node(&self, i: usize) -> Option<&Node> {
+        self.nodes.get(i)
     }
 
     /// The node at `path`, following links inside the unit; `lookups` is the closure's budget.
@@ -378,12 +408,20 @@ impl<'a> Resolver<'a> {
         if let Some(i) = self.search(name, chain, lookups) {
             return (Some(i), How::Search);
         }
-        (self.sibling(name, chain), How::Sibling)
+        (self.sibling(name, chain, lookups), How::Sibling)
     }
 
-    /// A file called `name` beside the requester or in a bundle directory of the unit.
-    fn sibling(&self, name: &str, chain: &[usize]) -> Option<usize> {
-        let candidates = self.by_name.get(name)?;
+    /// A file called `name` beside the requester or in a bundle directory of the unit: files
+    /// with that name first (in the unit's order), then links with that name.
+    fn sibling(&self, name: &str, chain: &[usize], lookups: &Cell<usize>) -> Option<usize> {
+        let mut candidates: Vec<usize> = self
+            .by_name
+            .get(name)
+            .map(|v| v.iter().map(|&(_, i)| i).collect())
+            .unwrap_or_default();
+        for l in self.links_by_name.get(name).into_iter().flatten() {
+            candidates.extend(self.lookup(l, lookups));
+        }
         let dir = chain
             .first()
             .and_then(|&r| self.nodes.get(r))
@@ -416,13 +454,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn is_system(&self, name: &str) -> bool {
-        self.db.is_musl_itself(name)
-            || self
-                .db
-                .is_gcompat_soname(crate::inspect::Arch::X86_64, name)
-            || self
-                .db
-                .is_gcompat_soname(crate::inspect::Arch::Aarch64, name)
+        is_system(self.db, name)
     }
 
     /// Every library reached from `root`, breadth first (musl loads direct dependencies first).
@@ -466,6 +498,92 @@ impl<'a> Resolver<'a> {
             }
         }
         edges
+    }
+}
+
+/// Names the loader never searches for: musl itself and what gcompat provides.
+fn is_system(db: &Db, name: &str) -> bool {
+    db.is_musl_itself(name)
+        || db.is_gcompat_soname(crate::inspect::Arch::X86_64, name)
+        || db.is_gcompat_soname(crate::inspect::Arch::Aarch64, name)
+}
+
+/// Which files of a unit a closure may reach, known from the unit's listing alone (before any
+/// file is read), so that a file's closure is known final as soon as those files are judged.
+///
+/// Conservative, from how [`Resolver`] looks names up: every lookup of a needed name ends at
+/// `DIR/NAME` after links are followed, and a link along the directories keeps the last
+/// component, so the file reached is called NAME or is what a link called NAME points to (and
+/// so on down the chain of links); a path in DT_NEEDED ends at its last component. A name that
+/// ends in `.`, `..` or `/` may end anywhere: such a closure is final only with the whole unit.
+pub struct Reach<'a> {
+    /// Base name → the listed files with that name.
+    files: HashMap<String, Vec<usize>>,
+    /// Base name of a link → base names of what it points to.
+    links: HashMap<String, Vec<String>>,
+    db: &'a Db,
+}
+
+/// Where a closure may lead.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reaches {
+    /// Only these listed files (by their listing number).
+    Files(Vec<usize>),
+    /// Anywhere in the unit.
+    Anywhere,
+}
+
+impl<'a> Reach<'a> {
+    /// From a unit's listing: its regular files' paths (numbered in order) and its links
+    /// (path → normalised target).
+    pub fn new<'p>(
+        files: impl IntoIterator<Item = &'p str>,
+        links: &HashMap<String, String>,
+        db: &'a Db,
+    ) -> Self {
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, f) in files.into_iter().enumerate() {
+            by_name.entry(basename(f).to_string()).or_default().push(i);
+        }
+        let mut link_names: HashMap<String, Vec<String>> = HashMap::new();
+        for (l, t) in links {
+            link_names
+                .entry(basename(l).to_string())
+                .or_default()
+                .push(basename(t).to_string());
+        }
+        Reach {
+            files: by_name,
+            links: link_names,
+            db,
+        }
+    }
+
+    /// The listed files that the lookups of `needed` (one file's DT_NEEDED) may end at.
+    pub fn of(&self, needed: &[String]) -> Reaches {
+        let mut names: Vec<&str> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
+        for n in needed {
+            if is_system(self.db, n) {
+                continue;
+            }
+            if matches!(basename(n), "" | "." | "..") {
+                return Reaches::Anywhere;
+            }
+            if seen.insert(basename(n)) {
+                names.push(basename(n));
+            }
+        }
+        let mut files = Vec::new();
+        while let Some(name) = names.pop() {
+            files.extend(self.files.get(name).into_iter().flatten().copied());
+            for t in self.links.get(name).into_iter().flatten() {
+                if seen.insert(t) {
+                    names.push(t);
+                }
+            }
+        }
+        Reaches::Files(files)
     }
 }
 

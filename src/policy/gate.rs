@@ -115,28 +115,40 @@ pub fn apply_record(record: &mut Record, policy: &Policy) {
 /// Apply a policy to the records of one or more whole inputs (every bundled library of a
 /// record is among them): mark accepted findings and compute each record's standing.
 pub fn apply_records(records: &mut [Record], policy: &Policy) {
-    for r in records.iter_mut() {
-        mark(r, policy);
-    }
-    let own: HashMap<String, Verdict> = records
-        .iter()
-        .map(|r| {
-            (
-                r.path.clone(),
-                effective_verdict(r.own_verdict, &r.findings, &|_| None),
-            )
-        })
-        .collect();
-    let lookup = |p: &str| own.get(p).copied();
-    for r in records.iter_mut() {
-        let effective = effective_of(r, &lookup);
-        // What was not judged fails closed, like what could not be read.
-        let fails = policy.fail_on.fails(effective)
-            || (is_not_judged(r) && policy.fail_on.fails(Verdict::Error));
-        r.gate = Some(RecordGate {
-            effective_verdict: effective,
-            fails,
-        });
+    Standing::default().apply(records, policy);
+}
+
+/// The policy applied to an input's records as they come (`--format jsonl` streams a tree's
+/// records file by file): remembers each record's own standing, so that a later record sees
+/// the bundled libraries handed out before it (a library's closure is final no later than its
+/// dependents', so they are always among them or in the same batch).
+#[derive(Default)]
+pub struct Standing {
+    own: HashMap<String, Verdict>,
+}
+
+impl Standing {
+    /// Mark accepted findings and compute the standing of `records`, which may be bundled
+    /// libraries of each other or of the records applied before.
+    pub fn apply(&mut self, records: &mut [Record], policy: &Policy) {
+        for r in records.iter_mut() {
+            mark(r, policy);
+        }
+        for r in records.iter() {
+            let own = effective_verdict(r.own_verdict, &r.findings, &|_| None);
+            self.own.insert(r.path.clone(), own);
+        }
+        let lookup = |p: &str| self.own.get(p).copied();
+        for r in records.iter_mut() {
+            let effective = effective_of(r, &lookup);
+            // What was not judged fails closed, like what could not be read.
+            let fails = policy.fail_on.fails(effective)
+                || (is_not_judged(r) && policy.fail_on.fails(Verdict::Error));
+            r.gate = Some(RecordGate {
+                effective_verdict: effective,
+                fails,
+            });
+        }
     }
 }
 

@@ -26,7 +26,7 @@ pub use baseline::{BASELINE_SCHEMA, Baseline, BaselineEntry, BaselineError};
 pub use config::{Config, ConfigError};
 pub use date::Date;
 pub use gate::{
-    AllowRuleUse, BaselineUse, Gate, GateStatus, RecordGate, apply_record, apply_records,
+    AllowRuleUse, BaselineUse, Gate, GateStatus, RecordGate, Standing, apply_record, apply_records,
     is_not_judged,
 };
 pub use suppression::{Suppression, SuppressionKind};

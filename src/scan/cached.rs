@@ -163,7 +163,7 @@ impl Recorder<'_> {
             },
             // Package-manager records (owners) and nested producers are not remembered: such an
             // archive is read again next time.
-            Item::Archive { .. } | Item::Subtree(_) | Item::Meta { .. } => {
+            Item::Archive { .. } | Item::Subtree(_) | Item::Meta { .. } | Item::Listed(_) => {
                 self.whole = false;
                 return None;
             }

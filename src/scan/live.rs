@@ -1,0 +1,399 @@
+//! Phase 2 of a directory input: read and judge the files of a listed tree, and conclude each
+//! ELF file as soon as its closure is final, so that its record can be handed out at once.
+//!
+//! The tree was listed first (every regular file and link, no file opened), so the tracker
+//! knows from the start which files a closure may reach ([`Reach`], from `judge::closure`): a
+//! needed name that no listed file can satisfy is known absent at once, and a file is final as
+//! soon as every listed file its closure may reach is read (and judged, if it is an ELF file).
+//! Libraries that need each other are final together. Nothing here decides a verdict: the
+//! closure is resolved by [`Resolver`] and concluded by [`super::conclude_file`], the same code
+//! that concludes a unit at the end, over the same files, so the records are the same.
+
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use super::{
+    Analysed, Emitted, Produced, Shared, analyse, conclude_file, handle, internal_error,
+    is_reported,
+};
+use crate::db::Db;
+use crate::input::Item;
+use crate::input::walk::Listed;
+use crate::inspect::owners::Owners;
+use crate::judge::Target;
+use crate::judge::closure::{Reach, Reaches, Resolver};
+use crate::report::Record;
+
+/// Files of a tree read by one task.
+const FILE_BATCH: usize = 64;
+
+/// Waiting for the whole unit (a closure that may reach anywhere).
+const WHOLE_UNIT: usize = usize::MAX;
+
+/// The records a tree's tracker concluded, by listing number, for [`super::finish`].
+pub(super) struct Concluded {
+    records: HashMap<usize, Record>,
+    /// The records were handed out early.
+    early: bool,
+}
+
+impl Concluded {
+    /// The concluded record of listed file `fi` (none if it is not reported), and whether it
+    /// was handed out early.
+    pub(super) fn take(&mut self, fi: usize) -> Option<(Record, bool)> {
+        self.records.remove(&fi).map(|r| (r, self.early))
+    }
+}
+
+/// What the tracker knows of one tree.
+struct Live<'a> {
+    db: &'a Db,
+    target: &'a Target,
+    reach: Reach<'a>,
+    resolver: Resolver<'a>,
+    owners: HashMap<String, Owners>,
+    /// Per listed file: read (and judged, for an ELF file).
+    read: Vec<bool>,
+    /// Per listed file: its node, if it is an ELF file.
+    node_of: Vec<Option<usize>>,
+    /// Per node: its listed file, the files its closure may reach, whether it is concluded,
+    /// and the judge's record (its own findings, owner named).
+    file_of: Vec<usize>,
+    deps: Vec<Reaches>,
+    concluded: Vec<bool>,
+    judged: Vec<Record>,
+    /// Listed file → nodes waiting for it.
+    waiters: HashMap<usize, Vec<usize>>,
+    out: HashMap<usize, Record>,
+    /// Where early records go (only for the first input of a window: records are handed out
+    /// in input order).
+    tx: Option<Sender<Vec<Record>>>,
+}
+
+impl Live<'_> {
+    /// Listed file `fi` is read and is not an ELF file of this unit.
+    fn other(&mut self, fi: usize) {
+        if let Some(r) = self.read.get_mut(fi) {
+            *r = true;
+        }
+        let waiting = self.waiters.remove(&fi).unwrap_or_default();
+        self.recheck(waiting);
+    }
+
+    /// Listed file `fi` (at `at` in the unit) is an ELF file, judged alone.
+    fn elf(&mut self, fi: usize, at: &str, a: Analysed) {
+        let Analysed { mut record, node } = a;
+        let mut node = node.unwrap_or_default();
+        node.path = at.to_string();
+        super::attribute_owner(&mut record, at, &self.owners, self.db, self.target);
+        self.deps.push(self.reach.of(&node.needed));
+        let n = self.resolver.add(node, fi);
+        self.file_of.push(fi);
+        self.concluded.push(false);
+        self.judged.push(record);
+        if let Some(slot) = self.node_of.get_mut(fi) {
+            *slot = Some(n);
+        }
+        if let Some(r) = self.read.get_mut(fi) {
+            *r = true;
+        }
+        let mut waiting = self.waiters.remove(&fi).unwrap_or_default();
+        waiting.push(n);
+        self.recheck(waiting);
+    }
+
+    /// Conclude the nodes among `nodes` (and the libraries they reach) whose closure is final;
+    /// the others wait for the first unread file found.
+    fn recheck(&mut self, nodes: Vec<usize>) {
+        for n in nodes {
+            if self.concluded.get(n).copied().unwrap_or(true) {
+                continue;
+            }
+            match self.ready(n) {
+                Ok(set) => self.conclude(set),
+                Err(blocker) => self.waiters.entry(blocker).or_default().push(n),
+            }
+        }
+    }
+
+    /// Every node reachable from `n` through the files its closure may reach, if all those
+    /// files are read; otherwise the first unread one.
+    fn ready(&self, n: usize) -> Result<Vec<usize>, usize> {
+        let mut seen = vec![n];
+        let mut stack = vec![n];
+        while let Some(m) = stack.pop() {
+            let files = match self.deps.get(m) {
+                Some(Reaches::Files(f)) => f,
+                _ => return Err(WHOLE_UNIT),
+            };
+            for &f in files {
+                if !self.read.get(f).copied().unwrap_or(false) {
+                    return Err(f);
+                }
+                let Some(Some(l)) = self.node_of.get(f) else {
+                    continue;
+                };
+                if !self.concluded.get(*l).copied().unwrap_or(true) && !seen.contains(l) {
+                    seen.push(*l);
+                    stack.push(*l);
+                }
+            }
+        }
+        Ok(seen)
+    }
+
+    /// Conclude `nodes` (all final) and hand out their records.
+    fn conclude(&mut self, mut nodes: Vec<usize>) {
+        nodes.sort_by_key(|&n| self.file_of.get(n).copied());
+        let record_of = |m: usize| self.judged.get(m);
+        let done: Vec<(usize, usize, Record)> = nodes
+            .iter()
+            .filter_map(|&n| {
+                let fi = *self.file_of.get(n)?;
+                let r = self.judged.get(n)?;
+                let c = conclude_file(n, r, &self.resolver, &record_of, self.db, self.target);
+                Some((n, fi, c))
+            })
+            .collect();
+        let mut batch = Vec::new();
+        for (n, fi, r) in done {
+            if let Some(c) = self.concluded.get_mut(n) {
+                *c = true;
+            }
+            if is_reported(&r) {
+                if self.tx.is_some() {
+                    batch.push(r.clone());
+                }
+                self.out.insert(fi, r);
+            }
+        }
+        if let (Some(tx), false) = (&self.tx, batch.is_empty()) {
+            let _ = tx.send(batch);
+        }
+    }
+
+    /// Every file is read: conclude what is left (closures that may reach anywhere).
+    fn finish(&mut self) {
+        let left: Vec<usize> = (0..self.concluded.len())
+            .filter(|&n| !self.concluded.get(n).copied().unwrap_or(true))
+            .collect();
+        self.conclude(left);
+        self.tx = None;
+    }
+}
+
+fn lock<'m, 'a>(m: &'m Mutex<Live<'a>>) -> MutexGuard<'m, Live<'a>> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One tree to read: its tracker and its listed files, each with the slot its items go to.
+struct Tree<'a> {
+    live: Mutex<Live<'a>>,
+    files: Vec<(usize, Listed, Arc<OnceLock<Vec<Produced>>>)>,
+}
+
+/// Take a tree's listing out of an input's production (the listed files become slots for
+/// what reading them produces), and read its package-manager records (owners) at once.
+fn prepare<'a>(
+    out: &mut [Produced],
+    shared: &Shared<'a>,
+    tx: Option<Sender<Vec<Record>>>,
+) -> Option<Tree<'a>> {
+    let mut files = Vec::new();
+    let mut links = HashMap::new();
+    let mut bytes = 0;
+    for p in out.iter_mut() {
+        match p {
+            Produced::Link { path, target, .. } => {
+                links.insert(path.clone(), target.clone());
+            }
+            Produced::Listed(_) => {
+                let slot = Arc::new(OnceLock::new());
+                let Produced::Listed(l) = std::mem::replace(p, Produced::Nested(slot.clone()))
+                else {
+                    continue;
+                };
+                bytes += l.size;
+                files.push((files.len(), *l, slot));
+            }
+            _ => {}
+        }
+    }
+    if files.is_empty() {
+        return None;
+    }
+    shared.observer.listed(files.len() as u64, bytes);
+    let reach = Reach::new(
+        files.iter().map(|(_, l, _)| l.at.as_str()),
+        &links,
+        shared.db,
+    );
+    let n = files.len();
+    let mut live = Live {
+        db: shared.db,
+        target: shared.target,
+        reach,
+        resolver: Resolver::empty(links, shared.db),
+        owners: HashMap::new(),
+        read: vec![false; n],
+        node_of: vec![None; n],
+        file_of: Vec::new(),
+        deps: Vec::new(),
+        concluded: Vec::new(),
+        judged: Vec::new(),
+        waiters: HashMap::new(),
+        out: HashMap::new(),
+        tx,
+    };
+    // Owners are part of every record of the unit: read them before anything is concluded.
+    let mut rest = Vec::new();
+    for (fi, l, slot) in files {
+        if !l.is_metadata() {
+            rest.push((fi, l, slot));
+            continue;
+        }
+        l.sniff(&shared.opts.input, &shared.units, &mut |item| {
+            if let Item::Meta {
+                artifact,
+                path,
+                data,
+                ..
+            } = item
+            {
+                live.owners.entry(artifact).or_default().add(&path, &data);
+            }
+        });
+        let _ = slot.set(Vec::new());
+        live.read[fi] = true;
+        shared.observer.file_done();
+    }
+    Some(Tree {
+        live: Mutex::new(live),
+        files: rest,
+    })
+}
+
+/// Read one listed file: its items go to `sub`; an ELF file is judged by a task of its own,
+/// then told to the tracker.
+fn read_file<'s, 'a: 's>(
+    fi: usize,
+    l: &Listed,
+    sub: &mut Vec<Produced>,
+    live: &'s Mutex<Live<'a>>,
+    s: &rayon::Scope<'s>,
+    shared: &'s Shared<'s>,
+) {
+    let mut elf = false;
+    let at = l.at.clone();
+    let read = catch_unwind(AssertUnwindSafe(|| {
+        l.sniff(&shared.opts.input, &shared.units, &mut |item| match item {
+            Item::Elf(src) => {
+                elf = true;
+                sub.push(Produced::Early(fi));
+                let at = at.clone();
+                s.spawn(move |_| {
+                    let a = analyse(src, shared);
+                    let told = catch_unwind(AssertUnwindSafe(|| lock(live).elf(fi, &at, a)));
+                    if told.is_err() {
+                        // A bug: the file stays unconcluded here and is concluded at the end.
+                        lock(live).other(fi);
+                    }
+                    shared.observer.file_done();
+                });
+            }
+            it => handle(it, sub, s, shared),
+        })
+    }));
+    if read.is_err() {
+        let name = l.path.display().to_string();
+        let r = internal_error(&name, &name, "reading this file");
+        sub.push(Produced::Record(Box::new(r)));
+    }
+    if !elf {
+        lock(live).other(fi);
+        shared.observer.file_done();
+    }
+}
+
+/// Phase 2 for the directory inputs of a window (`outs`, flattened): read and judge their
+/// files on the pool while early records of the window's first input are handed to `emit` on
+/// this thread. Returns each input's concluded records (none for an input that is no tree).
+pub(super) fn read_trees<'s>(
+    outs: &mut [Vec<Produced>],
+    pool: &rayon::ThreadPool,
+    shared: &'s Shared<'s>,
+    emit: &mut dyn FnMut(Emitted),
+) -> Vec<Option<Concluded>> {
+    let (tx, rx) = mpsc::channel::<Vec<Record>>();
+    let mut tx = Some(tx);
+    let trees: Vec<Option<Tree<'s>>> = outs
+        .iter_mut()
+        .enumerate()
+        .map(|(k, out)| prepare(out, shared, if k == 0 { tx.take() } else { None }))
+        .collect();
+    drop(tx);
+    if trees.iter().all(Option::is_none) {
+        return trees.iter().map(|_| None).collect();
+    }
+    let cancelled = || shared.opts.cancel.load(Ordering::Relaxed);
+    std::thread::scope(|ts| {
+        let trees = &trees;
+        let worker = ts.spawn(move || {
+            pool.scope(|s| {
+                for tree in trees.iter().flatten() {
+                    for batch in tree.files.chunks(FILE_BATCH) {
+                        s.spawn(move |s| {
+                            for (fi, l, slot) in batch {
+                                if cancelled() {
+                                    return; // no new work: the window is discarded
+                                }
+                                let mut sub = Vec::new();
+                                read_file(*fi, l, &mut sub, &tree.live, s, shared);
+                                let _ = slot.set(sub);
+                            }
+                        });
+                    }
+                }
+            });
+            for tree in trees.iter().flatten() {
+                let mut live = lock(&tree.live);
+                if cancelled() {
+                    live.tx = None; // what was not read must not look judged
+                } else {
+                    live.finish();
+                }
+            }
+        });
+        loop {
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(batch) => emit(Emitted::Early(batch)),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) if worker.is_finished() => {
+                    while let Ok(batch) = rx.try_recv() {
+                        emit(Emitted::Early(batch));
+                    }
+                    break;
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+        }
+        let _ = worker.join();
+    });
+    trees
+        .into_iter()
+        .enumerate()
+        .map(|(k, t)| {
+            t.map(|t| {
+                let live = t.live.into_inner().unwrap_or_else(|e| e.into_inner());
+                Concluded {
+                    records: live.out,
+                    early: k == 0,
+                }
+            })
+        })
+        .collect()
+}
