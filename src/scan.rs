@@ -57,6 +57,16 @@ impl Default for ScanOptions {
     }
 }
 
+impl Emitted {
+    /// A finished input's records (none for early ones: they come again with their input).
+    pub fn input(self) -> Vec<Record> {
+        match self {
+            Emitted::Input { records, .. } => records,
+            Emitted::Early(_) => Vec::new(),
+        }
+    }
+}
+
 /// Told about progress, from worker threads.
 pub trait Observer: Sync {
     /// One file was read (`bytes` long).
@@ -857,7 +867,7 @@ mod tests {
             };
             let mut records = Vec::new();
             scan(&paths, db, &target, &opts, &Quiet, &mut |rs| {
-                records.extend(rs)
+                records.extend(rs.input())
             })
             .unwrap();
             let got: Vec<(String, Verdict)> = records

@@ -68,11 +68,7 @@ pub fn run(args: VerifyArgs) -> Result<exit::Status> {
         &target,
         &opts,
         &progress::Bar::new(false, 0, false),
-        &mut |e| {
-            if let scan::Emitted::Input { records: r, .. } = e {
-                records.extend(r)
-            }
-        },
+        &mut |e| records.extend(e.input()),
     )?;
     verify::verify(
         &mut records,

@@ -400,7 +400,7 @@ fn identical_files_are_analysed_once() {
         &target,
         &ScanOptions::default(),
         &count,
-        &mut |rs| records.extend(rs),
+        &mut |rs| records.extend(rs.input()),
     )
     .unwrap();
     assert_eq!(records.len(), 6);

@@ -204,7 +204,12 @@ fn jsonl_has_header_records_and_summary_matching_the_schema() {
     let summary = validator(&def_schema("jsonl_summary"), jsonschema::Draft::Draft202012);
     assert_valid(&header, &lines[0], "header line");
     assert_eq!(lines[0]["target"], doc["target"]);
-    for (line, r) in lines[1..=results.len()].iter().zip(&results) {
+    // A directory's records stream as each becomes final (#11): any order within the input.
+    let mut streamed: Vec<Value> = lines[1..=results.len()].to_vec();
+    streamed.sort_by_key(|l| l["path"].as_str().unwrap_or_default().to_string());
+    let mut results = results.clone();
+    results.sort_by_key(|r| r["path"].as_str().unwrap_or_default().to_string());
+    for (line, r) in streamed.iter().zip(&results) {
         assert_valid(&record, line, "record line");
         let mut expected = r.clone();
         expected["type"] = Value::String("record".into());
