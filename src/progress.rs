@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use muslcheck::scan::Observer;
 
 /// How the bar is drawn: done/total items, the ETA, then what is being done.
-const TEMPLATE: &str = "{spinner} [{bar:25}] {pos}/{len} files, ETA {eta} | {msg} [{elapsed}]";
+const TEMPLATE: &str = "{spinner} [{bar:20}] {pos}/{len} files, ETA {eta} [{elapsed}] {wide_msg}";
 
 /// An indicatif bar, or nothing.
 pub struct Bar {
@@ -50,11 +50,13 @@ impl Bar {
         }
     }
 
-    /// Draw the final state (every item done) and leave it on the terminal.
+    /// Draw the final state (every item done), then clear the display: the terminal is left
+    /// to the report and the gate line.
     pub fn finish(&self) {
         if let Some(b) = &self.bar {
             self.refresh();
             b.finish();
+            b.finish_and_clear();
         }
     }
 
@@ -62,7 +64,7 @@ impl Bar {
         let Some(b) = &self.bar else { return };
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let mut msg = format!(
-            "{} ELF files, {} read of {} listed, {} archives",
+            "{} ELF, {} read of {} listed, {} archives",
             load(&self.files),
             HumanBytes(load(&self.bytes)),
             HumanBytes(load(&self.listed_bytes)),

@@ -29,6 +29,7 @@ mod lookup;
 mod runtime;
 mod samples;
 mod scale;
+mod stream;
 mod table;
 mod verify;
 mod verneed;
