@@ -698,6 +698,70 @@ mod tests {
         );
     }
 
+    /// Files added as they are judged (any order, with their rank in the unit) resolve as the
+    /// whole unit does; the listing tells which files a closure may reach before any is read.
+    #[test]
+    fn files_added_in_any_order_resolve_as_the_whole_unit_and_reach_is_known_up_front() {
+        let db = Db::get().unwrap();
+        let nodes = vec![
+            node(
+                "/app/bin/tool",
+                &["libfoo.so.1", "libc.so.6", "libz.so.1"],
+                &["$ORIGIN/../lib"],
+            ),
+            node("/app/lib/libfoo.so.1.2", &["libbar.so"], &[]),
+            node("/app/lib/libbar.so", &["libfoo.so.1"], &[]),
+            node("/usr/lib/libz.so.1", &[], &[]),
+            node("/app/bin/libside.so", &[], &[]),
+            node("/x/node_modules/p/libside.so", &[], &[]),
+        ];
+        let links = HashMap::from([(
+            "/app/lib/libfoo.so.1".to_string(),
+            "/app/lib/libfoo.so.1.2".to_string(),
+        )]);
+        let whole = Resolver::new(&nodes, &links, db);
+        let mut live = Resolver::empty(links.clone(), db);
+        let mut number = HashMap::new();
+        for rank in (0..nodes.len()).rev() {
+            number.insert(live.add(nodes[rank].clone(), rank), rank);
+        }
+        let rank_of = |e: &Edge| (e.library.clone(), e.node.map(|n| number[&n]), e.how);
+        let plain = |e: &Edge| (e.library.clone(), e.node, e.how);
+        for root in 0..nodes.len() {
+            let at = number
+                .iter()
+                .find(|(_, r)| **r == root)
+                .map(|(n, _)| *n)
+                .unwrap();
+            let got: Vec<_> = live.closure(at).iter().map(rank_of).collect();
+            let want: Vec<_> = whole.closure(root).iter().map(plain).collect();
+            assert_eq!(got.len(), want.len(), "{root}");
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!((&g.0, g.1, g.2 == w.2), (&w.0, w.1, true), "{root}");
+            }
+        }
+        // The listing: tool's closure may reach libfoo (through the link), libz; libc.so.6 is
+        // musl itself. A name ending in `..` may reach anything.
+        let listed = [
+            "/app/bin/tool",
+            "/app/lib/libfoo.so.1.2",
+            "/usr/lib/libz.so.1",
+            "/z",
+        ];
+        let reach = Reach::new(listed, &links, db);
+        let mut got = match reach.of(&nodes[0].needed) {
+            Reaches::Files(f) => f,
+            Reaches::Anywhere => Vec::new(),
+        };
+        got.sort();
+        assert_eq!(got, vec![1, 2]);
+        assert_eq!(reach.of(&["lib/..".to_string()]), Reaches::Anywhere);
+        assert_eq!(
+            reach.of(&["libnothere.so".to_string()]),
+            Reaches::Files(Vec::new())
+        );
+    }
+
     #[test]
     fn hostile_units_stay_bounded() {
         let db = Db::get().unwrap();

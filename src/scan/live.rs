@@ -397,3 +397,103 @@ pub(super) fn read_trees<'s>(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Condvar, Mutex};
+    use std::time::Duration;
+
+    use super::super::{Emitted, Observer, ScanOptions, scan};
+    use crate::db::Db;
+    use crate::judge::Target;
+
+    /// Holds the analysis of the file of one size until a record was handed out early.
+    struct Hold {
+        size: u64,
+        early: Mutex<bool>,
+        cv: Condvar,
+        held: AtomicBool,
+    }
+
+    impl Observer for Hold {
+        fn analysed(&self, bytes: u64) {
+            if bytes != self.size {
+                return;
+            }
+            self.held.store(true, Ordering::SeqCst);
+            let early = self.early.lock().unwrap();
+            // Bounded: without streaming no record comes before this file is judged, and the
+            // test must fail, not hang.
+            let _ = self
+                .cv
+                .wait_timeout_while(early, Duration::from_secs(20), |e| !*e)
+                .unwrap();
+            self.held.store(false, Ordering::SeqCst);
+        }
+    }
+
+    /// The first record of a tree is handed out while another file of the tree is still
+    /// being judged: the last file's analysis is held until a record came out early, so with
+    /// records written only per unit this fails (after a bounded wait) instead of passing.
+    #[test]
+    fn a_record_is_handed_out_before_the_rest_of_its_tree_is_judged() {
+        let dir = std::env::temp_dir().join(format!("muslcheck-live-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let elf = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/bin/hello-musl"),
+        )
+        .unwrap();
+        for i in 0..200 {
+            std::fs::write(dir.join(format!("a{i:03}")), &elf).unwrap();
+        }
+        // The held file: a different content (trailing bytes), known by its size.
+        let mut last = elf.clone();
+        last.extend_from_slice(&[0; 7]);
+        std::fs::write(dir.join("z-last"), &last).unwrap();
+
+        let db = Db::get().unwrap();
+        let target = Target::resolve(db, None, None, None).unwrap();
+        let hold = Hold {
+            size: last.len() as u64,
+            early: Mutex::new(false),
+            cv: Condvar::new(),
+            held: AtomicBool::new(false),
+        };
+        let opts = ScanOptions {
+            jobs: 2,
+            ..ScanOptions::default()
+        };
+        let mut first: Option<(bool, Vec<String>)> = None;
+        let mut all = Vec::new();
+        scan(
+            &[dir.clone()],
+            db,
+            &target,
+            &opts,
+            &hold,
+            &mut |e| match e {
+                Emitted::Early(batch) => {
+                    if first.is_none() {
+                        let paths = batch.iter().map(|r| r.path.clone()).collect();
+                        first = Some((hold.held.load(Ordering::SeqCst), paths));
+                    }
+                    *hold.early.lock().unwrap() = true;
+                    hold.cv.notify_all();
+                }
+                Emitted::Input { records, .. } => all.extend(records),
+            },
+        )
+        .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let (held, paths) = first.expect("no record was handed out early");
+        assert!(
+            held,
+            "the first records came only after the whole tree was judged"
+        );
+        assert!(paths.iter().all(|p| !p.ends_with("z-last")), "{paths:?}");
+        assert_eq!(all.len(), 201);
+        assert!(all.last().is_some_and(|r| r.path.ends_with("z-last")));
+    }
+}
