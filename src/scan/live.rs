@@ -9,7 +9,7 @@
 //! closure is resolved by [`Resolver`] and concluded by [`super::conclude_file`], the same code
 //! that concludes a unit at the end, over the same files, so the records are the same.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
@@ -33,6 +33,11 @@ const FILE_BATCH: usize = 64;
 
 /// Waiting for the whole unit (a closure that may reach anywhere).
 const WHOLE_UNIT: usize = usize::MAX;
+
+/// Steps of the search for final closures per listed file, plus a base: real trees need a
+/// few per file; past the bound, the rest of the unit is concluded at its end.
+const WORK_PER_FILE: usize = 256;
+const WORK_BASE: usize = 1 << 20;
 
 /// The records a tree's tracker concluded, by listing number, for [`super::finish`].
 pub(super) struct Concluded {
@@ -68,6 +73,8 @@ struct Live<'a> {
     judged: Vec<Record>,
     /// Listed file → nodes waiting for it.
     waiters: HashMap<usize, Vec<usize>>,
+    /// Steps left for finding final closures early (a hostile unit cannot make it costly).
+    work: usize,
     out: HashMap<usize, Record>,
     /// Where early records go (only for the first input of a window: records are handed out
     /// in input order).
@@ -109,26 +116,41 @@ impl Live<'_> {
     /// Conclude the nodes among `nodes` (and the libraries they reach) whose closure is final;
     /// the others wait for the first unread file found.
     fn recheck(&mut self, nodes: Vec<usize>) {
-        for n in nodes {
+        // Last come first: in a chain of libraries the latest waiter is nearest to the file
+        // still unread, and the earlier ones then stop at it (`blocked`).
+        let mut blocked: HashMap<usize, usize> = HashMap::new();
+        for n in nodes.into_iter().rev() {
             if self.concluded.get(n).copied().unwrap_or(true) {
                 continue;
             }
-            match self.ready(n) {
+            match self.ready(n, &blocked) {
                 Ok(set) => self.conclude(set),
-                Err(blocker) => self.waiters.entry(blocker).or_default().push(n),
+                Err(blocker) => {
+                    blocked.insert(n, blocker);
+                    self.waiters.entry(blocker).or_default().push(n);
+                }
             }
         }
     }
 
     /// Every node reachable from `n` through the files its closure may reach, if all those
-    /// files are read; otherwise the first unread one.
-    fn ready(&self, n: usize) -> Result<Vec<usize>, usize> {
-        let mut seen = vec![n];
+    /// files are read; otherwise an unread one (or [`WHOLE_UNIT`]). `blocked`: nodes known to
+    /// wait, and for what.
+    fn ready(&mut self, n: usize, blocked: &HashMap<usize, usize>) -> Result<Vec<usize>, usize> {
+        let mut seen = HashSet::from([n]);
         let mut stack = vec![n];
         while let Some(m) = stack.pop() {
+            if let Some(&b) = blocked.get(&m) {
+                return Err(b);
+            }
             let files = match self.deps.get(m) {
                 Some(Reaches::Files(f)) => f,
                 _ => return Err(WHOLE_UNIT),
+            };
+            // Bounded work per unit: past it, what is left is concluded with the whole unit.
+            self.work = match self.work.checked_sub(files.len() + 1) {
+                Some(left) => left,
+                None => return Err(WHOLE_UNIT),
             };
             for &f in files {
                 if !self.read.get(f).copied().unwrap_or(false) {
@@ -137,13 +159,12 @@ impl Live<'_> {
                 let Some(Some(l)) = self.node_of.get(f) else {
                     continue;
                 };
-                if !self.concluded.get(*l).copied().unwrap_or(true) && !seen.contains(l) {
-                    seen.push(*l);
+                if !self.concluded.get(*l).copied().unwrap_or(true) && seen.insert(*l) {
                     stack.push(*l);
                 }
             }
         }
-        Ok(seen)
+        Ok(seen.into_iter().collect())
     }
 
     /// Conclude `nodes` (all final) and hand out their records.
@@ -246,6 +267,7 @@ fn prepare<'a>(
         concluded: Vec::new(),
         judged: Vec::new(),
         waiters: HashMap::new(),
+        work: n.saturating_mul(WORK_PER_FILE).saturating_add(WORK_BASE),
         out: HashMap::new(),
         tx,
     };
