@@ -270,8 +270,7 @@ fn progress_on_a_terminal_shows_totals_and_an_eta_and_stays_off_reports() {
     let text = plain(&transcript);
     let last = text
         .split(['\r', '\n'])
-        .filter(|l| !l.trim().is_empty())
-        .next_back()
+        .rfind(|l| !l.trim().is_empty())
         .unwrap_or_default();
     assert_eq!(last, "gate passed: 0 of 40 files fail --fail-on never");
     // The report has none of it.

@@ -211,10 +211,13 @@ fn lock<'m, 'a>(m: &'m Mutex<Live<'a>>) -> MutexGuard<'m, Live<'a>> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// One tree to read: its tracker and its listed files, each with the slot its items go to.
+/// A listed file (by its listing number), and the slot for what reading it produces.
+type ToRead = (usize, Listed, Arc<OnceLock<Vec<Produced>>>);
+
+/// One tree to read: its tracker and its listed files.
 struct Tree<'a> {
     live: Mutex<Live<'a>>,
-    files: Vec<(usize, Listed, Arc<OnceLock<Vec<Produced>>>)>,
+    files: Vec<ToRead>,
 }
 
 /// Take a tree's listing out of an input's production (the listed files become slots for
@@ -290,7 +293,9 @@ fn prepare<'a>(
             }
         });
         let _ = slot.set(Vec::new());
-        live.read[fi] = true;
+        if let Some(r) = live.read.get_mut(fi) {
+            *r = true;
+        }
         shared.observer.file_done();
     }
     Some(Tree {
@@ -490,7 +495,7 @@ mod tests {
         let mut first: Option<(bool, Vec<String>)> = None;
         let mut all = Vec::new();
         scan(
-            &[dir.clone()],
+            std::slice::from_ref(&dir),
             db,
             &target,
             &opts,
