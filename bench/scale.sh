@@ -29,11 +29,33 @@ echo "## /usr: fresh vs scanelf vs second run with the cache"
 "$MC" scan --format json --fail-on never /usr > /dev/null   # fill the cache
 sleep 3                                                       # past the racy-timestamp window
 "$MC" scan --format json --fail-on never /usr > /dev/null   # file digests remembered
+"$MC" scan --format json --fail-on never /usr/lib > /dev/null
+# One huge directory (#13 item 3): /usr/lib is one unit, walked by every core.
 hf usr-scale \
   -n "muslcheck scan --no-cache /usr" "$MC scan --no-cache --format json --fail-on never /usr > /dev/null" \
   -n "scanelf -R -n /usr" "scanelf -R -n -q -F '%F %n' /usr > /dev/null" \
-  -n "muslcheck scan /usr (cache warm)" "$MC scan --format json --fail-on never /usr > /dev/null"
+  -n "muslcheck scan /usr (cache warm)" "$MC scan --format json --fail-on never /usr > /dev/null" \
+  -n "muslcheck scan --no-cache /usr/lib" "$MC scan --no-cache --format json --fail-on never /usr/lib > /dev/null" \
+  -n "scanelf -R -n /usr/lib" "scanelf -R -n -q -F '%F %n' /usr/lib > /dev/null" \
+  -n "muslcheck scan /usr/lib (cache warm)" "$MC scan --format json --fail-on never /usr/lib > /dev/null"
 busy usr-scale
+
+echo "## time to the first JSONL record (#11: records stream per file, not per directory)"
+for tree in /usr/lib /usr; do
+  python3 - "$MC" "$tree" <<'PY'
+import subprocess, sys, time
+start = time.monotonic()
+p = subprocess.Popen([sys.argv[1], "scan", "--no-cache", "--format", "jsonl", "--fail-on", "never", sys.argv[2]],
+                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+first, n = None, 0
+for line in p.stdout:
+    if line.startswith(b'{"type":"record"'):
+        n += 1
+        first = first if first is not None else time.monotonic() - start
+p.wait()
+print(f"{sys.argv[2]}: first record after {first:.2f} s, all {n} records after {time.monotonic() - start:.2f} s")
+PY
+done
 
 echo "## floor: walk + header reads (scanelf -R without reporting), hashing the ELF bytes on 2 cores"
 scanelf -R -B -F '%F' /usr > "$OUT/elf-list.txt" 2>/dev/null || true
