@@ -173,6 +173,11 @@ impl Stream {
         let _ = self.out.out().flush();
     }
 
+    /// True when records are written as they come (the scanner should hand them out early).
+    pub fn streams(&self) -> bool {
+        self.streaming
+    }
+
     /// Flush what was written.
     pub fn flush(&mut self) -> Result<()> {
         self.out.out().flush()?;

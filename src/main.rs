@@ -149,7 +149,7 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
         std::time::Duration::from_secs_f64(args.network_timeout),
     ));
 
-    // jsonl streams records as each input is finished; other formats are written at the end.
+    // jsonl streams each record as soon as it is final; other formats are written at the end.
     // The destination is opened first, so that an unwritable --output fails before the scan.
     opts.expansion = format!("{:?} follow {}", args.exclude, args.follow_symlinks);
     opts.cache = open_cache(&args.cache);
@@ -159,6 +159,7 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
         part.as_ref(),
         settings.writes_baseline(),
     )?;
+    opts.early = stream.streams();
     let show = !args.quiet && !args.no_progress && std::io::stderr().is_terminal();
     let progress = progress::Bar::new(show, paths.len(), opts.cache.is_some());
     let mut records = Vec::new();

@@ -111,6 +111,9 @@ impl Observer for Bar {
             b.inc(1);
         }
     }
+    fn wants_sizes(&self) -> bool {
+        self.bar.is_some()
+    }
     fn input_done(&self) {
         if let Some(b) = &self.bar {
             b.inc(1);

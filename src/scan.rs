@@ -41,6 +41,9 @@ pub struct ScanOptions {
     /// What else shapes how an archive expands besides the limits (the `--exclude` patterns):
     /// part of an archive's cache key.
     pub expansion: String,
+    /// Hand out each directory's records as soon as they are final ([`Emitted::Early`]), for
+    /// a consumer that writes them at once (`--format jsonl`).
+    pub early: bool,
 }
 
 impl Default for ScanOptions {
@@ -53,6 +56,7 @@ impl Default for ScanOptions {
             one_unit: false,
             cache: None,
             expansion: String::new(),
+            early: false,
         }
     }
 }
@@ -85,6 +89,11 @@ pub trait Observer: Sync {
     fn listed(&self, _files: u64, _bytes: u64) {}
     /// One listed file is done (sniffed, and judged if it is an ELF file).
     fn file_done(&self) {}
+    /// True when the listed bytes are shown: a directory's listing then has every file's size
+    /// (one `stat` per file, which a run nobody watches does not pay).
+    fn wants_sizes(&self) -> bool {
+        false
+    }
 }
 
 /// What [`scan`] hands out, in input order.
@@ -197,6 +206,7 @@ pub fn scan(
     let mut listing = opts.clone();
     // One install tree is concluded whole at the end: nothing to gain from listing first.
     listing.input.list_trees = !opts.one_unit;
+    listing.input.list_sizes = observer.wants_sizes();
     let opts = &listing;
     let shared = Shared {
         db,

@@ -170,6 +170,9 @@ pub struct Options {
     /// Directory trees are listed first ([`Item::Listed`]) and their files read afterwards by the
     /// caller, which then knows the whole unit before judging it (totals, early records).
     pub list_trees: bool,
+    /// The listing has each file's size (one `stat` each: worth it only when someone looks at
+    /// the totals, e.g. the progress display).
+    pub list_sizes: bool,
 }
 
 impl Options {

@@ -49,7 +49,7 @@ pub struct Listed {
     pub path: PathBuf,
     /// Absolute path inside the unit.
     pub at: String,
-    /// Its size in bytes (0 if it could not be had).
+    /// Its size in bytes (0 if it could not be had, or sizes were not asked for).
     pub size: u64,
     /// The unit.
     pub unit: UnitId,
@@ -192,6 +192,15 @@ impl Walk<'_> {
                 continue;
             }
             let Ok(ft) = e.file_type() else { continue };
+            if ft.is_file() && self.list {
+                // Listing: the size from the directory's own handle (no path walk), no task.
+                let size = match self.opts.list_sizes {
+                    true => e.metadata().map_or(0, |m| m.len()),
+                    false => 0,
+                };
+                self.listed(path, size, sink);
+                continue;
+            }
             if ft.is_file() {
                 files.push(path);
                 if files.len() == FILE_BATCH {
@@ -249,16 +258,14 @@ impl Walk<'_> {
     }
 
     fn file(&mut self, path: &Path, sink: &mut dyn FnMut(Item)) {
-        let at = self.unit_path(path);
         if self.list {
-            return sink(Item::Listed(Listed {
-                path: path.to_path_buf(),
-                at,
-                size: fs::metadata(path).map_or(0, |m| m.len()),
-                unit: self.unit,
-                artifact: self.artifact.clone(),
-            }));
+            let size = match self.opts.list_sizes {
+                true => fs::metadata(path).map_or(0, |m| m.len()),
+                false => 0,
+            };
+            return self.listed(path.to_path_buf(), size, sink);
         }
+        let at = self.unit_path(path);
         sniff(
             path,
             &at,
@@ -268,6 +275,16 @@ impl Walk<'_> {
             self.units,
             sink,
         );
+    }
+
+    fn listed(&mut self, path: PathBuf, size: u64, sink: &mut dyn FnMut(Item)) {
+        sink(Item::Listed(Listed {
+            at: self.unit_path(&path),
+            path,
+            size,
+            unit: self.unit,
+            artifact: self.artifact.clone(),
+        }));
     }
 
     fn link(&mut self, path: &Path, depth: u32, sink: &mut dyn FnMut(Item)) {

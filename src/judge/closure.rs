@@ -517,11 +517,17 @@ fn is_system(db: &Db, name: &str) -> bool {
 /// so on down the chain of links); a path in DT_NEEDED ends at its last component. A name that
 /// ends in `.`, `..` or `/` may end anywhere: such a closure is final only with the whole unit.
 pub struct Reach<'a> {
-    /// Base name → the listed files with that name.
-    files: HashMap<String, Vec<usize>>,
+    /// (hash of a base name, listed file with that name), sorted: one allocation for a tree of
+    /// any size. Names that share a hash only make the set larger (still conservative).
+    files: Vec<(u64, usize)>,
     /// Base name of a link → base names of what it points to.
     links: HashMap<String, Vec<String>>,
     db: &'a Db,
+}
+
+fn name_hash(name: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(name)
 }
 
 /// Where a closure may lead.
@@ -541,10 +547,12 @@ impl<'a> Reach<'a> {
         links: &HashMap<String, String>,
         db: &'a Db,
     ) -> Self {
-        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, f) in files.into_iter().enumerate() {
-            by_name.entry(basename(f).to_string()).or_default().push(i);
-        }
+        let mut by_name: Vec<(u64, usize)> = files
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| (name_hash(basename(f)), i))
+            .collect();
+        by_name.sort_unstable();
         let mut link_names: HashMap<String, Vec<String>> = HashMap::new();
         for (l, t) in links {
             link_names
@@ -576,7 +584,10 @@ impl<'a> Reach<'a> {
         }
         let mut files = Vec::new();
         while let Some(name) = names.pop() {
-            files.extend(self.files.get(name).into_iter().flatten().copied());
+            let h = name_hash(name);
+            let from = self.files.partition_point(|&(k, _)| k < h);
+            let same = self.files.get(from..).unwrap_or_default();
+            files.extend(same.iter().take_while(|&&(k, _)| k == h).map(|&(_, i)| i));
             for t in self.links.get(name).into_iter().flatten() {
                 if seen.insert(t) {
                     names.push(t);

@@ -211,51 +211,62 @@ fn lock<'m, 'a>(m: &'m Mutex<Live<'a>>) -> MutexGuard<'m, Live<'a>> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A listed file (by its listing number), and the slot for what reading it produces.
-type ToRead = (usize, Listed, Arc<OnceLock<Vec<Produced>>>);
+/// A run of listed files (listing numbers `from..to`), read by one task into one slot.
+type Batch = (usize, usize, Arc<OnceLock<Vec<Produced>>>);
 
-/// One tree to read: its tracker and its listed files.
+/// One tree to read: its tracker, its listed files (by listing number) and their batches.
 struct Tree<'a> {
     live: Mutex<Live<'a>>,
-    files: Vec<ToRead>,
+    files: Vec<Listed>,
+    batches: Vec<Batch>,
 }
 
-/// Take a tree's listing out of an input's production (the listed files become slots for
-/// what reading them produces), and read its package-manager records (owners) at once.
+/// Take a tree's listing out of an input's production (runs of listed files become slots for
+/// what reading them produces, in their place), and read its package-manager records (owners)
+/// at once.
 fn prepare<'a>(
-    out: &mut [Produced],
+    out: &mut Vec<Produced>,
     shared: &Shared<'a>,
     tx: Option<Sender<Vec<Record>>>,
 ) -> Option<Tree<'a>> {
-    let mut files = Vec::new();
-    let mut links = HashMap::new();
-    let mut bytes = 0;
-    for p in out.iter_mut() {
-        match p {
-            Produced::Link { path, target, .. } => {
-                links.insert(path.clone(), target.clone());
-            }
-            Produced::Listed(_) => {
-                let slot = Arc::new(OnceLock::new());
-                let Produced::Listed(l) = std::mem::replace(p, Produced::Nested(slot.clone()))
-                else {
-                    continue;
-                };
-                bytes += l.size;
-                files.push((files.len(), *l, slot));
-            }
-            _ => {}
-        }
-    }
-    if files.is_empty() {
+    if !out.iter().any(|p| matches!(p, Produced::Listed(_))) {
         return None;
     }
+    let mut files: Vec<Listed> = Vec::new();
+    let mut batches: Vec<Batch> = Vec::new();
+    let mut links = HashMap::new();
+    let mut bytes = 0;
+    let mut kept = Vec::with_capacity(out.len());
+    // The batch being filled, if the last item was a listed file.
+    let mut open = false;
+    for p in out.drain(..) {
+        match p {
+            Produced::Listed(l) => {
+                let fi = files.len();
+                bytes += l.size;
+                files.push(*l);
+                match batches.last_mut() {
+                    Some((from, to, _)) if open && *to - *from < FILE_BATCH => *to = fi + 1,
+                    _ => {
+                        let slot = Arc::new(OnceLock::new());
+                        kept.push(Produced::Nested(slot.clone()));
+                        batches.push((fi, fi + 1, slot));
+                        open = true;
+                    }
+                }
+            }
+            p => {
+                if let Produced::Link { path, target, .. } = &p {
+                    links.insert(path.clone(), target.clone());
+                }
+                open = false;
+                kept.push(p);
+            }
+        }
+    }
+    *out = kept;
     shared.observer.listed(files.len() as u64, bytes);
-    let reach = Reach::new(
-        files.iter().map(|(_, l, _)| l.at.as_str()),
-        &links,
-        shared.db,
-    );
+    let reach = Reach::new(files.iter().map(|l| l.at.as_str()), &links, shared.db);
     let n = files.len();
     let mut live = Live {
         db: shared.db,
@@ -275,12 +286,7 @@ fn prepare<'a>(
         tx,
     };
     // Owners are part of every record of the unit: read them before anything is concluded.
-    let mut rest = Vec::new();
-    for (fi, l, slot) in files {
-        if !l.is_metadata() {
-            rest.push((fi, l, slot));
-            continue;
-        }
+    for (fi, l) in files.iter().enumerate().filter(|(_, l)| l.is_metadata()) {
         l.sniff(&shared.opts.input, &shared.units, &mut |item| {
             if let Item::Meta {
                 artifact,
@@ -292,7 +298,6 @@ fn prepare<'a>(
                 live.owners.entry(artifact).or_default().add(&path, &data);
             }
         });
-        let _ = slot.set(Vec::new());
         if let Some(r) = live.read.get_mut(fi) {
             *r = true;
         }
@@ -300,7 +305,8 @@ fn prepare<'a>(
     }
     Some(Tree {
         live: Mutex::new(live),
-        files: rest,
+        files,
+        batches,
     })
 }
 
@@ -360,7 +366,10 @@ pub(super) fn read_trees<'s>(
     let trees: Vec<Option<Tree<'s>>> = outs
         .iter_mut()
         .enumerate()
-        .map(|(k, out)| prepare(out, shared, if k == 0 { tx.take() } else { None }))
+        .map(|(k, out)| {
+            let early = k == 0 && shared.opts.early;
+            prepare(out, shared, if early { tx.take() } else { None })
+        })
         .collect();
     drop(tx);
     if trees.iter().all(Option::is_none) {
@@ -372,16 +381,21 @@ pub(super) fn read_trees<'s>(
         let worker = ts.spawn(move || {
             pool.scope(|s| {
                 for tree in trees.iter().flatten() {
-                    for batch in tree.files.chunks(FILE_BATCH) {
+                    for (from, to, slot) in &tree.batches {
                         s.spawn(move |s| {
-                            for (fi, l, slot) in batch {
+                            let mut sub = Vec::new();
+                            for fi in *from..*to {
                                 if cancelled() {
                                     return; // no new work: the window is discarded
                                 }
-                                let mut sub = Vec::new();
-                                read_file(*fi, l, &mut sub, &tree.live, s, shared);
-                                let _ = slot.set(sub);
+                                match tree.files.get(fi) {
+                                    Some(l) if !l.is_metadata() => {
+                                        read_file(fi, l, &mut sub, &tree.live, s, shared)
+                                    }
+                                    _ => {} // read before the others
+                                }
                             }
+                            let _ = slot.set(sub);
                         });
                     }
                 }
@@ -418,7 +432,7 @@ pub(super) fn read_trees<'s>(
                 let live = t.live.into_inner().unwrap_or_else(|e| e.into_inner());
                 Concluded {
                     records: live.out,
-                    early: k == 0,
+                    early: k == 0 && shared.opts.early,
                 }
             })
         })
@@ -490,6 +504,7 @@ mod tests {
         };
         let opts = ScanOptions {
             jobs: 2,
+            early: true,
             ..ScanOptions::default()
         };
         let mut first: Option<(bool, Vec<String>)> = None;
