@@ -113,7 +113,7 @@ impl Observer for Counting<'_> {
     fn file_done(&self) {
         self.0.file_done();
     }
-    fn wants_sizes(&self) -> bool {
-        self.0.wants_sizes()
+    fn shows_totals(&self) -> bool {
+        self.0.shows_totals()
     }
 }

@@ -111,7 +111,7 @@ impl Observer for Bar {
             b.inc(1);
         }
     }
-    fn wants_sizes(&self) -> bool {
+    fn shows_totals(&self) -> bool {
         self.bar.is_some()
     }
     fn input_done(&self) {

@@ -89,9 +89,10 @@ pub trait Observer: Sync {
     fn listed(&self, _files: u64, _bytes: u64) {}
     /// One listed file is done (sniffed, and judged if it is an ELF file).
     fn file_done(&self) {}
-    /// True when the listed bytes are shown: a directory's listing then has every file's size
-    /// (one `stat` per file, which a run nobody watches does not pay).
-    fn wants_sizes(&self) -> bool {
+    /// True when totals are shown (the progress display): directories are then listed before
+    /// they are read, with every file's size (one `stat` per file, which a run nobody watches
+    /// does not pay).
+    fn shows_totals(&self) -> bool {
         false
     }
 }
@@ -204,9 +205,11 @@ pub fn scan(
         .build()
         .map_err(std::io::Error::other)?;
     let mut listing = opts.clone();
-    // One install tree is concluded whole at the end: nothing to gain from listing first.
-    listing.input.list_trees = !opts.one_unit;
-    listing.input.list_sizes = observer.wants_sizes();
+    // A directory is listed first when someone uses what that gives: totals on the display, or
+    // records as soon as they are final. Otherwise its files are read as the walk finds them
+    // (no listing to hold). One install tree is concluded whole at the end: no listing either.
+    listing.input.list_trees = !opts.one_unit && (opts.early || observer.shows_totals());
+    listing.input.list_sizes = observer.shows_totals();
     let opts = &listing;
     let shared = Shared {
         db,
