@@ -418,15 +418,14 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
     let result = catch_unwind(AssertUnwindSafe(|| {
         fault::hit("analyse", &name);
         let max = limits.max_file_bytes;
-        // Hash first (large files through mapped windows, small ones read; the results cache
-        // knows unchanged files without hashing); only a content not seen before is mapped and
-        // inspected.
-        let hashed = match (&data, shared.results()) {
-            (Data::Bytes(b), _) => Ok((Sha256::digest(b).into(), b.len() as u64)),
-            (Data::Path(p), Some(c)) => c.hash_file(p, max),
-            (Data::Path(p), None) => input::sha256_file(p, max),
+        // Hash first; the results cache knows unchanged files without reading them. A file
+        // that is read is read once: the bytes hashed are the bytes inspected (if its content
+        // was not seen before), see `input::hash_file`.
+        let hashed = match data {
+            Data::Bytes(b) => Ok(Loaded::Bytes(Sha256::digest(&b).into(), b)),
+            Data::Path(p) => hash_path(p, max, shared.results()),
         };
-        let (key, len): ([u8; 32], u64) = match hashed {
+        let loaded = match hashed {
             Ok(h) => h,
             Err(e) => {
                 return Analysed {
@@ -435,11 +434,9 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
                 };
             }
         };
+        let (key, len) = loaded.digest();
         shared.observer.analysed(len);
-        let load = || match data {
-            Data::Bytes(b) => Ok(input::Bytes::Owned(b)),
-            Data::Path(p) => input::read(&p, max),
-        };
+        let load = || loaded.into_bytes(max);
         let mut a = judged(key, len, &name, &artifact, shared, deadline, None, load);
         shared.observer.judged(a.record.own_verdict);
         a.record.image = image.clone();
@@ -449,6 +446,52 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
         record: internal_error(&name, &artifact, "analysing this file"),
         node: None,
     })
+}
+
+/// The digest of a file on disk: from the results cache when the file is unchanged (nothing is
+/// read), else hashed (and remembered).
+fn hash_path(p: PathBuf, max: u64, cache: Option<&Cache>) -> std::io::Result<Loaded> {
+    let Some(c) = cache else {
+        return input::hash_file(&p, max).map(Loaded::Hashed);
+    };
+    let meta = std::fs::metadata(&p)?;
+    if meta.len() <= max {
+        if let Some(sha) = c.known_digest(&meta) {
+            return Ok(Loaded::Known(sha, meta.len(), p));
+        }
+    }
+    let started = crate::cache::now_ns();
+    let h = input::hash_file(&p, max)?;
+    c.remember_file(&meta, h.sha256, h.len, started);
+    Ok(Loaded::Hashed(h))
+}
+
+/// An ELF file's digest, with what it takes to get its bytes if it must be inspected.
+enum Loaded {
+    /// An archive member, in memory.
+    Bytes([u8; 32], Vec<u8>),
+    /// A file whose digest the results cache knew: read only if its facts are not known.
+    Known([u8; 32], u64, PathBuf),
+    /// A file hashed just now, still open.
+    Hashed(input::Hashed),
+}
+
+impl Loaded {
+    fn digest(&self) -> ([u8; 32], u64) {
+        match self {
+            Loaded::Bytes(sha, b) => (*sha, b.len() as u64),
+            Loaded::Known(sha, len, _) => (*sha, *len),
+            Loaded::Hashed(h) => (h.sha256, h.len),
+        }
+    }
+
+    fn into_bytes(self, max: u64) -> std::io::Result<input::Bytes> {
+        match self {
+            Loaded::Bytes(_, b) => Ok(input::Bytes::Owned(b)),
+            Loaded::Known(_, _, p) => input::read(&p, max),
+            Loaded::Hashed(h) => h.into_bytes(),
+        }
+    }
 }
 
 /// The analysis of one content, once per run: inspected (or taken from `known`, or from the

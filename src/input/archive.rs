@@ -71,8 +71,12 @@ pub fn visit_archive(
         return;
     }
     read_top(name, named, opts, units, sink, |ctx, sink| {
-        let f = BufReader::with_capacity(1 << 16, File::open(path)?);
-        read_archive(f, kind, ctx, sink)
+        let f = File::open(path)?;
+        match kind {
+            // Random access: a buffer that survives the zip reader's seeks.
+            Kind::Zip => zip(super::seekbuf::SeekBuf::new(f)?, ctx, sink),
+            _ => stream(BufReader::with_capacity(1 << 16, f), kind, ctx, sink),
+        }
     });
 }
 
@@ -391,7 +395,7 @@ fn tar(r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()
             member(&mut entry, &raw, size, ctx, sink)?;
         }
         // Drain what the member did not need, so that it is not counted as header bytes.
-        io::copy(&mut entry, &mut io::sink())?;
+        drain(&mut entry)?;
     }
     Ok(())
 }
@@ -459,6 +463,33 @@ fn zip<R: Read + Seek>(mut r: R, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> i
         }
     }
     Ok(())
+}
+
+/// Read `r` to its end, discarding the bytes; returns how many there were. Through one buffer
+/// per thread, zeroed once: `io::copy` into a sink zeroes a fresh 8 KiB stack buffer on every call
+/// for readers without `read_buf` (as tar entries), which was a tenth of a `/usr` scan (#13).
+pub(crate) fn drain(r: &mut impl Read) -> io::Result<u64> {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    SCRATCH.with(|cell| {
+        let mut local = Vec::new();
+        // Re-entered (a drain inside a drain): a buffer of its own.
+        let mut borrowed = cell.try_borrow_mut().ok();
+        let buf = borrowed.as_deref_mut().unwrap_or(&mut local);
+        if buf.is_empty() {
+            buf.resize(64 << 10, 0);
+        }
+        let mut total = 0u64;
+        loop {
+            match r.read(buf) {
+                Ok(0) => return Ok(total),
+                Ok(n) => total += n as u64,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    })
 }
 
 /// Fill `buf` from `r`: false at a clean end (no byte left), an error when only part is there.
@@ -544,19 +575,19 @@ fn ar(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result
             let (head, replay) = peek(&mut body)?;
             stream(replay, detect(&head), ctx, sink)?;
         }
-        io::copy(&mut body, &mut io::sink())?;
+        drain(&mut body)?;
         if body.limit() > 0 {
             return Err(truncated(&name, size));
         }
         if size % 2 == 1 {
-            io::copy(&mut (&mut r).take(1), &mut io::sink())?;
+            drain(&mut (&mut r).take(1))?;
         }
     }
 }
 
 /// RPM: lead, signature header, header, then a compressed cpio payload.
 fn rpm(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
-    io::copy(&mut (&mut r).take(96), &mut io::sink())?;
+    drain(&mut (&mut r).take(96))?;
     for padded in [true, false] {
         let mut h = [0u8; 16];
         r.read_exact(&mut h)?;
@@ -569,7 +600,7 @@ fn rpm(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Resul
         if padded {
             skip += (8 - (16 + skip) % 8) % 8;
         }
-        let skipped = io::copy(&mut (&mut r).take(skip), &mut io::sink())?;
+        let skipped = drain(&mut (&mut r).take(skip))?;
         if skipped != skip {
             return Err(io::Error::other("RPM header truncated"));
         }
@@ -599,13 +630,13 @@ fn cpio(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Resu
         let mut name = vec![0u8; namesize as usize];
         r.read_exact(&mut name)?;
         let pad = (4 - (110 + namesize) % 4) % 4;
-        io::copy(&mut (&mut r).take(pad), &mut io::sink())?;
+        drain(&mut (&mut r).take(pad))?;
         let raw = String::from_utf8_lossy(name.split(|&b| b == 0).next().unwrap_or_default())
             .into_owned();
         if raw == "TRAILER!!!" {
             // Read to the end so that a damaged compressed payload (its checksum, a cut
             // trailer) is reported even though every member was read.
-            io::copy(&mut r, &mut io::sink())?;
+            drain(&mut r)?;
             return Ok(());
         }
         let mut body = (&mut r).take(size);
@@ -623,10 +654,10 @@ fn cpio(mut r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Resu
             }
             _ => {}
         }
-        io::copy(&mut body, &mut io::sink())?;
+        drain(&mut body)?;
         if body.limit() > 0 {
             return Err(truncated(&raw, size));
         }
-        io::copy(&mut (&mut r).take((4 - size % 4) % 4), &mut io::sink())?;
+        drain(&mut (&mut r).take((4 - size % 4) % 4))?;
     }
 }

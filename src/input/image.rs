@@ -658,7 +658,7 @@ fn layer_entries<'a>(
 /// Read a layer to its end after its end-of-archive blocks, so that a damaged compressed layer
 /// (a cut stream, a bad checksum) is reported even when every member was read.
 fn drain(archive: LayerTar<'_>) -> io::Result<()> {
-    io::copy(&mut archive.into_inner(), &mut io::sink()).map(|_| ())
+    super::archive::drain(&mut archive.into_inner()).map(|_| ())
 }
 
 /// Most bytes of files one image holds from the first pass (see [`Held`]).
@@ -775,7 +775,7 @@ fn apply_layers(
                 ctx.opts.limits.max_file_bytes,
             )?;
             // Drain the rest so that it is not counted as header bytes.
-            io::copy(&mut entry, &mut io::sink())?;
+            super::archive::drain(&mut entry)?;
         }
         drain(archive)?;
     }
@@ -847,7 +847,7 @@ fn apply_layers(
                 let size = entry.size();
                 member(&mut entry, &raw, size, ctx, sink)?;
             }
-            io::copy(&mut entry, &mut io::sink())?;
+            super::archive::drain(&mut entry)?;
         }
         drain(archive)?;
     }

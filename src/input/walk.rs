@@ -226,7 +226,16 @@ impl Walk<'_> {
             return;
         }
         let unit = Some((self.unit, at));
-        visit_file(path, &shown, &self.artifact, unit, self.units, sink, false);
+        visit_file(
+            path,
+            &shown,
+            &self.artifact,
+            unit,
+            self.opts,
+            self.units,
+            sink,
+            false,
+        );
     }
 
     fn link(&mut self, path: &Path, depth: u32, sink: &mut dyn FnMut(Item)) {
