@@ -151,6 +151,16 @@ pub fn scan(
     observer: &dyn Observer,
     emit: &mut dyn FnMut(Vec<Record>),
 ) -> std::io::Result<()> {
+    // The walk asks the results cache before it opens a file.
+    let mut with_known;
+    let opts = match &opts.cache {
+        Some(c) if opts.input.known.0.is_none() => {
+            with_known = opts.clone();
+            with_known.input.known = input::KnownFiles(Some(c.clone()));
+            &with_known
+        }
+        _ => opts,
+    };
     let jobs = opts.jobs.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)

@@ -308,6 +308,9 @@ impl Cache {
     fn remember_row(&self, stat: &Stat, sha256: Option<[u8; 32]>) {
         let check = store::file_check(stat, sha256.as_ref());
         self.pending(|p| p.file(*stat, sha256, check));
+        if sha256.is_none() {
+            return; // asked once per run: not worth the memory
+        }
         let row = store::FileRow {
             size: stat.size,
             mtime_ns: stat.mtime_ns,
