@@ -1,6 +1,6 @@
 //! The batch driver: inputs → parallel inspect + judge → closure per unit → records, in order.
 //!
-//! Top-level inputs are processed in windows of `jobs` inputs at a time: their producers
+//! Top-level inputs are processed in windows of a few inputs per worker, largest first: their producers
 //! (directory walks, archive decompression) run in parallel, each ELF file is analysed as a task
 //! on the same thread pool, and when a window is complete its records are finished (closure) and
 //! handed out in input order — deterministic whatever the thread count, and streamable.
@@ -184,13 +184,17 @@ pub fn scan(
     // One install tree: every input's items are finished together, in input order.
     let mut together: Vec<Produced> = Vec::new();
     let mut empty: Vec<Record> = Vec::new();
-    for window in paths.chunks(jobs) {
+    for window in paths.chunks(jobs.saturating_mul(INPUTS_PER_WORKER)) {
         if cancelled() {
             break;
         }
         let mut outs: Vec<Vec<Produced>> = window.iter().map(|_| Vec::new()).collect();
+        // Largest first (tasks spawned from outside the pool are taken in order): the longest
+        // decompression starts at once instead of ending the window alone.
+        let mut order: Vec<_> = window.iter().zip(outs.iter_mut()).collect();
+        order.sort_by_cached_key(|(path, _)| std::cmp::Reverse(work_size(path)));
         pool.scope(|s| {
-            for (path, out) in window.iter().zip(outs.iter_mut()) {
+            for (path, out) in order {
                 let shared = &shared;
                 s.spawn(move |s| produce(path, out, s, shared));
             }
@@ -238,6 +242,21 @@ pub fn scan(
         c.finish();
     }
     Ok(())
+}
+
+/// Inputs started together per worker: a worker done with a small archive takes the next input
+/// rather than wait for the largest of its window (windows of one input per worker left the
+/// packed corpus at 1.3 cores busy of 2, #13). Records still come out in input order.
+const INPUTS_PER_WORKER: usize = 8;
+
+/// How much work an input looks like before it is read: a file's size; directories (their walk
+/// spreads over the pool) first, and what is not a local path (images) last.
+fn work_size(path: &std::path::Path) -> u64 {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => u64::MAX,
+        Ok(m) => m.len(),
+        Err(_) => 0,
+    }
 }
 
 fn produce<'s>(

@@ -143,3 +143,54 @@ fn eviction_keeps_the_cache_under_its_bound_and_drops_the_oldest() {
     // The recently used entries survived.
     assert!(c.facts(&[39; 32]).is_some());
 }
+
+/// The walk's question (#13): a file remembered as "other" stays so only while its device,
+/// inode, size, mtime and ctime are unchanged; one changed just before it was read is not
+/// remembered at all.
+#[test]
+fn a_file_known_as_other_is_asked_again_once_it_changes() {
+    use crate::input::Known;
+    let d = dir("other");
+    let f = d.join("file");
+    std::fs::write(&f, b"plain text").unwrap();
+    let c = Cache::open(&d.join("c"), DEFAULT_MAX_BYTES).unwrap();
+    let meta = std::fs::metadata(&f).unwrap();
+    c.remember_other(&meta, now_ns());
+    assert!(
+        !c.is_other(&meta),
+        "changed within the racy window: not remembered"
+    );
+    c.remember_other(&meta, now_ns() + 10 * RACY_NS);
+    c.flush();
+    // Another process (a fresh cache object) sees it.
+    let c = Cache::open(&d.join("c"), DEFAULT_MAX_BYTES).unwrap();
+    assert!(c.is_other(&meta));
+    assert!(
+        c.digest(&Stat::of(&meta)).is_none(),
+        "no digest for an 'other' file"
+    );
+    let stat = Stat::of(&meta);
+    for changed in [
+        Stat {
+            size: stat.size + 1,
+            ..stat
+        },
+        Stat {
+            mtime_ns: stat.mtime_ns + 1,
+            ..stat
+        },
+        Stat {
+            ctime_ns: stat.ctime_ns + 1,
+            ..stat
+        },
+        Stat {
+            ino: stat.ino + 1,
+            ..stat
+        },
+    ] {
+        assert_eq!(c.seen(&changed), None, "{changed:?}");
+    }
+    // A rewrite of the file itself (new size and times).
+    std::fs::write(&f, b"plain text, longer now").unwrap();
+    assert!(!c.is_other(&std::fs::metadata(&f).unwrap()));
+}

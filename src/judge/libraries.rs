@@ -272,7 +272,7 @@ mod tests {
         assert_eq!(f.confidence, Some(PackageConfidence::VerifiedTable));
         let mut idx = crate::db::ApkIndex::default();
         idx.add("test", "P:zlib-ng-compat\nV:2\np:so:libz.so.1=1\n");
-        t.apkindex = Some(std::sync::Arc::new(idx));
+        t.set_apkindex(Some(std::sync::Arc::new(idx)));
         let f = package_finding("libz.so.1", None, db, &t);
         assert_eq!(f.package.as_deref(), Some("zlib-ng-compat"));
         assert_eq!(f.confidence, Some(PackageConfidence::Apkindex));
