@@ -48,8 +48,9 @@ pub const FILE_NAME: &str = "muslcheck-cache.sqlite3";
 /// Default size bound (`--cache-max-size`).
 pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
 
-/// A `files` entry's last use is written again only when it is older than this (a warm run over a
-/// tree would otherwise rewrite a row per file): eviction is least-recently-used to the day.
+/// An entry's last use is written again only when it is older than this (a warm run over a tree
+/// would otherwise rewrite a row per file it looked at): eviction is least-recently-used to the
+/// day.
 const TOUCH_AFTER_S: i64 = 86_400;
 
 /// Entries whose timestamps are this close to the moment of hashing are not remembered (coarse
@@ -182,6 +183,8 @@ pub struct Cache {
     pending: Mutex<store::Pending>,
     max_bytes: u64,
     warnings: Mutex<Vec<String>>,
+    /// Last-use times older than this are renewed ([`TOUCH_AFTER_S`]; tests renew every use).
+    touch_after_s: i64,
     /// The `files` table, loaded at the first lookup of this run, plus what the run added.
     files: Mutex<Option<HashMap<(u64, u64), store::FileRow>>>,
     /// What the cache saved this run.
@@ -243,6 +246,7 @@ impl Cache {
             pending: Mutex::default(),
             max_bytes,
             warnings: Mutex::default(),
+            touch_after_s: TOUCH_AFTER_S,
             files: Mutex::default(),
             stats: Stats::default(),
         })
@@ -286,7 +290,7 @@ impl Cache {
                 && row.check == store::file_check(stat, row.sha256.as_ref());
             fresh.then_some((row.sha256, row.used))
         })??;
-        if now_s().saturating_sub(used) > TOUCH_AFTER_S {
+        if now_s().saturating_sub(used) > self.touch_after_s {
             self.pending(|p| p.touch_file(stat.dev, stat.ino));
         }
         Some(sha256)
@@ -375,10 +379,10 @@ impl Cache {
     /// The cached inspection of a content.
     pub fn facts(&self, sha256: &[u8; 32]) -> Option<Inspected> {
         let key = keyed(&[b"facts", sha256]);
-        let blob = self.with(|s| s.get(store::Table::Facts, &key))??;
+        let (blob, used) = self.with(|s| s.get(store::Table::Facts, &key))??;
         let v: Inspected = store::open_value(&key, &blob)?;
         self.stats.facts_hits.fetch_add(1, Ordering::Relaxed);
-        self.pending(|p| p.touch(store::Table::Facts, key));
+        self.touch(store::Table::Facts, key, used);
         Some(v)
     }
 
@@ -404,19 +408,19 @@ impl Cache {
     /// The remembered members of an archive, only if the facts of every ELF member are still
     /// there too (returned alongside, in member order).
     pub fn archive(&self, key: &[u8; 32]) -> Option<(Vec<Member>, Vec<Inspected>)> {
-        let blob = self.with(|s| s.get(store::Table::Archives, key))??;
+        let (blob, used) = self.with(|s| s.get(store::Table::Archives, key))??;
         let members: Vec<Member> = store::open_value(key, &blob)?;
         let mut facts = Vec::new();
         for m in &members {
             if let Member::Elf { sha256, .. } = m {
                 let k = keyed(&[b"facts", sha256]);
-                let b = self.with(|s| s.get(store::Table::Facts, &k))??;
+                let (b, used) = self.with(|s| s.get(store::Table::Facts, &k))??;
                 facts.push(store::open_value(&k, &b)?);
-                self.pending(|p| p.touch(store::Table::Facts, k));
+                self.touch(store::Table::Facts, k, used);
             }
         }
         self.stats.archive_hits.fetch_add(1, Ordering::Relaxed);
-        self.pending(|p| p.touch(store::Table::Archives, *key));
+        self.touch(store::Table::Archives, *key, used);
         Some((members, facts))
     }
 
@@ -424,6 +428,13 @@ impl Cache {
     pub fn store_archive(&self, key: &[u8; 32], members: &[Member]) {
         if let Some(blob) = store::seal_value(key, &members) {
             self.pending(|p| p.put(store::Table::Archives, *key, blob));
+        }
+    }
+
+    /// Renew an entry's last use, at most once a day (see [`TOUCH_AFTER_S`]).
+    fn touch(&self, t: store::Table, key: [u8; 32], used: i64) {
+        if now_s().saturating_sub(used) > self.touch_after_s {
+            self.pending(|p| p.touch(t, key));
         }
     }
 

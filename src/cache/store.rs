@@ -269,14 +269,15 @@ impl Store {
         })
     }
 
-    pub fn get(&mut self, t: Table, key: &[u8; 32]) -> rusqlite::Result<Option<Vec<u8>>> {
+    /// An entry's value and last use.
+    pub fn get(&mut self, t: Table, key: &[u8; 32]) -> rusqlite::Result<Option<(Vec<u8>, i64)>> {
         let sql = match t {
-            Table::Facts => "SELECT data FROM facts WHERE key = ?1",
-            Table::Archives => "SELECT data FROM archives WHERE key = ?1",
+            Table::Facts => "SELECT data, used FROM facts WHERE key = ?1",
+            Table::Archives => "SELECT data, used FROM archives WHERE key = ?1",
         };
         self.conn
             .prepare_cached(sql)?
-            .query_row(params![key.as_slice()], |r| r.get(0))
+            .query_row(params![key.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
     }
 

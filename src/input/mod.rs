@@ -548,14 +548,16 @@ const MAP_THRESHOLD: u64 = 64 * 1024;
 
 /// Read a file's bytes, refusing files larger than `max`.
 ///
-/// The one `unsafe` block of the crate (the lint `unsafe_code` denies any other) maps large
-/// files. Why it is sound: the mapping is private and read-only, muslcheck never writes through
+/// The crate's `unsafe` blocks (the lint `unsafe_code` denies any other) map files: here, in
+/// `map_whole` and in `sha256_mapped`. Why it is sound: the mapping is private and read-only, muslcheck never writes through
 /// it or hands out mutable access, and every read of the bytes is bounds-checked against the
 /// length the mapping had when it was made, so no input value can make us read outside it.
 /// What it cannot rule out is another process changing the file while it is scanned: changed
 /// bytes are just other hostile bytes to the checked parsers, but a file truncated under us
 /// makes the kernel send SIGBUS on access past the new end (the trade every mmap-based
-/// scanner, e.g. ripgrep, makes for speed). Scan snapshots, not files being rewritten.
+/// scanner, e.g. ripgrep, makes for speed). Scan snapshots, not files being rewritten. Archives
+/// are never mapped (they are read, see `seekbuf`): only ELF files, for the few pages inspection
+/// touches, and hashing windows.
 pub fn read(path: &Path, max: u64) -> std::io::Result<Bytes> {
     let file = fs::File::open(path)?;
     let meta = file.metadata()?;
