@@ -562,6 +562,8 @@ fn finish(nested: Vec<Produced>, db: &Db, target: &Target) -> Vec<Record> {
         }
     }
     for (idx, nodes, links, owners) in units.values() {
+        let with_installed = unit_target(target, owners);
+        let target = with_installed.as_ref().unwrap_or(target);
         attribute_owners(idx, nodes, owners, &mut records, db, target);
         conclude_unit(idx, nodes, links, db, target, &mut records);
     }
@@ -572,6 +574,21 @@ fn finish(nested: Vec<Produced>, db: &Db, target: &Target) -> Vec<Record> {
         .filter(|(r, named)| *named || !r.findings.iter().any(|f| f.id == Code::NotLoadable))
         .map(|(r, _)| r)
         .collect()
+}
+
+/// The target as one unit sees it: with the Alpine packages its apk installed database lists
+/// (an Alpine image or tree), as package knowledge after the target's own indexes. None when the
+/// unit holds no such database.
+fn unit_target(target: &Target, owners: &HashMap<String, Owners>) -> Option<Target> {
+    let mut artifacts: Vec<(&String, &Owners)> = owners.iter().collect();
+    artifacts.sort_by(|a, b| a.0.cmp(b.0));
+    let mut installed: Option<crate::db::ApkIndex> = None;
+    for db in artifacts.into_iter().filter_map(|(_, o)| o.installed()) {
+        installed.get_or_insert_with(Default::default).merge(db.clone());
+    }
+    let mut t = target.clone();
+    t.installed = Some(Arc::new(installed?));
+    Some(t)
 }
 
 /// Name the package that installed each ELF file of a unit, and for a file another

@@ -194,6 +194,11 @@ impl Units {
         }
     }
 
+    /// True when every input is the same unit (`--one-unit`).
+    pub(crate) fn is_single(&self) -> bool {
+        self.single
+    }
+
     pub(crate) fn next(&self) -> UnitId {
         if self.single {
             return 0;

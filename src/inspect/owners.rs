@@ -75,6 +75,9 @@ pub struct Owners {
     npm_dirs: HashMap<String, Owner>,
     /// dpkg package → version, from the status file.
     deb_versions: HashMap<String, String>,
+    /// apk's installed database read as package knowledge: the Alpine packages the unit has
+    /// and the sonames they provide (judge::libraries consults it like an index).
+    installed: crate::db::ApkIndex,
 }
 
 fn dirname(p: &str) -> &str {
@@ -103,6 +106,7 @@ impl Owners {
             }
         } else if path.ends_with("/lib/apk/db/installed") {
             self.apk_installed(&text);
+            self.installed.add(path, &text);
         } else if path.ends_with(".dist-info/RECORD") {
             self.wheel_record(path, &text);
         } else if path.ends_with("/package.json") {
@@ -237,6 +241,12 @@ impl Owners {
         for (k, v) in other.deb_versions {
             self.deb_versions.entry(k).or_insert(v);
         }
+        self.installed.merge(other.installed);
+    }
+
+    /// The Alpine packages apk's installed database lists, if the unit holds one.
+    pub fn installed(&self) -> Option<&crate::db::ApkIndex> {
+        (!self.installed.is_empty()).then_some(&self.installed)
     }
 
     /// True when no metadata was read.

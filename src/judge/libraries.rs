@@ -2,7 +2,8 @@
 //!
 //! A DT_NEEDED name that musl and gcompat do not answer must be found in the scanned unit
 //! (closure) or installed from an Alpine package. Package knowledge comes, best first, from
-//! the Alpine indexes of the target ([`Target::apkindex`]), then from the embedded table
+//! the Alpine indexes of the target ([`Target::apkindex`]), then from apk's installed database
+//! in the scanned unit ([`Target::installed`]), then from the embedded table
 //! `symbol-db/alpine/soname-packages.txt`. A name that neither knows cannot be promised: it
 //! fails closed as `unavailable-library` (docs/packages.md). Names with a '/' are paths to
 //! musl's loader, never package names (`needed-path`).
@@ -21,6 +22,8 @@ use crate::inspect::owners::{Ecosystem, Owner};
 pub enum PackageConfidence {
     /// An Alpine package index of the target says so.
     Apkindex,
+    /// apk's installed database in the scanned image or tree says so: a real Alpine package.
+    InstalledDb,
     /// The embedded table says so, checked against an aports APKBUILD.
     VerifiedTable,
     /// The embedded table says so, not checked.
@@ -44,6 +47,12 @@ pub fn availability(soname: &str, db: &Db, target: &Target) -> Availability {
         return Availability {
             package: index.provider(soname).map(|p| p.name.clone()),
             confidence: PackageConfidence::Apkindex,
+        };
+    }
+    if let Some(p) = target.installed.as_ref().and_then(|i| i.provider(soname)) {
+        return Availability {
+            package: Some(p.name.clone()),
+            confidence: PackageConfidence::InstalledDb,
         };
     }
     match db.package(soname) {
@@ -84,6 +93,7 @@ pub fn package_finding(lib: &str, needed_by: Option<&str>, db: &Db, target: &Tar
         Some(pkg) => {
             let hedge = match a.confidence {
                 PackageConfidence::Apkindex => " (from the package index)",
+                PackageConfidence::InstalledDb => " (from the apk database in the scanned files)",
                 PackageConfidence::VerifiedTable => "",
                 _ => " (curated, unverified)",
             };
@@ -97,7 +107,9 @@ pub fn package_finding(lib: &str, needed_by: Option<&str>, db: &Db, target: &Tar
         None => {
             let why = match a.confidence {
                 PackageConfidence::Apkindex => "the Alpine package index given does not provide it",
-                PackageConfidence::VerifiedTable | PackageConfidence::UnverifiedTable => {
+                PackageConfidence::InstalledDb
+                | PackageConfidence::VerifiedTable
+                | PackageConfidence::UnverifiedTable => {
                     "Alpine does not package it"
                 }
                 PackageConfidence::Unknown => {
@@ -277,6 +289,37 @@ mod tests {
         assert_eq!(f.package.as_deref(), Some("zlib-ng-compat"));
         assert_eq!(f.confidence, Some(PackageConfidence::Apkindex));
         let f = package_finding("libselinux.so.1", None, db, &t);
+        assert_eq!(f.id, Code::UnavailableLibrary);
+        assert_eq!(f.confidence, Some(PackageConfidence::Apkindex));
+    }
+
+    #[test]
+    fn an_installed_db_comes_after_the_index_and_before_the_table() {
+        let db = Db::get().unwrap();
+        let mut t = Target::resolve(db, None, None, None).unwrap();
+        let mut installed = crate::db::ApkIndex::default();
+        installed.add(
+            "/lib/apk/db/installed",
+            "P:libexample\nV:7.1-r0\np:so:libexample.so.7=7.1\n\nP:zlib-ng\nV:2\np:so:libz.so.1=1\n",
+        );
+        t.installed = Some(std::sync::Arc::new(installed));
+        let f = package_finding("libexample.so.7", None, db, &t);
+        assert_eq!(f.id, Code::NeedsPackage);
+        assert_eq!(f.package.as_deref(), Some("libexample"));
+        assert_eq!(f.confidence, Some(PackageConfidence::InstalledDb));
+        // Where the table is sure too, the image's own packages say what it has.
+        let f = package_finding("libz.so.1", None, db, &t);
+        assert_eq!(f.package.as_deref(), Some("zlib-ng"));
+        // Names the db lacks fall through to the table, then fail closed.
+        let f = package_finding("libselinux.so.1", None, db, &t);
+        assert_eq!(f.confidence, Some(PackageConfidence::VerifiedTable));
+        let f = package_finding("libnobody-knows.so.7", None, db, &t);
+        assert_eq!(f.id, Code::UnavailableLibrary);
+        // The target's index, when given, decides alone.
+        let mut idx = crate::db::ApkIndex::default();
+        idx.add("test", "P:zlib\nV:1\np:so:libz.so.1=1\n");
+        t.apkindex = Some(std::sync::Arc::new(idx));
+        let f = package_finding("libexample.so.7", None, db, &t);
         assert_eq!(f.id, Code::UnavailableLibrary);
         assert_eq!(f.confidence, Some(PackageConfidence::Apkindex));
     }
