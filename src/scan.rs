@@ -584,7 +584,9 @@ fn unit_target(target: &Target, owners: &HashMap<String, Owners>) -> Option<Targ
     artifacts.sort_by(|a, b| a.0.cmp(b.0));
     let mut installed: Option<crate::db::ApkIndex> = None;
     for db in artifacts.into_iter().filter_map(|(_, o)| o.installed()) {
-        installed.get_or_insert_with(Default::default).merge(db.clone());
+        installed
+            .get_or_insert_with(Default::default)
+            .merge(db.clone());
     }
     let mut t = target.clone();
     t.installed = Some(Arc::new(installed?));
@@ -612,6 +614,16 @@ fn attribute_owners(
             continue;
         };
         r.owner = own.owner_of(&node.path);
+        if r.owner.is_none() && r.own_verdict.is_judged() {
+            // Say why no owner is named when a database could not be read.
+            r.findings.extend(own.unread().iter().map(|why| {
+                Finding::new(
+                    Code::OwnersUnread,
+                    Verdict::Native,
+                    format!("no package named for this file: {why}"),
+                )
+            }));
+        }
         if r.own_verdict.is_judged() && r.own_verdict != Verdict::Native {
             let replace = r
                 .owner

@@ -103,7 +103,8 @@ fn ctrl_c_keeps_the_previous_reports_and_exits_130() {
     // waiting then too, so that such a build fails on the report it destroyed (docs/testing.md).
     let start = Instant::now();
     let untouched = || {
-        std::fs::read_to_string(dir.join("keep.jsonl")).is_ok_and(|s| s == "previous jsonl report\n")
+        std::fs::read_to_string(dir.join("keep.jsonl"))
+            .is_ok_and(|s| s == "previous jsonl report\n")
     };
     while temporaries(&dir).len() < 2 && untouched() {
         assert!(

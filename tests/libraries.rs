@@ -539,12 +539,11 @@ fn an_images_apk_database_is_package_knowledge() {
             )
         })
         .collect();
-    assert_eq!(
-        pkgs.len(),
-        2,
-        "a `so:` provide and a library file: {app}"
+    assert_eq!(pkgs.len(), 2, "a `so:` provide and a library file: {app}");
+    assert!(
+        pkgs.contains(&("libexample.so.7", "example-libs")),
+        "{pkgs:?}"
     );
-    assert!(pkgs.contains(&("libexample.so.7", "example-libs")), "{pkgs:?}");
     assert!(pkgs.contains(&("libother.so.2", "other-libs")), "{pkgs:?}");
     assert_eq!(
         doc["summary"]["install"],
@@ -669,4 +668,122 @@ fn one_unit_installs_npm_tarballs_under_node_modules() {
     let r = addon_of(&doc);
     assert_eq!(r["verdict"], "native", "{r}");
     assert!(findings(&r, "library-off-path").is_empty(), "{r}");
+}
+
+#[test]
+fn rpms_own_database_names_the_package() {
+    if !crate::util::tools_present(&["rpm", "rpmbuild"], &[]) {
+        return;
+    }
+    // A tiny package built by rpmbuild, recorded by rpm itself (--justdb) in a tree's
+    // var/lib/rpm/rpmdb.sqlite: the database a Fedora ≥ 33 or RHEL 9 image holds.
+    let dir = temp_dir("lib-rpmdb");
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(tree.join("usr/bin")).unwrap();
+    std::fs::copy(crate::util::sample("hello-musl"), dir.join("hello")).unwrap();
+    std::fs::copy(
+        crate::util::sample("hello-musl"),
+        tree.join("usr/bin/hello"),
+    )
+    .unwrap();
+    std::fs::copy(
+        crate::util::sample("hello-musl"),
+        tree.join("usr/bin/stray"),
+    )
+    .unwrap();
+    let spec = dir.join("hello-tool.spec");
+    std::fs::write(
+        &spec,
+        "Name: hello-tool\nVersion: 1.2\nRelease: 3\nSummary: t\nLicense: MIT\n\
+         BuildArch: x86_64\n%description\nt\n%install\nmkdir -p %{buildroot}/usr/bin\n\
+         cp %{_sourcedir}/hello %{buildroot}/usr/bin/hello\n%files\n/usr/bin/hello\n",
+    )
+    .unwrap();
+    let top = dir.join("rpmbuild");
+    run(Command::new("rpmbuild")
+        .arg("--define")
+        .arg(format!("_topdir {}", top.display()))
+        .arg("--define")
+        .arg(format!("_sourcedir {}", dir.display()))
+        .args([
+            "--define",
+            "__strip /bin/true",
+            "--define",
+            "_build_id_links none",
+            "--define",
+            "debug_package %{nil}",
+            "-bb",
+        ])
+        .arg(&spec));
+    let rpm = top.join("RPMS/x86_64/hello-tool-1.2-3.x86_64.rpm");
+    run(Command::new("rpm")
+        .arg("--root")
+        .arg(&tree)
+        .args([
+            "--dbpath",
+            "/var/lib/rpm",
+            "--define",
+            "_db_backend sqlite",
+            "-i",
+            "--nodeps",
+            "--justdb",
+            "--noscripts",
+        ])
+        .arg(&rpm));
+    let db = tree.join("var/lib/rpm/rpmdb.sqlite");
+    assert!(db.is_file(), "rpm wrote no rpmdb.sqlite");
+    let scan = || {
+        let (doc, _) = scan_json(&[], &[&tree]);
+        let get = |n: &str| {
+            doc["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["path"].as_str().unwrap().ends_with(n))
+                .unwrap_or_else(|| panic!("{n}: {doc}"))
+                .clone()
+        };
+        (get("/usr/bin/hello"), get("/usr/bin/stray"))
+    };
+    let (hello, stray) = scan();
+    assert_eq!(
+        hello["owner"],
+        serde_json::json!({"ecosystem": "rpm", "name": "hello-tool", "version": "1.2-3"}),
+        "{hello}"
+    );
+    assert!(findings(&hello, "owners-unread").is_empty(), "{hello}");
+    assert!(stray["owner"].is_null(), "{stray}");
+
+    // A header blob that is not a header: no panic, the owner is unknown, and the report says why.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("UPDATE Packages SET blob = X'0000FFFF00000010DEADBEEF'", [])
+        .unwrap();
+    drop(conn);
+    let (hello, _) = scan();
+    assert_eq!(hello["verdict"], "native", "{hello}");
+    assert!(hello["owner"].is_null(), "{hello}");
+    let notes = findings(&hello, "owners-unread");
+    assert_eq!(notes.len(), 1, "{hello}");
+    assert!(
+        notes[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 package header(s) could not be read"),
+        "{hello}"
+    );
+
+    // Berkeley DB (rpm < 4.16) is noted as not read, not silently ignored.
+    std::fs::remove_file(&db).unwrap();
+    std::fs::write(tree.join("var/lib/rpm/Packages"), [0u8; 4096]).unwrap();
+    let (hello, _) = scan();
+    assert!(hello["owner"].is_null(), "{hello}");
+    let notes = findings(&hello, "owners-unread");
+    assert_eq!(notes.len(), 1, "{hello}");
+    assert!(
+        notes[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Berkeley DB"),
+        "{hello}"
+    );
 }

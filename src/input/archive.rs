@@ -161,9 +161,11 @@ fn npm_install_dir(path: &Path, kind: Kind, opts: &Options) -> Option<String> {
         .or_else(|| file.strip_suffix(".tar.gz"))
         .or_else(|| file.strip_suffix(".tar"))?;
     // NAME-VERSION: the version is the part after the last '-' followed by a digit.
-    let name = match stem.char_indices().rev().find(|&(i, c)| {
-        c == '-' && stem[i + 1..].starts_with(|d: char| d.is_ascii_digit())
-    }) {
+    let name = match stem
+        .char_indices()
+        .rev()
+        .find(|&(i, c)| c == '-' && stem[i + 1..].starts_with(|d: char| d.is_ascii_digit()))
+    {
         Some((i, _)) => &stem[..i],
         None => stem,
     };
@@ -405,9 +407,16 @@ pub(crate) fn member(
             Err(e) => ctx.problem(sink, &name, e.to_string(), is_limit(&e)),
         },
         Kind::Other if !compressed && crate::inspect::owners::is_metadata(&ctx.in_unit(path)) => {
+            let at = ctx.in_unit(path);
             let max =
-                crate::inspect::owners::MAX_METADATA_BYTES.min(ctx.opts.limits.max_file_bytes);
-            if let Ok(data) = read_bounded(r, max, size) {
+                crate::inspect::owners::metadata_limit(&at).min(ctx.opts.limits.max_file_bytes);
+            // A database only noted is not read at all.
+            let data = if max == 0 {
+                Ok(Vec::new())
+            } else {
+                read_bounded(r, max, size)
+            };
+            if let Ok(data) = data {
                 sink(Item::Meta {
                     unit: ctx.unit,
                     artifact: ctx.artifact.clone(),

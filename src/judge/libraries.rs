@@ -109,9 +109,7 @@ pub fn package_finding(lib: &str, needed_by: Option<&str>, db: &Db, target: &Tar
                 PackageConfidence::Apkindex => "the Alpine package index given does not provide it",
                 PackageConfidence::InstalledDb
                 | PackageConfidence::VerifiedTable
-                | PackageConfidence::UnverifiedTable => {
-                    "Alpine does not package it"
-                }
+                | PackageConfidence::UnverifiedTable => "Alpine does not package it",
                 PackageConfidence::Unknown => {
                     "no Alpine package is known to provide it (not in a package index or muslcheck's table), so it cannot be promised"
                 }
