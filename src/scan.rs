@@ -116,7 +116,7 @@ enum Produced {
     Owners {
         unit: UnitId,
         artifact: String,
-        owners: Owners,
+        owners: Box<Owners>,
     },
     /// The items of an archive read by another task.
     Nested(Arc<OnceLock<Vec<Produced>>>),
@@ -290,7 +290,7 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
             out.push(Produced::Owners {
                 unit,
                 artifact,
-                owners,
+                owners: Box::new(owners),
             })
         }
         Item::Other {
@@ -532,7 +532,7 @@ fn finish(nested: Vec<Produced>, db: &Db, target: &Target) -> Vec<Record> {
                 owners,
             } => {
                 let u = units.entry(unit).or_default();
-                u.3.entry(artifact).or_default().merge(owners);
+                u.3.entry(artifact).or_default().merge(*owners);
             }
             Produced::Record(r) => {
                 named.push(true);
