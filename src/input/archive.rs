@@ -35,9 +35,9 @@ pub(crate) struct Ctx<'a> {
     pub named: bool,
     /// Inside an image layer: the image and layer (the path is filled in per file).
     pub origin: Option<ImageOrigin>,
-    /// An npm tarball judged as part of one install tree (`--one-unit`): where its `package/`
-    /// directory is installed (`/node_modules/NAME`).
-    pub npm_root: Option<String>,
+    /// All inputs are one install tree (`--one-unit`): a top-level tarball that `npm pack`
+    /// wrote is placed where npm installs it (see [`super::npm`]).
+    pub npm: bool,
 }
 
 impl Ctx<'_> {
@@ -47,19 +47,6 @@ impl Ctx<'_> {
             self.prefix,
             normalize(path).trim_start_matches('/')
         )
-    }
-
-    /// Where a member's path is in the unit: as archived, or, for an npm tarball installed
-    /// with others, below `node_modules/NAME/` instead of `package/`.
-    fn in_unit(&self, path: &str) -> String {
-        let p = normalize(path);
-        let Some(root) = &self.npm_root else {
-            return p;
-        };
-        match p.strip_prefix("/package") {
-            Some(rest) if rest.is_empty() || rest.starts_with('/') => format!("{root}{rest}"),
-            _ => p,
-        }
     }
 
     fn problem(&self, sink: &mut dyn FnMut(Item), name: &str, error: String, limit: bool) {
@@ -86,101 +73,10 @@ pub fn visit_archive(
     if kind == Kind::Tar && image::visit_image_tar(path, name, opts, units, sink) {
         return;
     }
-    let npm_root = if units.is_single() {
-        npm_install_dir(path, kind, opts)
-    } else {
-        None
-    };
     read_top(name, named, opts, units, sink, |ctx, sink| {
-        let ctx = &Ctx {
-            npm_root,
-            ..ctx.clone()
-        };
         let f = BufReader::with_capacity(1 << 16, File::open(path)?);
         read_archive(f, kind, ctx, sink)
     });
-}
-
-/// Largest package.json read to learn an npm package's name.
-const MAX_PACKAGE_JSON: u64 = 1 << 20;
-
-/// For a tarball as `npm pack` writes it (every member below `package/`), the directory npm
-/// installs it in: `/node_modules/NAME`, NAME from `package/package.json`, or else from the
-/// tarball's file name without its version (`sharp-0.33.5.tgz` → `sharp`). None for any other
-/// archive. One extra pass over the tarball, made only for `--one-unit`, where paths must be
-/// the installed ones for the packages to find each other.
-fn npm_install_dir(path: &Path, kind: Kind, opts: &Options) -> Option<String> {
-    if !matches!(kind, Kind::Gzip | Kind::Tar) {
-        return None;
-    }
-    let ctx = Ctx {
-        prefix: String::new(),
-        artifact: String::new(),
-        unit: 0,
-        depth: 0,
-        opts,
-        units: &Units::single(),
-        inflated: Rc::new(Cell::new(0)),
-        named: false,
-        origin: None,
-        npm_root: None,
-    };
-    let f = BufReader::with_capacity(1 << 16, File::open(path).ok()?);
-    let (r, inner) = peel(Box::new(f), kind, &ctx).ok()?;
-    if inner != Kind::Tar {
-        return None;
-    }
-    let mut archive = tar::Archive::new(r);
-    let mut members = 0usize;
-    for entry in archive.entries().ok()? {
-        let mut entry = entry.ok()?;
-        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let p = normalize(&raw);
-        if !p.starts_with("/package/") {
-            return None;
-        }
-        members += 1;
-        if p == "/package/package.json" {
-            let mut json = Vec::new();
-            (&mut entry)
-                .take(MAX_PACKAGE_JSON)
-                .read_to_end(&mut json)
-                .ok()?;
-            let name = serde_json::from_slice::<serde_json::Value>(&json)
-                .ok()
-                .and_then(|v| v.get("name")?.as_str().map(str::to_string))
-                .filter(|n| is_npm_name(n));
-            if let Some(n) = name {
-                return Some(format!("/node_modules/{n}"));
-            }
-        }
-    }
-    let file = path.file_name()?.to_str()?;
-    let stem = file
-        .strip_suffix(".tgz")
-        .or_else(|| file.strip_suffix(".tar.gz"))
-        .or_else(|| file.strip_suffix(".tar"))?;
-    // NAME-VERSION: the version is the part after the last '-' followed by a digit.
-    let name = match stem
-        .char_indices()
-        .rev()
-        .find(|&(i, c)| c == '-' && stem[i + 1..].starts_with(|d: char| d.is_ascii_digit()))
-    {
-        Some((i, _)) => &stem[..i],
-        None => stem,
-    };
-    (members > 0 && is_npm_name(name)).then(|| format!("/node_modules/{name}"))
-}
-
-/// A name npm can install as a directory: `NAME` or `@SCOPE/NAME`, no other '/', no '..'.
-fn is_npm_name(n: &str) -> bool {
-    let parts: Vec<&str> = n.split('/').collect();
-    let ok = |p: &str| !p.is_empty() && p != "." && p != "..";
-    match parts.as_slice() {
-        [name] => ok(name) && !name.starts_with('@'),
-        [scope, name] => scope.starts_with('@') && ok(&scope[1..]) && ok(name),
-        _ => false,
-    }
 }
 
 /// An archive in memory (tests and fuzzing; the same readers as for files).
@@ -225,7 +121,7 @@ fn read_top(
         inflated: Rc::new(Cell::new(0)),
         named,
         origin: None,
-        npm_root: None,
+        npm: units.is_single(),
     };
     if let Err(e) = read(&ctx, sink) {
         ctx.problem(sink, name, archive_error(&e), is_limit(&e));
@@ -403,11 +299,11 @@ pub(crate) fn member(
                 let msg = format!("member truncated: {} of {size} bytes", data.len());
                 ctx.problem(sink, &name, msg, false);
             }
-            Ok(data) => emit_elf(ctx, name, ctx.in_unit(path), data, sink),
+            Ok(data) => emit_elf(ctx, name, normalize(path), data, sink),
             Err(e) => ctx.problem(sink, &name, e.to_string(), is_limit(&e)),
         },
-        Kind::Other if !compressed && crate::inspect::owners::is_metadata(&ctx.in_unit(path)) => {
-            let at = ctx.in_unit(path);
+        Kind::Other if !compressed && crate::inspect::owners::is_metadata(&normalize(path)) => {
+            let at = normalize(path);
             let max =
                 crate::inspect::owners::metadata_limit(&at).min(ctx.opts.limits.max_file_bytes);
             // A database only noted is not read at all.
@@ -420,7 +316,7 @@ pub(crate) fn member(
                 sink(Item::Meta {
                     unit: ctx.unit,
                     artifact: ctx.artifact.clone(),
-                    path: ctx.in_unit(path),
+                    path: normalize(path),
                     data,
                 });
             }
@@ -464,7 +360,7 @@ pub(crate) fn member(
                 unit,
                 depth: ctx.depth + 1,
                 origin,
-                npm_root: None,
+                npm: false,
                 ..ctx.clone()
             };
             if let Err(e) = stream(r, nested, &inner, sink) {
@@ -481,35 +377,52 @@ fn tar(r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()
     // Alpine .apk files are tar segments without end-of-archive blocks between them.
     archive.set_ignore_zeros(true);
     let mut entries = archive.entries()?;
-    // Count only what the tar crate reads to find the next member (see `TarHeaders`).
-    while let Some(entry) = header_bytes.next(|| entries.next()) {
-        let mut entry = entry?;
-        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let path = normalize(&raw);
-        let kind = entry.header().entry_type();
-        if kind.is_symlink() || kind.is_hard_link() {
-            if let Ok(Some(target)) = entry.link_name() {
-                let target = target.to_string_lossy();
-                // Hard link targets are archive paths; symlink targets are relative to the link.
-                let target = if kind.is_hard_link() {
-                    normalize(&target)
+    let mut placer = super::npm::Placer::new(ctx.npm && ctx.depth == 0, &ctx.artifact);
+    // Whatever stops the reading, the members held to be placed are handed on.
+    let read = (|| {
+        // Count only what the tar crate reads to find the next member (see `TarHeaders`).
+        while let Some(entry) = header_bytes.next(|| entries.next()) {
+            let mut entry = entry?;
+            let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let path = normalize(&raw);
+            placer.member(&path, sink);
+            let kind = entry.header().entry_type();
+            if kind.is_symlink() || kind.is_hard_link() {
+                if let Ok(Some(target)) = entry.link_name() {
+                    let target = target.to_string_lossy();
+                    // Hard link targets are archive paths; symlink targets are relative to the link.
+                    let target = if kind.is_hard_link() {
+                        normalize(&target)
+                    } else {
+                        join_link(&path, &target)
+                    };
+                    placer.forward(
+                        vec![Item::Link {
+                            unit: ctx.unit,
+                            path,
+                            target,
+                        }],
+                        sink,
+                    );
+                }
+            } else if kind.is_file() || kind == tar::EntryType::Continuous {
+                let size = entry.size();
+                if placer.is_passing() {
+                    member(&mut entry, &raw, size, ctx, sink)?;
                 } else {
-                    join_link(&path, &target)
-                };
-                sink(Item::Link {
-                    unit: ctx.unit,
-                    path: ctx.in_unit(&path),
-                    target: ctx.in_unit(&target),
-                });
+                    let mut items = Vec::new();
+                    let read = member(&mut entry, &raw, size, ctx, &mut |i| items.push(i));
+                    placer.forward(items, sink);
+                    read?;
+                }
             }
-        } else if kind.is_file() || kind == tar::EntryType::Continuous {
-            let size = entry.size();
-            member(&mut entry, &raw, size, ctx, sink)?;
+            // Drain what the member did not need, so that it is not counted as header bytes.
+            io::copy(&mut entry, &mut io::sink())?;
         }
-        // Drain what the member did not need, so that it is not counted as header bytes.
-        io::copy(&mut entry, &mut io::sink())?;
-    }
-    Ok(())
+        Ok(())
+    })();
+    placer.finish(sink);
+    read
 }
 
 fn zip<R: Read + Seek>(mut r: R, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {

@@ -402,7 +402,7 @@ fn visit_images(
             inflated: inflated.clone(),
             named: true,
             origin: None,
-            npm_root: None,
+            npm: false,
         };
         let reference = reference
             .map(str::to_string)

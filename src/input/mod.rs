@@ -13,6 +13,7 @@ mod daemon;
 mod detect;
 mod image;
 mod limits;
+mod npm;
 pub mod origin;
 pub mod platform;
 mod registry;
