@@ -182,6 +182,114 @@ fn is_npm_name(n: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::{Data, Source};
+
+    fn elf(path: &str) -> Item {
+        Item::Elf(Source {
+            name: format!("p.tgz!{path}"),
+            artifact: "p.tgz".into(),
+            unit: 0,
+            unit_path: path.into(),
+            data: Data::Bytes(Vec::new()),
+            image: None,
+        })
+    }
+
+    /// The unit paths of the items the sink got, in order.
+    fn paths(items: &[Item]) -> Vec<String> {
+        items
+            .iter()
+            .map(|i| match i {
+                Item::Elf(s) => s.unit_path.clone(),
+                Item::Link { path, target, .. } => format!("{path} -> {target}"),
+                Item::Meta { path, .. } => path.clone(),
+                Item::Unit { name, .. } => format!("unit {name}"),
+                _ => "other".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn members_are_held_until_package_json_names_the_package() {
+        let mut out = Vec::new();
+        let mut sink = |i| out.push(i);
+        let mut p = Placer::new(true, "dir/p-1.0.0.tgz");
+        p.member("/package/lib/a.node", &mut sink);
+        p.forward(vec![elf("/package/lib/a.node")], &mut sink);
+        // A nested archive's items keep the paths inside it.
+        p.member("/package/vendor/inner.tgz", &mut sink);
+        p.forward(
+            vec![
+                Item::Unit {
+                    id: 0,
+                    name: "inner".into(),
+                },
+                elf("/package/x.so"),
+            ],
+            &mut sink,
+        );
+        assert!(!p.is_passing());
+        p.member("/package/package.json", &mut sink);
+        p.forward(
+            vec![Item::Meta {
+                unit: 0,
+                artifact: "p.tgz".into(),
+                path: "/package/package.json".into(),
+                data: br#"{"name": "@s/p"}"#.to_vec(),
+            }],
+            &mut sink,
+        );
+        p.forward(
+            vec![Item::Link {
+                unit: 0,
+                path: "/package/lib/b.so".into(),
+                target: "/package/lib/a.node".into(),
+            }],
+            &mut sink,
+        );
+        p.finish(&mut sink);
+        assert_eq!(
+            paths(&out),
+            vec![
+                "/node_modules/@s/p/lib/a.node",
+                "unit inner",
+                "/package/x.so",
+                "/node_modules/@s/p/package.json",
+                "/node_modules/@s/p/lib/b.so -> /node_modules/@s/p/lib/a.node",
+            ]
+        );
+    }
+
+    #[test]
+    fn other_archives_pass_and_a_nameless_tarball_takes_its_file_name() {
+        let mut out = Vec::new();
+        let mut sink = |i| out.push(i);
+        let mut p = Placer::new(true, "x.tar");
+        p.member("/package/a", &mut sink);
+        p.forward(vec![elf("/package/a")], &mut sink);
+        p.member("/usr/bin/b", &mut sink);
+        assert!(p.is_passing());
+        p.forward(vec![elf("/usr/bin/b")], &mut sink);
+        p.finish(&mut sink);
+        assert_eq!(paths(&out), vec!["/package/a", "/usr/bin/b"]);
+
+        let mut out = Vec::new();
+        let mut sink = |i| out.push(i);
+        let mut p = Placer::new(true, "/d/foo-2.0.1-beta.tgz");
+        p.member("/package/lib/f.so", &mut sink);
+        p.forward(vec![elf("/package/lib/f.so")], &mut sink);
+        p.finish(&mut sink);
+        assert_eq!(paths(&out), vec!["/node_modules/foo/lib/f.so"]);
+
+        // Not --one-unit: nothing held, nothing placed.
+        let mut out = Vec::new();
+        let mut sink = |i| out.push(i);
+        let mut p = Placer::new(false, "/d/foo-2.0.1.tgz");
+        assert!(p.is_passing());
+        p.forward(vec![elf("/package/lib/f.so")], &mut sink);
+        p.finish(&mut sink);
+        assert_eq!(paths(&out), vec!["/package/lib/f.so"]);
+    }
 
     #[test]
     fn names_from_files_and_what_npm_accepts() {
