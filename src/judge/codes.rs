@@ -314,7 +314,7 @@ patchelf --set-rpath '$ORIGIN/<relative dir>' FILE.";
     AlpinePackage = "alpine-package", Note,
         "The file was installed by another distribution's package that Alpine also packages: install Alpine's build instead.",
         "When a scanned tree, archive or image records who installed a file (dpkg's
-var/lib/dpkg/info/*.list and status), muslcheck looks the package's name up in the target's Alpine
+var/lib/dpkg/info/*.list and status, rpm's rpmdb.sqlite), muslcheck looks the package's name up in the target's Alpine
 package index (--apkindex) or, without one, among the package names of its embedded table. When
 Alpine has a package of that name, the simplest migration is to install it rather than carry the
 other distribution's binary over: `apk add NAME`. The finding's `confidence` says where the name

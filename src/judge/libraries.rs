@@ -198,9 +198,13 @@ pub fn off_path_finding(lib: &str, found: &str, origin_dir: &str, lib_dir: &str)
 /// For a file another distribution's package installed, the Alpine package of the same name,
 /// if the target's index (or the embedded table's package names) has one.
 pub fn alpine_replacement(owner: &Owner, db: &Db, target: &Target) -> Option<Finding> {
-    if owner.ecosystem != Ecosystem::Deb {
-        return None;
-    }
+    // Distribution packages only: apk's own are Alpine's already; a wheel's or npm package's
+    // name is not an Alpine package name.
+    let distro = match owner.ecosystem {
+        Ecosystem::Deb => "Debian's",
+        Ecosystem::Rpm => "the rpm package",
+        Ecosystem::Apk | Ecosystem::Wheel | Ecosystem::Npm => return None,
+    };
     let name = owner.name.as_str();
     let (version, confidence) = match &target.apkindex {
         Some(index) => (
@@ -221,7 +225,7 @@ pub fn alpine_replacement(owner: &Owner, db: &Db, target: &Target) -> Option<Fin
     let mut f = Finding::new(
         Code::AlpinePackage,
         Verdict::Native,
-        format!("installed by Debian's {theirs}: replace it with {ours}"),
+        format!("installed by {distro} {theirs}: replace it with {ours}"),
     )
     .fix(Fix::step(format!(
         "apk add {name} and use Alpine's build instead of carrying this one over"
@@ -289,6 +293,31 @@ mod tests {
         let f = package_finding("libselinux.so.1", None, db, &t);
         assert_eq!(f.id, Code::UnavailableLibrary);
         assert_eq!(f.confidence, Some(PackageConfidence::Apkindex));
+    }
+
+    #[test]
+    fn distribution_owners_get_alpines_package_and_others_do_not() {
+        let db = Db::get().unwrap();
+        let mut t = Target::resolve(db, None, None, None).unwrap();
+        let mut idx = crate::db::ApkIndex::default();
+        idx.add("test", "P:jq\nV:1.7.1-r0\n");
+        t.apkindex = Some(std::sync::Arc::new(idx));
+        let owner = |ecosystem| Owner {
+            ecosystem,
+            name: "jq".to_string(),
+            version: Some("1.6-5.fc39".to_string()),
+        };
+        let f = alpine_replacement(&owner(Ecosystem::Rpm), db, &t).unwrap();
+        assert_eq!(
+            f.message,
+            "installed by the rpm package jq 1.6-5.fc39: replace it with Alpine's jq package (1.7.1-r0)"
+        );
+        assert_eq!(f.package.as_deref(), Some("jq"));
+        let f = alpine_replacement(&owner(Ecosystem::Deb), db, &t).unwrap();
+        assert!(f.message.starts_with("installed by Debian's jq"), "{}", f.message);
+        for other in [Ecosystem::Apk, Ecosystem::Wheel, Ecosystem::Npm] {
+            assert!(alpine_replacement(&owner(other), db, &t).is_none());
+        }
     }
 
     #[test]
