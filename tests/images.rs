@@ -607,7 +607,7 @@ fn registry_layers_gzip_zstd_and_uncompressed() {
         oci_layout_as(&dir, "1", &image(), layering);
         push(&dir, host, "forms", &format!("{layering:?}").to_lowercase());
         // The registry serves the layers with the media type they were pushed with.
-        let served: Value = ureq::get(format!(
+        let served = ureq::get(format!(
             "http://{host}/v2/forms/manifests/{}",
             format!("{layering:?}").to_lowercase()
         ))
@@ -615,8 +615,9 @@ fn registry_layers_gzip_zstd_and_uncompressed() {
         .call()
         .unwrap()
         .body_mut()
-        .read_json()
+        .read_to_vec()
         .unwrap();
+        let served: Value = serde_json::from_slice(&served).unwrap();
         assert_eq!(served["layers"][1]["mediaType"], layering.media_type());
         let reference = format!("registry:{host}/forms:{}", format!("{layering:?}").to_lowercase());
         let (pulled, code) = scan(&t, &["--insecure-registry", host, &reference], &[]);
