@@ -13,7 +13,9 @@ use std::time::Instant;
 use sha2::Digest;
 
 /// Seconds of the fastest of five runs of `f`.
-fn best(mut f: impl FnMut() -> Result<usize, Box<dyn Error>>) -> Result<(f64, usize), Box<dyn Error>> {
+fn best(
+    mut f: impl FnMut() -> Result<usize, Box<dyn Error>>,
+) -> Result<(f64, usize), Box<dyn Error>> {
     let mut best = f64::MAX;
     let mut n = 0;
     for _ in 0..5 {
@@ -42,7 +44,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         let data = std::fs::read(&path)?;
         let (inflate, out) = best(|| decompress(&data))?;
         let (hash, _) = best(|| Ok(sha2::Sha256::digest(&data).len()))?;
-        let name = path.rsplit('/').next().unwrap_or(&path).chars().take(16).collect::<String>();
+        let name = path
+            .rsplit('/')
+            .next()
+            .unwrap_or(&path)
+            .chars()
+            .take(16)
+            .collect::<String>();
         rows.push((inflate, hash, data.len(), out, name));
     }
     rows.sort_by(|a, b| b.0.total_cmp(&a.0));

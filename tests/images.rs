@@ -234,7 +234,8 @@ fn oci_layout_as(dir: &Path, tag: &str, platforms: &[Platform], layering: Layeri
 fn push(dir: &Path, host: &str, repo: &str, tag: &str) {
     let index: Value =
         serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
-    let blob = |d: &str| std::fs::read(dir.join("blobs/sha256").join(d.replace("sha256:", ""))).unwrap();
+    let blob =
+        |d: &str| std::fs::read(dir.join("blobs/sha256").join(d.replace("sha256:", ""))).unwrap();
     let top = &index["manifests"][0];
     let manifest = blob(top["digest"].as_str().unwrap());
     let doc: Value = serde_json::from_slice(&manifest).unwrap();
@@ -619,7 +620,10 @@ fn registry_layers_gzip_zstd_and_uncompressed() {
         .unwrap();
         let served: Value = serde_json::from_slice(&served).unwrap();
         assert_eq!(served["layers"][1]["mediaType"], layering.media_type());
-        let reference = format!("registry:{host}/forms:{}", format!("{layering:?}").to_lowercase());
+        let reference = format!(
+            "registry:{host}/forms:{}",
+            format!("{layering:?}").to_lowercase()
+        );
         let (pulled, code) = scan(&t, &["--insecure-registry", host, &reference], &[]);
         assert_eq!(code, 0, "{layering:?}: {pulled:#}");
         assert_eq!(

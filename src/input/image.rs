@@ -67,8 +67,11 @@ pub(crate) trait Remote {
     /// `read` does with them overlap), then read what `read` left and check the digest: what
     /// `read` found counts only when this returns Ok (a blob that does not match its digest
     /// gives an error, never a verdict about part of an image).
-    fn stream(&self, digest: &str, read: &mut dyn FnMut(&mut dyn Read) -> io::Result<()>)
-    -> io::Result<()>;
+    fn stream(
+        &self,
+        digest: &str,
+        read: &mut dyn FnMut(&mut dyn Read) -> io::Result<()>,
+    ) -> io::Result<()>;
 }
 
 /// A blob held in memory, shared without copying.
@@ -149,7 +152,11 @@ impl Blobs<'_> {
     }
 
     /// Read a layer through `read`: streamed and verified from a registry, opened otherwise.
-    fn stream(&self, path: &str, read: &mut dyn FnMut(&mut dyn Read) -> io::Result<()>) -> io::Result<()> {
+    fn stream(
+        &self,
+        path: &str,
+        read: &mut dyn FnMut(&mut dyn Read) -> io::Result<()>,
+    ) -> io::Result<()> {
         match self {
             Blobs::Remote(r) => r.stream(&digest_of(path), read),
             _ => read(&mut self.open(path)?),
@@ -159,10 +166,10 @@ impl Blobs<'_> {
     /// A blob's size where it is known without reading it (for scheduling only).
     fn size(&self, path: &str) -> u64 {
         match self {
-            Blobs::Tar { index, .. } => index
-                .get(path.trim_start_matches("./"))
-                .map_or(0, |e| e.1),
-            Blobs::Dir { dir, .. } => std::fs::symlink_metadata(dir.join(path)).map_or(0, |m| m.len()),
+            Blobs::Tar { index, .. } => index.get(path.trim_start_matches("./")).map_or(0, |e| e.1),
+            Blobs::Dir { dir, .. } => {
+                std::fs::symlink_metadata(dir.join(path)).map_or(0, |m| m.len())
+            }
             Blobs::Remote(_) => 0,
         }
     }
@@ -922,7 +929,11 @@ fn apply_layers(
             match ev {
                 Event::Opaque(dir) => remove_under(&mut tree, &dir, false),
                 Event::Whiteout(target) => remove_under(&mut tree, &target, true),
-                Event::Put { path, node, held: h } => {
+                Event::Put {
+                    path,
+                    node,
+                    held: h,
+                } => {
                     if matches!(node, Node::File { .. }) {
                         held.files.remove(&path);
                         if let Some((raw, data)) = h {

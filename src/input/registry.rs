@@ -38,6 +38,8 @@ const MAX_MANIFEST: u64 = 16 << 20;
 const CACHE_BYTES: u64 = 1 << 30;
 /// Bytes asked of the HTTP body at a time.
 const READ_BUF: usize = 1 << 16;
+/// Chunks of READ_BUF bytes a blob's transfer may run ahead of its reader.
+const PIPE_CHUNKS: usize = 64;
 
 const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, \
 application/vnd.docker.distribution.manifest.list.v2+json, \
@@ -412,7 +414,7 @@ impl Network {
             .unwrap_or(0)
             .min(max)
             .min(256 << 20);
-        let mut tee = Verified {
+        let tee = Verified {
             body: resp
                 .into_body()
                 .into_with_config()
@@ -424,30 +426,71 @@ impl Network {
             max,
             failed: None,
         };
-        let outcome = read(&mut tee);
-        // The digest covers every byte, also those after what `read` wanted.
-        let mut buf = vec![0u8; READ_BUF];
-        let rest = loop {
-            match tee.read(&mut buf) {
-                Ok(0) => break Ok(()),
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => break Err(e),
+        // The transfer and the digest run on a thread of their own, overlapping with what `read`
+        // does (decompression, mostly), through a pipe of at most PIPE_CHUNKS chunks.
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(PIPE_CHUNKS);
+            let fetcher = s.spawn(move || {
+                let mut tee = tee;
+                let mut open = true;
+                let rest = loop {
+                    let mut chunk = vec![0u8; READ_BUF];
+                    match tee.read(&mut chunk) {
+                        Ok(0) => break Ok(()),
+                        Ok(n) => {
+                            chunk.truncate(n);
+                            // Once the reader is gone, the rest is only hashed.
+                            open = open && tx.send(chunk).is_ok();
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => break Err(e),
+                    }
+                };
+                drop(tx);
+                tee.finish(rest)
+            });
+            let mut pipe = Pipe {
+                rx,
+                chunk: Vec::new(),
+                at: 0,
+            };
+            let outcome = read(&mut pipe);
+            // The digest covers every byte, also those after what `read` wanted.
+            drop(pipe);
+            let blob = fetcher.join().unwrap_or_else(|_| {
+                Err(io::Error::other(format!("blob {digest}: transfer failed")))
+            });
+            (blob, outcome)
+        })
+    }
+}
+
+/// The reading end of a blob's transfer: chunks as the transfer thread hands them over; the
+/// end of the transfer (complete or not: its own result says which) reads as the end.
+struct Pipe {
+    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl Read for Pipe {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at >= self.chunk.len() {
+            match self.rx.recv() {
+                Ok(c) => {
+                    self.chunk = c;
+                    self.at = 0;
+                }
+                Err(_) => return Ok(0),
             }
-        };
-        let Verified {
-            hasher,
-            kept,
-            failed,
-            ..
-        } = tee;
-        let blob = match failed {
-            Some((kind, msg)) => Err(io::Error::new(kind, msg)),
-            None => rest
-                .and_then(|()| hasher.check(digest, kept.len()))
-                .map(|()| Blob(Arc::new(kept))),
-        };
-        (blob, outcome)
+        }
+        let rest = self.chunk.get(self.at..).unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        if let (Some(to), Some(from)) = (buf.get_mut(..n), rest.get(..n)) {
+            to.copy_from_slice(from);
+        }
+        self.at += n;
+        Ok(n)
     }
 }
 
@@ -460,6 +503,18 @@ struct Verified<'d, R> {
     kept: Vec<u8>,
     max: u64,
     failed: Option<(io::ErrorKind, String)>,
+}
+
+impl<R> Verified<'_, R> {
+    /// The verified blob, once the body was read to its end (`rest`).
+    fn finish(self, rest: io::Result<()>) -> io::Result<Blob> {
+        if let Some((kind, msg)) = self.failed {
+            return Err(io::Error::new(kind, msg));
+        }
+        rest?;
+        self.hasher.check(self.digest, self.kept.len())?;
+        Ok(Blob(Arc::new(self.kept)))
+    }
 }
 
 impl<R: Read> Read for Verified<'_, R> {
