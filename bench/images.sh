@@ -21,7 +21,7 @@ DEBS="$PWD/bench/corpus/deb"
 mkdir -p "$OUT" "$DEBS"
 cargo build --release --quiet --example layer_floor
 cargo build --release --quiet
-MC="$PWD/target/release/muslcheck"
+MC="${MC:-$PWD/target/release/muslcheck}"
 
 if [ -z "$(ls -A "$DEBS")" ]; then
   (cd "$DEBS" && apt-get download -qq git strace openssh-client curl libcurl4 jq libjq1 \
