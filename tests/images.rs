@@ -632,6 +632,24 @@ fn registry_layers_gzip_zstd_and_uncompressed() {
             "{layering:?}:\n{pulled:#}"
         );
     }
+    // A blob over --max-artifact-size is a limit (a `skipped` record), as a local archive is.
+    let reference = format!("registry:{host}/forms:gzip");
+    let (limited, _) = scan(
+        &t,
+        &[
+            "--insecure-registry",
+            host,
+            "--max-artifact-size",
+            "300",
+            &reference,
+        ],
+        &[],
+    );
+    assert_eq!(limited["results"][0]["verdict"], "skipped", "{limited:#}");
+    assert!(
+        reason(&limited, 0).contains("larger than 300 bytes"),
+        "{limited:#}"
+    );
 }
 
 #[test]
