@@ -300,7 +300,7 @@ fn app_layers() -> Vec<(Vec<u8>, &'static str)> {
 }
 
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_muslcheck"));
+    let mut c = Command::new(crate::util::bin());
     c.args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -1355,7 +1355,7 @@ fn local_engine_through_its_socket_and_its_cli() {
     );
     // podman's CLI itself follows CONTAINER_HOST; without it, it reads the local storage.
     let (cli2, _) = {
-        let out = Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+        let out = Command::new(crate::util::bin())
             .env("XDG_CACHE_HOME", crate::util::own_cache())
             .args([
                 "scan",
@@ -1383,7 +1383,7 @@ fn local_engine_through_its_socket_and_its_cli() {
         "{missing:#}"
     );
     // Neither a socket nor a CLI: a clear error.
-    let out = Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+    let out = Command::new(crate::util::bin())
         .env("XDG_CACHE_HOME", crate::util::own_cache())
         .args([
             "scan",

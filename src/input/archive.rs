@@ -35,6 +35,9 @@ pub(crate) struct Ctx<'a> {
     pub named: bool,
     /// Inside an image layer: the image and layer (the path is filled in per file).
     pub origin: Option<ImageOrigin>,
+    /// All inputs are one install tree (`--one-unit`): a top-level tarball that `npm pack`
+    /// wrote is placed where npm installs it (see [`super::npm`]).
+    pub npm: bool,
 }
 
 impl Ctx<'_> {
@@ -118,6 +121,7 @@ fn read_top(
         inflated: Arc::default(),
         named,
         origin: None,
+        npm: units.is_single(),
     };
     if let Err(e) = read(&ctx, sink) {
         ctx.problem(sink, name, archive_error(&e), is_limit(&e));
@@ -319,9 +323,16 @@ pub(crate) fn member(
             Err(e) => ctx.problem(sink, &name, e.to_string(), is_limit(&e)),
         },
         Kind::Other if !compressed && crate::inspect::owners::is_metadata(&normalize(path)) => {
+            let at = normalize(path);
             let max =
-                crate::inspect::owners::MAX_METADATA_BYTES.min(ctx.opts.limits.max_file_bytes);
-            if let Ok(data) = read_bounded(r, max, size) {
+                crate::inspect::owners::metadata_limit(&at).min(ctx.opts.limits.max_file_bytes);
+            // A database only noted is not read at all.
+            let data = if max == 0 {
+                Ok(Vec::new())
+            } else {
+                read_bounded(r, max, size)
+            };
+            if let Ok(data) = data {
                 sink(Item::Meta {
                     unit: ctx.unit,
                     artifact: ctx.artifact.clone(),
@@ -369,6 +380,7 @@ pub(crate) fn member(
                 unit,
                 depth: ctx.depth + 1,
                 origin,
+                npm: false,
                 ..ctx.clone()
             };
             if let Err(e) = stream(r, nested, &inner, sink) {
@@ -385,35 +397,52 @@ fn tar(r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()
     // Alpine .apk files are tar segments without end-of-archive blocks between them.
     archive.set_ignore_zeros(true);
     let mut entries = archive.entries()?;
-    // Count only what the tar crate reads to find the next member (see `TarHeaders`).
-    while let Some(entry) = header_bytes.next(|| entries.next()) {
-        let mut entry = entry?;
-        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let path = normalize(&raw);
-        let kind = entry.header().entry_type();
-        if kind.is_symlink() || kind.is_hard_link() {
-            if let Ok(Some(target)) = entry.link_name() {
-                let target = target.to_string_lossy();
-                // Hard link targets are archive paths; symlink targets are relative to the link.
-                let target = if kind.is_hard_link() {
-                    normalize(&target)
+    let mut placer = super::npm::Placer::new(ctx.npm && ctx.depth == 0, &ctx.artifact);
+    // Whatever stops the reading, the members held to be placed are handed on.
+    let read = (|| {
+        // Count only what the tar crate reads to find the next member (see `TarHeaders`).
+        while let Some(entry) = header_bytes.next(|| entries.next()) {
+            let mut entry = entry?;
+            let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let path = normalize(&raw);
+            placer.member(&path, sink);
+            let kind = entry.header().entry_type();
+            if kind.is_symlink() || kind.is_hard_link() {
+                if let Ok(Some(target)) = entry.link_name() {
+                    let target = target.to_string_lossy();
+                    // Hard link targets are archive paths; symlink targets are relative to the link.
+                    let target = if kind.is_hard_link() {
+                        normalize(&target)
+                    } else {
+                        join_link(&path, &target)
+                    };
+                    placer.forward(
+                        vec![Item::Link {
+                            unit: ctx.unit,
+                            path,
+                            target,
+                        }],
+                        sink,
+                    );
+                }
+            } else if kind.is_file() || kind == tar::EntryType::Continuous {
+                let size = entry.size();
+                if placer.is_passing() {
+                    member(&mut entry, &raw, size, ctx, sink)?;
                 } else {
-                    join_link(&path, &target)
-                };
-                sink(Item::Link {
-                    unit: ctx.unit,
-                    path,
-                    target,
-                });
+                    let mut items = Vec::new();
+                    let read = member(&mut entry, &raw, size, ctx, &mut |i| items.push(i));
+                    placer.forward(items, sink);
+                    read?;
+                }
             }
-        } else if kind.is_file() || kind == tar::EntryType::Continuous {
-            let size = entry.size();
-            member(&mut entry, &raw, size, ctx, sink)?;
+            // Drain what the member did not need, so that it is not counted as header bytes.
+            io::copy(&mut entry, &mut io::sink())?;
         }
-        // Drain what the member did not need, so that it is not counted as header bytes.
-        io::copy(&mut entry, &mut io::sink())?;
-    }
-    Ok(())
+        Ok(())
+    })();
+    placer.finish(sink);
+    read
 }
 
 fn zip<R: Read + Seek>(mut r: R, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {

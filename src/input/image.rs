@@ -439,6 +439,7 @@ fn visit_images(
             inflated: inflated.clone(),
             named: true,
             origin: None,
+            npm: false,
         };
         let reference = reference
             .map(str::to_string)

@@ -25,6 +25,11 @@ pub struct Target {
         skip_deserializing
     )]
     pub apkindex: Option<Arc<ApkIndex>>,
+    /// apk's installed database of the scanned unit (`lib/apk/db/installed` in an Alpine image
+    /// or tree): real Alpine packages, consulted after `apkindex` and before the embedded table.
+    /// Set per unit by the scan, never by the user.
+    #[serde(skip)]
+    pub installed: Option<Arc<ApkIndex>>,
 }
 
 /// Where the indexes came from and how many packages they list.
@@ -100,6 +105,7 @@ impl Target {
                     musl: r.musl.clone(),
                     gcompat: Some(r.gcompat.to_string()),
                     apkindex: None,
+                    installed: None,
                 }
             }
             None => {
@@ -113,6 +119,7 @@ impl Target {
                     musl: default_musl,
                     gcompat: Some(GCOMPAT_VERSION.into()),
                     apkindex: None,
+                    installed: None,
                 }
             }
         };
