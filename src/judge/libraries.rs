@@ -314,7 +314,11 @@ mod tests {
         );
         assert_eq!(f.package.as_deref(), Some("jq"));
         let f = alpine_replacement(&owner(Ecosystem::Deb), db, &t).unwrap();
-        assert!(f.message.starts_with("installed by Debian's jq"), "{}", f.message);
+        assert!(
+            f.message.starts_with("installed by Debian's jq"),
+            "{}",
+            f.message
+        );
         for other in [Ecosystem::Apk, Ecosystem::Wheel, Ecosystem::Npm] {
             assert!(alpine_replacement(&owner(other), db, &t).is_none());
         }
