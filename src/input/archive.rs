@@ -8,11 +8,11 @@
 //! into the package's own namespace (`pkg.deb!/usr/bin/x`); any other archive member that is an
 //! archive becomes a nested unit (`a.tar!/b.whl!/x.so`).
 
-use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read, Seek};
 use std::path::Path;
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use super::detect::{HEAD, Kind, detect};
 use super::limits::{Counted, TarHeaders, is_limit, limit_error, xz_decoder};
@@ -30,7 +30,7 @@ pub(crate) struct Ctx<'a> {
     pub opts: &'a Options,
     pub units: &'a Units,
     /// Bytes decompressed so far for this artifact (all nesting levels share it).
-    pub inflated: Rc<Cell<u64>>,
+    pub inflated: Arc<AtomicU64>,
     /// The user named this archive directly (a plain compressed file then gets a record).
     pub named: bool,
     /// Inside an image layer: the image and layer (the path is filled in per file).
@@ -88,7 +88,7 @@ pub(crate) fn visit_archive_bytes(
     units: &Units,
     sink: &mut dyn FnMut(Item),
 ) {
-    if kind == Kind::Tar && image::visit_image_bytes(Rc::from(data), name, None, opts, units, sink)
+    if kind == Kind::Tar && image::visit_image_bytes(Arc::from(data), name, None, opts, units, sink)
     {
         return;
     }
@@ -118,7 +118,7 @@ fn read_top(
         depth: 0,
         opts,
         units,
-        inflated: Rc::new(Cell::new(0)),
+        inflated: Arc::default(),
         named,
         origin: None,
         npm: units.is_single(),
@@ -263,6 +263,26 @@ fn read_bounded(r: impl Read, max: u64, hint: u64) -> io::Result<Vec<u8>> {
         )));
     }
     Ok(buf)
+}
+
+/// [`member`] for a member already read whole (an image's held files): an ELF file is handed
+/// on as it is, without a copy.
+pub(crate) fn member_bytes(
+    data: Vec<u8>,
+    path: &str,
+    ctx: &Ctx<'_>,
+    sink: &mut dyn FnMut(Item),
+) -> io::Result<()> {
+    let head = data.get(..HEAD).unwrap_or(&data);
+    if detect(head) == Kind::Elf && data.len() as u64 <= ctx.opts.limits.max_file_bytes {
+        let name = ctx.member_name(path);
+        if !ctx.opts.excluded(&name) {
+            emit_elf(ctx, name, normalize(path), data, sink);
+        }
+        return Ok(());
+    }
+    let size = data.len() as u64;
+    member(Cursor::new(data), path, size, ctx, sink)
 }
 
 /// One regular member: an ELF file, a nested archive, or something else.
