@@ -116,7 +116,7 @@ enum Produced {
     Owners {
         unit: UnitId,
         artifact: String,
-        owners: Owners,
+        owners: Box<Owners>,
     },
     /// The items of an archive read by another task.
     Nested(Arc<OnceLock<Vec<Produced>>>),
@@ -319,7 +319,7 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
             out.push(Produced::Owners {
                 unit,
                 artifact,
-                owners,
+                owners: Box::new(owners),
             })
         }
         Item::Other {
@@ -604,7 +604,7 @@ fn finish(nested: Vec<Produced>, db: &Db, target: &Target) -> Vec<Record> {
                 owners,
             } => {
                 let u = units.entry(unit).or_default();
-                u.3.entry(artifact).or_default().merge(owners);
+                u.3.entry(artifact).or_default().merge(*owners);
             }
             Produced::Record(r) => {
                 named.push(true);
@@ -634,6 +634,8 @@ fn finish(nested: Vec<Produced>, db: &Db, target: &Target) -> Vec<Record> {
         }
     }
     for (idx, nodes, links, owners) in units.values() {
+        let with_installed = unit_target(target, owners);
+        let target = with_installed.as_ref().unwrap_or(target);
         attribute_owners(idx, nodes, owners, &mut records, db, target);
         conclude_unit(idx, nodes, links, db, target, &mut records);
     }
@@ -644,6 +646,23 @@ fn finish(nested: Vec<Produced>, db: &Db, target: &Target) -> Vec<Record> {
         .filter(|(r, named)| *named || !r.findings.iter().any(|f| f.id == Code::NotLoadable))
         .map(|(r, _)| r)
         .collect()
+}
+
+/// The target as one unit sees it: with the Alpine packages its apk installed database lists
+/// (an Alpine image or tree), as package knowledge after the target's own indexes. None when the
+/// unit holds no such database.
+fn unit_target(target: &Target, owners: &HashMap<String, Owners>) -> Option<Target> {
+    let mut artifacts: Vec<(&String, &Owners)> = owners.iter().collect();
+    artifacts.sort_by(|a, b| a.0.cmp(b.0));
+    let mut installed: Option<crate::db::ApkIndex> = None;
+    for db in artifacts.into_iter().filter_map(|(_, o)| o.installed()) {
+        installed
+            .get_or_insert_with(Default::default)
+            .merge(db.clone());
+    }
+    let mut t = target.clone();
+    t.installed = Some(Arc::new(installed?));
+    Some(t)
 }
 
 /// Name the package that installed each ELF file of a unit, and for a file another
@@ -667,6 +686,16 @@ fn attribute_owners(
             continue;
         };
         r.owner = own.owner_of(&node.path);
+        if r.owner.is_none() && r.own_verdict.is_judged() {
+            // Say why no owner is named when a database could not be read.
+            r.findings.extend(own.unread().iter().map(|why| {
+                Finding::new(
+                    Code::OwnersUnread,
+                    Verdict::Native,
+                    format!("no package named for this file: {why}"),
+                )
+            }));
+        }
         if r.own_verdict.is_judged() && r.own_verdict != Verdict::Native {
             let replace = r
                 .owner

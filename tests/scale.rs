@@ -11,7 +11,7 @@ use crate::util::{copy_samples, json_of, sample, temp_dir};
 
 /// Run muslcheck in `dir` with no cache of its own unless `args` names one.
 fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+    Command::new(crate::util::bin())
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -133,7 +133,7 @@ fn two_scans_at_once_neither_corrupt_nor_lose_the_cache() {
     for round in 0..2 {
         // Both start together on an empty cache (round 0: both create it), then on a full one.
         let spawn = |sub: &str| {
-            Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+            Command::new(crate::util::bin())
                 .args([
                     "scan",
                     "--format",

@@ -8,11 +8,11 @@
 //! into the package's own namespace (`pkg.deb!/usr/bin/x`); any other archive member that is an
 //! archive becomes a nested unit (`a.tar!/b.whl!/x.so`).
 
-use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read, Seek};
 use std::path::Path;
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use super::detect::{HEAD, Kind, detect};
 use super::limits::{Counted, TarHeaders, is_limit, limit_error, xz_decoder};
@@ -30,11 +30,14 @@ pub(crate) struct Ctx<'a> {
     pub opts: &'a Options,
     pub units: &'a Units,
     /// Bytes decompressed so far for this artifact (all nesting levels share it).
-    pub inflated: Rc<Cell<u64>>,
+    pub inflated: Arc<AtomicU64>,
     /// The user named this archive directly (a plain compressed file then gets a record).
     pub named: bool,
     /// Inside an image layer: the image and layer (the path is filled in per file).
     pub origin: Option<ImageOrigin>,
+    /// All inputs are one install tree (`--one-unit`): a top-level tarball that `npm pack`
+    /// wrote is placed where npm installs it (see [`super::npm`]).
+    pub npm: bool,
 }
 
 impl Ctx<'_> {
@@ -89,7 +92,7 @@ pub(crate) fn visit_archive_bytes(
     units: &Units,
     sink: &mut dyn FnMut(Item),
 ) {
-    if kind == Kind::Tar && image::visit_image_bytes(Rc::from(data), name, None, opts, units, sink)
+    if kind == Kind::Tar && image::visit_image_bytes(Arc::from(data), name, None, opts, units, sink)
     {
         return;
     }
@@ -119,9 +122,10 @@ fn read_top(
         depth: 0,
         opts,
         units,
-        inflated: Rc::new(Cell::new(0)),
+        inflated: Arc::default(),
         named,
         origin: None,
+        npm: units.is_single(),
     };
     if let Err(e) = read(&ctx, sink) {
         ctx.problem(sink, name, archive_error(&e), is_limit(&e));
@@ -265,6 +269,26 @@ fn read_bounded(r: impl Read, max: u64, hint: u64) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// [`member`] for a member already read whole (an image's held files): an ELF file is handed
+/// on as it is, without a copy.
+pub(crate) fn member_bytes(
+    data: Vec<u8>,
+    path: &str,
+    ctx: &Ctx<'_>,
+    sink: &mut dyn FnMut(Item),
+) -> io::Result<()> {
+    let head = data.get(..HEAD).unwrap_or(&data);
+    if detect(head) == Kind::Elf && data.len() as u64 <= ctx.opts.limits.max_file_bytes {
+        let name = ctx.member_name(path);
+        if !ctx.opts.excluded(&name) {
+            emit_elf(ctx, name, normalize(path), data, sink);
+        }
+        return Ok(());
+    }
+    let size = data.len() as u64;
+    member(Cursor::new(data), path, size, ctx, sink)
+}
+
 /// One regular member: an ELF file, a nested archive, or something else.
 pub(crate) fn member(
     r: impl Read,
@@ -303,9 +327,16 @@ pub(crate) fn member(
             Err(e) => ctx.problem(sink, &name, e.to_string(), is_limit(&e)),
         },
         Kind::Other if !compressed && crate::inspect::owners::is_metadata(&normalize(path)) => {
+            let at = normalize(path);
             let max =
-                crate::inspect::owners::MAX_METADATA_BYTES.min(ctx.opts.limits.max_file_bytes);
-            if let Ok(data) = read_bounded(r, max, size) {
+                crate::inspect::owners::metadata_limit(&at).min(ctx.opts.limits.max_file_bytes);
+            // A database only noted is not read at all.
+            let data = if max == 0 {
+                Ok(Vec::new())
+            } else {
+                read_bounded(r, max, size)
+            };
+            if let Ok(data) = data {
                 sink(Item::Meta {
                     unit: ctx.unit,
                     artifact: ctx.artifact.clone(),
@@ -353,6 +384,7 @@ pub(crate) fn member(
                 unit,
                 depth: ctx.depth + 1,
                 origin,
+                npm: false,
                 ..ctx.clone()
             };
             if let Err(e) = stream(r, nested, &inner, sink) {
@@ -369,40 +401,57 @@ fn tar(r: impl Read, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()
     // Alpine .apk files are tar segments without end-of-archive blocks between them.
     archive.set_ignore_zeros(true);
     let mut entries = archive.entries()?;
-    // Count only what the tar crate reads to find the next member (see `TarHeaders`).
-    while let Some(entry) = header_bytes.next(|| entries.next()) {
-        let mut entry = entry?;
-        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let path = normalize(&raw);
-        let kind = entry.header().entry_type();
-        if kind.is_symlink() || kind.is_hard_link() {
-            if let Ok(Some(target)) = entry.link_name() {
-                let target = target.to_string_lossy();
-                // Hard link targets are archive paths; symlink targets are relative to the link.
-                let target = if kind.is_hard_link() {
-                    normalize(&target)
+    let mut placer = super::npm::Placer::new(ctx.npm && ctx.depth == 0, &ctx.artifact);
+    // Whatever stops the reading, the members held to be placed are handed on.
+    let read = (|| {
+        // Count only what the tar crate reads to find the next member (see `TarHeaders`).
+        while let Some(entry) = header_bytes.next(|| entries.next()) {
+            let mut entry = entry?;
+            let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let path = normalize(&raw);
+            placer.member(&path, sink);
+            let kind = entry.header().entry_type();
+            if kind.is_symlink() || kind.is_hard_link() {
+                if let Ok(Some(target)) = entry.link_name() {
+                    let target = target.to_string_lossy();
+                    // Hard link targets are archive paths; symlink targets are relative to the link.
+                    let target = if kind.is_hard_link() {
+                        normalize(&target)
+                    } else {
+                        join_link(&path, &target)
+                    };
+                    placer.forward(
+                        vec![Item::Link {
+                            unit: ctx.unit,
+                            path,
+                            target,
+                        }],
+                        sink,
+                    );
+                }
+            } else if kind.is_file() || kind == tar::EntryType::Continuous {
+                let size = entry.size();
+                if placer.is_passing() {
+                    member(&mut entry, &raw, size, ctx, sink)?;
                 } else {
-                    join_link(&path, &target)
-                };
-                sink(Item::Link {
-                    unit: ctx.unit,
-                    path,
-                    target,
-                });
+                    let mut items = Vec::new();
+                    let read = member(&mut entry, &raw, size, ctx, &mut |i| items.push(i));
+                    placer.forward(items, sink);
+                    read?;
+                }
             }
-        } else if kind.is_file() || kind == tar::EntryType::Continuous {
-            let size = entry.size();
-            member(&mut entry, &raw, size, ctx, sink)?;
+            // Drain what the member did not need, so that it is not counted as header bytes. Not
+            // a GNU sparse member: its holes are zeros the tar crate makes up, and a 5 KiB archive
+            // can describe a 60 GB file (Go's testdata under /usr/share has one); what is left of
+            // its stored data is skipped by the tar crate, within the header budget.
+            if !kind.is_gnu_sparse() {
+                drain(&mut entry)?;
+            }
         }
-        // Drain what the member did not need, so that it is not counted as header bytes. Not a
-        // GNU sparse member: its holes are zeros the tar crate makes up, and a 5 KiB archive can
-        // describe a 60 GB file (Go's testdata under /usr/share has one); what is left of its
-        // stored data is skipped by the tar crate, within the header budget.
-        if !kind.is_gnu_sparse() {
-            drain(&mut entry)?;
-        }
-    }
-    Ok(())
+        Ok(())
+    })();
+    placer.finish(sink);
+    read
 }
 
 fn zip<R: Read + Seek>(mut r: R, ctx: &Ctx<'_>, sink: &mut dyn FnMut(Item)) -> io::Result<()> {

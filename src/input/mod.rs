@@ -13,6 +13,7 @@ mod daemon;
 mod detect;
 mod image;
 mod limits;
+mod npm;
 pub mod origin;
 pub mod platform;
 mod registry;
@@ -221,6 +222,11 @@ impl Units {
             next: std::sync::atomic::AtomicUsize::new(0),
             single: true,
         }
+    }
+
+    /// True when every input is the same unit (`--one-unit`).
+    pub(crate) fn is_single(&self) -> bool {
+        self.single
     }
 
     pub(crate) fn next(&self) -> UnitId {

@@ -212,7 +212,7 @@ impl Walk<'_> {
             use std::io::Read;
             let mut data = Vec::new();
             let max =
-                crate::inspect::owners::MAX_METADATA_BYTES.min(self.opts.limits.max_file_bytes);
+                crate::inspect::owners::metadata_limit(&at).min(self.opts.limits.max_file_bytes);
             if let Ok(f) = fs::File::open(path) {
                 if f.take(max).read_to_end(&mut data).is_ok() {
                     sink(Item::Meta {

@@ -22,6 +22,11 @@ pub struct Target {
     /// [`Target::set_apkindex`], which also describes it in `index_source`.
     #[serde(skip)]
     pub apkindex: Option<Arc<ApkIndex>>,
+    /// apk's installed database of the scanned unit (`lib/apk/db/installed` in an Alpine image
+    /// or tree): real Alpine packages, consulted after `apkindex` and before the embedded table.
+    /// Set per unit by the scan, never by the user.
+    #[serde(skip)]
+    pub installed: Option<Arc<ApkIndex>>,
     /// Where the package indexes came from and how many packages they list, as reports state
     /// it (`apkindex` in JSON). A merged report has only this: shards carry the description of
     /// the index they were judged with, not the index (#13).
@@ -110,6 +115,7 @@ impl Target {
                     musl: r.musl.clone(),
                     gcompat: Some(r.gcompat.to_string()),
                     apkindex: None,
+                    installed: None,
                     index_source: None,
                 }
             }
@@ -124,6 +130,7 @@ impl Target {
                     musl: default_musl,
                     gcompat: Some(GCOMPAT_VERSION.into()),
                     apkindex: None,
+                    installed: None,
                     index_source: None,
                 }
             }
