@@ -59,8 +59,11 @@ done
 
 echo "## floor: walk + header reads (scanelf -R without reporting), hashing the ELF bytes on 2 cores"
 scanelf -R -B -F '%F' /usr > "$OUT/elf-list.txt" 2>/dev/null || true
+cargo build --release --quiet --manifest-path bench/sha-floor/Cargo.toml
+SHA=bench/sha-floor/target/release/sha-floor
 hf floor \
   -n "walk + header reads (scanelf -R -B -F %F)" "scanelf -R -B -F '%F' /usr > /dev/null" \
+  -n "sha256 of the ELF files (muslcheck's sha2 crate, mapped, 2 threads in-process)" "$SHA 2 < $OUT/elf-list.txt > /dev/null" \
   -n "sha256 of the ELF files (openssl, SHA-NI, 2 processes)" "xargs -d '\n' -P2 -n 64 openssl dgst -sha256 < $OUT/elf-list.txt > /dev/null"
 busy floor
 

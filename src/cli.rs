@@ -372,7 +372,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE|DIR", help_heading = "Target")]
     pub apkindex: Vec<PathBuf>,
     /// Judge all inputs as one install tree: a library in one input satisfies a binary in
-    /// another (e.g. sharp and @img/sharp-libvips, shipped as two npm packages).
+    /// another (e.g. sharp and @img/sharp-libvips, shipped as two npm packages; an npm tarball's
+    /// package/ is placed at node_modules/NAME, as npm installs it).
     #[arg(long)]
     pub one_unit: bool,
     /// Output format.

@@ -187,9 +187,10 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
             let n = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
             eprintln!(
                 "muslcheck: results cache: {} contents not inspected again, {} files not hashed \
-                 again, {} archives not decompressed again",
+                 again, {} files not opened again, {} archives not decompressed again",
                 n(&c.stats.facts_hits),
                 n(&c.stats.digest_hits),
+                n(&c.stats.other_hits),
                 n(&c.stats.archive_hits)
             );
         }

@@ -3,7 +3,8 @@
 //!
 //! Refused (fail closed): a file that is not a muslcheck JSONL report, one without its summary
 //! line (a shard that died), shards judged for different targets, by different muslcheck
-//! versions or with different symbol databases, and a set of shards with one missing or twice.
+//! versions, with different symbol databases or different package indexes (`--apkindex`, whose
+//! description the merged report keeps), and a set of shards with one missing or twice.
 //! Each shard's records are checked against its own summary totals. The gate is not taken from
 //! the shards: the records' gate fields and suppressions are dropped, and the caller applies the
 //! policy again to the whole, as one run would.
@@ -143,14 +144,21 @@ fn read(name: &str, text: &str) -> Result<Shard, MergeError> {
             "the records do not add up to the summary's totals (the file was changed or cut)",
         ));
     }
+    // The package index is compared on its own, for a message that names it.
+    let mut target = field("/target");
+    let index = target
+        .as_object_mut()
+        .and_then(|t| t.remove("apkindex"))
+        .unwrap_or(Value::Null);
     let agree = vec![
         ("muslcheck version", field("/tool/version")),
         ("symbol database", field("/symbol_db")),
+        ("package index (--apkindex)", index),
     ];
     Ok(Shard {
         name: name.to_string(),
         agree,
-        target: field("/target"),
+        target,
         part,
         records,
     })
@@ -181,8 +189,19 @@ pub fn merge(files: &[(String, String)]) -> Result<Merged, MergeError> {
             }
         }
     }
-    let target: Target = serde_json::from_value(first.target.clone())
+    let mut target: Target = serde_json::from_value(first.target.clone())
         .map_err(|e| err(&first.name, format!("bad target in header ({e})")))?;
+    // What the shards' package knowledge came from stays in the merged report.
+    let index = first
+        .agree
+        .iter()
+        .find(|(what, _)| what.starts_with("package index"));
+    if let Some((_, v)) = index.filter(|(_, v)| !v.is_null()) {
+        target.index_source = Some(
+            serde_json::from_value(v.clone())
+                .map_err(|e| err(&first.name, format!("bad apkindex in header ({e})")))?,
+        );
+    }
     let records = if shards.iter().all(|s| s.part.is_none()) {
         shards.into_iter().flat_map(|s| s.records).collect()
     } else {

@@ -125,7 +125,7 @@ impl Settings {
             Some(f) => anyhow!("{e} (flags and {})", f.display()),
             None => anyhow!("{e}"),
         })?;
-        t.apkindex = self.apkindex.clone();
+        t.set_apkindex(self.apkindex.clone());
         Ok(t)
     }
 

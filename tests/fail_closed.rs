@@ -79,7 +79,7 @@ fn ctrl_c_keeps_the_previous_reports_and_exits_130() {
     big_tree(&dir.join("tree"), 6000);
     std::fs::write(dir.join("keep.jsonl"), "previous jsonl report\n").unwrap();
     std::fs::write(dir.join("keep.html"), "previous html report\n").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+    let mut child = Command::new(crate::util::bin())
         .args([
             "scan",
             "-j",
@@ -99,8 +99,14 @@ fn ctrl_c_keeps_the_previous_reports_and_exits_130() {
         .spawn()
         .unwrap();
     // The temporary report files exist once the scan is under way (and the handler installed).
+    // A build that writes reports in place instead shows itself by changing keep.jsonl: stop
+    // waiting then too, so that such a build fails on the report it destroyed (docs/testing.md).
     let start = Instant::now();
-    while temporaries(&dir).len() < 2 {
+    let untouched = || {
+        std::fs::read_to_string(dir.join("keep.jsonl"))
+            .is_ok_and(|s| s == "previous jsonl report\n")
+    };
+    while temporaries(&dir).len() < 2 && untouched() {
         assert!(
             start.elapsed() < Duration::from_secs(30),
             "no temporary report files appeared"
@@ -126,6 +132,15 @@ fn ctrl_c_keeps_the_previous_reports_and_exits_130() {
         sent.elapsed()
     );
     let err = stderr(&out);
+    // The earlier reports first: what the defect destroyed.
+    assert_eq!(
+        std::fs::read_to_string(dir.join("keep.jsonl")).unwrap(),
+        "previous jsonl report\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("keep.html")).unwrap(),
+        "previous html report\n"
+    );
     assert_eq!(code(&out), 130, "{err}");
     assert!(
         err.contains("muslcheck: interrupted after judging "),
@@ -135,14 +150,6 @@ fn ctrl_c_keeps_the_previous_reports_and_exits_130() {
     assert!(
         err.contains("existing report files left unchanged"),
         "{err}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(dir.join("keep.jsonl")).unwrap(),
-        "previous jsonl report\n"
-    );
-    assert_eq!(
-        std::fs::read_to_string(dir.join("keep.html")).unwrap(),
-        "previous html report\n"
     );
     assert!(temporaries(&dir).is_empty(), "{:?}", temporaries(&dir));
 }
@@ -175,6 +182,27 @@ fn reports_replace_the_previous_ones_whole() {
             .unwrap()
             .contains("2.1.0")
     );
+    assert!(temporaries(&dir).is_empty());
+
+    // A report that cannot be written fails the run and leaves every earlier report whole (an
+    // in-place writer had already emptied r.json).
+    std::fs::write(dir.join("r.json"), "old").unwrap();
+    let out = muslcheck_in(
+        &dir,
+        [
+            "scan",
+            "-q",
+            "--format",
+            "json",
+            "-o",
+            "r.json",
+            "--report",
+            "sarif=no-such-dir/r.sarif",
+            "app",
+        ],
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(dir.join("r.json")).unwrap(), "old");
     assert!(temporaries(&dir).is_empty());
 }
 
@@ -298,7 +326,7 @@ fn a_timed_out_file_fails_the_gate_closed() {
 fn an_empty_list_on_standard_input_judges_nothing_and_does_not_pass() {
     let dir = temp_dir("fail-closed-empty-list");
     let run = |extra: &[&str]| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_muslcheck"));
+        let mut c = Command::new(crate::util::bin());
         c.arg("scan").args(extra).arg("-").current_dir(&dir);
         c.stdin(Stdio::null()).output().unwrap()
     };

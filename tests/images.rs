@@ -135,9 +135,40 @@ struct Platform {
     layers: Vec<(Vec<u8>, &'static str)>,
 }
 
+/// How layer blobs are stored: the OCI media types a registry holds.
+#[derive(Clone, Copy, Debug)]
+enum Layering {
+    Gzip,
+    Zstd,
+    Uncompressed,
+}
+
+impl Layering {
+    fn media_type(self) -> &'static str {
+        match self {
+            Layering::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
+            Layering::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
+            Layering::Uncompressed => "application/vnd.oci.image.layer.v1.tar",
+        }
+    }
+
+    fn blob(self, tar: &[u8]) -> Vec<u8> {
+        match self {
+            Layering::Gzip => gz(tar),
+            Layering::Zstd => crate::forge::zst(tar),
+            Layering::Uncompressed => tar.to_vec(),
+        }
+    }
+}
+
 /// Write an OCI layout at `dir`: one manifest per platform, under an index tagged `tag`
 /// (an index only when there are several platforms). Returns the layer digests (diff IDs).
 fn oci_layout(dir: &Path, tag: &str, platforms: &[Platform]) -> Vec<String> {
+    oci_layout_as(dir, tag, platforms, Layering::Gzip)
+}
+
+/// [`oci_layout`] with the layers stored as `layering` says.
+fn oci_layout_as(dir: &Path, tag: &str, platforms: &[Platform], layering: Layering) -> Vec<String> {
     let blobs = dir.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).unwrap();
     let put = |data: &[u8]| {
@@ -153,8 +184,8 @@ fn oci_layout(dir: &Path, tag: &str, platforms: &[Platform]) -> Vec<String> {
         let mut history = Vec::new();
         for (layer, step) in &p.layers {
             diff_ids.push(format!("sha256:{}", hex(&sha2::Sha256::digest(layer))));
-            let (d, n) = put(&gz(layer));
-            descs.push(json!({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": d, "size": n}));
+            let (d, n) = put(&layering.blob(layer));
+            descs.push(json!({"mediaType": layering.media_type(), "digest": d, "size": n}));
             history.push(json!({"created_by": step}));
             history.push(json!({"created_by": "ENV X=1", "empty_layer": true}));
         }
@@ -197,6 +228,50 @@ fn oci_layout(dir: &Path, tag: &str, platforms: &[Platform]) -> Vec<String> {
     diff_ids_all
 }
 
+/// Push a single-platform OCI layout (from [`oci_layout_as`]) to `host/repo:tag` through the
+/// distribution API (monolithic uploads), blobs and manifest exactly as they are: skopeo would
+/// compress uncompressed layers on the way.
+fn push(dir: &Path, host: &str, repo: &str, tag: &str) {
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let blob =
+        |d: &str| std::fs::read(dir.join("blobs/sha256").join(d.replace("sha256:", ""))).unwrap();
+    let top = &index["manifests"][0];
+    let manifest = blob(top["digest"].as_str().unwrap());
+    let doc: Value = serde_json::from_slice(&manifest).unwrap();
+    let mut digests = vec![doc["config"]["digest"].as_str().unwrap().to_string()];
+    digests.extend(
+        doc["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["digest"].as_str().unwrap().to_string()),
+    );
+    for d in digests {
+        let started = ureq::post(format!("http://{host}/v2/{repo}/blobs/uploads/"))
+            .send_empty()
+            .unwrap();
+        assert_eq!(started.status().as_u16(), 202);
+        let location = started.headers()["location"].to_str().unwrap().to_string();
+        let url = if location.starts_with('/') {
+            format!("http://{host}{location}")
+        } else {
+            location
+        };
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let done = ureq::put(format!("{url}{sep}digest={d}"))
+            .header("Content-Type", "application/octet-stream")
+            .send(&blob(&d)[..])
+            .unwrap();
+        assert_eq!(done.status().as_u16(), 201, "blob {d}");
+    }
+    let done = ureq::put(format!("http://{host}/v2/{repo}/manifests/{tag}"))
+        .header("Content-Type", doc["mediaType"].as_str().unwrap())
+        .send(&manifest[..])
+        .unwrap();
+    assert_eq!(done.status().as_u16(), 201, "manifest");
+}
+
 /// The base layer (three binaries) and a layer with whiteouts over it.
 fn app_layers() -> Vec<(Vec<u8>, &'static str)> {
     let lower = tar(
@@ -225,7 +300,7 @@ fn app_layers() -> Vec<(Vec<u8>, &'static str)> {
 }
 
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_muslcheck"));
+    let mut c = Command::new(crate::util::bin());
     c.args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -503,6 +578,80 @@ fn registry_pull_equals_the_docker_save_tarball() {
 /// A multi-platform index (amd64 + arm64): the default is this machine's platform,
 /// `--platform` picks one, `--platform all` makes each its own artifact — for a registry and
 /// for the OCI layout it was pushed from.
+/// Registries hold layers gzip'd, zstd'd (`tar+zstd`) or uncompressed (`tar`): each form, pushed
+/// byte for byte to the real registry, gives exactly the records of the docker-save tarball.
+#[test]
+fn registry_layers_gzip_zstd_and_uncompressed() {
+    if !have("docker-registry") || !have("skopeo") {
+        return;
+    }
+    let t = temp_dir("images-layering");
+    let reg = Registry::start(&t, None, None);
+    let host = &reg.host;
+    let image = || {
+        vec![Platform {
+            arch: "amd64",
+            layers: app_layers(),
+        }]
+    };
+    let gzip = t.join("gzip");
+    oci_layout_as(&gzip, "1", &image(), Layering::Gzip);
+    let tarball = t.join("app.tar");
+    skopeo(&[
+        &format!("oci:{}:1", gzip.display()),
+        &format!("docker-archive:{}:app:1", tarball.display()),
+    ]);
+    let (saved, _) = scan(&t, &["app.tar"], &[]);
+    assert_eq!(saved["results"].as_array().unwrap().len(), 2, "{saved:#}");
+    for layering in [Layering::Gzip, Layering::Zstd, Layering::Uncompressed] {
+        let dir = t.join(format!("{layering:?}"));
+        oci_layout_as(&dir, "1", &image(), layering);
+        push(&dir, host, "forms", &format!("{layering:?}").to_lowercase());
+        // The registry serves the layers with the media type they were pushed with.
+        let served = ureq::get(format!(
+            "http://{host}/v2/forms/manifests/{}",
+            format!("{layering:?}").to_lowercase()
+        ))
+        .header("Accept", "application/vnd.oci.image.manifest.v1+json")
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_vec()
+        .unwrap();
+        let served: Value = serde_json::from_slice(&served).unwrap();
+        assert_eq!(served["layers"][1]["mediaType"], layering.media_type());
+        let reference = format!(
+            "registry:{host}/forms:{}",
+            format!("{layering:?}").to_lowercase()
+        );
+        let (pulled, code) = scan(&t, &["--insecure-registry", host, &reference], &[]);
+        assert_eq!(code, 0, "{layering:?}: {pulled:#}");
+        assert_eq!(
+            normalised(&pulled, &reference),
+            normalised(&saved, "app.tar"),
+            "{layering:?}:\n{pulled:#}"
+        );
+    }
+    // A blob over --max-artifact-size is a limit (a `skipped` record), as a local archive is.
+    let reference = format!("registry:{host}/forms:gzip");
+    let (limited, _) = scan(
+        &t,
+        &[
+            "--insecure-registry",
+            host,
+            "--max-artifact-size",
+            "300",
+            &reference,
+        ],
+        &[],
+    );
+    assert_eq!(limited["results"][0]["verdict"], "skipped", "{limited:#}");
+    assert!(
+        reason(&limited, 0).contains("larger than 300 bytes"),
+        "{limited:#}"
+    );
+}
+
 #[test]
 fn platforms_of_a_multi_arch_index() {
     if !have("docker-registry") || !have("skopeo") {
@@ -1206,7 +1355,7 @@ fn local_engine_through_its_socket_and_its_cli() {
     );
     // podman's CLI itself follows CONTAINER_HOST; without it, it reads the local storage.
     let (cli2, _) = {
-        let out = Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+        let out = Command::new(crate::util::bin())
             .env("XDG_CACHE_HOME", crate::util::own_cache())
             .args([
                 "scan",
@@ -1234,7 +1383,7 @@ fn local_engine_through_its_socket_and_its_cli() {
         "{missing:#}"
     );
     // Neither a socket nor a CLI: a clear error.
-    let out = Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+    let out = Command::new(crate::util::bin())
         .env("XDG_CACHE_HOME", crate::util::own_cache())
         .args([
             "scan",

@@ -489,3 +489,301 @@ fn owners_come_from_the_package_managers_records() {
         .unwrap();
     assert!(findings(jq, "alpine-package").is_empty(), "{jq}");
 }
+
+#[test]
+fn an_images_apk_database_is_package_knowledge() {
+    // An Alpine image (or its tree) records the packages it has in lib/apk/db/installed: real
+    // Alpine packages, so their `so:` provides (and library files) are known, where the
+    // embedded table knows neither name.
+    let dir = temp_dir("lib-installed-db");
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(tree.join("usr/bin")).unwrap();
+    std::fs::create_dir_all(tree.join("lib/apk/db")).unwrap();
+    let app = hello_needing(&dir, "app", &["libexample.so.7", "libother.so.2"]);
+    std::fs::copy(&app, tree.join("usr/bin/app")).unwrap();
+    let stuck = hello_needing(&dir, "stuck", &["libexample.so.7", "libnowhere.so.1"]);
+    std::fs::copy(&stuck, tree.join("usr/bin/stuck")).unwrap();
+    let db = "C:Q1abc=\nP:example-libs\nV:7.1-r0\nA:x86_64\np:so:libexample.so.7=7.1\n\
+              F:usr/lib\nR:libexample.so.7.1.0\n\n\
+              C:Q1def=\nP:other-libs\nV:2.0-r3\nA:x86_64\nF:usr/lib\nR:libother.so.2\n\n";
+    let scan_tree = || {
+        let (doc, _) = scan_json(&[], &[&tree]);
+        let by_name = |n: &str| {
+            doc["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["path"].as_str().unwrap().ends_with(n))
+                .unwrap_or_else(|| panic!("{n}: {doc}"))
+                .clone()
+        };
+        (by_name("/usr/bin/app"), by_name("/usr/bin/stuck"), doc)
+    };
+
+    // Without the database neither name is known: both binaries fail closed.
+    let (app, _, _) = scan_tree();
+    assert_eq!(app["verdict"], "rebuild", "{app}");
+    assert_eq!(findings(&app, "unavailable-library").len(), 2, "{app}");
+
+    std::fs::write(tree.join("lib/apk/db/installed"), db).unwrap();
+    let (app, stuck, doc) = scan_tree();
+    assert_eq!(app["verdict"], "native", "{app}");
+    assert!(findings(&app, "unavailable-library").is_empty(), "{app}");
+    let pkgs: Vec<(&str, &str)> = findings(&app, "needs-package")
+        .iter()
+        .map(|f| {
+            assert_eq!(f["confidence"], "installed-db", "{f}");
+            (
+                f["library"].as_str().unwrap(),
+                f["package"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(pkgs.len(), 2, "a `so:` provide and a library file: {app}");
+    assert!(
+        pkgs.contains(&("libexample.so.7", "example-libs")),
+        "{pkgs:?}"
+    );
+    assert!(pkgs.contains(&("libother.so.2", "other-libs")), "{pkgs:?}");
+    assert_eq!(
+        doc["summary"]["install"],
+        serde_json::json!(["example-libs", "other-libs"])
+    );
+    // A name nothing provides still blocks, and is listed to bundle or rebuild.
+    assert_eq!(stuck["verdict"], "rebuild", "{stuck}");
+    let un = findings(&stuck, "unavailable-library");
+    assert_eq!(un.len(), 1, "{stuck}");
+    assert_eq!(un[0]["library"], "libnowhere.so.1");
+    let bundle = doc["summary"]["bundle_or_rebuild"].as_array().unwrap();
+    assert_eq!(bundle.len(), 1, "{bundle:?}");
+    assert_eq!(bundle[0]["library"], "libnowhere.so.1");
+
+    // The text report's action line names the packages, and only them.
+    let out = muslcheck(["scan", tree.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("To run the rest: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(line, "To run the rest: apk add example-libs other-libs");
+    assert!(
+        text.contains("Bundle or rebuild (no Alpine package provides them): libnowhere.so.1"),
+        "{text}"
+    );
+}
+
+/// An npm tarball as `npm pack` writes it, gzip'd: `members` below `package/`, in that order.
+fn npm_tarball(path: &Path, members: &[(&str, &[u8])]) {
+    let mut b = tar::Builder::new(Vec::new());
+    for (member, data) in members {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o755);
+        b.append_data(&mut h, format!("package/{member}"), *data)
+            .unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &b.into_inner().unwrap()).unwrap();
+    std::fs::write(path, gz.finish().unwrap()).unwrap();
+}
+
+#[test]
+fn one_unit_installs_npm_tarballs_under_node_modules() {
+    // sharp's addon finds libvips through RUNPATH $ORIGIN/../../sharp-libvips-linux-x64/lib:
+    // a path that exists only once both packages are installed under one node_modules. As
+    // packed, both files are in package/lib/, which is not where npm puts them.
+    let dir = temp_dir("lib-npm-install");
+    let src = dir.join("vips.c");
+    std::fs::write(&src, "int vips_init(void) { return 0; }\n").unwrap();
+    let vips = dir.join("libvips-cpp.so.42");
+    run(Command::new("musl-gcc")
+        .args(["-shared", "-fPIC", "-Wl,-soname,libvips-cpp.so.42", "-o"])
+        .arg(&vips)
+        .arg(&src));
+    let addon = hello_needing(&dir, "sharp-linux-x64.node", &["libvips-cpp.so.42"]);
+    run(Command::new("patchelf")
+        .args(["--set-rpath", "$ORIGIN/../../sharp-libvips-linux-x64/lib"])
+        .arg(&addon));
+    let addon = std::fs::read(&addon).unwrap();
+    let vips = std::fs::read(&vips).unwrap();
+    let json = |name: &str| format!(r#"{{"name": "{name}", "version": "1.0.4"}}"#);
+    let sharp_json = json("@img/sharp-linux-x64");
+    let vips_json = json("@img/sharp-libvips-linux-x64");
+    let sharp_tgz = dir.join("img-sharp-linux-x64-0.33.5.tgz");
+    npm_tarball(
+        &sharp_tgz,
+        &[
+            ("package.json", sharp_json.as_bytes()),
+            ("lib/sharp-linux-x64.node", &addon),
+        ],
+    );
+    // package.json after the library: the name is still known before the library's path is.
+    let vips_tgz = dir.join("img-sharp-libvips-linux-x64-1.0.4.tgz");
+    npm_tarball(
+        &vips_tgz,
+        &[
+            ("lib/libvips-cpp.so.42", &vips),
+            ("package.json", vips_json.as_bytes()),
+        ],
+    );
+    let addon_of = |doc: &serde_json::Value| {
+        doc["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"].as_str().unwrap().ends_with(".node"))
+            .unwrap_or_else(|| panic!("{doc}"))
+            .clone()
+    };
+
+    // Alone, the addon's library is nowhere.
+    let (alone, _) = scan_json(&[], &[&sharp_tgz]);
+    let r = addon_of(&alone);
+    assert_eq!(r["verdict"], "rebuild", "{r}");
+    assert_eq!(findings(&r, "unavailable-library").len(), 1, "{r}");
+
+    // Installed together, the RUNPATH reaches it: found on the loader's path, not off it.
+    let (together, _) = scan_json(&["--one-unit"], &[&sharp_tgz, &vips_tgz]);
+    let r = addon_of(&together);
+    assert_eq!(r["verdict"], "native", "{r}");
+    assert!(findings(&r, "unavailable-library").is_empty(), "{r}");
+    assert!(findings(&r, "library-off-path").is_empty(), "{r}");
+    assert!(
+        r["closure"][0]["found"]
+            .as_str()
+            .unwrap()
+            .ends_with("img-sharp-libvips-linux-x64-1.0.4.tgz!/package/lib/libvips-cpp.so.42"),
+        "report paths stay as archived: {r}"
+    );
+    assert_eq!(r["owner"]["name"], "@img/sharp-linux-x64", "{r}");
+
+    // Without a package.json the tarball's name (version dropped) names the directory.
+    let bare = dir.join("bare");
+    std::fs::create_dir_all(&bare).unwrap();
+    let sharp_bare = bare.join("sharp-linux-x64-0.33.5.tgz");
+    npm_tarball(&sharp_bare, &[("lib/sharp-linux-x64.node", &addon)]);
+    let vips_bare = bare.join("sharp-libvips-linux-x64-1.0.4.tgz");
+    npm_tarball(&vips_bare, &[("lib/libvips-cpp.so.42", &vips)]);
+    let (doc, _) = scan_json(&["--one-unit"], &[&sharp_bare, &vips_bare]);
+    let r = addon_of(&doc);
+    assert_eq!(r["verdict"], "native", "{r}");
+    assert!(findings(&r, "library-off-path").is_empty(), "{r}");
+}
+
+#[test]
+fn rpms_own_database_names_the_package() {
+    if !crate::util::tools_present(&["rpm", "rpmbuild"], &[]) {
+        return;
+    }
+    // A tiny package built by rpmbuild, recorded by rpm itself (--justdb) in a tree's
+    // var/lib/rpm/rpmdb.sqlite: the database a Fedora ≥ 33 or RHEL 9 image holds.
+    let dir = temp_dir("lib-rpmdb");
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(tree.join("usr/bin")).unwrap();
+    std::fs::copy(crate::util::sample("hello-musl"), dir.join("hello")).unwrap();
+    std::fs::copy(
+        crate::util::sample("hello-musl"),
+        tree.join("usr/bin/hello"),
+    )
+    .unwrap();
+    std::fs::copy(
+        crate::util::sample("hello-musl"),
+        tree.join("usr/bin/stray"),
+    )
+    .unwrap();
+    let spec = dir.join("hello-tool.spec");
+    std::fs::write(
+        &spec,
+        "Name: hello-tool\nVersion: 1.2\nRelease: 3\nSummary: t\nLicense: MIT\n\
+         BuildArch: x86_64\n%description\nt\n%install\nmkdir -p %{buildroot}/usr/bin\n\
+         cp %{_sourcedir}/hello %{buildroot}/usr/bin/hello\n%files\n/usr/bin/hello\n",
+    )
+    .unwrap();
+    let top = dir.join("rpmbuild");
+    run(Command::new("rpmbuild")
+        .arg("--define")
+        .arg(format!("_topdir {}", top.display()))
+        .arg("--define")
+        .arg(format!("_sourcedir {}", dir.display()))
+        .args([
+            "--define",
+            "__strip /bin/true",
+            "--define",
+            "_build_id_links none",
+            "--define",
+            "debug_package %{nil}",
+            "-bb",
+        ])
+        .arg(&spec));
+    let rpm = top.join("RPMS/x86_64/hello-tool-1.2-3.x86_64.rpm");
+    run(Command::new("rpm")
+        .arg("--root")
+        .arg(&tree)
+        .args([
+            "--dbpath",
+            "/var/lib/rpm",
+            "--define",
+            "_db_backend sqlite",
+            "-i",
+            "--nodeps",
+            "--justdb",
+            "--noscripts",
+        ])
+        .arg(&rpm));
+    let db = tree.join("var/lib/rpm/rpmdb.sqlite");
+    assert!(db.is_file(), "rpm wrote no rpmdb.sqlite");
+    let scan = || {
+        let (doc, _) = scan_json(&[], &[&tree]);
+        let get = |n: &str| {
+            doc["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["path"].as_str().unwrap().ends_with(n))
+                .unwrap_or_else(|| panic!("{n}: {doc}"))
+                .clone()
+        };
+        (get("/usr/bin/hello"), get("/usr/bin/stray"))
+    };
+    let (hello, stray) = scan();
+    assert_eq!(
+        hello["owner"],
+        serde_json::json!({"ecosystem": "rpm", "name": "hello-tool", "version": "1.2-3"}),
+        "{hello}"
+    );
+    assert!(findings(&hello, "owners-unread").is_empty(), "{hello}");
+    assert!(stray["owner"].is_null(), "{stray}");
+
+    // A header blob that is not a header: no panic, the owner is unknown, and the report says why.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("UPDATE Packages SET blob = X'0000FFFF00000010DEADBEEF'", [])
+        .unwrap();
+    drop(conn);
+    let (hello, _) = scan();
+    assert_eq!(hello["verdict"], "native", "{hello}");
+    assert!(hello["owner"].is_null(), "{hello}");
+    let notes = findings(&hello, "owners-unread");
+    assert_eq!(notes.len(), 1, "{hello}");
+    assert!(
+        notes[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 package header(s) could not be read"),
+        "{hello}"
+    );
+
+    // Berkeley DB (rpm < 4.16) is noted as not read, not silently ignored.
+    std::fs::remove_file(&db).unwrap();
+    std::fs::write(tree.join("var/lib/rpm/Packages"), [0u8; 4096]).unwrap();
+    let (hello, _) = scan();
+    assert!(hello["owner"].is_null(), "{hello}");
+    let notes = findings(&hello, "owners-unread");
+    assert_eq!(notes.len(), 1, "{hello}");
+    assert!(
+        notes[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Berkeley DB"),
+        "{hello}"
+    );
+}

@@ -11,7 +11,7 @@ use crate::util::{copy_samples, json_of, sample, temp_dir};
 
 /// Run muslcheck in `dir` with no cache of its own unless `args` names one.
 fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+    Command::new(crate::util::bin())
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -67,14 +67,16 @@ fn a_second_run_answers_from_the_cache_with_the_same_report() {
     assert_eq!(second.status.code(), fresh.status.code());
     assert!(
         stderr(&first)
-            .contains("0 contents not inspected again, 0 files not hashed again, 0 archives"),
+            .contains("0 contents not inspected again, 0 files not hashed again, 0 files not opened again, 0 archives"),
         "{}",
         stderr(&first)
     );
     // Second run: 5 tree files + 1 loose ELF known by inode and times; the tarball too; its
-    // two members' facts come with it.
+    // two members' facts come with it. The text file is known as not ELF: not even opened.
     assert!(
-        stderr(&second).contains("7 files not hashed again, 1 archives not decompressed again"),
+        stderr(&second).contains(
+            "7 files not hashed again, 1 files not opened again, 1 archives not decompressed again"
+        ),
         "{}",
         stderr(&second)
     );
@@ -131,7 +133,7 @@ fn two_scans_at_once_neither_corrupt_nor_lose_the_cache() {
     for round in 0..2 {
         // Both start together on an empty cache (round 0: both create it), then on a full one.
         let spawn = |sub: &str| {
-            Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+            Command::new(crate::util::bin())
                 .args([
                     "scan",
                     "--format",
@@ -297,4 +299,99 @@ fn merge_refuses_shards_that_do_not_make_one_run() {
     let forged = text.replacen("\"symbol_db\":\"", "\"symbol_db\":\"0", 1);
     std::fs::write(dir.join("forged.jsonl"), forged).unwrap();
     refused(&[&files[0], "forged.jsonl"], "symbol database");
+}
+
+/// `--apkindex` (#13): a merge keeps the description of the package index the shards were
+/// judged with, as one run states it, and refuses shards made with another index.
+#[test]
+fn a_merge_keeps_the_package_index_and_refuses_another() {
+    let dir = temp_dir("scale-merge-apkindex");
+    let names = inputs(&dir);
+    let index = |file: &str, zlib: &str| {
+        let text = format!(
+            "C:Q1abc=\nP:zlib\nV:{zlib}\nA:x86_64\np:so:libz.so.1=1\n\nC:Q1abd=\nP:musl\nV:1.2.5-r0\nA:x86_64\n\n"
+        );
+        std::fs::write(dir.join(file), text).unwrap();
+    };
+    index("APKINDEX.one", "1.3.1-r0");
+    index("APKINDEX.two", "1.3.1-r1");
+    let mut one = vec!["scan", "--format", "json", "--apkindex", "APKINDEX.one"];
+    one.extend(names.iter().map(String::as_str));
+    let single = json_of(&run(&dir, &one));
+    let described = &single["target"]["apkindex"];
+    assert_eq!(described["packages"], 2, "{described}");
+    let files = shards(&dir, 2, &["--apkindex", "APKINDEX.one"], &names);
+    let mut m = vec!["merge", "--format", "json"];
+    m.extend(files.iter().map(String::as_str));
+    let merged = json_of(&run(&dir, &m));
+    assert_eq!(&merged["target"]["apkindex"], described);
+    assert_eq!(merged, single);
+    // One shard judged with another index: refused, naming what differs.
+    let other = shards(&dir, 2, &["--apkindex", "APKINDEX.two"], &names);
+    std::fs::rename(dir.join(&other[1]), dir.join("other-index-1.jsonl")).unwrap();
+    let files = shards(&dir, 2, &["--apkindex", "APKINDEX.one"], &names);
+    let out = run(
+        &dir,
+        &[
+            "merge",
+            "--format",
+            "json",
+            &files[0],
+            "other-index-1.jsonl",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("package index"), "{}", stderr(&out));
+}
+
+/// A file of a tree known from an earlier run as "not ELF" is not opened again while its
+/// device, inode, size, mtime and ctime stay the same; once any of them changes it is read
+/// again, and the report is a fresh run's.
+#[test]
+fn a_file_known_as_not_elf_is_read_again_once_it_changes() {
+    let dir = temp_dir("scale-cache-other");
+    copy_samples(&dir, "tree/bin", &["hello-musl"]);
+    let text = dir.join("tree/bin/tool");
+    std::fs::write(&text, b"#!/bin/sh\necho placeholder\n").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let cached = [
+        "scan",
+        "--format",
+        "json",
+        "--verbose",
+        "--cache",
+        "c",
+        "tree",
+    ];
+    let fresh = ["scan", "--format", "json", "--no-cache", "tree"];
+    let first = run(&dir, &cached);
+    assert!(
+        stderr(&first).contains("0 files not opened again"),
+        "{}",
+        stderr(&first)
+    );
+    let second = run(&dir, &cached);
+    assert!(
+        stderr(&second).contains("1 files not opened again"),
+        "{}",
+        stderr(&second)
+    );
+    assert_eq!(json_of(&second), json_of(&run(&dir, &fresh)));
+    // The script is replaced by a binary (same inode, new size and times): judged, not skipped.
+    std::fs::write(&text, std::fs::read(sample("hello-glibc")).unwrap()).unwrap();
+    let third = run(&dir, &cached);
+    assert!(
+        stderr(&third).contains("0 files not opened again"),
+        "{}",
+        stderr(&third)
+    );
+    let report = json_of(&third);
+    assert_eq!(report, json_of(&run(&dir, &fresh)));
+    let paths: Vec<&str> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert!(paths.contains(&"tree/bin/tool"), "{paths:?}");
 }

@@ -15,10 +15,20 @@ pub fn sample(name: &str) -> PathBuf {
     root().join("samples/bin").join(name)
 }
 
-/// The built `muslcheck`, to be run from the repository root without colours: the start of
-/// every run of the binary in the tests.
+/// The `muslcheck` binary the tests run: the one Cargo built, or the one `MUSLCHECK_BIN` names.
+///
+/// The override is for tests only: it runs this suite against another build (an older commit's,
+/// to show that a test fails without the fix it covers — docs/testing.md).
+pub fn bin() -> PathBuf {
+    std::env::var_os("MUSLCHECK_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_muslcheck")))
+}
+
+/// The built `muslcheck` ([`bin`]), to be run from the repository root without colours: the
+/// start of every run of the binary in the tests.
 pub fn command() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_muslcheck"));
+    let mut c = Command::new(bin());
     c.current_dir(root())
         .env("NO_COLOR", "1")
         .env("XDG_CACHE_HOME", own_cache());

@@ -739,7 +739,7 @@ fn the_host_can_be_named_through_the_environment() {
     // MUSLCHECK_LOADER, MUSLCHECK_GCOMPAT_PRELOAD and MUSLCHECK_GCOMPAT_LOADER do what the
     // flags do (for CI jobs that set them once).
     let Some(f) = fixtures() else { return };
-    let out = Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+    let out = Command::new(crate::util::bin())
         .env("XDG_CACHE_HOME", crate::util::own_cache())
         .args(["verify", "--format", "json", &f.path("glibc-version")])
         .env("MUSLCHECK_LOADER", LDSO)
@@ -757,7 +757,7 @@ fn the_host_can_be_named_through_the_environment() {
     assert_eq!(r["verdict"], "gcompat");
     assert_eq!(r["verify"]["agreement"], "agree", "{r}");
     // And `--gcompat-preload none` turns gcompat off again.
-    let out = Command::new(env!("CARGO_BIN_EXE_muslcheck"))
+    let out = Command::new(crate::util::bin())
         .env("XDG_CACHE_HOME", crate::util::own_cache())
         .args(["verify", "--format", "json", "--gcompat-preload", "none"])
         .arg(f.path("glibc-version"))

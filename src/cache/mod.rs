@@ -7,9 +7,12 @@
 //! - `archives`: SHA-256 of an archive file (and how it was expanded) → its members in order
 //!   ([`Member`]): a known archive is answered without decompressing it.
 //! - `files`: (device, inode) with size, mtime and ctime → SHA-256, as git's index does, so an
-//!   unchanged file is not hashed again. An entry is only written when the file's timestamps are
-//!   clearly older than the moment it was hashed ("racy git"): a file changed again within the
-//!   same timestamp tick would otherwise keep its old digest.
+//!   unchanged file is not hashed again; or → "other" (no digest) for a file of a tree sniffed as
+//!   neither ELF nor an archive, so that an unchanged one is not even opened again. An entry is
+//!   only written when the file's timestamps are clearly older than the moment it was read
+//!   ("racy git"): a file changed again within the same timestamp tick would otherwise keep its
+//!   old answer. The table is loaded whole, once, at the first lookup of a run (one query
+//!   instead of one per file); its `used` times are renewed at most once a day.
 //!
 //! Every key carries [`version`] (muslcheck, cache format, symbol-db fingerprint): another
 //! version's entries are never read and age out. Every value carries a checksum of key and
@@ -22,6 +25,7 @@
 
 mod store;
 
+use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,6 +47,11 @@ pub const FILE_NAME: &str = "muslcheck-cache.sqlite3";
 
 /// Default size bound (`--cache-max-size`).
 pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
+
+/// An entry's last use is written again only when it is older than this (a warm run over a tree
+/// would otherwise rewrite a row per file it looked at): eviction is least-recently-used to the
+/// day.
+const TOUCH_AFTER_S: i64 = 86_400;
 
 /// Entries whose timestamps are this close to the moment of hashing are not remembered (coarse
 /// filesystem timestamps: FAT has 2-second mtimes, ext3 1 second).
@@ -163,6 +172,8 @@ pub struct Stats {
     pub digest_hits: AtomicU64,
     /// Archives answered from the cache (not decompressed).
     pub archive_hits: AtomicU64,
+    /// Files of trees known as neither ELF nor an archive (not opened).
+    pub other_hits: AtomicU64,
 }
 
 /// An open cache, shared by the threads of one run.
@@ -172,6 +183,10 @@ pub struct Cache {
     pending: Mutex<store::Pending>,
     max_bytes: u64,
     warnings: Mutex<Vec<String>>,
+    /// Last-use times older than this are renewed ([`TOUCH_AFTER_S`]; tests renew every use).
+    touch_after_s: i64,
+    /// The `files` table, loaded at the first lookup of this run, plus what the run added.
+    files: Mutex<Option<HashMap<(u64, u64), store::FileRow>>>,
     /// What the cache saved this run.
     pub stats: Stats,
 }
@@ -200,7 +215,7 @@ impl Stat {
 }
 
 /// Nanoseconds since the epoch (0 if the clock is before it).
-fn now_ns() -> i128 {
+pub fn now_ns() -> i128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i128)
@@ -231,6 +246,8 @@ impl Cache {
             pending: Mutex::default(),
             max_bytes,
             warnings: Mutex::default(),
+            touch_after_s: TOUCH_AFTER_S,
+            files: Mutex::default(),
             stats: Stats::default(),
         })
     }
@@ -262,19 +279,63 @@ impl Cache {
         }
     }
 
-    /// The SHA-256 of the file at `path` with metadata `meta`, if it is known and unchanged.
-    pub fn digest(&self, stat: &Stat) -> Option<[u8; 32]> {
-        let row = self.with(|s| s.file(stat.dev, stat.ino))??;
-        let fresh = row.size == stat.size
-            && row.mtime_ns == stat.mtime_ns
-            && row.ctime_ns == stat.ctime_ns
-            && row.check == store::file_check(stat, &row.sha256);
-        if !fresh {
-            return None;
+    /// What the `files` table knows of an unchanged file: `Some(Some(digest))`, `Some(None)`
+    /// for a file sniffed as "other", `None` when it is unknown or changed.
+    fn seen(&self, stat: &Stat) -> Option<Option<[u8; 32]>> {
+        let (sha256, used) = self.with_files(|files| {
+            let row = files.get(&(stat.dev, stat.ino))?;
+            let fresh = row.size == stat.size
+                && row.mtime_ns == stat.mtime_ns
+                && row.ctime_ns == stat.ctime_ns
+                && row.check == store::file_check(stat, row.sha256.as_ref());
+            fresh.then_some((row.sha256, row.used))
+        })??;
+        if now_s().saturating_sub(used) > self.touch_after_s {
+            self.pending(|p| p.touch_file(stat.dev, stat.ino));
         }
+        Some(sha256)
+    }
+
+    /// Run `f` on the `files` table (loaded by the first call, in one query).
+    fn with_files<T>(
+        &self,
+        f: impl FnOnce(&mut HashMap<(u64, u64), store::FileRow>) -> T,
+    ) -> Option<T> {
+        let mut guard = self.files.lock().ok()?;
+        if guard.is_none() {
+            *guard = Some(self.with(store::Store::files).unwrap_or_default());
+        }
+        guard.as_mut().map(f)
+    }
+
+    /// Remember what the `files` table is to say about a file with identity `stat`.
+    fn remember_row(&self, stat: &Stat, sha256: Option<[u8; 32]>) {
+        let check = store::file_check(stat, sha256.as_ref());
+        self.pending(|p| p.file(*stat, sha256, check));
+        if sha256.is_none() {
+            return; // asked once per run: not worth the memory
+        }
+        let row = store::FileRow {
+            size: stat.size,
+            mtime_ns: stat.mtime_ns,
+            ctime_ns: stat.ctime_ns,
+            sha256,
+            check,
+            used: now_s(),
+        };
+        self.with_files(|files| files.insert((stat.dev, stat.ino), row));
+    }
+
+    /// The SHA-256 of a file with identity `stat`, if it is known and unchanged.
+    pub fn digest(&self, stat: &Stat) -> Option<[u8; 32]> {
+        let sha = self.seen(stat)??;
         self.stats.digest_hits.fetch_add(1, Ordering::Relaxed);
-        self.pending(|p| p.touch_file(stat.dev, stat.ino));
-        Some(row.sha256)
+        Some(sha)
+    }
+
+    /// [`Cache::digest`] of the file whose metadata is `meta`.
+    pub fn known_digest(&self, meta: &std::fs::Metadata) -> Option<[u8; 32]> {
+        self.digest(&Stat::of(meta))
     }
 
     /// Remember the digest of a file whose metadata was `stat` before it was hashed at
@@ -283,34 +344,45 @@ impl Cache {
         if stat.mtime_ns.max(stat.ctime_ns) + RACY_NS > hashed_at_ns {
             return;
         }
-        let check = store::file_check(stat, &sha256);
-        self.pending(|p| p.file(*stat, sha256, check));
+        self.remember_row(stat, Some(sha256));
+    }
+
+    /// [`Cache::remember_digest`] for a file whose metadata was `meta` before `len` bytes of it
+    /// were hashed (a file whose length changed meanwhile is not remembered).
+    pub fn remember_file(
+        &self,
+        meta: &std::fs::Metadata,
+        sha256: [u8; 32],
+        len: u64,
+        hashed_at_ns: i128,
+    ) {
+        if len == meta.len() {
+            self.remember_digest(&Stat::of(meta), sha256, hashed_at_ns);
+        }
     }
 
     /// SHA-256 and length of the file at `path` (at most `max` bytes): from the `files` table
     /// when the file is unchanged, else hashed and remembered.
     pub fn hash_file(&self, path: &Path, max: u64) -> std::io::Result<([u8; 32], u64)> {
-        let stat = Stat::of(&std::fs::metadata(path)?);
-        if stat.size <= max {
-            if let Some(sha) = self.digest(&stat) {
-                return Ok((sha, stat.size));
+        let meta = std::fs::metadata(path)?;
+        if meta.len() <= max {
+            if let Some(sha) = self.known_digest(&meta) {
+                return Ok((sha, meta.len()));
             }
         }
         let started = now_ns();
         let (sha, len) = crate::input::sha256_file(path, max)?;
-        if len == stat.size {
-            self.remember_digest(&stat, sha, started);
-        }
+        self.remember_file(&meta, sha, len, started);
         Ok((sha, len))
     }
 
     /// The cached inspection of a content.
     pub fn facts(&self, sha256: &[u8; 32]) -> Option<Inspected> {
         let key = keyed(&[b"facts", sha256]);
-        let blob = self.with(|s| s.get(store::Table::Facts, &key))??;
+        let (blob, used) = self.with(|s| s.get(store::Table::Facts, &key))??;
         let v: Inspected = store::open_value(&key, &blob)?;
         self.stats.facts_hits.fetch_add(1, Ordering::Relaxed);
-        self.pending(|p| p.touch(store::Table::Facts, key));
+        self.touch(store::Table::Facts, key, used);
         Some(v)
     }
 
@@ -336,19 +408,19 @@ impl Cache {
     /// The remembered members of an archive, only if the facts of every ELF member are still
     /// there too (returned alongside, in member order).
     pub fn archive(&self, key: &[u8; 32]) -> Option<(Vec<Member>, Vec<Inspected>)> {
-        let blob = self.with(|s| s.get(store::Table::Archives, key))??;
+        let (blob, used) = self.with(|s| s.get(store::Table::Archives, key))??;
         let members: Vec<Member> = store::open_value(key, &blob)?;
         let mut facts = Vec::new();
         for m in &members {
             if let Member::Elf { sha256, .. } = m {
                 let k = keyed(&[b"facts", sha256]);
-                let b = self.with(|s| s.get(store::Table::Facts, &k))??;
+                let (b, used) = self.with(|s| s.get(store::Table::Facts, &k))??;
                 facts.push(store::open_value(&k, &b)?);
-                self.pending(|p| p.touch(store::Table::Facts, k));
+                self.touch(store::Table::Facts, k, used);
             }
         }
         self.stats.archive_hits.fetch_add(1, Ordering::Relaxed);
-        self.pending(|p| p.touch(store::Table::Archives, *key));
+        self.touch(store::Table::Archives, *key, used);
         Some((members, facts))
     }
 
@@ -356,6 +428,13 @@ impl Cache {
     pub fn store_archive(&self, key: &[u8; 32], members: &[Member]) {
         if let Some(blob) = store::seal_value(key, &members) {
             self.pending(|p| p.put(store::Table::Archives, *key, blob));
+        }
+    }
+
+    /// Renew an entry's last use, at most once a day (see [`TOUCH_AFTER_S`]).
+    fn touch(&self, t: store::Table, key: [u8; 32], used: i64) {
+        if now_s().saturating_sub(used) > self.touch_after_s {
+            self.pending(|p| p.touch(t, key));
         }
     }
 
@@ -389,6 +468,25 @@ impl Cache {
         self.flush();
         let max = self.max_bytes;
         self.with(|s| s.evict(max));
+    }
+}
+
+/// The results cache answers the walk: a file sniffed as "other" and unchanged is not opened.
+impl crate::input::Known for Cache {
+    fn is_other(&self, meta: &std::fs::Metadata) -> bool {
+        let other = self.seen(&Stat::of(meta)) == Some(None);
+        if other {
+            self.stats.other_hits.fetch_add(1, Ordering::Relaxed);
+        }
+        other
+    }
+
+    fn remember_other(&self, meta: &std::fs::Metadata, read_at_ns: i128) {
+        let stat = Stat::of(meta);
+        if stat.mtime_ns.max(stat.ctime_ns) + RACY_NS > read_at_ns {
+            return;
+        }
+        self.remember_row(&stat, None);
     }
 }
 

@@ -1,6 +1,7 @@
 //! The SQLite side of the cache: schema, validation of an existing file, batched writes,
 //! eviction by last use.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -48,19 +49,23 @@ impl Table {
 }
 
 /// A `files` row.
+#[derive(Debug)]
 pub(super) struct FileRow {
     pub size: u64,
     pub mtime_ns: i128,
     pub ctime_ns: i128,
-    pub sha256: [u8; 32],
+    /// None: sniffed as neither ELF nor an archive (stored as an empty blob).
+    pub sha256: Option<[u8; 32]>,
     pub check: [u8; 8],
+    /// Last use, seconds since the epoch.
+    pub used: i64,
 }
 
 /// Writes waiting for the next transaction.
 #[derive(Debug, Default)]
 pub(super) struct Pending {
     puts: Vec<(Table, [u8; 32], Vec<u8>)>,
-    files: Vec<(Stat, [u8; 32], [u8; 8])>,
+    files: Vec<(Stat, Option<[u8; 32]>, [u8; 8])>,
     touches: Vec<(Table, [u8; 32])>,
     file_touches: Vec<(u64, u64)>,
     bytes: usize,
@@ -71,7 +76,7 @@ impl Pending {
         self.bytes += blob.len() + 32;
         self.puts.push((t, key, blob));
     }
-    pub fn file(&mut self, stat: Stat, sha256: [u8; 32], check: [u8; 8]) {
+    pub fn file(&mut self, stat: Stat, sha256: Option<[u8; 32]>, check: [u8; 8]) {
         self.bytes += 96;
         self.files.push((stat, sha256, check));
     }
@@ -101,15 +106,23 @@ pub(super) struct Store {
     pub path: PathBuf,
 }
 
-/// The checksum of a `files` row: a damaged row is a miss, never a wrong digest.
-pub(super) fn file_check(s: &Stat, sha256: &[u8; 32]) -> [u8; 8] {
+/// The checksum of a `files` row: a damaged row is a miss, never a wrong digest. A row without a
+/// digest ("other": neither ELF nor an archive) is a judgement of this muslcheck's content
+/// detection, so its checksum covers the version too: another version sniffs the file again.
+pub(super) fn file_check(s: &Stat, sha256: Option<&[u8; 32]>) -> [u8; 8] {
     let mut h = Sha256::new();
     for n in [s.dev, s.ino, s.size] {
         h.update(n.to_le_bytes());
     }
     h.update(s.mtime_ns.to_le_bytes());
     h.update(s.ctime_ns.to_le_bytes());
-    h.update(sha256);
+    match sha256 {
+        Some(sha) => h.update(sha),
+        None => {
+            h.update(b"other ");
+            h.update(super::version().as_bytes());
+        }
+    }
     first8(h.finalize().into())
 }
 
@@ -145,8 +158,33 @@ pub(super) fn open_value<T: DeserializeOwned>(key: &[u8; 32], blob: &[u8]) -> Op
     if check != value_check(key, packed) {
         return None;
     }
-    let json = zstd::stream::decode_all(packed).ok()?;
+    let json = decompress(packed)?;
     serde_json::from_slice(&json).ok()
+}
+
+/// Largest value inflated (facts of the largest libraries are a few MiB of JSON).
+const MAX_VALUE_BYTES: u64 = 256 << 20;
+
+thread_local! {
+    /// One zstd context per thread, reused for every value (creating one per value showed in
+    /// warm runs' profiles).
+    static DCTX: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Inflate one stored value; its frame states its size (values are written by `seal_value`).
+fn decompress(packed: &[u8]) -> Option<Vec<u8>> {
+    let size = zstd::zstd_safe::get_frame_content_size(packed).ok()??;
+    if size > MAX_VALUE_BYTES {
+        return None;
+    }
+    DCTX.with(|cell| {
+        let mut slot = cell.try_borrow_mut().ok()?;
+        if slot.is_none() {
+            *slot = zstd::bulk::Decompressor::new().ok();
+        }
+        slot.as_mut()?.decompress(packed, size as usize).ok()
+    })
 }
 
 fn i64_of(n: i128) -> Option<i64> {
@@ -231,42 +269,51 @@ impl Store {
         })
     }
 
-    pub fn get(&mut self, t: Table, key: &[u8; 32]) -> rusqlite::Result<Option<Vec<u8>>> {
+    /// An entry's value and last use.
+    pub fn get(&mut self, t: Table, key: &[u8; 32]) -> rusqlite::Result<Option<(Vec<u8>, i64)>> {
         let sql = match t {
-            Table::Facts => "SELECT data FROM facts WHERE key = ?1",
-            Table::Archives => "SELECT data FROM archives WHERE key = ?1",
+            Table::Facts => "SELECT data, used FROM facts WHERE key = ?1",
+            Table::Archives => "SELECT data, used FROM archives WHERE key = ?1",
         };
         self.conn
             .prepare_cached(sql)?
-            .query_row(params![key.as_slice()], |r| r.get(0))
+            .query_row(params![key.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
     }
 
-    pub fn file(&mut self, dev: u64, ino: u64) -> rusqlite::Result<Option<FileRow>> {
-        let row = self
-            .conn
-            .prepare_cached(
-                "SELECT size, mtime_ns, ctime_ns, sha256, chk FROM files WHERE dev = ?1 AND ino = ?2",
-            )?
-            .query_row(params![dev as i64, ino as i64], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Vec<u8>>(3)?,
-                    r.get::<_, Vec<u8>>(4)?,
-                ))
-            })
-            .optional()?;
-        Ok(row.and_then(|(size, m, c, sha, chk)| {
-            Some(FileRow {
-                size: size as u64,
-                mtime_ns: i128::from(m),
-                ctime_ns: i128::from(c),
-                sha256: sha_of(sha)?,
-                check: chk.try_into().ok()?,
-            })
-        }))
+    /// The whole `files` table, by (device, inode); rows that do not parse are left out.
+    pub fn files(&mut self) -> rusqlite::Result<HashMap<(u64, u64), FileRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT dev, ino, size, mtime_ns, ctime_ns, sha256, chk, used FROM files",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = HashMap::new();
+        while let Some(r) = rows.next()? {
+            let sha: Vec<u8> = r.get(5)?;
+            let sha256 = match sha.len() {
+                0 => None,
+                _ => match sha_of(sha) {
+                    Some(s) => Some(s),
+                    None => continue,
+                },
+            };
+            let Ok(check) = r.get::<_, Vec<u8>>(6)?.try_into() else {
+                continue;
+            };
+            let row = FileRow {
+                size: r.get::<_, i64>(2)? as u64,
+                mtime_ns: i128::from(r.get::<_, i64>(3)?),
+                ctime_ns: i128::from(r.get::<_, i64>(4)?),
+                sha256,
+                check,
+                used: r.get(7)?,
+            };
+            out.insert(
+                (r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64),
+                row,
+            );
+        }
+        Ok(out)
     }
 
     /// Apply a batch in one transaction (`BEGIN IMMEDIATE`: take the write lock up front, so two
@@ -297,7 +344,7 @@ impl Store {
                 s.size as i64,
                 m,
                 c,
-                sha.as_slice(),
+                sha.as_ref().map_or(&[][..], |s| s.as_slice()),
                 chk.as_slice(),
                 used
             ])?;

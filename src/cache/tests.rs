@@ -124,7 +124,9 @@ fn digests_of_files_changed_just_now_are_not_remembered() {
 fn eviction_keeps_the_cache_under_its_bound_and_drops_the_oldest() {
     let d = dir("evict");
     let facts = Ok(sample_facts().unwrap());
-    let c = Cache::open(&d, 16 << 10).unwrap();
+    let mut c = Cache::open(&d, 16 << 10).unwrap();
+    // Every use renews the last-use time here (runs renew it at most once a day).
+    c.touch_after_s = -1;
     for i in 0..40u8 {
         c.store_facts(&[i; 32], &facts);
         // Separate transactions, so `used` orders them (one second apart is not needed: the
@@ -142,4 +144,87 @@ fn eviction_keeps_the_cache_under_its_bound_and_drops_the_oldest() {
     let c = Cache::open(&d, 16 << 10).unwrap();
     // The recently used entries survived.
     assert!(c.facts(&[39; 32]).is_some());
+}
+
+/// The walk's question (#13): a file remembered as "other" stays so only while its device,
+/// inode, size, mtime and ctime are unchanged; one changed just before it was read is not
+/// remembered at all.
+#[test]
+fn a_file_known_as_other_is_asked_again_once_it_changes() {
+    use crate::input::Known;
+    let d = dir("other");
+    let f = d.join("file");
+    std::fs::write(&f, b"plain text").unwrap();
+    let c = Cache::open(&d.join("c"), DEFAULT_MAX_BYTES).unwrap();
+    let meta = std::fs::metadata(&f).unwrap();
+    c.remember_other(&meta, now_ns());
+    assert!(
+        !c.is_other(&meta),
+        "changed within the racy window: not remembered"
+    );
+    c.remember_other(&meta, now_ns() + 10 * RACY_NS);
+    c.flush();
+    // Another process (a fresh cache object) sees it.
+    let c = Cache::open(&d.join("c"), DEFAULT_MAX_BYTES).unwrap();
+    assert!(c.is_other(&meta));
+    assert!(
+        c.digest(&Stat::of(&meta)).is_none(),
+        "no digest for an 'other' file"
+    );
+    let stat = Stat::of(&meta);
+    for changed in [
+        Stat {
+            size: stat.size + 1,
+            ..stat
+        },
+        Stat {
+            mtime_ns: stat.mtime_ns + 1,
+            ..stat
+        },
+        Stat {
+            ctime_ns: stat.ctime_ns + 1,
+            ..stat
+        },
+        Stat {
+            ino: stat.ino + 1,
+            ..stat
+        },
+    ] {
+        assert_eq!(c.seen(&changed), None, "{changed:?}");
+    }
+    // A rewrite of the file itself (new size and times).
+    std::fs::write(&f, b"plain text, longer now").unwrap();
+    assert!(!c.is_other(&std::fs::metadata(&f).unwrap()));
+}
+
+/// A run renews an entry's last use at most once a day: a warm run over a tree does not
+/// rewrite a row per file it looked at.
+#[test]
+fn last_use_is_renewed_at_most_once_a_day() {
+    let d = dir("touch");
+    let key = [5u8; 32];
+    {
+        let c = Cache::open(&d, DEFAULT_MAX_BYTES).unwrap();
+        c.store_facts(&key, &Ok(sample_facts().unwrap()));
+        c.finish();
+    }
+    let used = |age: i64| {
+        let conn = rusqlite::Connection::open(d.join(FILE_NAME)).unwrap();
+        if age > 0 {
+            conn.execute("UPDATE facts SET used = used - ?1", [age])
+                .unwrap();
+        }
+        conn.query_row("SELECT used FROM facts", [], |r| r.get::<_, i64>(0))
+            .unwrap()
+    };
+    let fresh = used(0);
+    let c = Cache::open(&d, DEFAULT_MAX_BYTES).unwrap();
+    assert!(c.facts(&key).is_some());
+    c.finish();
+    assert_eq!(used(0), fresh, "used today: not written again");
+    let old = used(2 * TOUCH_AFTER_S);
+    let c = Cache::open(&d, DEFAULT_MAX_BYTES).unwrap();
+    assert!(c.facts(&key).is_some());
+    c.finish();
+    assert!(used(0) > old, "used two days ago: renewed");
 }

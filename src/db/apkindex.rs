@@ -8,8 +8,10 @@
 //! - `p:` what the package provides, space separated, each `name` or `name=version`; shared
 //!   libraries appear as `so:libz.so.1=1.3.1`
 //!
-//! apk's installed database (`lib/apk/db/installed`) uses the same paragraphs (plus `F:`/`R:`
-//! file lines), so both parse here. Reading the files (and ungzipping `APKINDEX.tar.gz`) is the
+//! apk's installed database (`lib/apk/db/installed`) uses the same paragraphs (plus `F:`
+//! directory and `R:` file lines), so both parse here. A library file a package installs in
+//! the loader's default path (`lib/`, `usr/lib/`, `usr/local/lib/`) is provided by it too, even
+//! when its `p:` line has no `so:` name for it (packages built without apk's soname tracing). Reading the files (and ungzipping `APKINDEX.tar.gz`) is the
 //! input stage's job; this module only sees text. Pure, no I/O.
 
 use std::collections::HashMap;
@@ -43,11 +45,15 @@ impl ApkIndex {
             let mut name = None;
             let mut version = "";
             let mut provides: Vec<&str> = Vec::new();
+            let mut dir = "";
+            let mut files: Vec<&str> = Vec::new();
             for line in para.lines() {
                 match line.split_once(':') {
                     Some(("P", v)) => name = Some(v.trim()),
                     Some(("V", v)) => version = v.trim(),
                     Some(("p", v)) => provides.extend(v.split_whitespace()),
+                    Some(("F", v)) => dir = v.trim().trim_matches('/'),
+                    Some(("R", v)) if is_library_dir(dir) && v.contains(".so") => files.push(v),
                     _ => {}
                 }
             }
@@ -58,22 +64,34 @@ impl ApkIndex {
             self.packages
                 .entry(name.to_string())
                 .or_insert_with(|| version.to_string());
-            for p in provides {
-                let p = p.split('=').next().unwrap_or(p);
-                if let Some(so) = p.strip_prefix("so:") {
-                    self.sonames
-                        .entry(so.to_string())
-                        .or_insert_with(|| IndexedPackage {
-                            name: name.to_string(),
-                            version: version.to_string(),
-                        });
-                }
+            let sonames = provides
+                .iter()
+                .filter_map(|p| p.split('=').next().unwrap_or(p).strip_prefix("so:"))
+                .chain(files.iter().map(|f| f.trim()));
+            for so in sonames {
+                self.sonames
+                    .entry(so.to_string())
+                    .or_insert_with(|| IndexedPackage {
+                        name: name.to_string(),
+                        version: version.to_string(),
+                    });
             }
         }
         if count > 0 {
             self.sources.push(source.to_string());
         }
         count
+    }
+
+    /// Add what another set of indexes knows, after what this one knows (first wins).
+    pub fn merge(&mut self, other: ApkIndex) {
+        for (k, v) in other.sonames {
+            self.sonames.entry(k).or_insert(v);
+        }
+        for (k, v) in other.packages {
+            self.packages.entry(k).or_insert(v);
+        }
+        self.sources.extend(other.sources);
     }
 
     /// The package providing `soname`, if any index lists one.
@@ -95,6 +113,12 @@ impl ApkIndex {
     pub fn is_empty(&self) -> bool {
         self.packages.is_empty()
     }
+}
+
+/// musl's default library path (ldso/dynlink.c `sys_path`: /lib:/usr/local/lib:/usr/lib), as
+/// an installed db's `F:` line writes it (no leading '/').
+fn is_library_dir(dir: &str) -> bool {
+    matches!(dir, "lib" | "usr/lib" | "usr/local/lib")
 }
 
 #[cfg(test)]
@@ -121,5 +145,20 @@ mod tests {
         assert_eq!(idx.package("zlib-ng"), Some("2"));
         assert_eq!(idx.sources, vec!["main", "other"]);
         assert_eq!(idx.len(), 3);
+    }
+
+    #[test]
+    fn installed_db_files_in_the_library_path_are_provided() {
+        let mut idx = ApkIndex::default();
+        let installed = "P:libfoo\nV:2-r1\nF:usr/lib\nR:libfoo.so.2\nR:libfoo.so.2.0.1\n\
+                         F:usr/lib/foo/plugins\nR:libplug.so\nF:usr/share/doc\nR:libdoc.so.txt\n\n\
+                         P:libbar\nV:1\np:so:libbar.so.1=1\nF:lib\nR:libbar.so.1\nR:libfoo.so.2\n";
+        assert_eq!(idx.add("installed", installed), 2);
+        let who = |so: &str| idx.provider(so).map(|p| p.name.as_str());
+        assert_eq!(who("libfoo.so.2"), Some("libfoo"), "the first package wins");
+        assert_eq!(who("libfoo.so.2.0.1"), Some("libfoo"));
+        assert_eq!(who("libbar.so.1"), Some("libbar"));
+        assert_eq!(who("libplug.so"), None, "not on the loader's path");
+        assert_eq!(who("libdoc.so.txt"), None);
     }
 }

@@ -12,7 +12,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::scheme::Engine;
 use super::{Item, Options, Units, image, problem};
@@ -56,7 +56,7 @@ pub(crate) fn visit(
         Ok(d) => d,
         Err(e) => return problem(sink, name, name, format!("{}: {e}", engine.name())),
     };
-    if !image::visit_image_bytes(Rc::from(data), name, Some(reference), opts, units, sink) {
+    if !image::visit_image_bytes(Arc::from(data), name, Some(reference), opts, units, sink) {
         let e = format!(
             "{}: the export of {reference} is not an image tarball",
             engine.name()

@@ -3,22 +3,25 @@
 //! honoured (`.wh.NAME` deletes, `.wh..wh..opq` makes a directory opaque), giving one tree —
 //! one unit — per image; only files that survive in the final tree are reported.
 //!
-//! Two passes over each layer: the first builds the final tree from headers (and the first bytes
-//! of each file), the second reads only the surviving ELF files and archives. Compressed
-//! `docker save | gzip` tarballs are read as plain archives (their layers become nested units).
+//! Layers are read in parallel (at most one per worker of the pool, largest first), each into a
+//! list of what it does in tar order (puts, whiteouts) plus the bytes of the files worth a second
+//! look; the lists are then applied in layer order, so whiteouts act exactly as when the layers
+//! are read one after another. A layer whose surviving ELF files and archives were not all kept
+//! from that first read is read a second time. Compressed `docker save | gzip` tarballs are read
+//! as plain archives (their layers become nested units).
 
-use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use super::archive::{Ctx, member};
+use super::archive::{Ctx, member, member_bytes};
 use super::detect::{HEAD, Kind, detect};
-use super::limits::{Counted, TarHeaderCount, TarHeaders, is_limit};
+use super::limits::{Counted, Limits, TarHeaderCount, TarHeaders, is_limit};
 use super::origin::{ImageOrigin, LayerOrigin};
 use super::platform::Platform;
 use super::{Item, Options, Units, join_link, normalize};
@@ -49,7 +52,7 @@ enum Blobs<'a> {
         index: HashMap<String, (u64, u64)>,
     },
     /// A registry: manifests and blobs fetched by digest, verified, held in memory.
-    Remote(Box<dyn Remote + 'a>),
+    Remote(Box<dyn Remote + Sync + 'a>),
 }
 
 /// A source of manifests and blobs addressed by digest (a registry).
@@ -59,10 +62,26 @@ pub(crate) trait Remote {
     /// A manifest or index by digest.
     fn manifest(&self, digest: &str) -> io::Result<Value>;
     /// A blob (config, layer) by digest, verified against it.
-    fn blob(&self, digest: &str) -> io::Result<std::sync::Arc<[u8]>>;
-    /// Fetch and verify these blobs before anything is judged: a blob that does not match its
-    /// digest must give an error record, never a verdict about part of an image.
-    fn prefetch(&self, digests: &[String]) -> io::Result<()>;
+    fn blob(&self, digest: &str) -> io::Result<Blob>;
+    /// Hand a blob's bytes to `read` as they arrive (the transfer, the digest check and what
+    /// `read` does with them overlap), then read what `read` left and check the digest: what
+    /// `read` found counts only when this returns Ok (a blob that does not match its digest
+    /// gives an error, never a verdict about part of an image).
+    fn stream(
+        &self,
+        digest: &str,
+        read: &mut dyn FnMut(&mut dyn Read) -> io::Result<()>,
+    ) -> io::Result<()>;
+}
+
+/// A blob held in memory, shared without copying.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Blob(pub Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for Blob {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 /// `blobs/ALG/HEX` → `ALG:HEX`.
@@ -73,11 +92,11 @@ fn digest_of(path: &str) -> String {
 /// Where an image tarball's bytes are.
 enum TarSource {
     File(PathBuf),
-    Bytes(Rc<[u8]>),
+    Bytes(Arc<[u8]>),
 }
 
 impl Blobs<'_> {
-    fn open(&self, path: &str) -> io::Result<Box<dyn Read>> {
+    fn open(&self, path: &str) -> io::Result<Box<dyn Read + Send>> {
         let path = path.trim_start_matches("./");
         match self {
             Blobs::Dir { dir, follow } => {
@@ -132,10 +151,26 @@ impl Blobs<'_> {
         }
     }
 
-    fn prefetch(&self, paths: &[String]) -> io::Result<()> {
+    /// Read a layer through `read`: streamed and verified from a registry, opened otherwise.
+    fn stream(
+        &self,
+        path: &str,
+        read: &mut dyn FnMut(&mut dyn Read) -> io::Result<()>,
+    ) -> io::Result<()> {
         match self {
-            Blobs::Remote(r) => r.prefetch(&paths.iter().map(|p| digest_of(p)).collect::<Vec<_>>()),
-            _ => Ok(()),
+            Blobs::Remote(r) => r.stream(&digest_of(path), read),
+            _ => read(&mut self.open(path)?),
+        }
+    }
+
+    /// A blob's size where it is known without reading it (for scheduling only).
+    fn size(&self, path: &str) -> u64 {
+        match self {
+            Blobs::Tar { index, .. } => index.get(path.trim_start_matches("./")).map_or(0, |e| e.1),
+            Blobs::Dir { dir, .. } => {
+                std::fs::symlink_metadata(dir.join(path)).map_or(0, |m| m.len())
+            }
+            Blobs::Remote(_) => 0,
         }
     }
 }
@@ -153,6 +188,8 @@ struct Image {
     /// The config blob.
     config: Option<String>,
     layers: Vec<String>,
+    /// The layers' sizes as the manifest gives them (0: unknown).
+    sizes: Vec<u64>,
 }
 
 /// What the config says about an image, for [`ImageOrigin`]s.
@@ -261,7 +298,7 @@ pub(crate) fn visit_image_tar(
 /// Like [`visit_image_tar`], for a tarball in memory; `reference` names the image when the
 /// user named it (`docker:app:1`) rather than the tarball.
 pub(crate) fn visit_image_bytes(
-    data: Rc<[u8]>,
+    data: Arc<[u8]>,
     name: &str,
     reference: Option<&str>,
     opts: &Options,
@@ -284,7 +321,7 @@ pub(crate) fn visit_image_bytes(
 
 /// An image from a registry (see [`Remote`]).
 pub(crate) fn visit_remote(
-    remote: Box<dyn Remote + '_>,
+    remote: Box<dyn Remote + Sync + '_>,
     name: &str,
     reference: &str,
     opts: &Options,
@@ -379,7 +416,7 @@ fn visit_images(
             .iter()
             .all(|i| i.platform.is_some() && images.first().is_some_and(|f| key(f) == key(i)));
     // All images of one artifact share its decompression budget.
-    let inflated = Rc::new(Cell::new(0));
+    let inflated = Arc::new(AtomicU64::new(0));
     for img in images {
         let (prefix, artifact) = match (&img.platform, single, by_platform) {
             (_, true, _) => (name.to_string(), name.to_string()),
@@ -402,6 +439,7 @@ fn visit_images(
             inflated: inflated.clone(),
             named: true,
             origin: None,
+            npm: false,
         };
         let reference = reference
             .map(str::to_string)
@@ -446,6 +484,7 @@ fn list_images(blobs: &Blobs, platform: &Platform) -> io::Result<Vec<Image>> {
                     digest: None,
                     config: str_at(m, "/Config").map(str::to_string),
                     layers,
+                    sizes: Vec::new(),
                 });
             }
             return Ok(images);
@@ -571,10 +610,13 @@ fn collect_manifests(
                 budget,
             )?;
         } else if let Some(layers) = doc.get("layers").and_then(Value::as_array) {
-            let layers = layers
+            let (layers, sizes) = layers
                 .iter()
-                .filter_map(|l| str_at(l, "/digest").and_then(blob_path))
-                .collect();
+                .filter_map(|l| {
+                    let path = str_at(l, "/digest").and_then(blob_path)?;
+                    Some((path, l.get("size").and_then(Value::as_u64).unwrap_or(0)))
+                })
+                .unzip();
             out.push(Image {
                 label,
                 named,
@@ -582,6 +624,7 @@ fn collect_manifests(
                 digest: str_at(d, "/digest").map(str::to_string),
                 config: str_at(&doc, "/config/digest").and_then(blob_path),
                 layers,
+                sizes,
             });
         }
     }
@@ -626,39 +669,54 @@ fn remove_under(tree: &mut BTreeMap<String, Node>, dir: &str, with_self: bool) {
 
 type LayerTar<'a> = tar::Archive<TarHeaders<Box<dyn Read + 'a>>>;
 
-/// A layer's tar stream, decompressed and counted against the artifact's budget; the returned
-/// handle counts the tar crate's reads between members (see `TarHeaders`).
-fn layer_entries<'a>(
-    blobs: &Blobs,
-    layer: &str,
-    ctx: &Ctx<'_>,
+/// A layer's tar stream, decompressed and counted against the artifact's budget (`inflated`);
+/// the returned handle counts the tar crate's reads between members (see `TarHeaders`).
+fn layer_tar<'a>(
+    r: Box<dyn Read + 'a>,
+    limits: &Limits,
+    inflated: &Arc<AtomicU64>,
 ) -> io::Result<(LayerTar<'a>, TarHeaderCount)> {
-    let r = blobs.open(layer)?;
     let (head, replay) = {
         let mut r = r;
         let mut head = Vec::with_capacity(HEAD);
         (&mut r).take(HEAD as u64).read_to_end(&mut head)?;
         (head.clone(), io::Cursor::new(head).chain(r))
     };
-    let decoded: Box<dyn Read> = match detect(&head) {
+    let decoded: Box<dyn Read + 'a> = match detect(&head) {
         Kind::Gzip => Box::new(flate2::read::MultiGzDecoder::new(replay)),
         Kind::Zstd => Box::new(zstd::stream::read::Decoder::new(replay)?),
         Kind::Xz => Box::new(super::limits::xz_decoder(replay)?),
         _ => Box::new(replay),
     };
-    let counted: Box<dyn Read> = Box::new(Counted {
+    let counted: Box<dyn Read + 'a> = Box::new(Counted {
         inner: decoded,
-        total: ctx.inflated.clone(),
-        max: ctx.opts.limits.max_artifact_bytes,
+        total: inflated.clone(),
+        max: limits.max_artifact_bytes,
     });
     let (guarded, header_bytes) = TarHeaders::new(counted);
     Ok((tar::Archive::new(guarded), header_bytes))
 }
 
+/// Bytes of the buffer through which skipped member data is read (one per layer read, so that
+/// skipping allocates nothing per member, and the decompressor works in large steps).
+const SKIP_BUF: usize = 1 << 16;
+
+/// Read `r` to its end into the reused buffer `buf`.
+fn skip(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<()> {
+    loop {
+        match r.read(buf) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Read a layer to its end after its end-of-archive blocks, so that a damaged compressed layer
 /// (a cut stream, a bad checksum) is reported even when every member was read.
-fn drain(archive: LayerTar<'_>) -> io::Result<()> {
-    io::copy(&mut archive.into_inner(), &mut io::sink()).map(|_| ())
+fn drain(archive: LayerTar<'_>, buf: &mut [u8]) -> io::Result<()> {
+    skip(&mut archive.into_inner(), buf)
 }
 
 /// Most bytes of files one image holds from the first pass (see [`Held`]).
@@ -672,36 +730,48 @@ const HOLD_BYTES: u64 = 128 << 20;
 struct Held {
     /// Path → (layer, order, path as written in the tar, bytes).
     files: HashMap<String, (usize, usize, String, Vec<u8>)>,
-    bytes: u64,
     next: usize,
 }
 
-/// Apply one layer entry to the tree (whiteouts remove, anything else replaces).
-fn place<R: Read>(
+/// What one layer does to the tree, in tar order (see [`scan_layer`]).
+enum Event {
+    /// `DIR/.wh..wh..opq`: the directory's earlier contents are gone.
+    Opaque(String),
+    /// `.wh.NAME`: the path and everything under it are gone.
+    Whiteout(String),
+    /// A directory, link or file at a path; a file worth a second look comes with the path as
+    /// written in the tar and its bytes, while the image's [`HOLD_BYTES`] last.
+    Put {
+        path: String,
+        node: Node,
+        held: Option<(String, Vec<u8>)>,
+    },
+}
+
+/// One layer entry as an [`Event`] (None for entries that change nothing: devices, FIFOs,
+/// links without a target). `hold` is what is left of the image's [`HOLD_BYTES`].
+fn event<R: Read>(
     entry: &mut tar::Entry<'_, R>,
     layer: usize,
-    tree: &mut BTreeMap<String, Node>,
-    held: &mut Held,
+    hold: &AtomicU64,
     max_file: u64,
-) -> io::Result<()> {
+) -> io::Result<Option<Event>> {
     let path = normalize(&String::from_utf8_lossy(&entry.path_bytes()));
     let (dir, base) = path.rsplit_once('/').unwrap_or(("", &path));
     let dir = if dir.is_empty() { "/" } else { dir };
     if base == ".wh..wh..opq" {
-        remove_under(tree, dir, false);
-        return Ok(());
+        return Ok(Some(Event::Opaque(dir.to_string())));
     }
     if let Some(hidden) = base.strip_prefix(".wh.") {
-        let target = normalize(&format!("{dir}/{hidden}"));
-        remove_under(tree, &target, true);
-        return Ok(());
+        return Ok(Some(Event::Whiteout(normalize(&format!("{dir}/{hidden}")))));
     }
     let kind = entry.header().entry_type();
+    let mut held = None;
     let node = if kind.is_dir() {
         Node::Dir
     } else if kind.is_symlink() || kind.is_hard_link() {
         let Ok(Some(t)) = entry.link_name() else {
-            return Ok(());
+            return Ok(None);
         };
         let t = t.to_string_lossy();
         Node::Link(if kind.is_hard_link() {
@@ -714,11 +784,16 @@ fn place<R: Read>(
         entry.take(HEAD as u64).read_to_end(&mut head)?;
         let kind = detect(&head);
         let size = entry.size();
-        held.files.remove(&path);
-        if kind != Kind::Other && size <= max_file && held.bytes.saturating_add(size) <= HOLD_BYTES
-        {
+        let reserved = kind != Kind::Other
+            && size <= max_file
+            && hold
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                    left.checked_sub(size)
+                })
+                .is_ok();
+        if reserved {
             let mut data = head;
-            data.reserve(
+            data.reserve_exact(
                 usize::try_from(size)
                     .unwrap_or(0)
                     .saturating_sub(data.len()),
@@ -726,22 +801,114 @@ fn place<R: Read>(
             entry.take(size).read_to_end(&mut data)?;
             // A member cut short is read again in the second pass, which reports it.
             if data.len() as u64 == size {
-                held.bytes += size;
                 let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-                held.next += 1;
-                held.files
-                    .insert(path.clone(), (layer, held.next, raw, data));
+                held = Some((raw, data));
+            } else {
+                hold.fetch_add(size, Ordering::Relaxed);
             }
         }
         Node::File { layer, kind }
     } else {
-        return Ok(());
+        return Ok(None);
     };
-    if !matches!(node, Node::Dir) {
-        remove_under(tree, &path, false);
+    Ok(Some(Event::Put { path, node, held }))
+}
+
+/// Read one layer into its [`Event`]s. Nothing here depends on the other layers, so layers are
+/// read in parallel; a registry layer is streamed (transfer, digest check, decompression and
+/// tar reading overlap) and counts only once its digest matched.
+fn scan_layer(
+    blobs: &Blobs,
+    layer: &str,
+    li: usize,
+    limits: &Limits,
+    inflated: &Arc<AtomicU64>,
+    hold: &AtomicU64,
+) -> io::Result<Vec<Event>> {
+    let mut events = Vec::new();
+    blobs.stream(layer, &mut |r| {
+        events.clear();
+        let mut buf = vec![0u8; SKIP_BUF];
+        let (mut archive, header_bytes) = layer_tar(Box::new(r), limits, inflated)?;
+        let mut entries = archive.entries()?;
+        while let Some(entry) = header_bytes.next(|| entries.next()) {
+            let mut entry = entry?;
+            // Each event may add a path to the tree.
+            if events.len() >= MAX_TREE_ENTRIES {
+                return Err(too_many_paths());
+            }
+            events.extend(event(&mut entry, li, hold, limits.max_file_bytes)?);
+            // Drain the rest so that it is not counted as header bytes.
+            skip(&mut entry, &mut buf)?;
+        }
+        drain(archive, &mut buf)
+    })?;
+    Ok(events)
+}
+
+fn too_many_paths() -> io::Error {
+    io::Error::other(format!("image has more than {MAX_TREE_ENTRIES} paths"))
+}
+
+/// Every layer of `img` as [`Event`]s, read by up to one thread per worker of the pool
+/// (`--jobs`), largest layer first: the largest one bounds the time, so it starts at once.
+/// A failure stops the reading; the lowest failed layer's error is returned.
+fn scan_layers(
+    blobs: &Blobs,
+    img: &Image,
+    limits: &Limits,
+    inflated: &Arc<AtomicU64>,
+) -> io::Result<Vec<Vec<Event>>> {
+    let n = img.layers.len();
+    let size = |li: usize| match img.sizes.get(li) {
+        Some(&s) if s > 0 => s,
+        _ => img.layers.get(li).map_or(0, |p| blobs.size(p)),
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&li| std::cmp::Reverse(size(li)));
+    let hold = AtomicU64::new(HOLD_BYTES);
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let slots: Vec<Mutex<Option<io::Result<Vec<Event>>>>> =
+        (0..n).map(|_| Mutex::new(None)).collect();
+    let work = || {
+        while !failed.load(Ordering::Relaxed) {
+            let Some(&li) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                break;
+            };
+            let Some(layer) = img.layers.get(li) else {
+                break;
+            };
+            let got = scan_layer(blobs, layer, li, limits, inflated, &hold);
+            if got.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            if let Some(Ok(mut slot)) = slots.get(li).map(Mutex::lock) {
+                *slot = Some(got);
+            }
+        }
+    };
+    let workers = rayon::current_num_threads().clamp(1, n.max(1));
+    std::thread::scope(|s| {
+        for _ in 1..workers {
+            s.spawn(work);
+        }
+        work();
+    });
+    let mut scans = Vec::with_capacity(n);
+    let mut missing = false;
+    for slot in slots {
+        match slot.into_inner().ok().flatten() {
+            Some(Ok(events)) => scans.push(events),
+            Some(Err(e)) => return Err(e),
+            None => missing = true,
+        }
     }
-    tree.insert(path, node);
-    Ok(())
+    match missing {
+        // Only a failure leaves layers unread, and its error was returned above.
+        true => Err(io::Error::other("a layer was not read")),
+        false => Ok(scans),
+    }
 }
 
 fn apply_layers(
@@ -751,33 +918,37 @@ fn apply_layers(
     ctx: &Ctx<'_>,
     sink: &mut dyn FnMut(Item),
 ) -> io::Result<()> {
-    let mut wanted = img.layers.clone();
-    wanted.extend(img.config.clone());
-    blobs.prefetch(&wanted)?;
     let info = image_info(blobs, img);
+    let scans = scan_layers(blobs, img, &ctx.opts.limits, &ctx.inflated)?;
     let mut tree: BTreeMap<String, Node> = BTreeMap::new();
     let mut held = Held::default();
-    for (li, layer) in img.layers.iter().enumerate() {
-        let (mut archive, header_bytes) = layer_entries(blobs, layer, ctx)?;
-        let mut entries = archive.entries()?;
-        while let Some(entry) = header_bytes.next(|| entries.next()) {
-            let mut entry = entry?;
+    for (li, events) in scans.into_iter().enumerate() {
+        for ev in events {
             if tree.len() >= MAX_TREE_ENTRIES {
-                return Err(io::Error::other(format!(
-                    "image has more than {MAX_TREE_ENTRIES} paths"
-                )));
+                return Err(too_many_paths());
             }
-            place(
-                &mut entry,
-                li,
-                &mut tree,
-                &mut held,
-                ctx.opts.limits.max_file_bytes,
-            )?;
-            // Drain the rest so that it is not counted as header bytes.
-            io::copy(&mut entry, &mut io::sink())?;
+            match ev {
+                Event::Opaque(dir) => remove_under(&mut tree, &dir, false),
+                Event::Whiteout(target) => remove_under(&mut tree, &target, true),
+                Event::Put {
+                    path,
+                    node,
+                    held: h,
+                } => {
+                    if matches!(node, Node::File { .. }) {
+                        held.files.remove(&path);
+                        if let Some((raw, data)) = h {
+                            held.next += 1;
+                            held.files.insert(path.clone(), (li, held.next, raw, data));
+                        }
+                    }
+                    if !matches!(node, Node::Dir) {
+                        remove_under(&mut tree, &path, false);
+                    }
+                    tree.insert(path, node);
+                }
+            }
         }
-        drain(archive)?;
     }
     for (path, node) in &tree {
         if let Node::Link(target) = node {
@@ -821,25 +992,26 @@ fn apply_layers(
             ..ctx.clone()
         };
         // Every file this layer contributes is held: no second pass over it.
-        let mut from_memory: Vec<(&usize, &String, &Vec<u8>)> = Vec::new();
-        let all_held = tree.iter().filter(|(p, _)| wanted(p)).all(|(p, _)| {
-            match held.files.get(p).filter(|h| h.0 == li) {
-                Some((_, order, raw, data)) => {
-                    from_memory.push((order, raw, data));
-                    true
-                }
-                None => false,
-            }
-        });
+        let paths: Vec<&String> = tree.keys().filter(|p| wanted(p)).collect();
+        let all_held = paths
+            .iter()
+            .all(|p| held.files.get(*p).is_some_and(|h| h.0 == li));
         if all_held {
-            from_memory.sort_by_key(|f| *f.0);
+            let mut from_memory: Vec<(usize, String, Vec<u8>)> = paths
+                .iter()
+                .filter_map(|p| held.files.remove(*p))
+                .map(|(_, order, raw, data)| (order, raw, data))
+                .collect();
+            from_memory.sort_by_key(|f| f.0);
             for (_, raw, data) in from_memory {
-                member(io::Cursor::new(data), raw, data.len() as u64, ctx, sink)?;
+                member_bytes(data, &raw, ctx, sink)?;
             }
             continue;
         }
-        let (mut archive, header_bytes) = layer_entries(blobs, layer, ctx)?;
+        let r = blobs.open(layer)?;
+        let (mut archive, header_bytes) = layer_tar(r, &ctx.opts.limits, &ctx.inflated)?;
         let mut entries = archive.entries()?;
+        let mut buf = vec![0u8; SKIP_BUF];
         while let Some(entry) = header_bytes.next(|| entries.next()) {
             let mut entry = entry?;
             let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
@@ -847,9 +1019,9 @@ fn apply_layers(
                 let size = entry.size();
                 member(&mut entry, &raw, size, ctx, sink)?;
             }
-            io::copy(&mut entry, &mut io::sink())?;
+            skip(&mut entry, &mut buf)?;
         }
-        drain(archive)?;
+        drain(archive, &mut buf)?;
     }
     Ok(())
 }

@@ -10,6 +10,8 @@
 use std::cell::Cell;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Limits applied while reading and analysing inputs. `muslcheck scan --help` and the README
@@ -94,15 +96,18 @@ impl<R: Read> Read for XzLimited<R> {
 /// Counts bytes read (decompressed) against an artifact's limit, shared by all its readers.
 pub(crate) struct Counted<R> {
     pub inner: R,
-    pub total: Rc<Cell<u64>>,
+    /// Shared by every reader of the artifact (layers of an image are read in parallel).
+    pub total: Arc<AtomicU64>,
     pub max: u64,
 }
 
 impl<R: Read> Read for Counted<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let total = self.total.get().saturating_add(n as u64);
-        self.total.set(total);
+        let total = self
+            .total
+            .fetch_add(n as u64, Ordering::Relaxed)
+            .saturating_add(n as u64);
         if total > self.max {
             return Err(limit_error(format!(
                 "more than {} bytes decompressed from this artifact (--max-artifact-size); possible decompression bomb",
@@ -213,7 +218,7 @@ mod tests {
 
     #[test]
     fn counted_stops_at_the_artifact_limit() {
-        let total = Rc::new(Cell::new(0));
+        let total = Arc::new(AtomicU64::new(0));
         let mut r = Counted {
             inner: io::repeat(0),
             total: total.clone(),
@@ -221,7 +226,8 @@ mod tests {
         };
         let err = io::copy(&mut r, &mut io::sink()).unwrap_err();
         assert!(is_limit(&err), "{err}");
-        assert!(total.get() > 10_000 && total.get() < 10_000 + 65_536);
+        let total = total.load(Ordering::Relaxed);
+        assert!(total > 10_000 && total < 10_000 + 65_536);
     }
 
     #[test]

@@ -13,10 +13,12 @@ mod daemon;
 mod detect;
 mod image;
 mod limits;
+mod npm;
 pub mod origin;
 pub mod platform;
 mod registry;
 pub mod scheme;
+mod seekbuf;
 pub mod walk;
 
 use std::fs;
@@ -173,6 +175,34 @@ pub struct Options {
     /// The listing has each file's size (one `stat` each: worth it only when someone looks at
     /// the totals, e.g. the progress display).
     pub list_sizes: bool,
+    /// What earlier runs learnt about files on disk (the results cache, #13).
+    pub known: KnownFiles,
+}
+
+/// What earlier runs learnt about files on disk, asked before a file of a tree is opened: a
+/// file sniffed before as neither ELF nor an archive, and unchanged since (same device, inode,
+/// size, mtime and ctime), is not opened again (#13). The results cache implements it.
+pub trait Known: Send + Sync {
+    /// True if the file whose metadata is `meta` (taken now) was sniffed before as neither ELF
+    /// nor an archive, and has not changed since.
+    fn is_other(&self, meta: &fs::Metadata) -> bool;
+    /// Remember that the file whose metadata was `meta` (taken before its first bytes were read,
+    /// at `read_at_ns` since the epoch) sniffed as neither ELF nor an archive.
+    fn remember_other(&self, meta: &fs::Metadata, read_at_ns: i128);
+}
+
+/// The [`Known`] files of a run, if a results cache is used.
+#[derive(Clone, Default)]
+pub struct KnownFiles(pub Option<std::sync::Arc<dyn Known>>);
+
+impl std::fmt::Debug for KnownFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "KnownFiles(cache)"
+        } else {
+            "KnownFiles(none)"
+        })
+    }
 }
 
 impl Options {
@@ -202,6 +232,11 @@ impl Units {
         }
     }
 
+    /// True when every input is the same unit (`--one-unit`).
+    pub(crate) fn is_single(&self) -> bool {
+        self.single
+    }
+
     pub(crate) fn next(&self) -> UnitId {
         if self.single {
             return 0;
@@ -223,7 +258,7 @@ pub fn visit(input: &Path, opts: &Options, units: &Units, sink: &mut dyn FnMut(I
         Input::File(p) => {
             let name = p.display().to_string();
             match fs::metadata(&p) {
-                Ok(m) if m.is_file() => visit_file(&p, &name, &name, None, units, sink, true),
+                Ok(m) if m.is_file() => visit_file(&p, &name, &name, None, opts, units, sink, true),
                 Ok(_) => problem(sink, &name, &name, "file: not a regular file".into()),
                 Err(e) => problem(sink, &name, &name, e.to_string()),
             }
@@ -283,7 +318,7 @@ fn visit_path(input: &Path, opts: &Options, units: &Units, sink: &mut dyn FnMut(
     if !meta.is_file() {
         return problem(sink, &name, &name, "not a regular file or directory".into());
     }
-    visit_file(input, &name, &name, None, units, sink, true);
+    visit_file(input, &name, &name, None, opts, units, sink, true);
 }
 
 /// Expand an input held in memory — an ELF file, an archive or an image tarball — into items,
@@ -335,15 +370,50 @@ pub(crate) fn visit_file(
     name: &str,
     artifact: &str,
     unit: Option<(UnitId, String)>,
+    opts: &Options,
     units: &Units,
     sink: &mut dyn FnMut(Item),
     named: bool,
 ) {
+    let other = |sink: &mut dyn FnMut(Item)| {
+        sink(Item::Other {
+            name: name.into(),
+            artifact: artifact.into(),
+            named,
+        })
+    };
+    // With the results cache: one stat, and a file known unchanged as "other" is not opened.
+    // The metadata is taken before the read, so a change during the read is seen next time.
+    let known = opts.known.0.as_deref().and_then(|k| {
+        let meta = fs::metadata(path).ok().filter(fs::Metadata::is_file)?;
+        Some((k, meta, now_ns()))
+    });
+    if let Some((k, meta, _)) = &known {
+        if k.is_other(meta) {
+            return other(sink);
+        }
+    }
     let head = match read_head(path) {
         Ok(h) => h,
         Err(e) => return problem(sink, name, artifact, e.to_string()),
     };
-    match detect(&head) {
+    let kind = detect(&head);
+    let is_other = match kind {
+        Kind::Other => true,
+        // A gzip'd document (man pages, changelogs) is decided from the bytes already read.
+        Kind::Gzip => detect::sniff_gzip(&head) == Some(Kind::Other),
+        // Static libraries (.a) hold relocatable objects the loader never sees; among ar
+        // archives only Debian packages are read.
+        Kind::Ar => !detect::is_deb(&head),
+        _ => false,
+    };
+    if is_other {
+        if let Some((k, meta, at)) = &known {
+            k.remember_other(meta, *at);
+        }
+        return other(sink);
+    }
+    match kind {
         Kind::Elf => {
             let (unit, unit_path) = unit.unwrap_or_else(|| {
                 let id = units.next();
@@ -362,24 +432,6 @@ pub(crate) fn visit_file(
                 image: None,
             }));
         }
-        Kind::Other => sink(Item::Other {
-            name: name.into(),
-            artifact: artifact.into(),
-            named,
-        }),
-        // A gzip'd document (man pages, changelogs) is decided from the bytes already read.
-        Kind::Gzip if detect::sniff_gzip(&head) == Some(Kind::Other) => sink(Item::Other {
-            name: name.into(),
-            artifact: artifact.into(),
-            named,
-        }),
-        // Static libraries (.a) hold relocatable objects the loader never sees; among ar
-        // archives only Debian packages are read.
-        Kind::Ar if !detect::is_deb(&head) => sink(Item::Other {
-            name: name.into(),
-            artifact: artifact.into(),
-            named,
-        }),
         // An archive found anywhere is an artifact and a unit of its own, read by the caller
         // (possibly in parallel) through `visit_archive`.
         kind => sink(Item::Archive {
@@ -389,6 +441,13 @@ pub(crate) fn visit_file(
             named,
         }),
     }
+}
+
+/// Nanoseconds since the epoch (0 if the clock is before it).
+fn now_ns() -> i128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128)
 }
 
 fn file_name(p: &Path) -> String {
@@ -423,37 +482,72 @@ fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
 /// as much as the hashing, #13), and at most one window per worker is resident.
 const HASH_WINDOW: u64 = 8 << 20;
 
-/// SHA-256 and length of a file; refuses files larger than `max`. Files of at least
-/// [`MAP_THRESHOLD`] bytes are hashed through mapped windows, smaller ones read.
+/// SHA-256 and length of a file; refuses files larger than `max`.
 pub fn sha256_file(path: &Path, max: u64) -> std::io::Result<([u8; 32], u64)> {
+    hash_file(path, max).map(|h| (h.sha256, h.len))
+}
+
+/// A file hashed, still open for inspection: what analysing a file on disk needs, with each
+/// byte read once (#13). Small files are read into a buffer of their size (no zeroed scratch
+/// buffer, no second read: the same bytes are hashed and inspected); large files are hashed
+/// through mapped windows and mapped again whole only if they are inspected.
+pub struct Hashed {
+    /// SHA-256 of the bytes.
+    pub sha256: [u8; 32],
+    /// How many bytes were hashed.
+    pub len: u64,
+    held: Held,
+}
+
+enum Held {
+    Read(Vec<u8>),
+    Open(fs::File),
+}
+
+impl Hashed {
+    /// The bytes that were hashed, for inspection.
+    pub fn into_bytes(self) -> std::io::Result<Bytes> {
+        match self.held {
+            Held::Read(v) => Ok(Bytes::Owned(v)),
+            Held::Open(f) => map_whole(&f, self.len),
+        }
+    }
+}
+
+/// Hash the file at `path` (at most `max` bytes), keeping what inspection needs.
+pub fn hash_file(path: &Path, max: u64) -> std::io::Result<Hashed> {
     use sha2::Digest;
-    let mut file = fs::File::open(path)?;
-    let len = file.metadata()?.len();
+    let file = fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let len = meta.len();
     if len > max {
         return Err(too_large(len, max));
     }
     if len >= MAP_THRESHOLD {
-        // A filesystem that cannot map the file is read through the buffer instead.
-        if let Ok(hashed) = sha256_mapped(&file, len) {
-            return Ok(hashed);
+        // A filesystem that cannot map the file is read instead.
+        if let Ok((sha256, len)) = sha256_mapped(&file, len) {
+            return Ok(Hashed {
+                sha256,
+                len,
+                held: Held::Open(file),
+            });
         }
     }
-    let mut hasher = sha2::Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        total = total.saturating_add(n as u64);
-        // A file that grows while it is read is still held to the limit.
-        if total > max {
-            return Err(too_large(total, max));
-        }
-        hasher.update(buf.get(..n).unwrap_or_default());
+    // Sized from the metadata; a file that grows meanwhile is still held to the limit.
+    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
+    file.take(max.saturating_add(1)).read_to_end(&mut buf)?;
+    let read = buf.len() as u64;
+    if read > max {
+        return Err(too_large(read, max));
     }
-    Ok((hasher.finalize().into(), total))
+    Ok(Hashed {
+        sha256: sha2::Sha256::digest(&buf).into(),
+        len: read,
+        held: Held::Read(buf),
+    })
 }
 
 /// A limit (a `skipped` record), not damage.
@@ -468,15 +562,16 @@ const MAP_THRESHOLD: u64 = 64 * 1024;
 
 /// Read a file's bytes, refusing files larger than `max`.
 ///
-/// The one `unsafe` block of the crate (the lint `unsafe_code` denies any other) maps large
-/// files. Why it is sound: the mapping is private and read-only, muslcheck never writes through
+/// The crate's `unsafe` blocks (the lint `unsafe_code` denies any other) map files: here, in
+/// `map_whole` and in `sha256_mapped`. Why it is sound: the mapping is private and read-only, muslcheck never writes through
 /// it or hands out mutable access, and every read of the bytes is bounds-checked against the
 /// length the mapping had when it was made, so no input value can make us read outside it.
 /// What it cannot rule out is another process changing the file while it is scanned: changed
 /// bytes are just other hostile bytes to the checked parsers, but a file truncated under us
 /// makes the kernel send SIGBUS on access past the new end (the trade every mmap-based
-/// scanner, e.g. ripgrep, makes for speed). Scan snapshots, not files being rewritten.
-#[allow(unsafe_code)]
+/// scanner, e.g. ripgrep, makes for speed). Scan snapshots, not files being rewritten. Archives
+/// are never mapped (they are read, see `seekbuf`): only ELF files, for the few pages inspection
+/// touches, and hashing windows.
 pub fn read(path: &Path, max: u64) -> std::io::Result<Bytes> {
     let file = fs::File::open(path)?;
     let meta = file.metadata()?;
@@ -487,13 +582,20 @@ pub fn read(path: &Path, max: u64) -> std::io::Result<Bytes> {
         return Err(too_large(meta.len(), max));
     }
     if meta.len() >= MAP_THRESHOLD {
-        // SAFETY: see above: a private read-only mapping, only ever read with checked bounds.
-        let map = unsafe { memmap2::Mmap::map(&file)? };
-        return Ok(Bytes::Mapped(map));
+        return map_whole(&file, meta.len());
     }
     let mut buf = Vec::with_capacity(meta.len() as usize);
     file.take(MAP_THRESHOLD).read_to_end(&mut buf)?;
     Ok(Bytes::Owned(buf))
+}
+
+/// Map `file` (`len` bytes when it was looked at) read-only.
+#[allow(unsafe_code)]
+fn map_whole(file: &fs::File, len: u64) -> std::io::Result<Bytes> {
+    let len = usize::try_from(len).map_err(std::io::Error::other)?;
+    // SAFETY: see `read`: a private read-only mapping, only ever read with checked bounds.
+    let map = unsafe { memmap2::MmapOptions::new().len(len).map(file)? };
+    Ok(Bytes::Mapped(map))
 }
 
 /// Hash `len` bytes of `file` window by window. Sound for the reasons given at [`read`]: private

@@ -9,12 +9,14 @@
 //! unverified certificate for that host only. Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/
 //! `ALL_PROXY` and `NO_PROXY`.
 //!
-//! Every manifest and blob is checked against its digest before it is used, and every blob of
-//! an image is fetched (in parallel) before any of its files is judged: a mismatch or a cut
-//! connection is an error record for the image, never a verdict about part of it. Blobs stay in
-//! memory — nothing is written to disk — and are shared by digest across the images of a run.
+//! Every manifest and blob is checked against its digest before it is used. Layers are streamed:
+//! the image reader reads them in parallel (one per worker) and each one's bytes go through the
+//! digest and straight into decompression and the tar reader as they arrive; what a layer holds
+//! counts only once its whole blob matched, and nothing of an image is judged before all of its
+//! layers did: a mismatch or a cut connection is an error record for the image, never a verdict
+//! about part of it. Blobs stay in memory — nothing is written to disk — and are shared by digest
+//! across the images of a run (one transfer per blob and run).
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::path::PathBuf;
@@ -26,7 +28,7 @@ use serde_json::Value;
 use sha2::Digest;
 
 use super::auth::{self, Credentials};
-use super::image::{self, Remote};
+use super::image::{self, Blob, Remote};
 use super::scheme::Reference;
 use super::{Item, Options, Units, problem};
 
@@ -34,11 +36,10 @@ use super::{Item, Options, Units, problem};
 const MAX_MANIFEST: u64 = 16 << 20;
 /// Blobs kept for later images of the run, in bytes; past it, blobs are dropped after use.
 const CACHE_BYTES: u64 = 1 << 30;
-/// Blobs fetched at once for one image.
-const PARALLEL_FETCHES: usize = 4;
-/// Most bytes of one image's layers decompressed ahead by the fetching threads (in parallel),
-/// so that the image reader decompresses nothing; past it, layers are decompressed as read.
-const INFLATE_AHEAD_BYTES: u64 = 512 << 20;
+/// Bytes asked of the HTTP body at a time.
+const READ_BUF: usize = 1 << 16;
+/// Chunks of READ_BUF bytes a blob's transfer may run ahead of its reader.
+const PIPE_CHUNKS: usize = 64;
 
 const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, \
 application/vnd.docker.distribution.manifest.list.v2+json, \
@@ -46,8 +47,8 @@ application/vnd.oci.image.manifest.v1+json, \
 application/vnd.docker.distribution.manifest.v2+json";
 
 type Shared<T> = Arc<OnceLock<Result<T, String>>>;
-/// A blob's digest and what fetching it gave.
-type Fetched = (String, io::Result<Arc<[u8]>>);
+/// What `read` does with a blob's bytes (see [`Remote::stream`]).
+type ReadWith<'r> = &'r mut dyn FnMut(&mut dyn Read) -> io::Result<()>;
 
 /// Registry settings and what a run shares between pulls: connections, tokens, blobs.
 pub struct Network {
@@ -62,7 +63,7 @@ pub struct Network {
     schemes: Mutex<HashMap<String, &'static str>>,
     tokens: Mutex<HashMap<String, String>>,
     creds: Mutex<HashMap<String, Result<Option<Credentials>, String>>>,
-    blobs: Mutex<HashMap<String, Shared<Arc<[u8]>>>>,
+    blobs: Mutex<HashMap<String, Shared<Blob>>>,
     cached: AtomicU64,
 }
 
@@ -334,87 +335,218 @@ impl Network {
         Ok((doc, digest))
     }
 
-    /// A blob, fetched once per run and verified. A failure is not shared: another image
-    /// (maybe from another repository, with other credentials) fetches it again.
-    fn blob(&self, r: &Reference, digest: &str, max: u64) -> io::Result<Arc<[u8]>> {
+    /// A blob, verified, fetched once per run: when it is fetched here, its bytes go through
+    /// `read` as they arrive; otherwise `read` gets the copy a former fetch kept. A failure is
+    /// not shared: another image (maybe from another repository, with other credentials)
+    /// fetches it again. What `read` returns is returned once the digest matched.
+    fn stream_blob(
+        &self,
+        r: &Reference,
+        digest: &str,
+        max: u64,
+        read: ReadWith<'_>,
+    ) -> io::Result<Blob> {
         let key = format!("{}/{digest}", r.api_host());
         let cell = match self.blobs.lock() {
             Ok(mut m) => m.entry(key.clone()).or_default().clone(),
             Err(_) => Arc::default(),
         };
-        let mut fetched_here = false;
+        let mut here: Option<(io::Result<()>, Option<io::Error>)> = None;
         let got = cell
             .get_or_init(|| {
-                fetched_here = true;
-                self.fetch_blob(r, digest, max).map_err(|e| e.to_string())
+                let (blob, outcome) = self.fetch_blob(r, digest, max, &mut *read);
+                let shared = blob.as_ref().map_err(ToString::to_string).cloned();
+                here = Some((outcome, blob.err()));
+                shared
             })
             .clone();
-        match got {
-            Ok(b) => {
-                let total = match fetched_here {
-                    true => self.cached.fetch_add(b.len() as u64, Ordering::Relaxed),
-                    false => 0,
-                };
+        let forget = || {
+            if let Ok(mut m) = self.blobs.lock() {
+                m.remove(&key);
+            }
+        };
+        match (got, here) {
+            (Ok(b), Some((outcome, _))) => {
+                let total = self.cached.fetch_add(b.0.len() as u64, Ordering::Relaxed);
                 if total >= CACHE_BYTES {
                     // Past the budget, blobs are not kept for later images.
-                    if let Ok(mut m) = self.blobs.lock() {
-                        m.remove(&key);
-                    }
+                    forget();
                 }
+                outcome.map(|()| b)
+            }
+            (Err(e), Some((_, error))) => {
+                forget();
+                Err(error.unwrap_or_else(|| io::Error::other(e)))
+            }
+            (Ok(b), None) => {
+                read(&mut io::Cursor::new(b.as_ref()))?;
                 Ok(b)
             }
-            Err(e) => {
-                if fetched_here {
-                    if let Ok(mut m) = self.blobs.lock() {
-                        m.remove(&key);
-                    }
-                    return Err(io::Error::other(e));
-                }
-                self.fetch_blob(r, digest, max)
+            (Err(_), None) => {
+                let (blob, outcome) = self.fetch_blob(r, digest, max, read);
+                let b = blob?;
+                outcome.map(|()| b)
             }
         }
     }
 
-    fn fetch_blob(&self, r: &Reference, digest: &str, max: u64) -> io::Result<Arc<[u8]>> {
+    /// A blob whose bytes go through `read` as they arrive; the rest `read` leaves is read too,
+    /// then the digest is checked. Returns the verified blob, and what `read` returned.
+    fn fetch_blob(
+        &self,
+        r: &Reference,
+        digest: &str,
+        max: u64,
+        read: ReadWith<'_>,
+    ) -> (io::Result<Blob>, io::Result<()>) {
         let path = format!("/v2/{}/blobs/{digest}", r.repository);
-        let resp = self.get(r, &path, None)?;
-        let mut hasher = Hasher::new(digest)?;
+        let resp = match self.get(r, &path, None) {
+            Ok(resp) => resp,
+            Err(e) => return (Err(e), Ok(())),
+        };
+        let hasher = match Hasher::new(digest) {
+            Ok(h) => h,
+            Err(e) => return (Err(e), Ok(())),
+        };
         let hint = resp
             .body()
             .content_length()
             .unwrap_or(0)
             .min(max)
             .min(256 << 20);
-        let mut reader = resp
-            .into_body()
-            .into_with_config()
-            .limit(max.saturating_add(1))
-            .reader();
-        let mut data = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(io::Error::other(format!(
-                        "blob {digest}: the transfer broke off after {} bytes: {e}",
-                        data.len()
-                    )));
-                }
+        let tee = Verified {
+            body: resp
+                .into_body()
+                .into_with_config()
+                .limit(max.saturating_add(1))
+                .reader(),
+            digest,
+            hasher,
+            kept: Vec::with_capacity(usize::try_from(hint).unwrap_or(0)),
+            max,
+            failed: None,
+        };
+        // The transfer and the digest run on a thread of their own, overlapping with what `read`
+        // does (decompression, mostly), through a pipe of at most PIPE_CHUNKS chunks.
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(PIPE_CHUNKS);
+            let fetcher = s.spawn(move || {
+                let mut tee = tee;
+                let mut open = true;
+                let rest = loop {
+                    let mut chunk = vec![0u8; READ_BUF];
+                    match tee.read(&mut chunk) {
+                        Ok(0) => break Ok(()),
+                        Ok(n) => {
+                            chunk.truncate(n);
+                            // Once the reader is gone, the rest is only hashed.
+                            open = open && tx.send(chunk).is_ok();
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => break Err(e),
+                    }
+                };
+                drop(tx);
+                tee.finish(rest)
+            });
+            let mut pipe = Pipe {
+                rx,
+                chunk: Vec::new(),
+                at: 0,
             };
-            let chunk = buf.get(..n).unwrap_or_default();
-            hasher.update(chunk);
-            data.extend_from_slice(chunk);
-            if data.len() as u64 > max {
-                return Err(super::limits::limit_error(format!(
-                    "blob {digest} is larger than {max} bytes (--max-artifact-size)"
-                )));
+            let outcome = read(&mut pipe);
+            // The digest covers every byte, also those after what `read` wanted.
+            drop(pipe);
+            let blob = fetcher.join().unwrap_or_else(|_| {
+                Err(io::Error::other(format!("blob {digest}: transfer failed")))
+            });
+            (blob, outcome)
+        })
+    }
+}
+
+/// The reading end of a blob's transfer: chunks as the transfer thread hands them over; the
+/// end of the transfer (complete or not: its own result says which) reads as the end.
+struct Pipe {
+    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl Read for Pipe {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at >= self.chunk.len() {
+            match self.rx.recv() {
+                Ok(c) => {
+                    self.chunk = c;
+                    self.at = 0;
+                }
+                Err(_) => return Ok(0),
             }
         }
-        hasher.check(digest, data.len())?;
-        Ok(Arc::from(data))
+        let rest = self.chunk.get(self.at..).unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        if let (Some(to), Some(from)) = (buf.get_mut(..n), rest.get(..n)) {
+            to.copy_from_slice(from);
+        }
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// A blob's HTTP body on its way to a reader: hashed and kept as it passes; the first failure
+/// (a cut transfer, the size limit) sticks.
+struct Verified<'d, R> {
+    body: R,
+    digest: &'d str,
+    hasher: Hasher,
+    kept: Vec<u8>,
+    max: u64,
+    failed: Option<(io::ErrorKind, String)>,
+}
+
+impl<R> Verified<'_, R> {
+    /// The verified blob, once the body was read to its end (`rest`).
+    fn finish(self, rest: io::Result<()>) -> io::Result<Blob> {
+        if let Some((kind, msg)) = self.failed {
+            return Err(io::Error::new(kind, msg));
+        }
+        rest?;
+        self.hasher.check(self.digest, self.kept.len())?;
+        Ok(Blob(Arc::new(self.kept)))
+    }
+}
+
+impl<R: Read> Read for Verified<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some((kind, msg)) = &self.failed {
+            return Err(io::Error::new(*kind, msg.clone()));
+        }
+        let n = match self.body.read(buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Err(e),
+            Err(e) => {
+                let msg = format!(
+                    "blob {}: the transfer broke off after {} bytes: {e}",
+                    self.digest,
+                    self.kept.len()
+                );
+                self.failed = Some((io::ErrorKind::Other, msg.clone()));
+                return Err(io::Error::other(msg));
+            }
+        };
+        let chunk = buf.get(..n).unwrap_or_default();
+        self.hasher.update(chunk);
+        self.kept.extend_from_slice(chunk);
+        if self.kept.len() as u64 > self.max {
+            let e = super::limits::limit_error(format!(
+                "blob {} is larger than {} bytes (--max-artifact-size)",
+                self.digest, self.max
+            ));
+            self.failed = Some((e.kind(), e.to_string()));
+            return Err(e);
+        }
+        Ok(n)
     }
 }
 
@@ -545,8 +677,20 @@ struct Pull<'a> {
     top: Value,
     top_digest: String,
     max: u64,
-    /// Blobs of this image, held while it is read.
-    held: RefCell<HashMap<String, Arc<[u8]>>>,
+    /// Blobs of this image, held while it is read (the run's cache may drop them).
+    held: Mutex<HashMap<String, Blob>>,
+}
+
+impl Pull<'_> {
+    fn held(&self, digest: &str) -> Option<Blob> {
+        self.held.lock().ok()?.get(digest).cloned()
+    }
+
+    fn hold(&self, digest: &str, b: &Blob) {
+        if let Ok(mut h) = self.held.lock() {
+            h.insert(digest.to_string(), b.clone());
+        }
+    }
 }
 
 impl Remote for Pull<'_> {
@@ -564,81 +708,25 @@ impl Remote for Pull<'_> {
         self.net.manifest(&self.r, digest).map(|m| m.0)
     }
 
-    fn blob(&self, digest: &str) -> io::Result<Arc<[u8]>> {
-        if let Some(b) = self.held.borrow().get(digest) {
-            return Ok(b.clone());
+    fn blob(&self, digest: &str) -> io::Result<Blob> {
+        if let Some(b) = self.held(digest) {
+            return Ok(b);
         }
-        let b = self.net.blob(&self.r, digest, self.max)?;
-        self.held.borrow_mut().insert(digest.to_string(), b.clone());
+        let b = self
+            .net
+            .stream_blob(&self.r, digest, self.max, &mut |_| Ok(()))?;
+        self.hold(digest, &b);
         Ok(b)
     }
 
-    fn prefetch(&self, digests: &[String]) -> io::Result<()> {
-        let (net, r, max) = (self.net, &self.r, self.max);
-        let room = AtomicU64::new(INFLATE_AHEAD_BYTES.min(max));
-        let queue = Mutex::new(digests.iter());
-        let results: Mutex<Vec<Fetched>> = Mutex::default();
-        std::thread::scope(|s| {
-            for _ in 0..PARALLEL_FETCHES.min(digests.len()) {
-                s.spawn(|| {
-                    loop {
-                        let next = queue.lock().ok().and_then(|mut q| q.next().cloned());
-                        let Some(d) = next else { break };
-                        let got = net
-                            .blob(r, &d, max)
-                            .map(|b| inflate_ahead(&b, &room).unwrap_or(b));
-                        let failed = got.is_err();
-                        if let Ok(mut r) = results.lock() {
-                            r.push((d, got));
-                        }
-                        if failed {
-                            break;
-                        }
-                    }
-                });
-            }
-        });
-        let results = results.into_inner().unwrap_or_default();
-        let mut held = self.held.borrow_mut();
-        let mut first_error = None;
-        for (d, got) in results {
-            match got {
-                Ok(b) => {
-                    held.insert(d, b);
-                }
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
-            }
+    fn stream(&self, digest: &str, read: ReadWith<'_>) -> io::Result<()> {
+        if let Some(b) = self.held(digest) {
+            return read(&mut io::Cursor::new(b.as_ref()));
         }
-        match first_error {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        let b = self.net.stream_blob(&self.r, digest, self.max, read)?;
+        self.hold(digest, &b);
+        Ok(())
     }
-}
-
-/// A verified gzip or zstd layer, decompressed while the room lasts; None leaves it to the
-/// image reader (which also reports damage: a stream that fails here is just not decoded ahead).
-fn inflate_ahead(blob: &Arc<[u8]>, room: &AtomicU64) -> Option<Arc<[u8]>> {
-    let data: &[u8] = blob.as_ref();
-    let reader: Box<dyn Read + '_> = if data.starts_with(&[0x1f, 0x8b]) {
-        Box::new(flate2::read::MultiGzDecoder::new(data))
-    } else if data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        Box::new(zstd::stream::read::Decoder::new(data).ok()?)
-    } else {
-        return None;
-    };
-    let left = room.load(Ordering::Relaxed);
-    let mut out = Vec::new();
-    reader
-        .take(left.saturating_add(1))
-        .read_to_end(&mut out)
-        .ok()?;
-    let n = out.len() as u64;
-    room.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |r| r.checked_sub(n))
-        .ok()?;
-    Some(Arc::from(out))
 }
 
 /// Pull `r` and read it as an image named `name` (the argument as given).
@@ -660,7 +748,7 @@ pub(crate) fn visit(
         top,
         top_digest,
         max: opts.limits.max_artifact_bytes,
-        held: RefCell::default(),
+        held: Mutex::default(),
     };
     let shown = r.to_string();
     image::visit_remote(Box::new(pull), name, &shown, opts, units, sink);

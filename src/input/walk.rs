@@ -337,7 +337,7 @@ fn sniff(
         // Who owns the other files; unreadable metadata only means owners go unnamed.
         use std::io::Read;
         let mut data = Vec::new();
-        let max = crate::inspect::owners::MAX_METADATA_BYTES.min(opts.limits.max_file_bytes);
+        let max = crate::inspect::owners::metadata_limit(at).min(opts.limits.max_file_bytes);
         if let Ok(f) = fs::File::open(path) {
             if f.take(max).read_to_end(&mut data).is_ok() {
                 sink(Item::Meta {
@@ -355,6 +355,7 @@ fn sniff(
         &shown,
         artifact,
         Some((unit, at.to_string())),
+        opts,
         units,
         sink,
         false,

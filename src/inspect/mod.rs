@@ -23,6 +23,7 @@ mod extra;
 mod facts;
 pub mod owners;
 mod reader;
+pub mod rpmdb;
 mod startup;
 mod work;
 

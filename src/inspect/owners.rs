@@ -4,6 +4,8 @@
 //! - Debian: `var/lib/dpkg/status` (paragraphs `Package:`/`Version:`) and
 //!   `var/lib/dpkg/info/PKG[:ARCH].list` (one installed path per line).
 //! - Alpine: `lib/apk/db/installed` (paragraphs `P:`/`V:`, `F:` directory then `R:` file lines).
+//! - rpm: `var/lib/rpm/rpmdb.sqlite` or `usr/lib/sysimage/rpm/rpmdb.sqlite` (headers, see
+//!   [`super::rpmdb`]); the Berkeley DB and ndb formats are noted as not read.
 //! - Python wheels: `NAME-VERSION.dist-info/RECORD` (`path,hash,size`, relative to the directory
 //!   holding the dist-info).
 //! - npm: `package.json` (`name`, `version`) owns everything below its directory.
@@ -24,6 +26,8 @@ pub enum Ecosystem {
     Deb,
     /// apk (Alpine).
     Apk,
+    /// rpm (Fedora, RHEL, SUSE).
+    Rpm,
     /// A Python wheel.
     Wheel,
     /// An npm package.
@@ -36,6 +40,7 @@ impl Ecosystem {
         match self {
             Ecosystem::Deb => "Debian package",
             Ecosystem::Apk => "Alpine package",
+            Ecosystem::Rpm => "rpm package",
             Ecosystem::Wheel => "wheel",
             Ecosystem::Npm => "npm package",
         }
@@ -57,9 +62,34 @@ pub struct Owner {
 /// Largest metadata file read (a Debian status file with thousands of packages is a few MiB).
 pub const MAX_METADATA_BYTES: u64 = 64 << 20;
 
+/// Where rpm keeps its database: /var/lib/rpm, or /usr/lib/sysimage/rpm (Fedora ≥ 36, openSUSE).
+const RPM_DIRS: [&str; 2] = ["/var/lib/rpm/", "/usr/lib/sysimage/rpm/"];
+
+fn is_rpm_file(path: &str, names: &[&str]) -> bool {
+    RPM_DIRS
+        .iter()
+        .any(|d| names.iter().any(|n| path.ends_with(&format!("{d}{n}"))))
+}
+
+/// rpm's Berkeley DB (`Packages`, rpm < 4.16) and ndb (`Packages.db`, SUSE) databases: seen, noted,
+/// not read.
+fn is_unread_rpmdb(path: &str) -> bool {
+    is_rpm_file(path, &["Packages", "Packages.db"])
+}
+
+/// How many bytes of metadata file `path` to read: none of a database only noted.
+pub fn metadata_limit(path: &str) -> u64 {
+    if is_unread_rpmdb(path) {
+        0
+    } else {
+        MAX_METADATA_BYTES
+    }
+}
+
 /// True for a unit path whose contents say who owns other files.
 pub fn is_metadata(path: &str) -> bool {
-    path.ends_with("/var/lib/dpkg/status")
+    is_rpm_file(path, &["rpmdb.sqlite", "Packages", "Packages.db"])
+        || path.ends_with("/var/lib/dpkg/status")
         || (path.contains("/var/lib/dpkg/info/") && path.ends_with(".list"))
         || path.ends_with("/lib/apk/db/installed")
         || path.ends_with(".dist-info/RECORD")
@@ -75,6 +105,11 @@ pub struct Owners {
     npm_dirs: HashMap<String, Owner>,
     /// dpkg package → version, from the status file.
     deb_versions: HashMap<String, String>,
+    /// apk's installed database read as package knowledge: the Alpine packages the unit has
+    /// and the sonames they provide (judge::libraries consults it like an index).
+    installed: crate::db::ApkIndex,
+    /// Package databases seen but not read, and why: their owners stay unnamed.
+    unread: Vec<String>,
 }
 
 fn dirname(p: &str) -> &str {
@@ -87,6 +122,15 @@ fn dirname(p: &str) -> &str {
 impl Owners {
     /// Read one metadata file (`path` is its unit path).
     pub fn add(&mut self, path: &str, data: &[u8]) {
+        if is_unread_rpmdb(path) {
+            self.unread.push(format!(
+                "{path} is an rpm database in a format muslcheck does not read (Berkeley DB or ndb; rpm ≥ 4.16 writes rpmdb.sqlite)"
+            ));
+            return;
+        }
+        if path.ends_with("rpmdb.sqlite") {
+            return self.rpm_sqlite(path, data);
+        }
         let text = String::from_utf8_lossy(data);
         if path.ends_with("/var/lib/dpkg/status") {
             self.dpkg_status(&text);
@@ -103,6 +147,7 @@ impl Owners {
             }
         } else if path.ends_with("/lib/apk/db/installed") {
             self.apk_installed(&text);
+            self.installed.add(path, &text);
         } else if path.ends_with(".dist-info/RECORD") {
             self.wheel_record(path, &text);
         } else if path.ends_with("/package.json") {
@@ -152,6 +197,38 @@ impl Owners {
                 }
             }
         }
+    }
+
+    fn rpm_sqlite(&mut self, path: &str, data: &[u8]) {
+        let (packages, malformed) = match super::rpmdb::read_sqlite(data) {
+            Ok(x) => x,
+            Err(e) => {
+                self.unread.push(format!("{path} could not be read: {e}"));
+                return;
+            }
+        };
+        if malformed > 0 {
+            self.unread.push(format!(
+                "{path}: {malformed} package header(s) could not be read"
+            ));
+        }
+        for p in packages {
+            let owner = Owner {
+                ecosystem: Ecosystem::Rpm,
+                name: p.name,
+                version: (!p.version.is_empty()).then_some(p.version),
+            };
+            for f in p.files {
+                self.files
+                    .entry(crate::input::normalize(&f))
+                    .or_insert_with(|| owner.clone());
+            }
+        }
+    }
+
+    /// Package databases that were seen and not read (or not wholly), with the reason.
+    pub fn unread(&self) -> &[String] {
+        &self.unread
     }
 
     fn wheel_record(&mut self, path: &str, text: &str) {
@@ -237,6 +314,13 @@ impl Owners {
         for (k, v) in other.deb_versions {
             self.deb_versions.entry(k).or_insert(v);
         }
+        self.installed.merge(other.installed);
+        self.unread.extend(other.unread);
+    }
+
+    /// The Alpine packages apk's installed database lists, if the unit holds one.
+    pub fn installed(&self) -> Option<&crate::db::ApkIndex> {
+        (!self.installed.is_empty()).then_some(&self.installed)
     }
 
     /// True when no metadata was read.

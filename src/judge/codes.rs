@@ -314,12 +314,25 @@ patchelf --set-rpath '$ORIGIN/<relative dir>' FILE.";
     AlpinePackage = "alpine-package", Note,
         "The file was installed by another distribution's package that Alpine also packages: install Alpine's build instead.",
         "When a scanned tree, archive or image records who installed a file (dpkg's
-var/lib/dpkg/info/*.list and status), muslcheck looks the package's name up in the target's Alpine
+var/lib/dpkg/info/*.list and status, rpm's rpmdb.sqlite), muslcheck looks the package's name up in the target's Alpine
 package index (--apkindex) or, without one, among the package names of its embedded table. When
 Alpine has a package of that name, the simplest migration is to install it rather than carry the
 other distribution's binary over: `apk add NAME`. The finding's `confidence` says where the name
 was found; names often match for programs (jq, curl, git) and differ for libraries (Debian's
 libselinux1 is Alpine's libselinux), so no match is not proof of absence.";
+
+    OwnersUnread = "owners-unread", Note,
+        "The scanned tree holds a package database muslcheck could not read: the file's package is not named.",
+        "muslcheck names the package that installed each file from the package managers' records in
+the scanned tree, archive or image (docs/packages.md). rpm ≥ 4.16 keeps its database in
+rpmdb.sqlite, which is read; the older Berkeley DB (var/lib/rpm/Packages) and SUSE's ndb
+(Packages.db) are not, and an rpmdb.sqlite that cannot be opened (damaged, cut by a size limit)
+or holds headers that do not parse names nobody. This note says so on each file left without an
+owner, so that a missing owner is never taken for a file no package installed. It does not change
+the verdict.
+
+Fix: nothing to do for the verdict. To have owners named, convert the database (`rpmdb
+--rebuilddb` with rpm ≥ 4.16 writes rpmdb.sqlite) or scan an image built with a newer rpm.";
 
     Lfs64Remap = "lfs64-remap", Note,
         "An LFS64 import (open64, stat64, ...) that musl ≥ 1.2.4 resolves by remapping to the plain name.",

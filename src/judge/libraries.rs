@@ -2,7 +2,8 @@
 //!
 //! A DT_NEEDED name that musl and gcompat do not answer must be found in the scanned unit
 //! (closure) or installed from an Alpine package. Package knowledge comes, best first, from
-//! the Alpine indexes of the target ([`Target::apkindex`]), then from the embedded table
+//! the Alpine indexes of the target ([`Target::apkindex`]), then from apk's installed database
+//! in the scanned unit ([`Target::installed`]), then from the embedded table
 //! `symbol-db/alpine/soname-packages.txt`. A name that neither knows cannot be promised: it
 //! fails closed as `unavailable-library` (docs/packages.md). Names with a '/' are paths to
 //! musl's loader, never package names (`needed-path`).
@@ -21,6 +22,8 @@ use crate::inspect::owners::{Ecosystem, Owner};
 pub enum PackageConfidence {
     /// An Alpine package index of the target says so.
     Apkindex,
+    /// apk's installed database in the scanned image or tree says so: a real Alpine package.
+    InstalledDb,
     /// The embedded table says so, checked against an aports APKBUILD.
     VerifiedTable,
     /// The embedded table says so, not checked.
@@ -44,6 +47,12 @@ pub fn availability(soname: &str, db: &Db, target: &Target) -> Availability {
         return Availability {
             package: index.provider(soname).map(|p| p.name.clone()),
             confidence: PackageConfidence::Apkindex,
+        };
+    }
+    if let Some(p) = target.installed.as_ref().and_then(|i| i.provider(soname)) {
+        return Availability {
+            package: Some(p.name.clone()),
+            confidence: PackageConfidence::InstalledDb,
         };
     }
     match db.package(soname) {
@@ -84,6 +93,7 @@ pub fn package_finding(lib: &str, needed_by: Option<&str>, db: &Db, target: &Tar
         Some(pkg) => {
             let hedge = match a.confidence {
                 PackageConfidence::Apkindex => " (from the package index)",
+                PackageConfidence::InstalledDb => " (from the apk database in the scanned files)",
                 PackageConfidence::VerifiedTable => "",
                 _ => " (curated, unverified)",
             };
@@ -97,9 +107,9 @@ pub fn package_finding(lib: &str, needed_by: Option<&str>, db: &Db, target: &Tar
         None => {
             let why = match a.confidence {
                 PackageConfidence::Apkindex => "the Alpine package index given does not provide it",
-                PackageConfidence::VerifiedTable | PackageConfidence::UnverifiedTable => {
-                    "Alpine does not package it"
-                }
+                PackageConfidence::InstalledDb
+                | PackageConfidence::VerifiedTable
+                | PackageConfidence::UnverifiedTable => "Alpine does not package it",
                 PackageConfidence::Unknown => {
                     "no Alpine package is known to provide it (not in a package index or muslcheck's table), so it cannot be promised"
                 }
@@ -188,9 +198,13 @@ pub fn off_path_finding(lib: &str, found: &str, origin_dir: &str, lib_dir: &str)
 /// For a file another distribution's package installed, the Alpine package of the same name,
 /// if the target's index (or the embedded table's package names) has one.
 pub fn alpine_replacement(owner: &Owner, db: &Db, target: &Target) -> Option<Finding> {
-    if owner.ecosystem != Ecosystem::Deb {
-        return None;
-    }
+    // Distribution packages only: apk's own are Alpine's already; a wheel's or npm package's
+    // name is not an Alpine package name.
+    let distro = match owner.ecosystem {
+        Ecosystem::Deb => "Debian's",
+        Ecosystem::Rpm => "the rpm package",
+        Ecosystem::Apk | Ecosystem::Wheel | Ecosystem::Npm => return None,
+    };
     let name = owner.name.as_str();
     let (version, confidence) = match &target.apkindex {
         Some(index) => (
@@ -211,7 +225,7 @@ pub fn alpine_replacement(owner: &Owner, db: &Db, target: &Target) -> Option<Fin
     let mut f = Finding::new(
         Code::AlpinePackage,
         Verdict::Native,
-        format!("installed by Debian's {theirs}: replace it with {ours}"),
+        format!("installed by {distro} {theirs}: replace it with {ours}"),
     )
     .fix(Fix::step(format!(
         "apk add {name} and use Alpine's build instead of carrying this one over"
@@ -272,11 +286,71 @@ mod tests {
         assert_eq!(f.confidence, Some(PackageConfidence::VerifiedTable));
         let mut idx = crate::db::ApkIndex::default();
         idx.add("test", "P:zlib-ng-compat\nV:2\np:so:libz.so.1=1\n");
-        t.apkindex = Some(std::sync::Arc::new(idx));
+        t.set_apkindex(Some(std::sync::Arc::new(idx)));
         let f = package_finding("libz.so.1", None, db, &t);
         assert_eq!(f.package.as_deref(), Some("zlib-ng-compat"));
         assert_eq!(f.confidence, Some(PackageConfidence::Apkindex));
         let f = package_finding("libselinux.so.1", None, db, &t);
+        assert_eq!(f.id, Code::UnavailableLibrary);
+        assert_eq!(f.confidence, Some(PackageConfidence::Apkindex));
+    }
+
+    #[test]
+    fn distribution_owners_get_alpines_package_and_others_do_not() {
+        let db = Db::get().unwrap();
+        let mut t = Target::resolve(db, None, None, None).unwrap();
+        let mut idx = crate::db::ApkIndex::default();
+        idx.add("test", "P:jq\nV:1.7.1-r0\n");
+        t.set_apkindex(Some(std::sync::Arc::new(idx)));
+        let owner = |ecosystem| Owner {
+            ecosystem,
+            name: "jq".to_string(),
+            version: Some("1.6-5.fc39".to_string()),
+        };
+        let f = alpine_replacement(&owner(Ecosystem::Rpm), db, &t).unwrap();
+        assert_eq!(
+            f.message,
+            "installed by the rpm package jq 1.6-5.fc39: replace it with Alpine's jq package (1.7.1-r0)"
+        );
+        assert_eq!(f.package.as_deref(), Some("jq"));
+        let f = alpine_replacement(&owner(Ecosystem::Deb), db, &t).unwrap();
+        assert!(
+            f.message.starts_with("installed by Debian's jq"),
+            "{}",
+            f.message
+        );
+        for other in [Ecosystem::Apk, Ecosystem::Wheel, Ecosystem::Npm] {
+            assert!(alpine_replacement(&owner(other), db, &t).is_none());
+        }
+    }
+
+    #[test]
+    fn an_installed_db_comes_after_the_index_and_before_the_table() {
+        let db = Db::get().unwrap();
+        let mut t = Target::resolve(db, None, None, None).unwrap();
+        let mut installed = crate::db::ApkIndex::default();
+        installed.add(
+            "/lib/apk/db/installed",
+            "P:libexample\nV:7.1-r0\np:so:libexample.so.7=7.1\n\nP:zlib-ng\nV:2\np:so:libz.so.1=1\n",
+        );
+        t.installed = Some(std::sync::Arc::new(installed));
+        let f = package_finding("libexample.so.7", None, db, &t);
+        assert_eq!(f.id, Code::NeedsPackage);
+        assert_eq!(f.package.as_deref(), Some("libexample"));
+        assert_eq!(f.confidence, Some(PackageConfidence::InstalledDb));
+        // Where the table is sure too, the image's own packages say what it has.
+        let f = package_finding("libz.so.1", None, db, &t);
+        assert_eq!(f.package.as_deref(), Some("zlib-ng"));
+        // Names the db lacks fall through to the table, then fail closed.
+        let f = package_finding("libselinux.so.1", None, db, &t);
+        assert_eq!(f.confidence, Some(PackageConfidence::VerifiedTable));
+        let f = package_finding("libnobody-knows.so.7", None, db, &t);
+        assert_eq!(f.id, Code::UnavailableLibrary);
+        // The target's index, when given, decides alone.
+        let mut idx = crate::db::ApkIndex::default();
+        idx.add("test", "P:zlib\nV:1\np:so:libz.so.1=1\n");
+        t.set_apkindex(Some(std::sync::Arc::new(idx)));
+        let f = package_finding("libexample.so.7", None, db, &t);
         assert_eq!(f.id, Code::UnavailableLibrary);
         assert_eq!(f.confidence, Some(PackageConfidence::Apkindex));
     }

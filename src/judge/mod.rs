@@ -31,7 +31,7 @@ pub(crate) use finding::sym;
 pub use finding::{Finding, Fix, ShimFix, Symbol};
 pub use floor::GlibcFloor;
 pub use libraries::PackageConfidence;
-pub use target::{DEFAULT_MUSL, Target, TargetError};
+pub use target::{DEFAULT_MUSL, IndexSource, Target, TargetError};
 pub use verdict::{Verdict, verdict_of};
 
 use crate::db::{Db, GcompatLib};

@@ -18,25 +18,40 @@ pub struct Target {
     /// gcompat version, or None for plain musl.
     pub gcompat: Option<String>,
     /// The Alpine package indexes of the target (`--apkindex`, or apk's cache on an Alpine
-    /// host); None: the embedded soname table is the only package knowledge.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "ser_index",
-        skip_deserializing
-    )]
+    /// host); None: the embedded soname table is the only package knowledge. Set with
+    /// [`Target::set_apkindex`], which also describes it in `index_source`.
+    #[serde(skip)]
     pub apkindex: Option<Arc<ApkIndex>>,
+    /// apk's installed database of the scanned unit (`lib/apk/db/installed` in an Alpine image
+    /// or tree): real Alpine packages, consulted after `apkindex` and before the embedded table.
+    /// Set per unit by the scan, never by the user.
+    #[serde(skip)]
+    pub installed: Option<Arc<ApkIndex>>,
+    /// Where the package indexes came from and how many packages they list, as reports state
+    /// it (`apkindex` in JSON). A merged report has only this: shards carry the description of
+    /// the index they were judged with, not the index (#13).
+    #[serde(rename = "apkindex", default, skip_serializing_if = "Option::is_none")]
+    pub index_source: Option<IndexSource>,
 }
 
-/// Where the indexes came from and how many packages they list.
-fn ser_index<S: serde::Serializer>(v: &Option<Arc<ApkIndex>>, s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeStruct;
-    let Some(i) = v else {
-        return s.serialize_none();
-    };
-    let mut st = s.serialize_struct("ApkIndex", 2)?;
-    st.serialize_field("sources", &i.sources)?;
-    st.serialize_field("packages", &i.len())?;
-    st.end()
+/// What a report says of the package indexes a target was judged with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexSource {
+    /// Where the indexes came from (files, apk's cache), in the order they were read.
+    pub sources: Vec<String>,
+    /// How many packages they list.
+    pub packages: usize,
+}
+
+impl Target {
+    /// Judge with these package indexes (or none), and say so in reports.
+    pub fn set_apkindex(&mut self, index: Option<Arc<ApkIndex>>) {
+        self.index_source = index.as_ref().map(|i| IndexSource {
+            sources: i.sources.clone(),
+            packages: i.len(),
+        });
+        self.apkindex = index;
+    }
 }
 
 fn ser_version<S: serde::Serializer>(v: &MuslVersion, s: S) -> Result<S::Ok, S::Error> {
@@ -100,6 +115,8 @@ impl Target {
                     musl: r.musl.clone(),
                     gcompat: Some(r.gcompat.to_string()),
                     apkindex: None,
+                    installed: None,
+                    index_source: None,
                 }
             }
             None => {
@@ -113,6 +130,8 @@ impl Target {
                     musl: default_musl,
                     gcompat: Some(GCOMPAT_VERSION.into()),
                     apkindex: None,
+                    installed: None,
+                    index_source: None,
                 }
             }
         };

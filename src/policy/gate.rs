@@ -373,6 +373,8 @@ mod tests {
             musl: crate::db::MuslVersion::new(1, 2, 5),
             gcompat: None,
             apkindex: None,
+            installed: None,
+            index_source: None,
         };
         Report::new(target, vec![lib, app])
     }

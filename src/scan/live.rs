@@ -58,6 +58,8 @@ impl Concluded {
 struct Live<'a> {
     db: &'a Db,
     target: &'a Target,
+    /// The target with the unit's apk installed database, if it has one.
+    unit_target: Option<Target>,
     reach: Reach<'a>,
     resolver: Resolver<'a>,
     owners: HashMap<String, Owners>,
@@ -96,7 +98,8 @@ impl Live<'_> {
         let Analysed { mut record, node } = a;
         let mut node = node.unwrap_or_default();
         node.path = at.to_string();
-        super::attribute_owner(&mut record, at, &self.owners, self.db, self.target);
+        let target = self.unit_target.as_ref().unwrap_or(self.target);
+        super::attribute_owner(&mut record, at, &self.owners, self.db, target);
         self.deps.push(self.reach.of(&node.needed));
         let n = self.resolver.add(node, fi);
         self.file_of.push(fi);
@@ -171,12 +174,13 @@ impl Live<'_> {
     fn conclude(&mut self, mut nodes: Vec<usize>) {
         nodes.sort_by_key(|&n| self.file_of.get(n).copied());
         let record_of = |m: usize| self.judged.get(m);
+        let target = self.unit_target.as_ref().unwrap_or(self.target);
         let done: Vec<(usize, usize, Record)> = nodes
             .iter()
             .filter_map(|&n| {
                 let fi = *self.file_of.get(n)?;
                 let r = self.judged.get(n)?;
-                let c = conclude_file(n, r, &self.resolver, &record_of, self.db, self.target);
+                let c = conclude_file(n, r, &self.resolver, &record_of, self.db, target);
                 Some((n, fi, c))
             })
             .collect();
@@ -271,6 +275,7 @@ fn prepare<'a>(
     let mut live = Live {
         db: shared.db,
         target: shared.target,
+        unit_target: None,
         reach,
         resolver: Resolver::empty(links, shared.db),
         owners: HashMap::new(),
@@ -303,6 +308,7 @@ fn prepare<'a>(
         }
         shared.observer.file_done();
     }
+    live.unit_target = super::unit_target(shared.target, &live.owners);
     Some(Tree {
         live: Mutex::new(live),
         files,
