@@ -83,6 +83,18 @@ fn tree(dir: &Path) {
     // The system directories of the unit's root.
     elf(dir, "usr/bin/tool", "hello-musl", &["libz.so.1"], None);
     elf(dir, "usr/lib/libz.so.1", "liblfs64.so", &[], None);
+    // A package database: owners are part of every record, streamed or not.
+    std::fs::create_dir_all(dir.join("var/lib/dpkg/info")).unwrap();
+    std::fs::write(
+        dir.join("var/lib/dpkg/status"),
+        "Package: tool\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.2-3\n\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("var/lib/dpkg/info/tool.list"),
+        "/usr\n/usr/bin\n/usr/bin/tool\n",
+    )
+    .unwrap();
     for i in 0..30 {
         std::fs::write(dir.join(format!("usr/lib/data-{i:02}.txt")), "not ELF\n").unwrap();
         std::fs::copy(sample("hello-glibc"), dir.join(format!("usr/bin/g{i:02}"))).unwrap();
@@ -154,6 +166,8 @@ fn jsonl_streams_exactly_the_json_reports_records_for_chains_cycles_and_missing_
         report[&b]["verdict"], "rebuild",
         "the cycle carries libC's rebuild to libB"
     );
+    let tool = &report[&format!("{root_s}/usr/bin/tool")];
+    assert!(tool["owner"].is_object(), "{tool:#}");
     let plugin = &report[&format!("{root_s}/opt/plug/plugin.so")];
     assert!(
         plugin["findings"]
