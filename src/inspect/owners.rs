@@ -66,9 +66,11 @@ pub const MAX_METADATA_BYTES: u64 = 64 << 20;
 const RPM_DIRS: [&str; 2] = ["/var/lib/rpm/", "/usr/lib/sysimage/rpm/"];
 
 fn is_rpm_file(path: &str, names: &[&str]) -> bool {
-    RPM_DIRS
-        .iter()
-        .any(|d| names.iter().any(|n| path.ends_with(&format!("{d}{n}"))))
+    // Asked of every file of a tree: no allocation.
+    names.iter().any(|n| {
+        path.strip_suffix(n)
+            .is_some_and(|dir| RPM_DIRS.iter().any(|d| dir.ends_with(d)))
+    })
 }
 
 /// rpm's Berkeley DB (`Packages`, rpm < 4.16) and ndb (`Packages.db`, SUSE) databases: seen, noted,
@@ -332,6 +334,17 @@ impl Owners {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rpm_databases_are_known_by_directory_and_name() {
+        assert!(is_metadata("/var/lib/rpm/rpmdb.sqlite"));
+        assert!(is_metadata("/usr/lib/sysimage/rpm/Packages.db"));
+        assert!(is_unread_rpmdb("/var/lib/rpm/Packages"));
+        assert!(!is_unread_rpmdb("/var/lib/rpm/rpmdb.sqlite"));
+        assert!(!is_metadata("/srv/rpmdb.sqlite"));
+        assert!(!is_metadata("/var/lib/rpmx/Packages"));
+        assert!(!is_metadata("/var/lib/rpm/OtherPackages"));
+    }
 
     #[test]
     fn every_package_manager_names_its_files() {
