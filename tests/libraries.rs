@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util::{muslcheck, scan_json, temp_dir};
+use crate::util::{muslcheck, result_at, scan_json, temp_dir};
 
 const LDSO: &str = "/lib/ld-musl-x86_64.so.1";
 
@@ -447,12 +447,7 @@ fn owners_come_from_the_package_managers_records() {
     std::fs::write(&index, apkindex(&[("jq", "1.7.1-r0", &[])])).unwrap();
     let idx = index.display().to_string();
     let (doc, _) = scan_json(&["--apkindex", &idx], &[&root]);
-    let jq = doc["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["path"].as_str().unwrap().ends_with("usr/bin/jq"))
-        .unwrap();
+    let jq = &result_at(&doc, "usr/bin/jq");
     assert_eq!(
         jq["owner"],
         serde_json::json!({"ecosystem": "deb", "name": "jq", "version": "1.6-2.1"})
@@ -481,12 +476,7 @@ fn owners_come_from_the_package_managers_records() {
     );
     // Without an index the name is not known to Alpine: no replacement is promised.
     let (doc, _) = scan_json(&[], &[&root]);
-    let jq = doc["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["path"].as_str().unwrap().ends_with("usr/bin/jq"))
-        .unwrap();
+    let jq = &result_at(&doc, "usr/bin/jq");
     assert!(findings(jq, "alpine-package").is_empty(), "{jq}");
 }
 
@@ -508,16 +498,11 @@ fn an_images_apk_database_is_package_knowledge() {
               C:Q1def=\nP:other-libs\nV:2.0-r3\nA:x86_64\nF:usr/lib\nR:libother.so.2\n\n";
     let scan_tree = || {
         let (doc, _) = scan_json(&[], &[&tree]);
-        let by_name = |n: &str| {
-            doc["results"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|r| r["path"].as_str().unwrap().ends_with(n))
-                .unwrap_or_else(|| panic!("{n}: {doc}"))
-                .clone()
-        };
-        (by_name("/usr/bin/app"), by_name("/usr/bin/stuck"), doc)
+        (
+            result_at(&doc, "/usr/bin/app"),
+            result_at(&doc, "/usr/bin/stuck"),
+            doc,
+        )
     };
 
     // Without the database neither name is known: both binaries fail closed.
@@ -734,16 +719,10 @@ fn rpms_own_database_names_the_package() {
     assert!(db.is_file(), "rpm wrote no rpmdb.sqlite");
     let scan = || {
         let (doc, _) = scan_json(&[], &[&tree]);
-        let get = |n: &str| {
-            doc["results"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|r| r["path"].as_str().unwrap().ends_with(n))
-                .unwrap_or_else(|| panic!("{n}: {doc}"))
-                .clone()
-        };
-        (get("/usr/bin/hello"), get("/usr/bin/stray"))
+        (
+            result_at(&doc, "/usr/bin/hello"),
+            result_at(&doc, "/usr/bin/stray"),
+        )
     };
     let (hello, stray) = scan();
     assert_eq!(

@@ -429,15 +429,7 @@ fn verify_with_a_gcompat_stand_in_on_aarch64_in_list_mode() {
     ]);
     let doc = crate::util::json_of(&out);
     assert_eq!(doc["target"]["gcompat"], "1.1.0");
-    let find = |n: &str| {
-        doc["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["path"].as_str().unwrap().ends_with(n))
-            .unwrap()
-            .clone()
-    };
+    let find = |n: &str| crate::util::result_at(&doc, n);
     let v = find("glibc-version");
     assert_eq!(v["verdict"], "gcompat", "{v}");
     assert_eq!(v["verify"]["loader"]["ok"], true, "{v}");

@@ -72,6 +72,18 @@ pub fn scan_json(args: &[&str], paths: &[&Path]) -> (serde_json::Value, i32) {
     (doc, out.status.code().unwrap_or(-1))
 }
 
+/// The JSON report's result whose path ends with `suffix` (the test fails if there is none).
+pub fn result_at(doc: &serde_json::Value, suffix: &str) -> serde_json::Value {
+    doc["results"]
+        .as_array()
+        .and_then(|rs| {
+            rs.iter()
+                .find(|r| r["path"].as_str().is_some_and(|p| p.ends_with(suffix)))
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("no result ends with {suffix}: {doc}"))
+}
+
 /// The sorted, de-duplicated finding IDs of a JSON result.
 pub fn ids(result: &serde_json::Value) -> Vec<String> {
     let mut v: Vec<String> = result["findings"]
