@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use crate::cache::Cache;
+use crate::cache::{Cache, FileDigest};
 use crate::db::Db;
 use crate::input::{self, Data, Item, Source, UnitId, Units};
 use crate::inspect::owners::Owners;
@@ -547,19 +547,13 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
 /// The digest of a file on disk: from the results cache when the file is unchanged (nothing is
 /// read), else hashed (and remembered).
 fn hash_path(p: PathBuf, max: u64, cache: Option<&Cache>) -> std::io::Result<Loaded> {
-    let Some(c) = cache else {
-        return input::hash_file(&p, max).map(Loaded::Hashed);
-    };
-    let meta = std::fs::metadata(&p)?;
-    if meta.len() <= max {
-        if let Some(sha) = c.known_digest(&meta) {
-            return Ok(Loaded::Known(sha, meta.len(), p));
-        }
-    }
-    let started = crate::cache::now_ns();
-    let h = input::hash_file(&p, max)?;
-    c.remember_file(&meta, h.sha256, h.len, started);
-    Ok(Loaded::Hashed(h))
+    Ok(match cache {
+        None => Loaded::Hashed(input::hash_file(&p, max)?),
+        Some(c) => match c.hash_file(&p, max)? {
+            FileDigest::Known(sha, len) => Loaded::Known(sha, len, p),
+            FileDigest::Hashed(h) => Loaded::Hashed(h),
+        },
+    })
 }
 
 /// An ELF file's digest, with what it takes to get its bytes if it must be inspected.

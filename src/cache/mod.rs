@@ -30,11 +30,11 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::input::now_ns;
 use crate::inspect::{Facts, InspectError};
 
 pub use store::{Info, clear_at, info_at};
@@ -176,6 +176,24 @@ pub struct Stats {
     pub other_hits: AtomicU64,
 }
 
+/// What [`Cache::hash_file`] found.
+pub enum FileDigest {
+    /// Known from the `files` table: SHA-256 and length; the file was not read.
+    Known([u8; 32], u64),
+    /// Hashed just now, its bytes still at hand for inspection.
+    Hashed(crate::input::Hashed),
+}
+
+impl FileDigest {
+    /// The SHA-256.
+    pub fn sha256(&self) -> [u8; 32] {
+        match self {
+            FileDigest::Known(sha, _) => *sha,
+            FileDigest::Hashed(h) => h.sha256,
+        }
+    }
+}
+
 /// An open cache, shared by the threads of one run.
 #[derive(Debug)]
 pub struct Cache {
@@ -212,13 +230,6 @@ impl Stat {
             ctime_ns: i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec()),
         }
     }
-}
-
-/// Nanoseconds since the epoch (0 if the clock is before it).
-pub fn now_ns() -> i128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i128)
 }
 
 /// Seconds since the epoch, for "last used".
@@ -333,11 +344,6 @@ impl Cache {
         Some(sha)
     }
 
-    /// [`Cache::digest`] of the file whose metadata is `meta`.
-    pub fn known_digest(&self, meta: &std::fs::Metadata) -> Option<[u8; 32]> {
-        self.digest(&Stat::of(meta))
-    }
-
     /// Remember the digest of a file whose metadata was `stat` before it was hashed at
     /// `hashed_at_ns`. Files changed less than two seconds before that are not remembered.
     pub fn remember_digest(&self, stat: &Stat, sha256: [u8; 32], hashed_at_ns: i128) {
@@ -347,33 +353,23 @@ impl Cache {
         self.remember_row(stat, Some(sha256));
     }
 
-    /// [`Cache::remember_digest`] for a file whose metadata was `meta` before `len` bytes of it
-    /// were hashed (a file whose length changed meanwhile is not remembered).
-    pub fn remember_file(
-        &self,
-        meta: &std::fs::Metadata,
-        sha256: [u8; 32],
-        len: u64,
-        hashed_at_ns: i128,
-    ) {
-        if len == meta.len() {
-            self.remember_digest(&Stat::of(meta), sha256, hashed_at_ns);
-        }
-    }
-
-    /// SHA-256 and length of the file at `path` (at most `max` bytes): from the `files` table
-    /// when the file is unchanged, else hashed and remembered.
-    pub fn hash_file(&self, path: &Path, max: u64) -> std::io::Result<([u8; 32], u64)> {
+    /// The digest of the file at `path` (at most `max` bytes): from the `files` table when the
+    /// file is unchanged (nothing is read), else hashed — the bytes kept for inspection — and
+    /// remembered.
+    pub fn hash_file(&self, path: &Path, max: u64) -> std::io::Result<FileDigest> {
         let meta = std::fs::metadata(path)?;
         if meta.len() <= max {
-            if let Some(sha) = self.known_digest(&meta) {
-                return Ok((sha, meta.len()));
+            if let Some(sha) = self.digest(&Stat::of(&meta)) {
+                return Ok(FileDigest::Known(sha, meta.len()));
             }
         }
         let started = now_ns();
-        let (sha, len) = crate::input::sha256_file(path, max)?;
-        self.remember_file(&meta, sha, len, started);
-        Ok((sha, len))
+        let h = crate::input::hash_file(path, max)?;
+        // A file whose length changed while it was hashed is not remembered.
+        if h.len == meta.len() {
+            self.remember_digest(&Stat::of(&meta), h.sha256, started);
+        }
+        Ok(FileDigest::Hashed(h))
     }
 
     /// The cached inspection of a content.

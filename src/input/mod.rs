@@ -443,8 +443,9 @@ pub(crate) fn visit_file(
     }
 }
 
-/// Nanoseconds since the epoch (0 if the clock is before it).
-fn now_ns() -> i128 {
+/// Nanoseconds since the epoch (0 if the clock is before it): when a file was looked at, for
+/// the results cache's racy-timestamp rule.
+pub fn now_ns() -> i128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i128)
@@ -481,11 +482,6 @@ fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
 /// Files are hashed through mapped windows of this size: no copy into a buffer (that copy cost
 /// as much as the hashing, #13), and at most one window per worker is resident.
 const HASH_WINDOW: u64 = 8 << 20;
-
-/// SHA-256 and length of a file; refuses files larger than `max`.
-pub fn sha256_file(path: &Path, max: u64) -> std::io::Result<([u8; 32], u64)> {
-    hash_file(path, max).map(|h| (h.sha256, h.len))
-}
 
 /// A file hashed, still open for inspection: what analysing a file on disk needs, with each
 /// byte read once (#13). Small files are read into a buffer of their size (no zeroed scratch

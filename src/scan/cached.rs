@@ -46,7 +46,7 @@ pub(super) fn archive<'s>(
     let key = cache
         .hash_file(path, u64::MAX)
         .ok()
-        .map(|(sha, _)| Cache::archive_key(&sha, &expansion(shared), named));
+        .map(|d| Cache::archive_key(&d.sha256(), &expansion(shared), named));
     if let Some(key) = key {
         if let Some((members, facts)) = cache.archive(&key) {
             shared.observer.archive(true);
