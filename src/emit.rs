@@ -147,13 +147,16 @@ impl Stream {
         match emitted {
             Emitted::Early(mut batch) => self.write(&mut batch, policy),
             Emitted::Input { records, early } => {
-                let mut rest: Vec<Record> = records
-                    .iter()
-                    .zip(&early)
-                    .filter(|(_, e)| !**e)
-                    .map(|(r, _)| r.clone())
-                    .collect();
-                self.write(&mut rest, policy);
+                if self.streaming {
+                    // Gated for the stream; `done` keeps them as they came, for the report.
+                    let mut rest: Vec<Record> = records
+                        .iter()
+                        .zip(&early)
+                        .filter(|(_, e)| !**e)
+                        .map(|(r, _)| r.clone())
+                        .collect();
+                    self.write(&mut rest, policy);
+                }
                 self.standing = policy::Standing::default();
                 done.extend(records);
             }

@@ -43,7 +43,10 @@ struct Shard {
     name: String,
     /// Header fields that must agree between shards.
     agree: Vec<(&'static str, Value)>,
+    /// The target, without its package index description (compared on its own, in `agree`).
     target: Value,
+    /// The package index description (`target.apkindex`), null without one.
+    index: Value,
     part: Option<Part>,
     records: Vec<Record>,
 }
@@ -153,12 +156,13 @@ fn read(name: &str, text: &str) -> Result<Shard, MergeError> {
     let agree = vec![
         ("muslcheck version", field("/tool/version")),
         ("symbol database", field("/symbol_db")),
-        ("package index (--apkindex)", index),
+        ("package index (--apkindex)", index.clone()),
     ];
     Ok(Shard {
         name: name.to_string(),
         agree,
         target,
+        index,
         part,
         records,
     })
@@ -192,13 +196,9 @@ pub fn merge(files: &[(String, String)]) -> Result<Merged, MergeError> {
     let mut target: Target = serde_json::from_value(first.target.clone())
         .map_err(|e| err(&first.name, format!("bad target in header ({e})")))?;
     // What the shards' package knowledge came from stays in the merged report.
-    let index = first
-        .agree
-        .iter()
-        .find(|(what, _)| what.starts_with("package index"));
-    if let Some((_, v)) = index.filter(|(_, v)| !v.is_null()) {
+    if !first.index.is_null() {
         target.index_source = Some(
-            serde_json::from_value(v.clone())
+            serde_json::from_value(first.index.clone())
                 .map_err(|e| err(&first.name, format!("bad apkindex in header ({e})")))?,
         );
     }

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use super::archive::{Ctx, member, member_bytes};
+use super::archive::{Ctx, drain, member, member_bytes};
 use super::detect::{HEAD, Kind, detect};
 use super::limits::{Counted, Limits, TarHeaderCount, TarHeaders, is_limit};
 use super::origin::{ImageOrigin, LayerOrigin};
@@ -697,26 +697,10 @@ fn layer_tar<'a>(
     Ok((tar::Archive::new(guarded), header_bytes))
 }
 
-/// Bytes of the buffer through which skipped member data is read (one per layer read, so that
-/// skipping allocates nothing per member, and the decompressor works in large steps).
-const SKIP_BUF: usize = 1 << 16;
-
-/// Read `r` to its end into the reused buffer `buf`.
-fn skip(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<()> {
-    loop {
-        match r.read(buf) {
-            Ok(0) => return Ok(()),
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-}
-
 /// Read a layer to its end after its end-of-archive blocks, so that a damaged compressed layer
 /// (a cut stream, a bad checksum) is reported even when every member was read.
-fn drain(archive: LayerTar<'_>, buf: &mut [u8]) -> io::Result<()> {
-    skip(&mut archive.into_inner(), buf)
+fn drain_layer(archive: LayerTar<'_>) -> io::Result<()> {
+    drain(&mut archive.into_inner()).map(drop)
 }
 
 /// Most bytes of files one image holds from the first pass (see [`Held`]).
@@ -828,7 +812,6 @@ fn scan_layer(
     let mut events = Vec::new();
     blobs.stream(layer, &mut |r| {
         events.clear();
-        let mut buf = vec![0u8; SKIP_BUF];
         let (mut archive, header_bytes) = layer_tar(Box::new(r), limits, inflated)?;
         let mut entries = archive.entries()?;
         while let Some(entry) = header_bytes.next(|| entries.next()) {
@@ -839,9 +822,9 @@ fn scan_layer(
             }
             events.extend(event(&mut entry, li, hold, limits.max_file_bytes)?);
             // Drain the rest so that it is not counted as header bytes.
-            skip(&mut entry, &mut buf)?;
+            drain(&mut entry)?;
         }
-        drain(archive, &mut buf)
+        drain_layer(archive)
     })?;
     Ok(events)
 }
@@ -1011,7 +994,6 @@ fn apply_layers(
         let r = blobs.open(layer)?;
         let (mut archive, header_bytes) = layer_tar(r, &ctx.opts.limits, &ctx.inflated)?;
         let mut entries = archive.entries()?;
-        let mut buf = vec![0u8; SKIP_BUF];
         while let Some(entry) = header_bytes.next(|| entries.next()) {
             let mut entry = entry?;
             let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
@@ -1019,9 +1001,9 @@ fn apply_layers(
                 let size = entry.size();
                 member(&mut entry, &raw, size, ctx, sink)?;
             }
-            skip(&mut entry, &mut buf)?;
+            drain(&mut entry)?;
         }
-        drain(archive, &mut buf)?;
+        drain_layer(archive)?;
     }
     Ok(())
 }
