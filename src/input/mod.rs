@@ -558,9 +558,9 @@ const MAP_THRESHOLD: u64 = 64 * 1024;
 
 /// Read a file's bytes, refusing files larger than `max`.
 ///
-/// The crate's `unsafe` blocks (the lint `unsafe_code` denies any other) map files: here, in
-/// `map_whole` and in `sha256_mapped`. Why it is sound: the mapping is private and read-only, muslcheck never writes through
-/// it or hands out mutable access, and every read of the bytes is bounds-checked against the
+/// The crate's `unsafe` blocks (the lint `unsafe_code` denies any other) map files: in
+/// `map_whole` (used here) and in `sha256_mapped`. Why it is sound: the mapping is private and
+/// read-only, muslcheck never writes through it or hands out mutable access, and every read of the bytes is bounds-checked against the
 /// length the mapping had when it was made, so no input value can make us read outside it.
 /// What it cannot rule out is another process changing the file while it is scanned: changed
 /// bytes are just other hostile bytes to the checked parsers, but a file truncated under us

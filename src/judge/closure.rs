@@ -502,7 +502,7 @@ impl<'a> Resolver<'a> {
 }
 
 /// Names the loader never searches for: musl itself and what gcompat provides.
-fn is_system(db: &Db, name: &str) -> bool {
+pub(crate) fn is_system(db: &Db, name: &str) -> bool {
     db.is_musl_itself(name)
         || db.is_gcompat_soname(crate::inspect::Arch::X86_64, name)
         || db.is_gcompat_soname(crate::inspect::Arch::Aarch64, name)

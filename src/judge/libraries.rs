@@ -74,11 +74,7 @@ pub fn availability(soname: &str, db: &Db, target: &Target) -> Availability {
 /// True for DT_NEEDED names the package lookup is for: not musl itself, not gcompat's, not a
 /// glibc-only library (those have findings of their own), not a path.
 pub fn is_packaged_kind(name: &str, db: &Db) -> bool {
-    !name.contains('/')
-        && !db.is_musl_itself(name)
-        && !db.is_gcompat_soname(crate::inspect::Arch::X86_64, name)
-        && !db.is_gcompat_soname(crate::inspect::Arch::Aarch64, name)
-        && !db.is_glibc_only_soname(name)
+    !name.contains('/') && !super::closure::is_system(db, name) && !db.is_glibc_only_soname(name)
 }
 
 /// The finding for a library found neither in the unit nor by musl/gcompat: a package to
