@@ -41,33 +41,27 @@ impl ApkIndex {
     /// Add one index's text; returns how many packages it held (0: not an APKINDEX).
     pub fn add(&mut self, source: &str, text: &str) -> usize {
         let mut count = 0;
-        for para in text.split("\n\n") {
-            let mut name = None;
-            let mut version = "";
-            let mut provides: Vec<&str> = Vec::new();
-            let mut dir = "";
-            let mut files: Vec<&str> = Vec::new();
-            for line in para.lines() {
-                match line.split_once(':') {
-                    Some(("P", v)) => name = Some(v.trim()),
-                    Some(("V", v)) => version = v.trim(),
-                    Some(("p", v)) => provides.extend(v.split_whitespace()),
-                    Some(("F", v)) => dir = v.trim().trim_matches('/'),
-                    Some(("R", v)) if is_library_dir(dir) && v.contains(".so") => files.push(v),
-                    _ => {}
-                }
-            }
-            let Some(name) = name.filter(|n| !n.is_empty()) else {
+        for para in paragraphs(text) {
+            let Some(name) = para.name.map(str::trim).filter(|n| !n.is_empty()) else {
                 continue;
             };
+            let version = para.version.trim();
             count += 1;
             self.packages
                 .entry(name.to_string())
                 .or_insert_with(|| version.to_string());
-            let sonames = provides
+            let files = para
+                .files
+                .iter()
+                .filter(|(dir, f)| {
+                    is_library_dir(dir.trim().trim_matches('/')) && f.contains(".so")
+                })
+                .map(|(_, f)| f.trim());
+            let sonames = para
+                .provides
                 .iter()
                 .filter_map(|p| p.split('=').next().unwrap_or(p).strip_prefix("so:"))
-                .chain(files.iter().map(|f| f.trim()));
+                .chain(files);
             for so in sonames {
                 self.sonames
                     .entry(so.to_string())
@@ -117,6 +111,39 @@ impl ApkIndex {
 
 /// musl's default library path (ldso/dynlink.c `sys_path`: /lib:/usr/local/lib:/usr/lib), as
 /// an installed db's `F:` line writes it (no leading '/').
+/// One package's paragraph of an APKINDEX or an installed database, its values as written.
+#[derive(Debug, Default)]
+pub struct Paragraph<'t> {
+    /// `P:`.
+    pub name: Option<&'t str>,
+    /// `V:` (empty if absent).
+    pub version: &'t str,
+    /// `p:`, split at spaces.
+    pub provides: Vec<&'t str>,
+    /// Each `R:` file with the `F:` directory before it.
+    pub files: Vec<(&'t str, &'t str)>,
+}
+
+/// The paragraphs of an APKINDEX or installed database (apk-tools `apk_db_index_read`): the one
+/// reader of the format, for package knowledge here and for owners (`inspect::owners`).
+pub fn paragraphs(text: &str) -> impl Iterator<Item = Paragraph<'_>> {
+    text.split("\n\n").map(|para| {
+        let mut p = Paragraph::default();
+        let mut dir = "";
+        for line in para.lines() {
+            match line.split_once(':') {
+                Some(("P", v)) => p.name = Some(v),
+                Some(("V", v)) => p.version = v,
+                Some(("p", v)) => p.provides.extend(v.split_whitespace()),
+                Some(("F", v)) => dir = v,
+                Some(("R", v)) => p.files.push((dir, v)),
+                _ => {}
+            }
+        }
+        p
+    })
+}
+
 fn is_library_dir(dir: &str) -> bool {
     matches!(dir, "lib" | "usr/lib" | "usr/local/lib")
 }

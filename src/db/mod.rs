@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 use crate::inspect::Arch;
 pub use advice::{DlopenPattern, GnuSemantics, Shim};
-pub use apkindex::{ApkIndex, IndexedPackage};
+pub use apkindex::{ApkIndex, IndexedPackage, paragraphs as apk_paragraphs};
 pub use parse::ParseError;
 pub use stub::{StubBuild, StubNeighbours};
 

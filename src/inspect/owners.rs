@@ -171,32 +171,16 @@ impl Owners {
     }
 
     fn apk_installed(&mut self, text: &str) {
-        for para in text.split("\n\n") {
-            let mut owner: Option<Owner> = None;
-            let mut dir = String::new();
-            for line in para.lines() {
-                match line.split_once(':') {
-                    Some(("P", v)) => {
-                        owner = Some(Owner {
-                            ecosystem: Ecosystem::Apk,
-                            name: v.to_string(),
-                            version: None,
-                        })
-                    }
-                    Some(("V", v)) => {
-                        if let Some(o) = owner.as_mut() {
-                            o.version = Some(v.to_string());
-                        }
-                    }
-                    Some(("F", v)) => dir = v.to_string(),
-                    Some(("R", v)) => {
-                        if let Some(o) = &owner {
-                            let p = crate::input::normalize(&format!("/{dir}/{v}"));
-                            self.files.entry(p).or_insert_with(|| o.clone());
-                        }
-                    }
-                    _ => {}
-                }
+        for para in crate::db::apk_paragraphs(text) {
+            let Some(name) = para.name else { continue };
+            let owner = Owner {
+                ecosystem: Ecosystem::Apk,
+                name: name.to_string(),
+                version: (!para.version.is_empty()).then(|| para.version.to_string()),
+            };
+            for (dir, file) in para.files {
+                let p = crate::input::normalize(&format!("/{dir}/{file}"));
+                self.files.entry(p).or_insert_with(|| owner.clone());
             }
         }
     }
