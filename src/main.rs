@@ -186,8 +186,10 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
         if args.verbose && !args.quiet {
             let n = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
             eprintln!(
-                "muslcheck: results cache: {} contents not inspected again, {} files not hashed \
-                 again, {} files not opened again, {} archives not decompressed again",
+                "muslcheck: results cache: {} contents not judged again, {} more not inspected \
+                 again, {} files not hashed again, {} files not opened again, {} archives not \
+                 decompressed again",
+                n(&c.stats.judged_hits),
                 n(&c.stats.facts_hits),
                 n(&c.stats.digest_hits),
                 n(&c.stats.other_hits),
@@ -284,11 +286,12 @@ fn cache_info(dir: Option<PathBuf>, json: bool) -> Result<exit::Status> {
     } else {
         writeln!(
             out,
-            "path:     {}\nsize:     {} on disk, {} of entries\nentries:  {} inspected contents, {} archives, {} file digests\nversion:  {}",
+            "path:     {}\nsize:     {} on disk, {} of entries\nentries:  {} inspected contents, {} judgements, {} archives, {} files\nversion:  {}",
             info.path,
             indicatif::HumanBytes(info.file_bytes),
             indicatif::HumanBytes(info.stored_bytes),
             info.facts,
+            info.judged,
             info.archives,
             info.files,
             info.version

@@ -16,13 +16,13 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use crate::cache::{Cache, FileDigest};
+use crate::cache::{Cache, FileDigest, Judged, JudgedNode, JudgedRef};
 use crate::db::Db;
 use crate::input::{self, Data, Item, Source, UnitId, Units};
 use crate::inspect::owners::Owners;
 use crate::judge::closure::{Bundled, Edge, How, Node, Reached, Resolver};
 use crate::judge::{Code, Finding, Target, Verdict, libraries};
-use crate::report::Record;
+use crate::report::{FindingParts, Record};
 
 /// How a batch is scanned.
 #[derive(Clone, Debug)]
@@ -123,6 +123,45 @@ struct Analysed {
     node: Option<Node>,
 }
 
+impl Analysed {
+    /// As the results cache stores it; `arch` is the file's (its closure node names the loader
+    /// for it).
+    fn to_cache(&self, arch: Option<crate::inspect::Arch>) -> JudgedRef<'_> {
+        let node = self.node.as_ref().zip(arch).map(|(n, arch)| JudgedNode {
+            needed: n.needed.clone(),
+            rpath: n.rpath.clone(),
+            runpath: n.runpath.clone(),
+            arch,
+        });
+        JudgedRef {
+            record: &self.record,
+            finding_parts: self.record.findings.iter().map(FindingParts::of).collect(),
+            node,
+        }
+    }
+
+    /// Back from the results cache; None if its findings and their parts do not match.
+    fn from_cache(j: Judged, db: &Db) -> Option<Analysed> {
+        let mut record = j.record;
+        if j.finding_parts.len() != record.findings.len() {
+            return None;
+        }
+        for (f, p) in record.findings.iter_mut().zip(j.finding_parts) {
+            if !p.restore(f) {
+                return None;
+            }
+        }
+        let node = j.node.map(|n| Node {
+            path: String::new(),
+            needed: n.needed,
+            rpath: n.rpath,
+            runpath: n.runpath,
+            musl_loader: crate::judge::musl_loader(db, n.arch),
+        });
+        Some(Analysed { record, node })
+    }
+}
+
 /// One unit's ELF files (their record indices and closure nodes), links, and file owners per
 /// artifact.
 type UnitFiles = (
@@ -168,6 +207,8 @@ enum Produced {
 struct Shared<'a> {
     db: &'a Db,
     target: &'a Target,
+    /// [`Target::fingerprint`], the results cache's key for judgements.
+    target_key: [u8; 32],
     opts: &'a ScanOptions,
     observer: &'a dyn Observer,
     cache: Mutex<HashMap<[u8; 32], Arc<OnceLock<Analysed>>>>,
@@ -224,6 +265,7 @@ pub fn scan(
     let shared = Shared {
         db,
         target,
+        target_key: target.fingerprint(),
         opts,
         observer,
         cache: Mutex::new(HashMap::new()),
@@ -282,7 +324,7 @@ pub fn scan(
                 continue;
             }
             let tree = trees.get_mut(k).and_then(Option::take);
-            let (mut records, mut early) = finish(out, db, target, tree);
+            let (mut records, mut early) = pool.install(|| finish(out, db, target, tree));
             if records.is_empty() {
                 let name = path.display().to_string();
                 records.push(crate::skipped(&name, &name, "no ELF files inside"));
@@ -299,7 +341,7 @@ pub fn scan(
         ));
     }
     if opts.one_unit {
-        let (mut records, _) = finish(together, db, target, None);
+        let (mut records, _) = pool.install(|| finish(together, db, target, None));
         records.extend(empty);
         let early = vec![false; records.len()];
         emit(Emitted::Input { records, early });
@@ -533,7 +575,7 @@ fn analyse(src: Source, shared: &Shared<'_>) -> Analysed {
         let (key, len) = loaded.digest();
         shared.observer.analysed(len);
         let load = || loaded.into_bytes(max);
-        let mut a = judged(key, len, &name, &artifact, shared, deadline, None, load);
+        let mut a = judged(key, len, &name, &artifact, shared, deadline, load);
         shared.observer.judged(a.record.own_verdict);
         a.record.image = image.clone();
         a
@@ -584,8 +626,9 @@ impl Loaded {
     }
 }
 
-/// The analysis of one content, once per run: inspected (or taken from `known`, or from the
-/// results cache) and judged by the first task to see it; identical files wait for that result.
+/// The analysis of one content, once per run, by the first task to see it (identical files wait
+/// for that result): its judgement for this target from the results cache, else its facts from
+/// the cache or inspection, judged here.
 #[allow(clippy::too_many_arguments)]
 fn judged(
     key: [u8; 32],
@@ -594,7 +637,6 @@ fn judged(
     artifact: &str,
     shared: &Shared<'_>,
     deadline: Option<Instant>,
-    known: Option<crate::cache::Inspected>,
     load: impl FnOnce() -> std::io::Result<input::Bytes>,
 ) -> Analysed {
     let cell = match shared.cache.lock() {
@@ -603,7 +645,13 @@ fn judged(
     };
     let judged = cell.get_or_init(|| {
         shared.observer.inspected();
-        let cached = known.or_else(|| shared.results().and_then(|c| c.facts(&key)));
+        let results = shared.results();
+        let hit = results.and_then(|c| c.judged(&key, &shared.target_key));
+        if let Some(a) = hit.and_then(|j| Analysed::from_cache(j, shared.db)) {
+            shared.observer.cache_hit();
+            return a;
+        }
+        let cached = results.and_then(|c| c.facts(&key));
         let inspected = match cached {
             Some(i) => {
                 shared.observer.cache_hit();
@@ -620,12 +668,15 @@ fn judged(
                     }
                 };
                 let r = crate::inspect::inspect_until(&bytes, deadline);
-                if let Some(c) = shared.results() {
+                if let Some(c) = results {
                     c.store_facts(&key, &r);
                 }
                 r
             }
         };
+        // A file whose reading ran out of time says nothing about its content: not remembered.
+        let timed_out = matches!(inspected, Err(crate::inspect::InspectError::TimedOut));
+        let arch = inspected.as_ref().map(|f| f.arch).ok();
         let (record, node) = crate::judge_inspected(
             name,
             artifact,
@@ -635,7 +686,11 @@ fn judged(
             shared.db,
             shared.target,
         );
-        Analysed { record, node }
+        let a = Analysed { record, node };
+        if let (Some(c), false) = (results, timed_out) {
+            c.store_judged(&key, &shared.target_key, &a.to_cache(arch));
+        }
+        a
     });
     let mut a = judged.clone();
     a.record.path = name.to_string();
@@ -697,7 +752,13 @@ fn finish(
                     artifact,
                     slot,
                 } = *pending;
-                let a = slot.get().cloned().unwrap_or_else(|| Analysed {
+                // The slot is normally this item's alone by now: its analysis is taken, not
+                // copied.
+                let analysed = match Arc::try_unwrap(slot) {
+                    Ok(cell) => cell.into_inner(),
+                    Err(shared) => shared.get().cloned(),
+                };
+                let a = analysed.unwrap_or_else(|| Analysed {
                     record: crate::unreadable(&name, &artifact, "not analysed (internal error)"),
                     node: None,
                 });
@@ -798,10 +859,12 @@ fn conclude_unit(
     target: &Target,
     records: &mut [Record],
 ) {
+    use rayon::prelude::*;
     let resolver = Resolver::new(nodes, links, db);
     let record_of = |n: usize| idx.get(n).and_then(|&f| records.get(f));
+    // Files conclude independently (each reads the others' own records): on every core.
     let concluded: Vec<(usize, Record)> = idx
-        .iter()
+        .par_iter()
         .enumerate()
         .filter_map(|(i, &ri)| {
             let r = records.get(ri)?;

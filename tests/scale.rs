@@ -66,24 +66,33 @@ fn a_second_run_answers_from_the_cache_with_the_same_report() {
     assert_eq!(first.status.code(), fresh.status.code());
     assert_eq!(second.status.code(), fresh.status.code());
     assert!(
-        stderr(&first)
-            .contains("0 contents not inspected again, 0 files not hashed again, 0 files not opened again, 0 archives"),
+        stderr(&first).contains(
+            "0 contents not judged again, 0 more not inspected again, 0 files not hashed again, \
+             0 files not opened again, 0 archives"
+        ),
         "{}",
         stderr(&first)
     );
-    // Second run: 5 tree files + 1 loose ELF known by inode and times; the tarball too; its
-    // two members' facts come with it. The text file is known as not ELF: not even opened.
+    // Second run: 5 tree files + 1 loose ELF known by inode and times; the tarball too, and the
+    // judgements of its two members and of the 6 files for this target. The text file is known
+    // as not ELF: not even opened.
     assert!(
         stderr(&second).contains(
-            "7 files not hashed again, 1 files not opened again, 1 archives not decompressed again"
+            "8 contents not judged again, 0 more not inspected again, 7 files not hashed again, \
+             1 files not opened again, 1 archives not decompressed again"
         ),
         "{}",
         stderr(&second)
     );
-    // Judged again for another target from the same facts: same as a fresh run for it.
+    // Another target: judged again from the same facts, the same as a fresh run for it.
     let mut other = args.clone();
     other.splice(0..1, ["scan", "--target", "alpine:3.17"]);
     let cached = run(&dir, &other);
+    assert!(
+        stderr(&cached).contains("0 contents not judged again, 8 more not inspected again"),
+        "{}",
+        stderr(&cached)
+    );
     other.retain(|a| *a != "--cache" && *a != "c");
     other.insert(1, "--no-cache");
     let uncached = run(&dir, &other);
@@ -93,6 +102,8 @@ fn a_second_run_answers_from_the_cache_with_the_same_report() {
     let info = json_of(&info);
     assert_eq!(info["archives"], 1, "{info}");
     assert!(info["facts"].as_u64().unwrap() >= 7, "{info}");
+    // One judgement per content and target: 8 for the default target, 8 for alpine:3.17.
+    assert_eq!(info["judged"], 16, "{info}");
     assert!(
         run(&dir, &["cache", "clear", "--cache", "c"])
             .status
@@ -100,9 +111,59 @@ fn a_second_run_answers_from_the_cache_with_the_same_report() {
     );
     let info = json_of(&run(&dir, &["cache", "info", "--json", "--cache", "c"]));
     assert_eq!(
-        (info["facts"].as_u64(), info["files"].as_u64()),
-        (Some(0), Some(0))
+        (
+            info["facts"].as_u64(),
+            info["judged"].as_u64(),
+            info["files"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0))
     );
+}
+
+/// A needs-package finding is part of a file's own judgement, and it depends on the package
+/// index: a judgement cached without an index must not answer a run with one (#13).
+#[test]
+fn a_cached_judgement_answers_only_the_same_target_and_package_index() {
+    let dir = temp_dir("scale-cache-index");
+    copy_samples(&dir, "tree/bin", &["needs-zlib"]);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    // An index in which no package provides zlib: the binary cannot get it from apk.
+    std::fs::write(
+        dir.join("APKINDEX"),
+        "C:Q1abc=\nP:busybox\nV:1.37.0-r0\nA:x86_64\n\n",
+    )
+    .unwrap();
+    let cached = |extra: &[&str]| {
+        let mut a = vec!["scan", "--format", "json", "--verbose", "--cache", "c"];
+        a.extend(extra);
+        a.push("tree");
+        run(&dir, &a)
+    };
+    let fresh = |extra: &[&str]| {
+        let mut a = vec!["scan", "--format", "json", "--no-cache"];
+        a.extend(extra);
+        a.push("tree");
+        json_of(&run(&dir, &a))
+    };
+    let index = ["--apkindex", "APKINDEX"];
+    let without = cached(&[]);
+    assert_eq!(json_of(&without), fresh(&[]));
+    let with = cached(&index);
+    assert!(
+        stderr(&with).contains("0 contents not judged again, 1 more not inspected again"),
+        "{}",
+        stderr(&with)
+    );
+    let report = json_of(&with);
+    assert_eq!(report, fresh(&index));
+    assert_ne!(report["results"], json_of(&without)["results"]);
+    let again = cached(&index);
+    assert!(
+        stderr(&again).contains("1 contents not judged again"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(json_of(&again), report);
 }
 
 #[test]

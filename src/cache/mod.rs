@@ -25,7 +25,6 @@
 
 mod store;
 
-use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -163,9 +162,48 @@ pub enum Member {
     },
 }
 
+/// A content's own judgement for one target, as stored: a warm run neither decodes its facts
+/// (the bulk of a warm run's work before, #13) nor judges it again.
+#[derive(Debug, Deserialize)]
+pub struct Judged {
+    /// Its record before closure and policy (path and artifact are the caller's).
+    pub record: crate::report::Record,
+    /// Each finding's symbol and fix as data (the record's JSON has them as text), as a JSONL
+    /// record line carries them.
+    pub finding_parts: Vec<crate::report::FindingParts>,
+    /// What closure resolution needs of it (ELF files only).
+    pub node: Option<JudgedNode>,
+}
+
+/// [`Judged`] borrowed, for storing without a copy (serialises the same way).
+#[derive(Serialize)]
+pub struct JudgedRef<'a> {
+    /// See [`Judged::record`].
+    pub record: &'a crate::report::Record,
+    /// See [`Judged::finding_parts`].
+    pub finding_parts: Vec<crate::report::FindingParts>,
+    /// See [`Judged::node`].
+    pub node: Option<JudgedNode>,
+}
+
+/// A closure node as stored: the loader it names is the symbol-db's, looked up by architecture.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct JudgedNode {
+    /// DT_NEEDED.
+    pub needed: Vec<String>,
+    /// DT_RPATH.
+    pub rpath: Vec<String>,
+    /// DT_RUNPATH.
+    pub runpath: Vec<String>,
+    /// The file's architecture.
+    pub arch: crate::inspect::Arch,
+}
+
 /// Counters for the progress display and `--verbose` runs.
 #[derive(Debug, Default)]
 pub struct Stats {
+    /// Contents whose judgement for the run's target came from the cache.
+    pub judged_hits: AtomicU64,
     /// Contents whose facts came from the cache.
     pub facts_hits: AtomicU64,
     /// Files whose digest came from the cache (not hashed).
@@ -203,8 +241,10 @@ pub struct Cache {
     warnings: Mutex<Vec<String>>,
     /// Last-use times older than this are renewed ([`TOUCH_AFTER_S`]; tests renew every use).
     touch_after_s: i64,
-    /// The `files` table, loaded at the first lookup of this run, plus what the run added.
-    files: Mutex<Option<HashMap<(u64, u64), store::FileRow>>>,
+    /// The `files` table, loaded at the first lookup of this run.
+    files: OnceLock<store::FileTable>,
+    /// Rows this run added to the `files` table (files hashed now, asked again if met again).
+    added: Mutex<store::FileTable>,
     /// What the cache saved this run.
     pub stats: Stats,
 }
@@ -258,7 +298,8 @@ impl Cache {
             max_bytes,
             warnings: Mutex::default(),
             touch_after_s: TOUCH_AFTER_S,
-            files: Mutex::default(),
+            files: OnceLock::new(),
+            added: Mutex::default(),
             stats: Stats::default(),
         })
     }
@@ -293,30 +334,30 @@ impl Cache {
     /// What the `files` table knows of an unchanged file: `Some(Some(digest))`, `Some(None)`
     /// for a file sniffed as "other", `None` when it is unknown or changed.
     fn seen(&self, stat: &Stat) -> Option<Option<[u8; 32]>> {
-        let (sha256, used) = self.with_files(|files| {
-            let row = files.get(&(stat.dev, stat.ino))?;
+        let key = (stat.dev, stat.ino);
+        let fresh = |row: &store::FileRow| {
             let fresh = row.size == stat.size
                 && row.mtime_ns == stat.mtime_ns
                 && row.ctime_ns == stat.ctime_ns
                 && row.check == store::file_check(stat, row.sha256.as_ref());
             fresh.then_some((row.sha256, row.used))
-        })??;
+        };
+        // The table as loaded is only read (no lock: every worker asks it, once per file);
+        // rows this run added are asked only when it does not know the file.
+        let (sha256, used) = match self.loaded().get(&key) {
+            Some(row) => fresh(row)?,
+            None => fresh(self.added.lock().ok()?.get(&key)?)?,
+        };
         if now_s().saturating_sub(used) > self.touch_after_s {
             self.pending(|p| p.touch_file(stat.dev, stat.ino));
         }
         Some(sha256)
     }
 
-    /// Run `f` on the `files` table (loaded by the first call, in one query).
-    fn with_files<T>(
-        &self,
-        f: impl FnOnce(&mut HashMap<(u64, u64), store::FileRow>) -> T,
-    ) -> Option<T> {
-        let mut guard = self.files.lock().ok()?;
-        if guard.is_none() {
-            *guard = Some(self.with(store::Store::files).unwrap_or_default());
-        }
-        guard.as_mut().map(f)
+    /// The `files` table as it was when this run first asked it (loaded then, in one query).
+    fn loaded(&self) -> &store::FileTable {
+        self.files
+            .get_or_init(|| self.with(store::Store::files).unwrap_or_default())
     }
 
     /// Remember what the `files` table is to say about a file with identity `stat`.
@@ -334,7 +375,9 @@ impl Cache {
             check,
             used: now_s(),
         };
-        self.with_files(|files| files.insert((stat.dev, stat.ino), row));
+        if let Ok(mut added) = self.added.lock() {
+            added.insert((stat.dev, stat.ino), row);
+        }
     }
 
     /// The SHA-256 of a file with identity `stat`, if it is known and unchanged.
@@ -402,22 +445,45 @@ impl Cache {
     }
 
     /// The remembered members of an archive, only if the facts of every ELF member are still
-    /// there too (returned alongside, in member order).
-    pub fn archive(&self, key: &[u8; 32]) -> Option<(Vec<Member>, Vec<Inspected>)> {
+    /// there too (they are not decoded here: a member whose judgement is cached never needs
+    /// them, see [`Cache::judged`]).
+    pub fn archive(&self, key: &[u8; 32]) -> Option<Vec<Member>> {
         let (blob, used) = self.with(|s| s.get(store::Table::Archives, key))??;
         let members: Vec<Member> = store::open_value(key, &blob)?;
-        let mut facts = Vec::new();
         for m in &members {
             if let Member::Elf { sha256, .. } = m {
                 let k = keyed(&[b"facts", sha256]);
-                let (b, used) = self.with(|s| s.get(store::Table::Facts, &k))??;
-                facts.push(store::open_value(&k, &b)?);
+                let used = self.with(|s| s.used(store::Table::Facts, &k))??;
                 self.touch(store::Table::Facts, k, used);
             }
         }
         self.stats.archive_hits.fetch_add(1, Ordering::Relaxed);
         self.touch(store::Table::Archives, *key, used);
-        Some((members, facts))
+        Some(members)
+    }
+
+    /// The cached judgement of a content for the target with fingerprint `target` (see
+    /// [`crate::judge::Target::fingerprint`]). Its facts are kept alive with it: another
+    /// target, or an archive replayed from the cache, still needs them.
+    pub fn judged(&self, sha256: &[u8; 32], target: &[u8; 32]) -> Option<Judged> {
+        let key = keyed(&[b"judged", sha256, target]);
+        let (blob, used) = self.with(|s| s.get(store::Table::Judged, &key))??;
+        let v: Judged = store::open_value(&key, &blob)?;
+        self.stats.judged_hits.fetch_add(1, Ordering::Relaxed);
+        self.touch(store::Table::Judged, key, used);
+        if now_s().saturating_sub(used) > self.touch_after_s {
+            let facts = keyed(&[b"facts", sha256]);
+            self.pending(|p| p.touch(store::Table::Facts, facts));
+        }
+        Some(v)
+    }
+
+    /// Store the judgement of a content for the target with fingerprint `target`.
+    pub fn store_judged(&self, sha256: &[u8; 32], target: &[u8; 32], judged: &JudgedRef<'_>) {
+        let key = keyed(&[b"judged", sha256, target]);
+        if let Some(blob) = store::seal_value(&key, judged) {
+            self.pending(|p| p.put(store::Table::Judged, key, blob));
+        }
     }
 
     /// Remember an archive's members.

@@ -2,6 +2,7 @@
 //! eviction by last use.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,6 +19,9 @@ const APPLICATION_ID: i64 = 0x6d75_736c;
 /// Pending writes past this many bytes are flushed.
 const FLUSH_BYTES: usize = 2 << 20;
 
+/// How much of the database SQLite maps into memory (address space, not memory used).
+const MMAP_BYTES: i64 = 2 << 30;
+
 /// Bytes a `files` row is counted as, for the size bound.
 const FILE_ROW_BYTES: i64 = 96;
 
@@ -32,19 +36,112 @@ CREATE INDEX archives_used ON archives(used);
 CREATE INDEX files_used ON files(used);
 ";
 
-/// The two content-keyed tables.
+/// Tables added after format 2 was first written: created when missing, so that an existing
+/// cache gains them instead of being refused.
+const ADDED: &str = "
+CREATE TABLE IF NOT EXISTS judged (key BLOB PRIMARY KEY, data BLOB NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS judged_used ON judged(used);
+";
+
+/// The content-keyed tables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Table {
     Facts,
     Archives,
+    Judged,
 }
 
 impl Table {
+    const ALL: [Table; 3] = [Table::Facts, Table::Archives, Table::Judged];
+
     fn name(self) -> &'static str {
         match self {
             Table::Facts => "facts",
             Table::Archives => "archives",
+            Table::Judged => "judged",
         }
+    }
+}
+
+/// The `files` table in memory, by (device, inode): split by the inode's parity, so that two
+/// threads load it at once (see [`Store::files`]).
+#[derive(Debug, Default)]
+pub(super) struct FileTable {
+    even: Rows,
+    odd: Rows,
+}
+
+type Rows = HashMap<(u64, u64), FileRow, BuildHasherDefault<InodeHasher>>;
+
+impl FileTable {
+    fn half(&self, ino: u64) -> &Rows {
+        if ino & 1 == 0 { &self.even } else { &self.odd }
+    }
+    pub fn get(&self, key: &(u64, u64)) -> Option<&FileRow> {
+        self.half(key.1).get(key)
+    }
+    pub fn insert(&mut self, key: (u64, u64), row: FileRow) {
+        let half = if key.1 & 1 == 0 {
+            &mut self.even
+        } else {
+            &mut self.odd
+        };
+        half.insert(key, row);
+    }
+}
+
+/// The `files` rows whose inode has parity `half`.
+fn file_rows(conn: &Connection, half: i64) -> rusqlite::Result<Rows> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT dev, ino, size, mtime_ns, ctime_ns, sha256, chk, used FROM files WHERE (ino & 1) = ?1",
+    )?;
+    let mut rows = stmt.query([half])?;
+    let mut out = Rows::default();
+    // Blobs are borrowed from SQLite's row, not copied into a Vec each.
+    while let Some(r) = rows.next()? {
+        let sha256 = match r.get_ref(5)?.as_blob()? {
+            [] => None,
+            sha => match <[u8; 32]>::try_from(sha) {
+                Ok(s) => Some(s),
+                Err(_) => continue,
+            },
+        };
+        let Ok(check) = <[u8; 8]>::try_from(r.get_ref(6)?.as_blob()?) else {
+            continue;
+        };
+        let row = FileRow {
+            size: r.get::<_, i64>(2)? as u64,
+            mtime_ns: i128::from(r.get::<_, i64>(3)?),
+            ctime_ns: i128::from(r.get::<_, i64>(4)?),
+            sha256,
+            check,
+            used: r.get(7)?,
+        };
+        out.insert(
+            (r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64),
+            row,
+        );
+    }
+    Ok(out)
+}
+
+/// Hashes (device, inode) keys: they are numbers the kernel hands out, not input an attacker
+/// picks, so the multiply-rotate mix of rustc's FxHasher serves, at a fraction of SipHash's
+/// cost per lookup (one per file of a tree on a warm run).
+#[derive(Default)]
+pub(super) struct InodeHasher(u64);
+
+impl Hasher for InodeHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -191,10 +288,6 @@ fn i64_of(n: i128) -> Option<i64> {
     i64::try_from(n).ok()
 }
 
-fn sha_of(v: Vec<u8>) -> Option<[u8; 32]> {
-    v.try_into().ok()
-}
-
 /// Open the database at `path` without creating anything: for `cache info` and `cache clear`.
 fn open_existing(path: &Path) -> Result<Connection, String> {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
@@ -252,6 +345,9 @@ impl Store {
             init(&conn).map_err(bad)?;
         }
         check_ours(&conn, path)?;
+        if !has_table(&conn, Table::Judged).map_err(bad)? {
+            conn.execute_batch(ADDED).map_err(bad)?;
+        }
         let mode: String = conn
             .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
             .map_err(bad)?;
@@ -263,6 +359,10 @@ impl Store {
         }
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(bad)?;
+        // Read the database through a mapping rather than a pread per page: a warm run looks up
+        // thousands of entries scattered over the file. Only a bound, and 0 where unsupported.
+        conn.pragma_update(None, "mmap_size", MMAP_BYTES)
+            .map_err(bad)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
@@ -271,49 +371,41 @@ impl Store {
 
     /// An entry's value and last use.
     pub fn get(&mut self, t: Table, key: &[u8; 32]) -> rusqlite::Result<Option<(Vec<u8>, i64)>> {
-        let sql = match t {
-            Table::Facts => "SELECT data, used FROM facts WHERE key = ?1",
-            Table::Archives => "SELECT data, used FROM archives WHERE key = ?1",
-        };
+        let sql = format!("SELECT data, used FROM {} WHERE key = ?1", t.name());
         self.conn
-            .prepare_cached(sql)?
+            .prepare_cached(&sql)?
             .query_row(params![key.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
     }
 
-    /// The whole `files` table, by (device, inode); rows that do not parse are left out.
-    pub fn files(&mut self) -> rusqlite::Result<HashMap<(u64, u64), FileRow>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT dev, ino, size, mtime_ns, ctime_ns, sha256, chk, used FROM files",
-        )?;
-        let mut rows = stmt.query([])?;
-        let mut out = HashMap::new();
-        while let Some(r) = rows.next()? {
-            let sha: Vec<u8> = r.get(5)?;
-            let sha256 = match sha.len() {
-                0 => None,
-                _ => match sha_of(sha) {
-                    Some(s) => Some(s),
-                    None => continue,
-                },
-            };
-            let Ok(check) = r.get::<_, Vec<u8>>(6)?.try_into() else {
-                continue;
-            };
-            let row = FileRow {
-                size: r.get::<_, i64>(2)? as u64,
-                mtime_ns: i128::from(r.get::<_, i64>(3)?),
-                ctime_ns: i128::from(r.get::<_, i64>(4)?),
-                sha256,
-                check,
-                used: r.get(7)?,
-            };
-            out.insert(
-                (r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64),
-                row,
-            );
-        }
-        Ok(out)
+    /// An entry's last use, if it is there (its value is not read).
+    pub fn used(&mut self, t: Table, key: &[u8; 32]) -> rusqlite::Result<Option<i64>> {
+        let sql = format!("SELECT used FROM {} WHERE key = ?1", t.name());
+        self.conn
+            .prepare_cached(&sql)?
+            .query_row(params![key.as_slice()], |r| r.get(0))
+            .optional()
+    }
+
+    /// The whole `files` table, by (device, inode); rows that do not parse are left out. It is
+    /// on every warm run's path before the first file can be judged (130,000 rows for /usr), so
+    /// it is read in two halves at once, the second through a connection of its own.
+    pub fn files(&mut self) -> rusqlite::Result<FileTable> {
+        let path = self.path.clone();
+        let (even, odd) = std::thread::scope(|s| {
+            let odd = s.spawn(|| {
+                let conn = Connection::open_with_flags(
+                    &path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
+                file_rows(&conn, 1)
+            });
+            let even = file_rows(&self.conn, 0);
+            (even, odd.join())
+        });
+        let odd = odd.map_err(|_| rusqlite::Error::InvalidQuery)??;
+        Ok(FileTable { even: even?, odd })
     }
 
     /// Apply a batch in one transaction (`BEGIN IMMEDIATE`: take the write lock up front, so two
@@ -373,13 +465,17 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let victims: Vec<(String, Vec<u8>, i64, i64, i64)> = {
-            // One list over the three tables, oldest use first.
+            // One list over all tables, oldest use first.
+            let keyed: String = Table::ALL
+                .iter()
+                .map(|t| {
+                    let t = t.name();
+                    format!("SELECT '{t}' AS t, key AS k, 0 AS d, 0 AS i, length(data) + 48 AS n, used AS u FROM {t} UNION ALL ")
+                })
+                .collect();
             let mut stmt = tx.prepare(&format!(
-                "SELECT t, k, d, i, n FROM ( \
-                 SELECT 'facts' AS t, key AS k, 0 AS d, 0 AS i, length(data) + 48 AS n, used AS u \
-                 FROM facts \
-                 UNION ALL SELECT 'archives', key, 0, 0, length(data) + 48, used FROM archives \
-                 UNION ALL SELECT 'files', x'', dev, ino, {FILE_ROW_BYTES}, used FROM files) \
+                "SELECT t, k, d, i, n FROM ({keyed} \
+                 SELECT 'files', x'', dev, ino, {FILE_ROW_BYTES}, used FROM files) \
                  ORDER BY u"
             ))?;
             let rows = stmt.query_map([], |r| {
@@ -403,16 +499,12 @@ impl Store {
             v
         };
         for (t, k, d, i, _) in victims {
-            match t.as_str() {
-                "facts" => {
-                    tx.prepare_cached("DELETE FROM facts WHERE key = ?1")?
-                        .execute(params![k])?;
+            match Table::ALL.iter().find(|k| k.name() == t) {
+                Some(t) => {
+                    let sql = format!("DELETE FROM {} WHERE key = ?1", t.name());
+                    tx.prepare_cached(&sql)?.execute(params![k])?;
                 }
-                "archives" => {
-                    tx.prepare_cached("DELETE FROM archives WHERE key = ?1")?
-                        .execute(params![k])?;
-                }
-                _ => {
+                None => {
                     tx.prepare_cached("DELETE FROM files WHERE dev = ?1 AND ino = ?2")?
                         .execute(params![d, i])?;
                 }
@@ -434,6 +526,7 @@ fn init(conn: &Connection) -> rusqlite::Result<()> {
         let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
         if app == 0 && tables == 0 {
             conn.execute_batch(SCHEMA)?;
+            conn.execute_batch(ADDED)?;
             conn.pragma_update(None, "application_id", APPLICATION_ID)?;
             conn.pragma_update(None, "user_version", i64::from(FORMAT))?;
         }
@@ -448,13 +541,29 @@ fn init(conn: &Connection) -> rusqlite::Result<()> {
     }
 }
 
-fn stored_bytes(conn: &Connection) -> rusqlite::Result<i64> {
+/// Whether the database has table `t` (a cache written before it was added may not).
+fn has_table(conn: &Connection, t: Table) -> rusqlite::Result<bool> {
     conn.query_row(
-        &format!(
-            "SELECT (SELECT COALESCE(SUM(length(data) + 48), 0) FROM facts) \
-             + (SELECT COALESCE(SUM(length(data) + 48), 0) FROM archives) \
-             + (SELECT count(*) * {FILE_ROW_BYTES} FROM files)"
-        ),
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        params![t.name()],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+}
+
+fn stored_bytes(conn: &Connection) -> rusqlite::Result<i64> {
+    let keyed: String = Table::ALL
+        .iter()
+        .filter(|t| has_table(conn, **t).unwrap_or(false))
+        .map(|t| {
+            format!(
+                "(SELECT COALESCE(SUM(length(data) + 48), 0) FROM {}) + ",
+                t.name()
+            )
+        })
+        .collect();
+    conn.query_row(
+        &format!("SELECT {keyed} (SELECT count(*) * {FILE_ROW_BYTES} FROM files)"),
         [],
         |r| r.get(0),
     )
@@ -473,6 +582,8 @@ pub struct Info {
     pub facts: u64,
     /// Archives.
     pub archives: u64,
+    /// Judgements of a content for one target.
+    pub judged: u64,
     /// Remembered file digests.
     pub files: u64,
     /// The version entries are written for.
@@ -497,6 +608,10 @@ pub fn info_at(path: &Path) -> Result<Info, String> {
         stored_bytes: stored_bytes(&conn).map_err(|e| e.to_string())? as u64,
         facts: count("facts")?,
         archives: count("archives")?,
+        judged: match has_table(&conn, Table::Judged) {
+            Ok(true) => count("judged")?,
+            _ => 0,
+        },
         files: count("files")?,
         version: super::version().to_string(),
     })
@@ -505,8 +620,12 @@ pub fn info_at(path: &Path) -> Result<Info, String> {
 /// Empty the cache at `path` (only a muslcheck cache; anything else is left alone).
 pub fn clear_at(path: &Path) -> Result<(), String> {
     let conn = open_existing(path)?;
-    conn.execute_batch(
-        "BEGIN IMMEDIATE; DELETE FROM facts; DELETE FROM archives; DELETE FROM files; COMMIT; VACUUM;",
-    )
+    let judged = match has_table(&conn, Table::Judged) {
+        Ok(true) => "DELETE FROM judged;",
+        _ => "",
+    };
+    conn.execute_batch(&format!(
+        "BEGIN IMMEDIATE; DELETE FROM facts; DELETE FROM archives; {judged} DELETE FROM files; COMMIT; VACUUM;"
+    ))
     .map_err(|e| e.to_string())
 }

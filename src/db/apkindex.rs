@@ -103,6 +103,33 @@ impl ApkIndex {
         self.packages.len()
     }
 
+    /// A digest of what the indexes say (sonames and packages, in a fixed order): two indexes
+    /// with the same content have the same fingerprint, whatever files they came from.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        let mut field = |s: &str| {
+            h.update((s.len() as u64).to_le_bytes());
+            h.update(s);
+        };
+        let mut sonames: Vec<_> = self.sonames.iter().collect();
+        sonames.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        field(&sonames.len().to_string());
+        for (so, p) in sonames {
+            field(so);
+            field(&p.name);
+            field(&p.version);
+        }
+        let mut packages: Vec<_> = self.packages.iter().collect();
+        packages.sort_unstable();
+        field(&packages.len().to_string());
+        for (name, version) in packages {
+            field(name);
+            field(version);
+        }
+        h.finalize().into()
+    }
+
     /// True when no index added a package.
     pub fn is_empty(&self) -> bool {
         self.packages.is_empty()

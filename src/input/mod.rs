@@ -258,7 +258,9 @@ pub fn visit(input: &Path, opts: &Options, units: &Units, sink: &mut dyn FnMut(I
         Input::File(p) => {
             let name = p.display().to_string();
             match fs::metadata(&p) {
-                Ok(m) if m.is_file() => visit_file(&p, &name, &name, None, opts, units, sink, true),
+                Ok(m) if m.is_file() => {
+                    visit_file(&p, &name, &name, None, None, opts, units, sink, true)
+                }
                 Ok(_) => problem(sink, &name, &name, "file: not a regular file".into()),
                 Err(e) => problem(sink, &name, &name, e.to_string()),
             }
@@ -318,7 +320,7 @@ fn visit_path(input: &Path, opts: &Options, units: &Units, sink: &mut dyn FnMut(
     if !meta.is_file() {
         return problem(sink, &name, &name, "not a regular file or directory".into());
     }
-    visit_file(input, &name, &name, None, opts, units, sink, true);
+    visit_file(input, &name, &name, None, None, opts, units, sink, true);
 }
 
 /// Expand an input held in memory — an ELF file, an archive or an image tarball — into items,
@@ -363,13 +365,16 @@ pub fn visit_bytes(
     }
 }
 
-/// A regular file on disk: ELF, archive, image tarball or something else.
+/// A regular file on disk: ELF, archive, image tarball or something else. `checked` is the
+/// file's metadata when the walk took it and already asked `opts.known` about it (the file is
+/// not known as "other"); without it, the file is stat'ed and asked here.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn visit_file(
     path: &Path,
     name: &str,
     artifact: &str,
     unit: Option<(UnitId, String)>,
+    checked: Option<fs::Metadata>,
     opts: &Options,
     units: &Units,
     sink: &mut dyn FnMut(Item),
@@ -384,15 +389,16 @@ pub(crate) fn visit_file(
     };
     // With the results cache: one stat, and a file known unchanged as "other" is not opened.
     // The metadata is taken before the read, so a change during the read is seen next time.
-    let known = opts.known.0.as_deref().and_then(|k| {
-        let meta = fs::metadata(path).ok().filter(fs::Metadata::is_file)?;
-        Some((k, meta, now_ns()))
-    });
-    if let Some((k, meta, _)) = &known {
-        if k.is_other(meta) {
-            return other(sink);
-        }
-    }
+    let known = match (opts.known.0.as_deref(), checked) {
+        (None, _) => None,
+        (Some(k), Some(meta)) => Some((k, meta)),
+        (Some(k), None) => match fs::metadata(path) {
+            Ok(meta) if meta.is_file() && k.is_other(&meta) => return other(sink),
+            Ok(meta) if meta.is_file() => Some((k, meta)),
+            _ => None,
+        },
+    };
+    let read_at = now_ns();
     let head = match read_head(path) {
         Ok(h) => h,
         Err(e) => return problem(sink, name, artifact, e.to_string()),
@@ -408,8 +414,8 @@ pub(crate) fn visit_file(
         _ => false,
     };
     if is_other {
-        if let Some((k, meta, at)) = &known {
-            k.remember_other(meta, *at);
+        if let Some((k, meta)) = &known {
+            k.remember_other(meta, read_at);
         }
         return other(sink);
     }

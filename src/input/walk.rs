@@ -35,8 +35,9 @@ pub struct Subtree {
     depth: u32,
     /// (device, inode) of the directories above it, for loop detection.
     ancestors: HashSet<(u64, u64)>,
-    /// A run of `dir`'s files to sniff, instead of the whole directory.
-    files: Vec<PathBuf>,
+    /// A run of `dir`'s files to sniff, instead of the whole directory (with their metadata
+    /// when the walk took it, see [`visit_file`]).
+    files: Vec<(PathBuf, Option<fs::Metadata>)>,
     /// List the files ([`Item::Listed`]) instead of sniffing them.
     list: bool,
 }
@@ -51,6 +52,8 @@ pub struct Listed {
     pub at: String,
     /// Its size in bytes (0 if it could not be had, or sizes were not asked for).
     pub size: u64,
+    /// Its metadata, when the walk took it for the results cache (see [`visit_file`]).
+    meta: Option<fs::Metadata>,
     /// The unit.
     pub unit: UnitId,
     artifact: Arc<str>,
@@ -70,6 +73,7 @@ impl Listed {
             &self.at,
             self.unit,
             &self.artifact,
+            self.meta.clone(),
             opts,
             units,
             sink,
@@ -112,8 +116,8 @@ impl Subtree {
         if files.is_empty() {
             w.dir(&dir, depth, sink);
         } else {
-            for f in files {
-                w.file(&f, sink);
+            for (f, meta) in files {
+                w.file(&f, meta, sink);
             }
         }
     }
@@ -184,25 +188,40 @@ impl Walk<'_> {
                 return problem(sink, &name, &self.artifact, e.to_string());
             }
         };
-        entries.sort_by_key(|e| e.file_name());
+        // Cached keys: comparing by `file_name()` allocates both names at every comparison.
+        entries.sort_by_cached_key(|e| e.file_name());
+        let known = self.opts.known.0.as_deref();
         let mut files = Vec::new();
         for e in entries {
+            let Ok(ft) = e.file_type() else { continue };
+            // With the results cache, a file is stat'ed through the directory's handle (no path
+            // walk), and one known unchanged as neither ELF nor an archive is left at that: no
+            // open, no item (#13: most files of a tree on a warm run).
+            let mut meta = None;
+            if let (true, Some(k)) = (ft.is_file(), known) {
+                if let Ok(m) = e.metadata() {
+                    if k.is_other(&m) {
+                        continue;
+                    }
+                    meta = Some(m);
+                }
+            }
             let path = e.path();
-            if self.opts.excluded(&path.display().to_string()) {
+            if self.opts.exclude.is_some() && self.opts.excluded(&path.display().to_string()) {
                 continue;
             }
-            let Ok(ft) = e.file_type() else { continue };
             if ft.is_file() && self.list {
                 // Listing: the size from the directory's own handle (no path walk), no task.
-                let size = match self.opts.list_sizes {
-                    true => e.metadata().map_or(0, |m| m.len()),
-                    false => 0,
+                let size = match (&meta, self.opts.list_sizes) {
+                    (Some(m), _) => m.len(),
+                    (None, true) => e.metadata().map_or(0, |m| m.len()),
+                    (None, false) => 0,
                 };
-                self.listed(path, size, sink);
+                self.listed(path, size, meta, sink);
                 continue;
             }
             if ft.is_file() {
-                files.push(path);
+                files.push((path, meta));
                 if files.len() == FILE_BATCH {
                     self.files(dir, std::mem::take(&mut files), sink);
                 }
@@ -222,10 +241,15 @@ impl Walk<'_> {
     }
 
     /// A run of files: sniffed here when short, else handed out as a task of its own.
-    fn files(&mut self, dir: &Path, files: Vec<PathBuf>, sink: &mut dyn FnMut(Item)) {
+    fn files(
+        &mut self,
+        dir: &Path,
+        files: Vec<(PathBuf, Option<fs::Metadata>)>,
+        sink: &mut dyn FnMut(Item),
+    ) {
         if files.len() < FILE_BATCH {
-            for f in files {
-                self.file(&f, sink);
+            for (f, meta) in files {
+                self.file(&f, meta, sink);
             }
             return;
         }
@@ -257,13 +281,13 @@ impl Walk<'_> {
         }));
     }
 
-    fn file(&mut self, path: &Path, sink: &mut dyn FnMut(Item)) {
+    fn file(&mut self, path: &Path, meta: Option<fs::Metadata>, sink: &mut dyn FnMut(Item)) {
         if self.list {
             let size = match self.opts.list_sizes {
                 true => fs::metadata(path).map_or(0, |m| m.len()),
                 false => 0,
             };
-            return self.listed(path.to_path_buf(), size, sink);
+            return self.listed(path.to_path_buf(), size, meta, sink);
         }
         let at = self.unit_path(path);
         sniff(
@@ -271,17 +295,25 @@ impl Walk<'_> {
             &at,
             self.unit,
             &self.artifact,
+            meta,
             self.opts,
             self.units,
             sink,
         );
     }
 
-    fn listed(&mut self, path: PathBuf, size: u64, sink: &mut dyn FnMut(Item)) {
+    fn listed(
+        &mut self,
+        path: PathBuf,
+        size: u64,
+        meta: Option<fs::Metadata>,
+        sink: &mut dyn FnMut(Item),
+    ) {
         sink(Item::Listed(Listed {
             at: self.unit_path(&path),
             path,
             size,
+            meta,
             unit: self.unit,
             artifact: self.artifact.clone(),
         }));
@@ -302,7 +334,7 @@ impl Walk<'_> {
         }
         match fs::metadata(path) {
             Ok(m) if m.is_dir() => self.subdir(path.to_path_buf(), depth + 1, sink),
-            Ok(m) if m.is_file() => self.file(path, sink),
+            Ok(m) if m.is_file() => self.file(path, None, sink),
             Ok(_) => {}
             // ELOOP: links that point at each other lead nowhere; like a directory loop, that
             // is a limit of following links, not a damaged input.
@@ -323,11 +355,13 @@ impl Walk<'_> {
 }
 
 /// Read one file of a tree: a package manager's record of owners, or whatever it is by content.
+#[allow(clippy::too_many_arguments)]
 fn sniff(
     path: &Path,
     at: &str,
     unit: UnitId,
     artifact: &str,
+    meta: Option<fs::Metadata>,
     opts: &Options,
     units: &Units,
     sink: &mut dyn FnMut(Item),
@@ -355,6 +389,7 @@ fn sniff(
         &shown,
         artifact,
         Some((unit, at.to_string())),
+        meta,
         opts,
         units,
         sink,

@@ -44,6 +44,26 @@ pub struct IndexSource {
 }
 
 impl Target {
+    /// Everything of the target a file's own judgement depends on, as one digest: the results
+    /// cache keeps judgements per target under it (#13). The package indexes count by content,
+    /// not by where they came from.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        let gcompat = self.gcompat.as_deref().unwrap_or("none");
+        for part in [self.name.as_str(), &self.musl.to_string(), gcompat] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
+        for index in [&self.apkindex, &self.installed] {
+            match index {
+                Some(i) => h.update(i.fingerprint()),
+                None => h.update([0u8; 32]),
+            }
+        }
+        h.finalize().into()
+    }
+
     /// Judge with these package indexes (or none), and say so in reports.
     pub fn set_apkindex(&mut self, index: Option<Arc<ApkIndex>>) {
         self.index_source = index.as_ref().map(|i| IndexSource {

@@ -65,7 +65,8 @@ struct FixParts {
 }
 
 impl FindingParts {
-    fn of(f: &Finding) -> Self {
+    /// The parts of `f`.
+    pub fn of(f: &Finding) -> Self {
         FindingParts {
             symbol: f.symbol.as_ref().map(|s| SymbolParts {
                 name: s.name.clone(),

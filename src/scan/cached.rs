@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use super::{Analysed, PendingElf, Produced, Shared, handle, judged};
-use crate::cache::{Cache, Inspected, Member};
+use crate::cache::{Cache, Member};
 use crate::input::{self, Item, Kind, UnitId};
 
 /// An archive's items as read, waiting for its ELF members' digests.
@@ -48,9 +48,9 @@ pub(super) fn archive<'s>(
         .ok()
         .map(|d| Cache::archive_key(&d.sha256(), &expansion(shared), named));
     if let Some(key) = key {
-        if let Some((members, facts)) = cache.archive(&key) {
+        if let Some(members) = cache.archive(&key) {
             shared.observer.archive(true);
-            return replay(name, members, facts, sub, s, shared);
+            return replay(name, members, sub, s, shared);
         }
     }
     shared.observer.archive(false);
@@ -143,13 +143,16 @@ impl Recorder<'_> {
                 path: path.clone(),
                 target: target.clone(),
             },
+            // A member that is not ELF gets a record only when named; the others (a jar's
+            // classes) produce nothing, so they are not remembered either.
+            Item::Other { named: false, .. } => return None,
             Item::Other {
                 name,
                 artifact,
-                named,
+                named: true,
             } => Member::Other {
                 suffix: self.suffix(name, artifact),
-                named: *named,
+                named: true,
             },
             Item::Problem {
                 name,
@@ -177,13 +180,11 @@ impl Recorder<'_> {
 fn replay<'s>(
     name: &str,
     members: Vec<Member>,
-    facts: Vec<Inspected>,
     sub: &mut Vec<Produced>,
     s: &rayon::Scope<'s>,
     shared: &'s Shared<'s>,
 ) {
     let mut units: Vec<UnitId> = Vec::new();
-    let mut facts = facts.into_iter();
     let unit = |units: &Vec<UnitId>, i: usize| units.get(i).copied().unwrap_or_default();
     for m in members {
         let item = match m {
@@ -233,16 +234,9 @@ fn replay<'s>(
                         "archive member no longer in the cache",
                     ))
                 };
-                let a = judged(
-                    sha256,
-                    size,
-                    &member,
-                    name,
-                    shared,
-                    None,
-                    facts.next(),
-                    gone,
-                );
+                // Its judgement, or else its facts, come from the cache (the facts were there
+                // when the archive was looked up).
+                let a = judged(sha256, size, &member, name, shared, None, gone);
                 sub.push(Produced::Elf(Box::new(PendingElf {
                     unit: unit(&units, u),
                     unit_path,
