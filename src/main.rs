@@ -132,6 +132,10 @@ fn scan(args: ScanArgs) -> Result<exit::Status> {
     };
     if let Some(j) = args.jobs {
         opts.jobs = cap_jobs(j);
+        // What runs outside the scan's own pool (rendering the report) keeps to --jobs too.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(opts.jobs)
+            .build_global();
     }
     opts.one_unit = args.one_unit;
     opts.input.follow_symlinks = args.follow_symlinks;
