@@ -627,6 +627,16 @@ fn sha256_mapped(file: &fs::File, len: u64) -> std::io::Result<([u8; 32], u64)> 
 /// Normalise an archive member or link path to an absolute path inside its unit:
 /// `./usr/lib/x` → `/usr/lib/x`; `..` never climbs above the root.
 pub fn normalize(path: &str) -> String {
+    // Most paths are normal already (closure lookups ask one per needed name and rpath entry).
+    let normal = path.len() > 1
+        && path.starts_with('/')
+        && path
+            .split('/')
+            .skip(1)
+            .all(|c| !matches!(c, "" | "." | ".."));
+    if normal {
+        return path.to_string();
+    }
     let mut parts: Vec<&str> = Vec::new();
     for p in path.split('/') {
         match p {
@@ -659,6 +669,18 @@ mod tests {
         assert_eq!(normalize("./usr/lib/x.so"), "/usr/lib/x.so");
         assert_eq!(normalize("../../etc/passwd"), "/etc/passwd");
         assert_eq!(normalize("/a/./b/../c"), "/a/c");
+        // The fast path (already normal) and the rest agree.
+        for (p, n) in [
+            ("/", "/"),
+            ("/usr/lib/x.so", "/usr/lib/x.so"),
+            ("/usr//lib/", "/usr/lib"),
+            ("/usr/lib/.", "/usr/lib"),
+            ("/a/..", "/"),
+            ("usr/lib", "/usr/lib"),
+            ("", "/"),
+        ] {
+            assert_eq!(normalize(p), n, "{p}");
+        }
         assert_eq!(
             join_link("/usr/lib/libz.so.1", "libz.so.1.3"),
             "/usr/lib/libz.so.1.3"

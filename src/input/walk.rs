@@ -32,6 +32,8 @@ pub struct Subtree {
     artifact: Arc<str>,
     unit: UnitId,
     dir: PathBuf,
+    /// Its (device, inode), when the walk took them from the parent's directory handle.
+    id: Option<(u64, u64)>,
     depth: u32,
     /// (device, inode) of the directories above it, for loop detection.
     ancestors: HashSet<(u64, u64)>,
@@ -99,6 +101,7 @@ impl Subtree {
             artifact,
             unit,
             dir,
+            id,
             depth,
             ancestors,
             files,
@@ -114,7 +117,7 @@ impl Subtree {
             list,
         };
         if files.is_empty() {
-            w.dir(&dir, depth, sink);
+            w.dir(&dir, id, depth, sink);
         } else {
             for (f, meta) in files {
                 w.file(&f, meta, sink);
@@ -151,6 +154,7 @@ pub(crate) fn visit_dir(
         artifact: Arc::from(name),
         unit,
         dir: root.to_path_buf(),
+        id: None,
         depth: 0,
         ancestors: HashSet::new(),
         files: Vec::new(),
@@ -165,17 +169,22 @@ impl Walk<'_> {
         normalize(&rel.to_string_lossy())
     }
 
-    fn dir(&mut self, dir: &Path, depth: u32, sink: &mut dyn FnMut(Item)) {
-        let name = dir.display().to_string();
-        let meta = match fs::metadata(dir) {
-            Ok(m) => m,
-            Err(e) => return problem(sink, &name, &self.artifact, e.to_string()),
+    fn dir(&mut self, dir: &Path, id: Option<(u64, u64)>, depth: u32, sink: &mut dyn FnMut(Item)) {
+        let key = match id {
+            Some(id) => id,
+            None => match fs::metadata(dir) {
+                Ok(m) => (m.dev(), m.ino()),
+                Err(e) => {
+                    let name = dir.display().to_string();
+                    return problem(sink, &name, &self.artifact, e.to_string());
+                }
+            },
         };
-        let key = (meta.dev(), meta.ino());
+        let name = || dir.display().to_string();
         if !self.ancestors.insert(key) {
             let error = "symbolic link loop: directory is its own ancestor".to_string();
             return sink(Item::Problem {
-                name,
+                name: name(),
                 artifact: self.artifact.to_string(),
                 error,
                 limit: true,
@@ -185,7 +194,7 @@ impl Walk<'_> {
             Ok(rd) => rd.filter_map(Result::ok).collect::<Vec<_>>(),
             Err(e) => {
                 self.ancestors.remove(&key);
-                return problem(sink, &name, &self.artifact, e.to_string());
+                return problem(sink, &name(), &self.artifact, e.to_string());
             }
         };
         // Cached keys: comparing by `file_name()` allocates both names at every comparison.
@@ -232,7 +241,10 @@ impl Walk<'_> {
             if ft.is_symlink() {
                 self.link(&path, depth, sink);
             } else if ft.is_dir() {
-                self.subdir(path, depth + 1, sink);
+                // Its identity through this directory's handle (no path walk); the subtree
+                // stats it by path only if this fails.
+                let id = e.metadata().ok().map(|m| (m.dev(), m.ino()));
+                self.subdir(path, id, depth + 1, sink);
             }
             // FIFOs, sockets and devices: never opened (a FIFO would block).
         }
@@ -258,6 +270,7 @@ impl Walk<'_> {
             artifact: self.artifact.clone(),
             unit: self.unit,
             dir: dir.to_path_buf(),
+            id: None,
             depth: 0,
             ancestors: HashSet::new(),
             files,
@@ -265,15 +278,22 @@ impl Walk<'_> {
         }));
     }
 
-    fn subdir(&mut self, path: PathBuf, depth: u32, sink: &mut dyn FnMut(Item)) {
+    fn subdir(
+        &mut self,
+        path: PathBuf,
+        id: Option<(u64, u64)>,
+        depth: u32,
+        sink: &mut dyn FnMut(Item),
+    ) {
         if depth > SPLIT_DEPTH {
-            return self.dir(&path, depth, sink);
+            return self.dir(&path, id, depth, sink);
         }
         sink(Item::Subtree(Subtree {
             root: self.root.clone(),
             artifact: self.artifact.clone(),
             unit: self.unit,
             dir: path,
+            id,
             depth,
             ancestors: self.ancestors.clone(),
             files: Vec::new(),
@@ -333,7 +353,12 @@ impl Walk<'_> {
             return;
         }
         match fs::metadata(path) {
-            Ok(m) if m.is_dir() => self.subdir(path.to_path_buf(), depth + 1, sink),
+            Ok(m) if m.is_dir() => self.subdir(
+                path.to_path_buf(),
+                Some((m.dev(), m.ino())),
+                depth + 1,
+                sink,
+            ),
             Ok(m) if m.is_file() => self.file(path, None, sink),
             Ok(_) => {}
             // ELOOP: links that point at each other lead nowhere; like a directory loop, that
