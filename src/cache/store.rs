@@ -202,6 +202,9 @@ impl Pending {
 pub(super) struct Store {
     conn: Connection,
     pub path: PathBuf,
+    /// A read transaction is open: lookups share one snapshot instead of each taking and
+    /// releasing SQLite's WAL locks (system calls per lookup); ended before every write.
+    reading: bool,
 }
 
 /// The checksum of a `files` row: a damaged row is a miss, never a wrong digest. A row without a
@@ -386,11 +389,32 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            reading: false,
         })
+    }
+
+    /// Begin the read transaction lookups share, if none is open. What other processes write
+    /// meanwhile is not seen until this run's next write: at worst a miss.
+    fn read(&mut self) -> rusqlite::Result<()> {
+        if !self.reading {
+            self.conn.execute_batch("BEGIN DEFERRED")?;
+            self.reading = true;
+        }
+        Ok(())
+    }
+
+    /// End the read transaction, if one is open (before writing).
+    fn end_read(&mut self) -> rusqlite::Result<()> {
+        if self.reading {
+            self.reading = false;
+            self.conn.execute_batch("COMMIT")?;
+        }
+        Ok(())
     }
 
     /// An entry's value and last use.
     pub fn get(&mut self, t: Table, key: &[u8; 32]) -> rusqlite::Result<Option<(Vec<u8>, i64)>> {
+        self.read()?;
         let sql = format!("SELECT data, used FROM {} WHERE key = ?1", t.name());
         self.conn
             .prepare_cached(&sql)?
@@ -400,6 +424,7 @@ impl Store {
 
     /// An entry's last use, if it is there (its value is not read).
     pub fn used(&mut self, t: Table, key: &[u8; 32]) -> rusqlite::Result<Option<i64>> {
+        self.read()?;
         let sql = format!("SELECT used FROM {} WHERE key = ?1", t.name());
         self.conn
             .prepare_cached(&sql)?
@@ -431,6 +456,7 @@ impl Store {
     /// Apply a batch in one transaction (`BEGIN IMMEDIATE`: take the write lock up front, so two
     /// writers queue instead of failing on upgrade).
     pub fn write(&mut self, batch: Pending, used: i64) -> rusqlite::Result<()> {
+        self.end_read()?;
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -475,6 +501,7 @@ impl Store {
 
     /// Delete the least recently used entries until what is stored fits in 90% of `max`.
     pub fn evict(&mut self, max: u64) -> rusqlite::Result<()> {
+        self.end_read()?;
         let total = stored_bytes(&self.conn)?;
         let max = i64::try_from(max).unwrap_or(i64::MAX);
         if total <= max {
