@@ -52,6 +52,11 @@ pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
 /// day.
 const TOUCH_AFTER_S: i64 = 86_400;
 
+/// The `files` table is loaded whole, once per run, up to this many rows (about 120 bytes each
+/// in memory: /usr has 130,000). A bigger one — a cache shared by sweeps over many trees — is
+/// asked row by row instead, so that memory stays bounded whatever the cache holds.
+pub const MAX_LOADED_FILES: usize = 500_000;
+
 /// Entries whose timestamps are this close to the moment of hashing are not remembered (coarse
 /// filesystem timestamps: FAT has 2-second mtimes, ext3 1 second).
 const RACY_NS: i128 = 2_000_000_000;
@@ -241,8 +246,10 @@ pub struct Cache {
     warnings: Mutex<Vec<String>>,
     /// Last-use times older than this are renewed ([`TOUCH_AFTER_S`]; tests renew every use).
     touch_after_s: i64,
-    /// The `files` table, loaded at the first lookup of this run.
-    files: OnceLock<store::FileTable>,
+    /// The `files` table, loaded at the first lookup of this run (None: too big to load).
+    files: OnceLock<Option<store::FileTable>>,
+    /// The most `files` rows loaded whole ([`MAX_LOADED_FILES`]; tests lower it).
+    max_loaded_files: usize,
     /// Rows this run added to the `files` table (files hashed now, asked again if met again).
     added: Mutex<store::FileTable>,
     /// What the cache saved this run.
@@ -299,6 +306,7 @@ impl Cache {
             warnings: Mutex::default(),
             touch_after_s: TOUCH_AFTER_S,
             files: OnceLock::new(),
+            max_loaded_files: MAX_LOADED_FILES,
             added: Mutex::default(),
             stats: Stats::default(),
         })
@@ -342,11 +350,21 @@ impl Cache {
                 && row.check == store::file_check(stat, row.sha256.as_ref());
             fresh.then_some((row.sha256, row.used))
         };
-        // The table as loaded is only read (no lock: every worker asks it, once per file);
-        // rows this run added are asked only when it does not know the file.
-        let (sha256, used) = match self.loaded().get(&key) {
-            Some(row) => fresh(row)?,
-            None => fresh(self.added.lock().ok()?.get(&key)?)?,
+        // The table as loaded is only read (no lock: every worker asks it, once per file); rows
+        // this run added are asked only when it does not know the file.
+        let loaded = self.loaded();
+        let known = loaded.and_then(|t| t.get(&key)).and_then(fresh);
+        let (sha256, used) = match known {
+            Some(answer) => answer,
+            None => match self.added.lock().ok()?.get(&key).and_then(fresh) {
+                Some(answer) => answer,
+                // A table too big to load whole is asked row by row.
+                None if loaded.is_none() => {
+                    let row = self.with(|s| s.file(stat.dev, stat.ino))??;
+                    fresh(&row)?
+                }
+                None => return None,
+            },
         };
         if now_s().saturating_sub(used) > self.touch_after_s {
             self.pending(|p| p.touch_file(stat.dev, stat.ino));
@@ -354,10 +372,16 @@ impl Cache {
         Some(sha256)
     }
 
-    /// The `files` table as it was when this run first asked it (loaded then, in one query).
-    fn loaded(&self) -> &store::FileTable {
+    /// The `files` table as it was when this run first asked it (loaded then), or None when it
+    /// holds more than `max_loaded_files` rows.
+    fn loaded(&self) -> Option<&store::FileTable> {
         self.files
-            .get_or_init(|| self.with(store::Store::files).unwrap_or_default())
+            .get_or_init(|| {
+                let max = self.max_loaded_files;
+                self.with(|s| s.files(max))
+                    .unwrap_or(Some(Default::default()))
+            })
+            .as_ref()
     }
 
     /// Remember what the `files` table is to say about a file with identity `stat`.

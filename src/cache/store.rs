@@ -91,39 +91,48 @@ impl FileTable {
     }
 }
 
-/// The `files` rows whose inode has parity `half`.
-fn file_rows(conn: &Connection, half: i64) -> rusqlite::Result<Rows> {
+/// The `files` rows whose inode has parity `half`, or None if there are more than `cap`.
+fn file_rows(conn: &Connection, half: i64, cap: usize) -> rusqlite::Result<Option<Rows>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT dev, ino, size, mtime_ns, ctime_ns, sha256, chk, used FROM files WHERE (ino & 1) = ?1",
+        "SELECT dev, ino, size, mtime_ns, ctime_ns, sha256, chk, used FROM files \
+         WHERE (ino & 1) = ?1 LIMIT ?2",
     )?;
-    let mut rows = stmt.query([half])?;
+    let over = i64::try_from(cap).unwrap_or(i64::MAX).saturating_add(1);
+    let mut rows = stmt.query(params![half, over])?;
     let mut out = Rows::default();
-    // Blobs are borrowed from SQLite's row, not copied into a Vec each.
     while let Some(r) = rows.next()? {
-        let sha256 = match r.get_ref(5)?.as_blob()? {
-            [] => None,
-            sha => match <[u8; 32]>::try_from(sha) {
-                Ok(s) => Some(s),
-                Err(_) => continue,
-            },
-        };
-        let Ok(check) = <[u8; 8]>::try_from(r.get_ref(6)?.as_blob()?) else {
-            continue;
-        };
-        let row = FileRow {
-            size: r.get::<_, i64>(2)? as u64,
-            mtime_ns: i128::from(r.get::<_, i64>(3)?),
-            ctime_ns: i128::from(r.get::<_, i64>(4)?),
-            sha256,
-            check,
-            used: r.get(7)?,
-        };
-        out.insert(
-            (r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64),
-            row,
-        );
+        if out.len() >= cap {
+            return Ok(None);
+        }
+        let key = (r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64);
+        if let Some(row) = file_row(r, 2)? {
+            out.insert(key, row);
+        }
     }
-    Ok(out)
+    Ok(Some(out))
+}
+
+/// A `files` row from the columns `size, mtime_ns, ctime_ns, sha256, chk, used` starting at
+/// `at`; None if it does not parse. Blobs are borrowed from SQLite's row, not copied.
+fn file_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Option<FileRow>> {
+    let sha256 = match r.get_ref(at + 3)?.as_blob()? {
+        [] => None,
+        sha => match <[u8; 32]>::try_from(sha) {
+            Ok(s) => Some(s),
+            Err(_) => return Ok(None),
+        },
+    };
+    let Ok(check) = <[u8; 8]>::try_from(r.get_ref(at + 4)?.as_blob()?) else {
+        return Ok(None);
+    };
+    Ok(Some(FileRow {
+        size: r.get::<_, i64>(at)? as u64,
+        mtime_ns: i128::from(r.get::<_, i64>(at + 1)?),
+        ctime_ns: i128::from(r.get::<_, i64>(at + 2)?),
+        sha256,
+        check,
+        used: r.get(at + 5)?,
+    }))
 }
 
 /// Hashes (device, inode) keys: they are numbers the kernel hands out, not input an attacker
@@ -434,9 +443,11 @@ impl Store {
 
     /// The whole `files` table, by (device, inode); rows that do not parse are left out. It is
     /// on every warm run's path before the first file can be judged (130,000 rows for /usr), so
-    /// it is read in two halves at once, the second through a connection of its own.
-    pub fn files(&mut self) -> rusqlite::Result<FileTable> {
+    /// it is read in two halves at once, the second through a connection of its own. None if
+    /// it holds more than `max` rows: memory stays bounded, and [`Store::file`] asks row by row.
+    pub fn files(&mut self, max: usize) -> rusqlite::Result<Option<FileTable>> {
         let path = self.path.clone();
+        let cap = max / 2;
         let (even, odd) = std::thread::scope(|s| {
             let odd = s.spawn(|| {
                 let conn = Connection::open_with_flags(
@@ -444,13 +455,26 @@ impl Store {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
                 conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
-                file_rows(&conn, 1)
+                file_rows(&conn, 1, cap)
             });
-            let even = file_rows(&self.conn, 0);
+            let even = file_rows(&self.conn, 0, cap);
             (even, odd.join())
         });
         let odd = odd.map_err(|_| rusqlite::Error::InvalidQuery)??;
-        Ok(FileTable { even: even?, odd })
+        Ok(even?.zip(odd).map(|(even, odd)| FileTable { even, odd }))
+    }
+
+    /// One `files` row, for a table too big to load whole.
+    pub fn file(&mut self, dev: u64, ino: u64) -> rusqlite::Result<Option<FileRow>> {
+        self.read()?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT size, mtime_ns, ctime_ns, sha256, chk, used FROM files WHERE dev = ?1 AND ino = ?2",
+        )?;
+        let mut rows = stmt.query(params![dev as i64, ino as i64])?;
+        match rows.next()? {
+            Some(r) => file_row(r, 0),
+            None => Ok(None),
+        }
     }
 
     /// Apply a batch in one transaction (`BEGIN IMMEDIATE`: take the write lock up front, so two

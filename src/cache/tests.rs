@@ -228,3 +228,42 @@ fn last_use_is_renewed_at_most_once_a_day() {
     c.finish();
     assert!(used(0) > old, "used two days ago: renewed");
 }
+
+/// Memory stays bounded whatever the cache holds: a `files` table bigger than the bound is not
+/// loaded, and each file is asked by its own row instead, with the same answers.
+#[test]
+fn a_files_table_too_big_to_load_is_asked_row_by_row() {
+    use crate::input::Known;
+    let d = dir("files-bound");
+    let (elf, text) = (d.join("elf"), d.join("text"));
+    std::fs::write(&elf, b"pretend ELF").unwrap();
+    std::fs::write(&text, b"plain text").unwrap();
+    let (elf_meta, text_meta) = (
+        std::fs::metadata(&elf).unwrap(),
+        std::fs::metadata(&text).unwrap(),
+    );
+    let later = now_ns() + 10 * RACY_NS;
+    {
+        let c = Cache::open(&d.join("c"), DEFAULT_MAX_BYTES).unwrap();
+        c.remember_digest(&Stat::of(&elf_meta), [5u8; 32], later);
+        c.remember_other(&text_meta, later);
+        c.finish();
+    }
+    for max in [MAX_LOADED_FILES, 1] {
+        let mut c = Cache::open(&d.join("c"), DEFAULT_MAX_BYTES).unwrap();
+        c.max_loaded_files = max;
+        assert_eq!(c.loaded().is_some(), max > 1, "bound {max}");
+        assert_eq!(
+            c.digest(&Stat::of(&elf_meta)),
+            Some([5u8; 32]),
+            "bound {max}"
+        );
+        assert!(c.is_other(&text_meta), "bound {max}");
+        assert!(!c.is_other(&elf_meta), "bound {max}");
+        let grown = Stat {
+            size: elf_meta.len() + 1,
+            ..Stat::of(&elf_meta)
+        };
+        assert_eq!(c.digest(&grown), None, "bound {max}");
+    }
+}
