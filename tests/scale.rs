@@ -456,3 +456,80 @@ fn a_file_known_as_not_elf_is_read_again_once_it_changes() {
         .collect();
     assert!(paths.contains(&"tree/bin/tool"), "{paths:?}");
 }
+
+/// An image tarball and a wheel carry records of owners (dpkg's status, a wheel's RECORD) and,
+/// for the image, where in it each file is: both are remembered with the archive, so a second
+/// run replays them without decompressing anything and gives the fresh report (#13: "an
+/// archive or image layer whose digest is known is not decompressed again").
+#[test]
+fn image_tarballs_and_wheels_are_replayed_with_their_owners() {
+    let dir = temp_dir("scale-cache-image");
+    let elf = |name: &str| std::fs::read(sample(name)).unwrap();
+    let base = forge::tar(
+        &[
+            forge::file("usr/bin/jq", elf("fcntl64")),
+            forge::file(
+                "var/lib/dpkg/status",
+                b"Package: jq\nStatus: install ok installed\nVersion: 1.6-2.1\n\n".to_vec(),
+            ),
+            forge::file("var/lib/dpkg/info/jq.list", b"/.\n/usr/bin/jq\n".to_vec()),
+        ],
+        true,
+    );
+    let app = forge::tar(&[forge::file("opt/app/hello", elf("hello-musl"))], true);
+    let manifest = r#"[{"Config":"c.json","RepoTags":["tool:1"],"Layers":["l1.tar","l2.tar"]}]"#;
+    std::fs::write(
+        dir.join("image.tar"),
+        forge::docker_save(manifest, &[("l1.tar", base), ("l2.tar", forge::gz(&app))]),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("demo-1.0-py3-none-any.whl"),
+        forge::zip(&[
+            ("demo/_a.so", elf("fcntl64")),
+            (
+                "demo-1.0.dist-info/RECORD",
+                b"demo/_a.so,sha256=x,1\ndemo-1.0.dist-info/RECORD,,\n".to_vec(),
+            ),
+            (
+                "demo-1.0.dist-info/METADATA",
+                b"Name: demo\nVersion: 1.0\n".to_vec(),
+            ),
+        ]),
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let inputs = ["image.tar", "demo-1.0-py3-none-any.whl"];
+    let cached = || {
+        let mut a = vec!["scan", "--format", "json", "--verbose", "--cache", "c"];
+        a.extend(inputs);
+        run(&dir, &a)
+    };
+    let mut fresh = vec!["scan", "--format", "json", "--no-cache"];
+    fresh.extend(inputs);
+    let fresh = json_of(&run(&dir, &fresh));
+    let first = cached();
+    assert_eq!(json_of(&first), fresh, "{}", stderr(&first));
+    let second = cached();
+    assert!(
+        stderr(&second).contains("2 archives not decompressed again"),
+        "{}",
+        stderr(&second)
+    );
+    let report = json_of(&second);
+    assert_eq!(report, fresh);
+    // What the replay had to carry: the owners and the image origin.
+    let results = report["results"].as_array().unwrap();
+    let jq = results
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with("!/usr/bin/jq"))
+        .unwrap();
+    assert!(jq["owner"].is_object(), "{jq}");
+    assert_eq!(jq["image"]["reference"], "tool:1", "{jq}");
+    assert_eq!(jq["image"]["layer"]["index"], 0, "{jq}");
+    let so = results
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with("!/demo/_a.so"))
+        .unwrap();
+    assert!(so["owner"].is_object(), "{so}");
+}

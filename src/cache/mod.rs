@@ -139,6 +139,19 @@ pub enum Member {
         sha256: [u8; 32],
         /// Its length.
         size: u64,
+        /// For a file of a container image (a `docker save` or OCI tarball): where in the image.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        image: Option<Box<crate::input::ImageOrigin>>,
+    },
+    /// A package manager's record of owners (dpkg status, a wheel's RECORD, package.json…),
+    /// kept as text: owners are read from it again on replay.
+    Meta {
+        /// Its unit.
+        unit: usize,
+        /// Path inside the unit.
+        path: String,
+        /// Its content.
+        text: String,
     },
     /// A link inside a unit.
     Link {

@@ -768,7 +768,10 @@ fn event<R: Read>(
         entry.take(HEAD as u64).read_to_end(&mut head)?;
         let kind = detect(&head);
         let size = entry.size();
-        let reserved = kind != Kind::Other
+        // Records of owners (dpkg's status, apk's installed db) are read too: they name the
+        // package of every ELF file of the image.
+        let wanted = kind != Kind::Other || crate::inspect::owners::is_metadata(&path);
+        let reserved = wanted
             && size <= max_file
             && hold
                 .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
@@ -946,13 +949,13 @@ fn apply_layers(
         let wanted = |p: &str| {
             tree.get(p).is_some_and(|n| {
                 n.layer() == Some(li)
-                    && !matches!(
+                    && (!matches!(
                         n,
                         Node::File {
                             kind: Kind::Other,
                             ..
                         }
-                    )
+                    ) || crate::inspect::owners::is_metadata(p))
             })
         };
         if !tree.values().any(|n| n.layer() == Some(li)) {

@@ -22,9 +22,14 @@ enum Recorded {
         suffix: String,
         unit: usize,
         unit_path: String,
+        image: Option<Box<crate::input::ImageOrigin>>,
         slot: Arc<OnceLock<Analysed>>,
     },
 }
+
+/// A record of owners larger than this is not kept with its archive (the archive is read again
+/// next time): a dpkg status or RECORD is far smaller; an rpm database may not be.
+const MAX_META_BYTES: usize = 1 << 20;
 
 /// Read (or replay) an archive found as [`Item::Archive`], handing its productions to `sub`.
 pub(super) fn archive<'s>(
@@ -63,11 +68,13 @@ pub(super) fn archive<'s>(
     input::visit_archive(path, kind, name, named, opts, &shared.units, &mut |it| {
         let elf = rec.note(&it);
         handle(it, sub, s, shared);
-        if let (Some((suffix, unit, unit_path)), Some(Produced::Elf(p))) = (elf, sub.last()) {
+        if let (Some((suffix, unit, unit_path, image)), Some(Produced::Elf(p))) = (elf, sub.last())
+        {
             rec.items.push(Recorded::Elf {
                 suffix,
                 unit,
                 unit_path,
+                image,
                 slot: p.slot.clone(),
             });
         }
@@ -90,6 +97,14 @@ fn expansion(shared: &Shared<'_>) -> String {
         l.max_depth, l.max_file_bytes, l.max_artifact_bytes, shared.opts.expansion
     )
 }
+
+/// An ELF member as recorded: suffix, unit, path in the unit, image origin.
+type ElfMember = (
+    String,
+    usize,
+    String,
+    Option<Box<crate::input::ImageOrigin>>,
+);
 
 struct Recorder<'n> {
     name: &'n str,
@@ -119,7 +134,7 @@ impl Recorder<'_> {
     }
 
     /// Record one item; for an ELF member, return what the caller completes with its slot.
-    fn note(&mut self, it: &Item) -> Option<(String, usize, String)> {
+    fn note(&mut self, it: &Item) -> Option<ElfMember> {
         let member = match it {
             Item::Unit { id, name } => {
                 self.units.push(*id);
@@ -129,14 +144,27 @@ impl Recorder<'_> {
                     suffix: self.suffix(&name, self.name),
                 }
             }
-            Item::Elf(src) if src.image.is_some() => {
-                self.whole = false;
-                return None;
-            }
             Item::Elf(src) => {
                 let suffix = self.suffix(&src.name, &src.artifact);
                 let unit = self.unit(src.unit);
-                return Some((suffix, unit, src.unit_path.clone()));
+                let image = src.image.clone().map(Box::new);
+                return Some((suffix, unit, src.unit_path.clone(), image));
+            }
+            Item::Meta {
+                unit,
+                artifact,
+                path,
+                data,
+            } if *artifact == self.name && data.len() <= MAX_META_BYTES => {
+                let Ok(text) = std::str::from_utf8(data) else {
+                    self.whole = false;
+                    return None;
+                };
+                Member::Meta {
+                    unit: self.unit(*unit),
+                    path: path.clone(),
+                    text: text.to_string(),
+                }
             }
             Item::Link { unit, path, target } => Member::Link {
                 unit: self.unit(*unit),
@@ -164,8 +192,8 @@ impl Recorder<'_> {
                 error: error.clone(),
                 limit: *limit,
             },
-            // Package-manager records (owners) and nested producers are not remembered: such an
-            // archive is read again next time.
+            // Nested producers, and records of owners too big or not text, are not remembered:
+            // such an archive is read again next time.
             Item::Archive { .. } | Item::Subtree(_) | Item::Meta { .. } | Item::Listed(_) => {
                 self.whole = false;
                 return None;
@@ -220,12 +248,23 @@ fn replay<'s>(
                 error,
                 limit,
             },
+            Member::Meta {
+                unit: u,
+                path,
+                text,
+            } => Item::Meta {
+                unit: unit(&units, u),
+                artifact: name.to_string(),
+                path,
+                data: text.into_bytes(),
+            },
             Member::Elf {
                 suffix,
                 unit: u,
                 unit_path,
                 sha256,
                 size,
+                image,
             } => {
                 let member = format!("{name}{suffix}");
                 shared.observer.analysed(size);
@@ -236,7 +275,8 @@ fn replay<'s>(
                 };
                 // Its judgement, or else its facts, come from the cache (the facts were there
                 // when the archive was looked up).
-                let a = judged(sha256, size, &member, name, shared, None, gone);
+                let mut a = judged(sha256, size, &member, name, shared, None, gone);
+                a.record.image = image.map(|i| *i);
                 sub.push(Produced::Elf(Box::new(PendingElf {
                     unit: unit(&units, u),
                     unit_path,
@@ -270,6 +310,7 @@ pub(super) fn remember_archives(shared: &Shared<'_>) {
                     suffix,
                     unit,
                     unit_path,
+                    image,
                     slot,
                 } => {
                     let record = slot.get().map(|a| &a.record);
@@ -283,6 +324,7 @@ pub(super) fn remember_archives(shared: &Shared<'_>) {
                         unit_path,
                         sha256,
                         size,
+                        image,
                     }
                 }
             });
