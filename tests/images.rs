@@ -697,8 +697,27 @@ fn platforms_of_a_multi_arch_index() {
             .collect()
     };
     let layout_arg = layout.display().to_string();
-    for input in [reference.as_str(), layout_arg.as_str()] {
-        let (default, _) = scan(&t, &[ins[0], ins[1], input], &[]);
+    // The same layout as a tarball: an archive the results cache (shared by every scan here)
+    // replays, so the platform must be part of what it is remembered under: each scan below asks
+    // another one, and the tarball is scanned twice.
+    let tarball = t.join("multi.tar");
+    let packed = Command::new("tar")
+        .arg("-cf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&layout)
+        .args(["index.json", "oci-layout", "blobs"])
+        .status()
+        .unwrap();
+    assert!(packed.success());
+    let tarball_arg = tarball.display().to_string();
+    for input in [
+        reference.as_str(),
+        layout_arg.as_str(),
+        tarball_arg.as_str(),
+        tarball_arg.as_str(),
+    ] {
+        let (default, _) = scan(&t, &[ins[0], ins[1], "--cache", "c", input], &[]);
         let expect = if cfg!(target_arch = "aarch64") {
             "aarch64"
         } else {
@@ -707,13 +726,25 @@ fn platforms_of_a_multi_arch_index() {
         assert_eq!(arch_of(&default), vec![expect.to_string()], "{default:#}");
         let (arm, _) = scan(
             &t,
-            &[ins[0], ins[1], "--platform", "linux/arm64", input],
+            &[
+                ins[0],
+                ins[1],
+                "--cache",
+                "c",
+                "--platform",
+                "linux/arm64",
+                input,
+            ],
             &[],
         );
         assert_eq!(arch_of(&arm), vec!["aarch64".to_string()], "{arm:#}");
         assert_eq!(arm["results"][0]["path"], format!("{input}!/usr/bin/hello"));
         assert_eq!(arm["results"][0]["image"]["platform"], "linux/arm64");
-        let (all, _) = scan(&t, &[ins[0], ins[1], "--platform", "all", input], &[]);
+        let (all, _) = scan(
+            &t,
+            &[ins[0], ins[1], "--cache", "c", "--platform", "all", input],
+            &[],
+        );
         let names: Vec<(String, String)> = all["results"]
             .as_array()
             .unwrap()
@@ -740,7 +771,15 @@ fn platforms_of_a_multi_arch_index() {
         );
         let (none, _) = scan(
             &t,
-            &[ins[0], ins[1], "--platform", "linux/s390x", input],
+            &[
+                ins[0],
+                ins[1],
+                "--cache",
+                "c",
+                "--platform",
+                "linux/s390x",
+                input,
+            ],
             &[],
         );
         assert_eq!(none["results"][0]["verdict"], "error");

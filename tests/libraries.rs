@@ -641,6 +641,12 @@ fn one_unit_installs_npm_tarballs_under_node_modules() {
         "report paths stay as archived: {r}"
     );
     assert_eq!(r["owner"]["name"], "@img/sharp-linux-x64", "{r}");
+    // The results cache remembers each tarball as read alone (files where they were packed);
+    // installed together, the same tarballs are not replayed from that.
+    let cache = dir.join("cache").display().to_string();
+    scan_json(&["--cache", &cache], &[&sharp_tgz, &vips_tgz]);
+    let (cached, _) = scan_json(&["--cache", &cache, "--one-unit"], &[&sharp_tgz, &vips_tgz]);
+    assert_eq!(cached, together);
 
     // Without a package.json the tarball's name (version dropped) names the directory.
     let bare = dir.join("bare");

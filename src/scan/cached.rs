@@ -92,9 +92,16 @@ pub(super) fn archive<'s>(
 /// Everything besides the archive's bytes that decides what it expands to.
 fn expansion(shared: &Shared<'_>) -> String {
     let l = &shared.opts.input.limits;
+    // The platform picks which images of a multi-platform tarball are read; one install tree
+    // (`--one-unit`) places an npm package's files under node_modules/NAME.
     format!(
-        "depth {} file {} artifact {} exclude {}",
-        l.max_depth, l.max_file_bytes, l.max_artifact_bytes, shared.opts.expansion
+        "depth {} file {} artifact {} exclude {} platform {} one-unit {}",
+        l.max_depth,
+        l.max_file_bytes,
+        l.max_artifact_bytes,
+        shared.opts.expansion,
+        shared.opts.input.platform,
+        shared.opts.one_unit
     )
 }
 
