@@ -216,6 +216,8 @@ struct Shared<'a> {
     units: Units,
     /// Archives read this window, to remember once their members are analysed.
     archives: Mutex<Vec<cached::Recording>>,
+    /// What the walk and the image reader ask of the results cache (with a cache only).
+    known: Option<Arc<cached::Known>>,
 }
 
 impl Shared<'_> {
@@ -240,15 +242,22 @@ pub fn scan(
     observer: &dyn Observer,
     emit: &mut dyn FnMut(Emitted),
 ) -> std::io::Result<()> {
-    // The walk asks the results cache before it opens a file.
+    // The walk and the image reader ask the results cache before they open a file or pull an
+    // image.
     let mut with_known;
-    let opts = match &opts.cache {
+    let known = match &opts.cache {
         Some(c) if opts.input.known.0.is_none() => {
+            Some(Arc::new(cached::Known::new(c.clone(), opts)))
+        }
+        _ => None,
+    };
+    let opts = match &known {
+        Some(k) => {
             with_known = opts.clone();
-            with_known.input.known = input::KnownFiles(Some(c.clone()));
+            with_known.input.known = input::KnownFiles(Some(k.clone()));
             &with_known
         }
-        _ => opts,
+        None => opts,
     };
     let jobs = opts.jobs.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -276,6 +285,7 @@ pub fn scan(
             Units::default()
         },
         archives: Mutex::default(),
+        known,
     };
     let cancelled = || opts.cancel.load(Ordering::Relaxed);
     // One install tree: every input's items are finished together, in input order.
@@ -375,12 +385,24 @@ fn produce<'s>(
 ) {
     let name = path.display().to_string();
     // A panic while walking keeps what was found so far and adds an error record for the input.
-    let walked = catch_unwind(AssertUnwindSafe(|| {
-        fault::hit("walk", &name);
-        input::visit(path, &shared.opts.input, &shared.units, &mut |item| {
-            handle(item, out, s, shared)
-        });
-    }));
+    let walked =
+        catch_unwind(AssertUnwindSafe(|| {
+            fault::hit("walk", &name);
+            // A pulled image the results cache may remember is recorded as it is read.
+            let mut image: Option<cached::Recorder> = None;
+            input::visit(path, &shared.opts.input, &shared.units, &mut |item| match (
+                &mut image, item,
+            ) {
+                (None, Item::Remember { key }) => {
+                    image = Some(cached::record_image(&key, &name, shared));
+                }
+                (Some(rec), item) => rec.pass(item, out, s, shared),
+                (None, item) => handle(item, out, s, shared),
+            });
+            if let Some(rec) = image {
+                rec.done(shared);
+            }
+        }));
     if walked.is_err() {
         out.push(Produced::Record(Box::new(internal_error(
             &name,
@@ -453,6 +475,9 @@ fn handle<'s>(item: Item, out: &mut Vec<Produced>, s: &rayon::Scope<'s>, shared:
             r.reason = Some(error);
             r
         }))),
+        Item::Remembered { key, name } => cached::replay_image(&key, &name, out, s, shared),
+        // Only an input's producer starts a recording (see `produce`).
+        Item::Remember { .. } => {}
         Item::Subtree(tree) => {
             let slot = Arc::new(OnceLock::new());
             out.push(Produced::Nested(slot.clone()));

@@ -1525,3 +1525,75 @@ fn path_schemes_and_the_bare_reference_hint() {
         "{help}"
     );
 }
+
+/// A pulled image is content-addressed by its manifest: the results cache replays it without
+/// pulling a layer while its tag names the same manifest, and pulls again once the tag moves
+/// (#13: "an image layer whose digest is known is not decompressed again").
+#[test]
+fn a_pulled_image_is_replayed_from_the_cache_until_its_tag_moves() {
+    if !have("docker-registry") || !have("skopeo") {
+        return;
+    }
+    let t = temp_dir("images-cache");
+    let reg = Registry::start(&t, None, None);
+    let host = reg.host.clone();
+    let publish = |dir: &str, layers: Vec<(Vec<u8>, &'static str)>| {
+        let layout = t.join(dir);
+        oci_layout(
+            &layout,
+            "1",
+            &[Platform {
+                arch: "amd64",
+                layers,
+            }],
+        );
+        skopeo(&[
+            "--dest-tls-verify=false",
+            &format!("oci:{}:1", layout.display()),
+            &format!("docker://{host}/app:1"),
+        ]);
+    };
+    publish("v1", app_layers());
+    let reference = format!("registry:{host}/app:1");
+    let scan_with = |cache: &[&str]| {
+        let mut a = vec![
+            "scan",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--verbose",
+        ];
+        a.extend(cache);
+        a.extend(["--insecure-registry", host.as_str(), reference.as_str()]);
+        let out = run(&t, &a, &[]);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        let doc: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {err}"));
+        (doc, err)
+    };
+    let cached = ["--cache", "c"];
+    let (fresh, _) = scan_with(&["--no-cache"]);
+    let (first, err) = scan_with(&cached);
+    assert!(err.contains("0 archives not decompressed again"), "{err}");
+    assert_eq!(first, fresh);
+    let (second, err) = scan_with(&cached);
+    assert!(err.contains("1 archives not decompressed again"), "{err}");
+    assert_eq!(second, fresh);
+    assert!(
+        second["results"][0]["image"]["layer"].is_object(),
+        "{second:#}"
+    );
+    // The tag now names another image: pulled and read again, as a fresh run reads it.
+    let mut layers = app_layers();
+    layers[1] = (
+        tar(&[file("usr/bin/hello-musl", sample("hello-musl"))], true),
+        "COPY x /",
+    );
+    publish("v2", layers);
+    let (fresh2, _) = scan_with(&["--no-cache"]);
+    assert_ne!(fresh2["results"], fresh["results"]);
+    let (third, err) = scan_with(&cached);
+    assert!(err.contains("0 archives not decompressed again"), "{err}");
+    assert_eq!(third, fresh2);
+}

@@ -742,6 +742,17 @@ pub(crate) fn visit(
         Ok(m) => m,
         Err(e) => return problem(sink, name, name, format!("registry: {e}")),
     };
+    let shown = r.to_string();
+    // A manifest is content-addressed: the same reference with the same digest is the same image,
+    // which the results cache may replay without pulling a layer (#13).
+    if let Some(known) = opts.known.0.as_deref() {
+        let key = format!("registry {shown} {top_digest}");
+        if known.knows_image(&key) {
+            let name = name.to_string();
+            return sink(Item::Remembered { key, name });
+        }
+        sink(Item::Remember { key });
+    }
     let pull = Pull {
         net,
         r: r.clone(),
@@ -750,7 +761,6 @@ pub(crate) fn visit(
         max: opts.limits.max_artifact_bytes,
         held: Mutex::default(),
     };
-    let shown = r.to_string();
     image::visit_remote(Box::new(pull), name, &shown, opts, units, sink);
 }
 

@@ -2,8 +2,9 @@
 //! expands) is replayed from its remembered members without decompressing it; an unknown one is
 //! read while its items are recorded, and remembered once its ELF members are analysed.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::{Analysed, PendingElf, Produced, Shared, handle, judged};
 use crate::cache::{Cache, Member};
@@ -51,47 +52,108 @@ pub(super) fn archive<'s>(
     let key = cache
         .hash_file(path, u64::MAX)
         .ok()
-        .map(|d| Cache::archive_key(&d.sha256(), &expansion(shared), named));
-    if let Some(key) = key {
-        if let Some(members) = cache.archive(&key) {
-            shared.observer.archive(true);
-            return replay(name, members, sub, s, shared);
-        }
+        .map(|d| Cache::archive_key(&d.sha256(), &expansion(shared.opts), named));
+    let Some(key) = key else {
+        shared.observer.archive(false);
+        let sink = &mut |it| handle(it, sub, s, shared);
+        return input::visit_archive(path, kind, name, named, opts, &shared.units, sink);
+    };
+    if let Some(members) = cache.archive(&key) {
+        shared.observer.archive(true);
+        return replay(name, members, sub, s, shared);
     }
     shared.observer.archive(false);
-    let mut rec = Recorder {
-        name,
-        units: Vec::new(),
-        items: Vec::new(),
-        whole: true,
-    };
+    let mut rec = Recorder::new(key, name);
     input::visit_archive(path, kind, name, named, opts, &shared.units, &mut |it| {
-        let elf = rec.note(&it);
-        handle(it, sub, s, shared);
-        if let (Some((suffix, unit, unit_path, image)), Some(Produced::Elf(p))) = (elf, sub.last())
-        {
-            rec.items.push(Recorded::Elf {
-                suffix,
-                unit,
-                unit_path,
-                image,
-                slot: p.slot.clone(),
-            });
-        }
+        rec.pass(it, sub, s, shared)
     });
-    if let (Some(key), true) = (key, rec.whole) {
-        if let Ok(mut pending) = shared.archives.lock() {
-            pending.push(Recording {
-                key,
-                items: rec.items,
-            });
+    rec.done(shared);
+}
+
+/// The archive key of an image pulled as `key` (reference and manifest digest, see
+/// [`input::Known::knows_image`]).
+fn image_key(key: &str, expansion: &str) -> [u8; 32] {
+    use sha2::Digest;
+    let id: [u8; 32] = sha2::Sha256::digest(key.as_bytes()).into();
+    Cache::archive_key(&id, expansion, true)
+}
+
+/// What the walk and the image reader ask of the results cache, for one run: files known as
+/// "other", and pulled images remembered whole (their members are kept from the question to
+/// the replay, so each is looked up once).
+pub(super) struct Known {
+    cache: Arc<Cache>,
+    expansion: String,
+    images: Mutex<HashMap<String, Vec<Member>>>,
+}
+
+impl Known {
+    pub(super) fn new(cache: Arc<Cache>, opts: &crate::scan::ScanOptions) -> Known {
+        Known {
+            cache,
+            expansion: expansion(opts),
+            images: Mutex::default(),
         }
     }
 }
 
+impl input::Known for Known {
+    fn is_other(&self, meta: &std::fs::Metadata) -> bool {
+        self.cache.is_other(meta)
+    }
+
+    fn remember_other(&self, meta: &std::fs::Metadata, read_at_ns: i128) {
+        self.cache.remember_other(meta, read_at_ns)
+    }
+
+    fn knows_image(&self, key: &str) -> bool {
+        let Some(members) = self.cache.archive(&image_key(key, &self.expansion)) else {
+            return false;
+        };
+        match self.images.lock() {
+            Ok(mut images) => {
+                images.insert(key.to_string(), members);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+/// Replay a pulled image the cache said it remembers ([`Item::Remembered`]).
+pub(super) fn replay_image<'s>(
+    key: &str,
+    name: &str,
+    sub: &mut Vec<Produced>,
+    s: &rayon::Scope<'s>,
+    shared: &'s Shared<'s>,
+) {
+    let members = shared
+        .known
+        .as_ref()
+        .and_then(|k| k.images.lock().ok()?.remove(key));
+    match members {
+        Some(members) => {
+            shared.observer.archive(true);
+            replay(name, members, sub, s, shared);
+        }
+        None => {
+            let why = "image remembered by the results cache, but its entry is gone; scan again";
+            sub.push(Produced::Record(Box::new(crate::unreadable(
+                name, name, why,
+            ))));
+        }
+    }
+}
+
+/// Record a pulled image's items ([`Item::Remember`]) while they are handed on.
+pub(super) fn record_image<'n>(key: &str, name: &'n str, shared: &Shared<'_>) -> Recorder<'n> {
+    Recorder::new(image_key(key, &expansion(shared.opts)), name)
+}
+
 /// Everything besides the archive's bytes that decides what it expands to.
-fn expansion(shared: &Shared<'_>) -> String {
-    let l = &shared.opts.input.limits;
+fn expansion(opts: &crate::scan::ScanOptions) -> String {
+    let l = &opts.input.limits;
     // The platform picks which images of a multi-platform tarball are read; one install tree
     // (`--one-unit`) places an npm package's files under node_modules/NAME.
     format!(
@@ -99,9 +161,9 @@ fn expansion(shared: &Shared<'_>) -> String {
         l.max_depth,
         l.max_file_bytes,
         l.max_artifact_bytes,
-        shared.opts.expansion,
-        shared.opts.input.platform,
-        shared.opts.one_unit
+        opts.expansion,
+        opts.input.platform,
+        opts.one_unit
     )
 }
 
@@ -113,7 +175,10 @@ type ElfMember = (
     Option<Box<crate::input::ImageOrigin>>,
 );
 
-struct Recorder<'n> {
+/// An archive's (or pulled image's) items, recorded as they are handed on, to be remembered
+/// once its ELF members are analysed ([`remember_archives`]).
+pub(super) struct Recorder<'n> {
+    key: [u8; 32],
     name: &'n str,
     /// Global unit ids of the archive's units, in order of appearance.
     units: Vec<UnitId>,
@@ -122,7 +187,52 @@ struct Recorder<'n> {
     whole: bool,
 }
 
-impl Recorder<'_> {
+impl<'n> Recorder<'n> {
+    fn new(key: [u8; 32], name: &'n str) -> Self {
+        Recorder {
+            key,
+            name,
+            units: Vec::new(),
+            items: Vec::new(),
+            whole: true,
+        }
+    }
+
+    /// Hand `it` on (see [`handle`]) and record it.
+    pub(super) fn pass<'s>(
+        &mut self,
+        it: Item,
+        sub: &mut Vec<Produced>,
+        s: &rayon::Scope<'s>,
+        shared: &'s Shared<'s>,
+    ) {
+        let elf = self.note(&it);
+        handle(it, sub, s, shared);
+        if let (Some((suffix, unit, unit_path, image)), Some(Produced::Elf(p))) = (elf, sub.last())
+        {
+            self.items.push(Recorded::Elf {
+                suffix,
+                unit,
+                unit_path,
+                image,
+                slot: p.slot.clone(),
+            });
+        }
+    }
+
+    /// Queue what was recorded for remembering at the end of the window, if all of it could be.
+    pub(super) fn done(self, shared: &Shared<'_>) {
+        if !self.whole {
+            return;
+        }
+        if let Ok(mut pending) = shared.archives.lock() {
+            pending.push(Recording {
+                key: self.key,
+                items: self.items,
+            });
+        }
+    }
+
     fn suffix(&mut self, name: &str, artifact: &str) -> String {
         match name.strip_prefix(self.name) {
             Some(s) if artifact == self.name => s.to_string(),
@@ -201,7 +311,12 @@ impl Recorder<'_> {
             },
             // Nested producers, and records of owners too big or not text, are not remembered:
             // such an archive is read again next time.
-            Item::Archive { .. } | Item::Subtree(_) | Item::Meta { .. } | Item::Listed(_) => {
+            Item::Archive { .. }
+            | Item::Subtree(_)
+            | Item::Meta { .. }
+            | Item::Listed(_)
+            | Item::Remembered { .. }
+            | Item::Remember { .. } => {
                 self.whole = false;
                 return None;
             }
