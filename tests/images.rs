@@ -1526,11 +1526,12 @@ fn path_schemes_and_the_bare_reference_hint() {
     );
 }
 
-/// A pulled image is content-addressed by its manifest: the results cache replays it without
-/// pulling a layer while its tag names the same manifest, and pulls again once the tag moves
-/// (#13: "an image layer whose digest is known is not decompressed again").
+/// A pulled image is content-addressed by its manifest, an OCI layout by its index: the results
+/// cache replays either without reading a layer while that is unchanged, and reads it again once
+/// the tag moves or the index is rewritten (#13: "an image layer whose digest is known is not
+/// decompressed again").
 #[test]
-fn a_pulled_image_is_replayed_from_the_cache_until_its_tag_moves() {
+fn an_image_is_replayed_from_the_cache_until_it_changes() {
     if !have("docker-registry") || !have("skopeo") {
         return;
     }
@@ -1596,4 +1597,46 @@ fn a_pulled_image_is_replayed_from_the_cache_until_its_tag_moves() {
     let (third, err) = scan_with(&cached);
     assert!(err.contains("0 archives not decompressed again"), "{err}");
     assert_eq!(third, fresh2);
+
+    // An OCI layout directory: its index.json names everything by digest, so the same index is
+    // the same image; rewritten, it is read again.
+    let layout = t.join("v1").display().to_string();
+    let scan_layout = |cache: &[&str]| {
+        let mut a = vec![
+            "scan",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--verbose",
+        ];
+        a.extend(cache);
+        a.push(layout.as_str());
+        let out = run(&t, &a, &[]);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (serde_json::from_slice::<Value>(&out.stdout).unwrap(), err)
+    };
+    let (fresh, _) = scan_layout(&["--no-cache"]);
+    let (first, _) = scan_layout(&cached);
+    let (second, err) = scan_layout(&cached);
+    assert!(err.contains("1 archives not decompressed again"), "{err}");
+    assert_eq!((&first, &second), (&fresh, &fresh));
+    let mut layers = app_layers();
+    layers[1] = (
+        tar(&[file("usr/bin/hello-musl", sample("hello-musl"))], true),
+        "COPY x /",
+    );
+    std::fs::remove_dir_all(t.join("v1")).unwrap();
+    oci_layout(
+        &t.join("v1"),
+        "1",
+        &[Platform {
+            arch: "amd64",
+            layers,
+        }],
+    );
+    let (fresh, _) = scan_layout(&["--no-cache"]);
+    let (third, err) = scan_layout(&cached);
+    assert!(err.contains("0 archives not decompressed again"), "{err}");
+    assert_eq!(third, fresh);
 }

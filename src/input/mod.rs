@@ -143,16 +143,16 @@ pub enum Item {
     Subtree(walk::Subtree),
     /// A regular file of a tree, listed but not opened ([`Options::list_trees`]).
     Listed(walk::Listed),
-    /// A pulled image the results cache remembers (its [`Known::knows_image`] key): replayed
-    /// by the caller; none of its layers was pulled.
+    /// An image the results cache remembers (its [`Known::knows_image`] key): replayed by the
+    /// caller; none of its layers was read.
     Remembered {
         /// What the image is remembered under.
         key: String,
         /// Name in the report (the argument as given).
         name: String,
     },
-    /// The items that follow, up to the end of this input, are a pulled image that the results
-    /// cache may remember under `key`.
+    /// The items that follow, up to the end of this input, are an image that the results cache
+    /// may remember under `key`.
     Remember {
         /// What to remember it under.
         key: String,
@@ -203,8 +203,8 @@ pub trait Known: Send + Sync {
     /// Remember that the file whose metadata was `meta` (taken before its first bytes were read,
     /// at `read_at_ns` since the epoch) sniffed as neither ELF nor an archive.
     fn remember_other(&self, meta: &fs::Metadata, read_at_ns: i128);
-    /// True if the image pulled as `key` (its reference and top manifest digest) is remembered
-    /// whole, so that its layers need not be pulled.
+    /// True if the image read as `key` — a registry reference and its top manifest's digest, or
+    /// an OCI layout and its index's digest — is remembered whole: its layers need not be read.
     fn knows_image(&self, _key: &str) -> bool {
         false
     }
