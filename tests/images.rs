@@ -1555,8 +1555,16 @@ fn an_image_is_replayed_from_the_cache_until_it_changes() {
         ]);
     };
     publish("v1", app_layers());
-    let reference = format!("registry:{host}/app:1");
-    let scan_with = |cache: &[&str]| {
+    // The same image with another top layer.
+    let changed = || {
+        let mut layers = app_layers();
+        layers[1] = (
+            tar(&[file("usr/bin/hello-musl", sample("hello-musl"))], true),
+            "COPY x /",
+        );
+        layers
+    };
+    let scan_with = |cache: &[&str], input: &[&str]| {
         let mut a = vec![
             "scan",
             "--format",
@@ -1566,19 +1574,21 @@ fn an_image_is_replayed_from_the_cache_until_it_changes() {
             "--verbose",
         ];
         a.extend(cache);
-        a.extend(["--insecure-registry", host.as_str(), reference.as_str()]);
+        a.extend(input);
         let out = run(&t, &a, &[]);
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         let doc: Value =
             serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {err}"));
         (doc, err)
     };
+    let reference = format!("registry:{host}/app:1");
+    let pulled = ["--insecure-registry", host.as_str(), reference.as_str()];
     let cached = ["--cache", "c"];
-    let (fresh, _) = scan_with(&["--no-cache"]);
-    let (first, err) = scan_with(&cached);
+    let (fresh, _) = scan_with(&["--no-cache"], &pulled);
+    let (first, err) = scan_with(&cached, &pulled);
     assert!(err.contains("0 archives not decompressed again"), "{err}");
     assert_eq!(first, fresh);
-    let (second, err) = scan_with(&cached);
+    let (second, err) = scan_with(&cached, &pulled);
     assert!(err.contains("1 archives not decompressed again"), "{err}");
     assert_eq!(second, fresh);
     assert!(
@@ -1586,57 +1596,33 @@ fn an_image_is_replayed_from_the_cache_until_it_changes() {
         "{second:#}"
     );
     // The tag now names another image: pulled and read again, as a fresh run reads it.
-    let mut layers = app_layers();
-    layers[1] = (
-        tar(&[file("usr/bin/hello-musl", sample("hello-musl"))], true),
-        "COPY x /",
-    );
-    publish("v2", layers);
-    let (fresh2, _) = scan_with(&["--no-cache"]);
+    publish("v2", changed());
+    let (fresh2, _) = scan_with(&["--no-cache"], &pulled);
     assert_ne!(fresh2["results"], fresh["results"]);
-    let (third, err) = scan_with(&cached);
+    let (third, err) = scan_with(&cached, &pulled);
     assert!(err.contains("0 archives not decompressed again"), "{err}");
     assert_eq!(third, fresh2);
 
     // An OCI layout directory: its index.json names everything by digest, so the same index is
     // the same image; rewritten, it is read again.
     let layout = t.join("v1").display().to_string();
-    let scan_layout = |cache: &[&str]| {
-        let mut a = vec![
-            "scan",
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-            "--verbose",
-        ];
-        a.extend(cache);
-        a.push(layout.as_str());
-        let out = run(&t, &a, &[]);
-        let err = String::from_utf8_lossy(&out.stderr).into_owned();
-        (serde_json::from_slice::<Value>(&out.stdout).unwrap(), err)
-    };
-    let (fresh, _) = scan_layout(&["--no-cache"]);
-    let (first, _) = scan_layout(&cached);
-    let (second, err) = scan_layout(&cached);
+    let layout = [layout.as_str()];
+    let (fresh, _) = scan_with(&["--no-cache"], &layout);
+    let (first, _) = scan_with(&cached, &layout);
+    let (second, err) = scan_with(&cached, &layout);
     assert!(err.contains("1 archives not decompressed again"), "{err}");
     assert_eq!((&first, &second), (&fresh, &fresh));
-    let mut layers = app_layers();
-    layers[1] = (
-        tar(&[file("usr/bin/hello-musl", sample("hello-musl"))], true),
-        "COPY x /",
-    );
     std::fs::remove_dir_all(t.join("v1")).unwrap();
     oci_layout(
         &t.join("v1"),
         "1",
         &[Platform {
             arch: "amd64",
-            layers,
+            layers: changed(),
         }],
     );
-    let (fresh, _) = scan_layout(&["--no-cache"]);
-    let (third, err) = scan_layout(&cached);
+    let (fresh, _) = scan_with(&["--no-cache"], &layout);
+    let (third, err) = scan_with(&cached, &layout);
     assert!(err.contains("0 archives not decompressed again"), "{err}");
     assert_eq!(third, fresh);
 }
