@@ -570,9 +570,12 @@ impl Cache {
     }
 }
 
-/// The results cache answers the walk: a file sniffed as "other" and unchanged is not opened.
-impl crate::input::Known for Cache {
-    fn is_other(&self, meta: &std::fs::Metadata) -> bool {
+/// The walk's questions (asked through the scan's [`crate::input::Known`]): a file sniffed as
+/// "other" and unchanged is not opened.
+impl Cache {
+    /// True if the file whose metadata is `meta` was sniffed before as neither ELF nor an
+    /// archive, and has not changed since.
+    pub fn is_other(&self, meta: &std::fs::Metadata) -> bool {
         let other = self.seen(&Stat::of(meta)) == Some(None);
         if other {
             self.stats.other_hits.fetch_add(1, Ordering::Relaxed);
@@ -580,7 +583,9 @@ impl crate::input::Known for Cache {
         other
     }
 
-    fn remember_other(&self, meta: &std::fs::Metadata, read_at_ns: i128) {
+    /// Remember that the file whose metadata was `meta` (taken before it was read, at
+    /// `read_at_ns`) is neither ELF nor an archive; not if it changed just before.
+    pub fn remember_other(&self, meta: &std::fs::Metadata, read_at_ns: i128) {
         let stat = Stat::of(meta);
         if stat.mtime_ns.max(stat.ctime_ns) + RACY_NS > read_at_ns {
             return;

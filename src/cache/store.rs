@@ -62,6 +62,25 @@ impl Table {
             Table::Judged => "judged",
         }
     }
+
+    /// The lookup of an entry's value and last use (a literal: it runs once per judged file
+    /// and archive of a warm run).
+    fn get_sql(self) -> &'static str {
+        match self {
+            Table::Facts => "SELECT data, used FROM facts WHERE key = ?1",
+            Table::Archives => "SELECT data, used FROM archives WHERE key = ?1",
+            Table::Judged => "SELECT data, used FROM judged WHERE key = ?1",
+        }
+    }
+
+    /// The lookup of an entry's last use alone.
+    fn used_sql(self) -> &'static str {
+        match self {
+            Table::Facts => "SELECT used FROM facts WHERE key = ?1",
+            Table::Archives => "SELECT used FROM archives WHERE key = ?1",
+            Table::Judged => "SELECT used FROM judged WHERE key = ?1",
+        }
+    }
 }
 
 /// The `files` table in memory, by (device, inode): split by the inode's parity, so that two
@@ -424,9 +443,8 @@ impl Store {
     /// An entry's value and last use.
     pub fn get(&mut self, t: Table, key: &[u8; 32]) -> rusqlite::Result<Option<(Vec<u8>, i64)>> {
         self.read()?;
-        let sql = format!("SELECT data, used FROM {} WHERE key = ?1", t.name());
         self.conn
-            .prepare_cached(&sql)?
+            .prepare_cached(t.get_sql())?
             .query_row(params![key.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
     }
@@ -434,9 +452,8 @@ impl Store {
     /// An entry's last use, if it is there (its value is not read).
     pub fn used(&mut self, t: Table, key: &[u8; 32]) -> rusqlite::Result<Option<i64>> {
         self.read()?;
-        let sql = format!("SELECT used FROM {} WHERE key = ?1", t.name());
         self.conn
-            .prepare_cached(&sql)?
+            .prepare_cached(t.used_sql())?
             .query_row(params![key.as_slice()], |r| r.get(0))
             .optional()
     }

@@ -151,7 +151,6 @@ fn eviction_keeps_the_cache_under_its_bound_and_drops_the_oldest() {
 /// remembered at all.
 #[test]
 fn a_file_known_as_other_is_asked_again_once_it_changes() {
-    use crate::input::Known;
     let d = dir("other");
     let f = d.join("file");
     std::fs::write(&f, b"plain text").unwrap();
@@ -233,7 +232,6 @@ fn last_use_is_renewed_at_most_once_a_day() {
 /// loaded, and each file is asked by its own row instead, with the same answers.
 #[test]
 fn a_files_table_too_big_to_load_is_asked_row_by_row() {
-    use crate::input::Known;
     let d = dir("files-bound");
     let (elf, text) = (d.join("elf"), d.join("text"));
     std::fs::write(&elf, b"pretend ELF").unwrap();

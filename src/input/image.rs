@@ -268,15 +268,13 @@ pub(crate) fn visit_layout_dir(
 ) {
     // index.json names every manifest, and through them every blob, by digest: the same
     // index.json is the same images, which the results cache may replay unread (#13).
-    if let Some(known) = opts.known.0.as_deref() {
+    if opts.known.0.is_some() {
         if let Ok(index) = std::fs::read(dir.join("index.json")) {
             let digest = crate::hex(&<sha2::Sha256 as sha2::Digest>::digest(&index));
             let key = format!("oci-layout {name} sha256:{digest}");
-            if known.knows_image(&key) {
-                let name = name.to_string();
-                return sink(Item::Remembered { key, name });
+            if opts.known.image(key, name, sink) {
+                return;
             }
-            sink(Item::Remember { key });
         }
     }
     let blobs = Blobs::Dir {

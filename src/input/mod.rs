@@ -214,6 +214,24 @@ pub trait Known: Send + Sync {
 #[derive(Clone, Default)]
 pub struct KnownFiles(pub Option<std::sync::Arc<dyn Known>>);
 
+impl KnownFiles {
+    /// Ask the results cache about the image read as `key` (see [`Known::knows_image`]): if it
+    /// is remembered, hand out [`Item::Remembered`] and return true, and the caller reads
+    /// nothing; else mark what follows as the image to remember ([`Item::Remember`]).
+    pub(crate) fn image(&self, key: String, name: &str, sink: &mut dyn FnMut(Item)) -> bool {
+        let Some(known) = self.0.as_deref() else {
+            return false;
+        };
+        if known.knows_image(&key) {
+            let name = name.to_string();
+            sink(Item::Remembered { key, name });
+            return true;
+        }
+        sink(Item::Remember { key });
+        false
+    }
+}
+
 impl std::fmt::Debug for KnownFiles {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(if self.0.is_some() {

@@ -745,13 +745,11 @@ pub(crate) fn visit(
     let shown = r.to_string();
     // A manifest is content-addressed: the same reference with the same digest is the same image,
     // which the results cache may replay without pulling a layer (#13).
-    if let Some(known) = opts.known.0.as_deref() {
-        let key = format!("registry {shown} {top_digest}");
-        if known.knows_image(&key) {
-            let name = name.to_string();
-            return sink(Item::Remembered { key, name });
-        }
-        sink(Item::Remember { key });
+    if opts
+        .known
+        .image(format!("registry {shown} {top_digest}"), name, sink)
+    {
+        return;
     }
     let pull = Pull {
         net,

@@ -170,17 +170,14 @@ impl Walk<'_> {
     }
 
     fn dir(&mut self, dir: &Path, id: Option<(u64, u64)>, depth: u32, sink: &mut dyn FnMut(Item)) {
+        let name = || dir.display().to_string();
         let key = match id {
             Some(id) => id,
             None => match fs::metadata(dir) {
                 Ok(m) => (m.dev(), m.ino()),
-                Err(e) => {
-                    let name = dir.display().to_string();
-                    return problem(sink, &name, &self.artifact, e.to_string());
-                }
+                Err(e) => return problem(sink, &name(), &self.artifact, e.to_string()),
             },
         };
-        let name = || dir.display().to_string();
         if !self.ancestors.insert(key) {
             let error = "symbolic link loop: directory is its own ancestor".to_string();
             return sink(Item::Problem {

@@ -43,17 +43,15 @@ pub(super) fn archive<'s>(
     shared: &'s Shared<'s>,
 ) {
     let opts = &shared.opts.input;
-    let Some(cache) = shared.results() else {
-        shared.observer.archive(false);
-        let sink = &mut |it| handle(it, sub, s, shared);
-        return input::visit_archive(path, kind, name, named, opts, &shared.units, sink);
-    };
     // The archive's own digest (unchanged files: from the cache, not hashed again).
-    let key = cache
-        .hash_file(path, u64::MAX)
-        .ok()
-        .map(|d| Cache::archive_key(&d.sha256(), &expansion(shared.opts), named));
-    let Some(key) = key else {
+    let known = shared.results().and_then(|cache| {
+        let d = cache.hash_file(path, u64::MAX).ok()?;
+        Some((
+            cache,
+            Cache::archive_key(&d.sha256(), &expansion(shared.opts), named),
+        ))
+    });
+    let Some((cache, key)) = known else {
         shared.observer.archive(false);
         let sink = &mut |it| handle(it, sub, s, shared);
         return input::visit_archive(path, kind, name, named, opts, &shared.units, sink);
